@@ -1,0 +1,47 @@
+"""Typed errors raised at the boundaries (files, payloads, config).
+
+Every error says what was expected and what arrived, in one line fit for a user.
+The CLI prints ``str(error)`` and exits with :attr:`PressupError.exit_code`.
+"""
+
+from __future__ import annotations
+
+
+class PressupError(Exception):
+    """Base class of every error pressup raises on purpose."""
+
+    exit_code = 1
+
+
+class InputError(PressupError):
+    """A file or payload is missing, unreadable, empty or of the wrong kind."""
+
+    exit_code = 2
+
+
+class TrackFormatError(InputError):
+    """A pose-track file or array does not match the pose-track contract."""
+
+
+class NoPersonError(PressupError):
+    """The video was readable but no person was found in (enough of) it."""
+
+    exit_code = 3
+
+
+class ViewError(PressupError):
+    """The camera view does not allow the exercise to be judged (e.g. filmed head-on)."""
+
+    exit_code = 4
+
+
+class SpecError(PressupError):
+    """The protocol spec (TOML) is malformed; the message names the bad key."""
+
+    exit_code = 5
+
+
+class BackendUnavailableError(PressupError):
+    """A pose backend or model file is not installed on this machine."""
+
+    exit_code = 6

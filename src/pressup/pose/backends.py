@@ -1,0 +1,113 @@
+"""Pose backends behind one small interface, found through a registry.
+
+A backend turns a source (a video path, a track file, ...) into a :class:`PoseTrack`. Each one
+streams frames and reports progress through a callback ``progress(done, total)``.
+MediaPipe types never leave :mod:`pressup.pose.mediapipe_backend`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from pressup.errors import InputError
+from pressup.pose.track import PoseTrack, load_track
+from pressup.pose.video import VIDEO_SUFFIXES
+
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class PoseOptions:
+    """Options shared by backends.
+
+    Attributes:
+        model: ``"full"`` (default, ships with the wheel), ``"heavy"`` (needs the heavy model
+            file installed, see :func:`pressup.pose.mediapipe_backend.heavy_model_status`),
+            or ``"auto"`` (heavy when installed, else full).
+        min_detection_confidence: 0..1, person-detector threshold.
+        min_tracking_confidence: 0..1, below which the detector re-runs.
+    """
+
+    model: str = "full"
+    min_detection_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+
+
+class PoseBackend(Protocol):
+    """What every backend provides."""
+
+    name: str
+
+    def can_open(self, path: Path) -> bool: ...
+
+    def track(
+        self, path: Path, options: PoseOptions, progress: ProgressFn | None = None
+    ) -> PoseTrack: ...
+
+
+class TrackFileBackend:
+    """Replays a saved ``.npz`` track (schema ``pressup.track/1``) without any video."""
+
+    name = "trackfile"
+
+    def can_open(self, path: Path) -> bool:
+        return path.suffix.lower() == ".npz"
+
+    def track(
+        self, path: Path, options: PoseOptions, progress: ProgressFn | None = None
+    ) -> PoseTrack:
+        t = load_track(path)
+        if progress:
+            progress(t.n_frames, t.n_frames)
+        return t
+
+
+class MediaPipeVideoBackend:
+    """BlazePose (MediaPipe 0.10.21 legacy ``solutions.pose``) over a video file."""
+
+    name = "mediapipe"
+
+    def can_open(self, path: Path) -> bool:
+        return path.suffix.lower() in VIDEO_SUFFIXES
+
+    def track(
+        self, path: Path, options: PoseOptions, progress: ProgressFn | None = None
+    ) -> PoseTrack:
+        from pressup.pose import mediapipe_backend
+
+        return mediapipe_backend.track_video(path, options, progress)
+
+
+_REGISTRY: list[PoseBackend] = [TrackFileBackend(), MediaPipeVideoBackend()]
+
+
+def register_backend(backend: PoseBackend) -> None:
+    """Add a backend; later registrations are tried first."""
+    _REGISTRY.insert(0, backend)
+
+
+def backend_for(path: str | Path) -> PoseBackend:
+    """The first registered backend that can open ``path``.
+
+    Raises:
+        InputError: no backend handles this kind of file.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file")
+    for b in _REGISTRY:
+        if b.can_open(p):
+            return b
+    kinds = ", ".join(sorted(VIDEO_SUFFIXES | {".npz"}))
+    raise InputError(f"{p}: expected a video or a pressup track ({kinds}), got {p.suffix or 'no suffix'!r}")
+
+
+def open_track(
+    path: str | Path, options: PoseOptions | None = None, progress: ProgressFn | None = None
+) -> PoseTrack:
+    """Load or compute the pose track of a video or track file."""
+    p = Path(path)
+    return backend_for(p).track(p, options or PoseOptions(), progress)
