@@ -29,11 +29,14 @@ class PoseOptions:
             or ``"auto"`` (heavy when installed, else full).
         min_detection_confidence: 0..1, person-detector threshold.
         min_tracking_confidence: 0..1, below which the detector re-runs.
+        smooth_landmarks: MediaPipe's own causal landmark filter. Off by default offline: it
+            delays landmarks by about 0.2 s, and pressup smooths without delay afterwards.
     """
 
     model: str = "full"
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
+    smooth_landmarks: bool = False
 
 
 class PoseBackend(Protocol):

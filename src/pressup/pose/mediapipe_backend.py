@@ -96,7 +96,7 @@ class BlazePoseStream:
         self._pose: Any = mp.solutions.pose.Pose(
             static_image_mode=False,
             model_complexity=_COMPLEXITY[self.model],
-            smooth_landmarks=True,
+            smooth_landmarks=options.smooth_landmarks,
             enable_segmentation=False,
             min_detection_confidence=options.min_detection_confidence,
             min_tracking_confidence=options.min_tracking_confidence,

@@ -1,0 +1,246 @@
+"""Offline analysis: the streaming engine run over a whole track.
+
+``track -> view geometry -> features (zero-phase smoothed) -> baselines -> engine -> Analysis``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from pressup.analysis.result import (
+    FRAME_COLUMNS,
+    RAISED_LABELS,
+    Analysis,
+    Fault,
+    FrameTable,
+    Rep,
+    Segment,
+)
+from pressup.engine import Baselines, Engine, Event, KinFrame
+from pressup.kinematics import compute_features, estimate_view, zero_phase
+from pressup.kinematics.features import FEATURES, ViewGeometry
+from pressup.pose import PoseOptions, PoseTrack, open_track
+from pressup.pose.backends import ProgressFn
+from pressup.protocol import ProtocolSpec
+
+Array = npt.NDArray[np.float64]
+
+
+def smoothed_features(track: PoseTrack, view: ViewGeometry, spec: ProtocolSpec) -> dict[str, Array]:
+    """Per-frame features of a whole track, zero-phase smoothed (no time lag)."""
+    raw = compute_features(
+        track.data, track.source.width, track.source.height, view, spec.tracking
+    )
+    out = {"tracked": raw["tracked"]}
+    fps = track.source.fps
+    if track.n_frames > 1:
+        fps = float(1.0 / max(np.median(np.diff(track.t_s)), 1e-3))
+    for name in FEATURES:
+        out[name] = zero_phase(raw[name], fps, spec.smoothing.offline_cutoff_hz)
+    return out
+
+
+def estimate_baselines(
+    feats: dict[str, Array], raised: npt.NDArray[np.bool_], spec: ProtocolSpec
+) -> Baselines:
+    """The person's own neutral head line and shoulder height, learned from their holds.
+
+    ``raised`` marks the frames at the top of a press-up (from a first engine pass). Neutral
+    neck: ``neck = a + slope * trunk`` with the spec's ``neck_trunk_slope`` and ``a`` the
+    median over raised frames, so each hold is judged against the person's usual head line at
+    that trunk height. Shrug reference: the median ear-shoulder ratio over raised frames.
+    Needs at least 30 raised frames; otherwise the faults stay off (NaN).
+    """
+    trunk = feats["trunk_deg"]
+    slope = spec.faults.neck_trunk_slope
+    neck_a, shrug_ref = math.nan, math.nan
+    ok = raised & np.isfinite(feats["neck_deg"]) & np.isfinite(trunk)
+    if ok.sum() >= 30:
+        neck_a = float(np.median(feats["neck_deg"][ok] - slope * trunk[ok]))
+    ok = raised & np.isfinite(feats["shrug_ratio"])
+    if ok.sum() >= 30:
+        shrug_ref = float(np.median(feats["shrug_ratio"][ok]))
+    return Baselines(neck_a_deg=neck_a, neck_b=slope, shrug_ref=shrug_ref)
+
+
+def iter_frames(t_s: Array, feats: dict[str, Array]) -> Iterator[KinFrame]:
+    """Engine input frames from feature arrays."""
+    cols = [feats[name].tolist() for name in FEATURES]
+    tracked = (feats["tracked"] > 0.5).tolist()
+    for i, t in enumerate(t_s.tolist()):
+        yield KinFrame(t, tracked[i], *(c[i] for c in cols))
+
+
+def run_engine(
+    engine: Engine, frames: Iterator[KinFrame], t_end: float
+) -> tuple[list[str], list[Event]]:
+    """Run ``engine`` over ``frames``; return the per-frame labels and all events."""
+    state = engine.initial()
+    labels: list[str] = []
+    events: list[Event] = []
+    for f in frames:
+        state, ev = engine.step(state, f)
+        labels.append(state.label)
+        if ev:
+            events.extend(ev)
+    state, ev = engine.finish(state, t_end)
+    events.extend(ev)
+    return labels, events
+
+
+def _segments(t_s: Array, labels: list[str], duration: float, min_s: float) -> list[Segment]:
+    """Contiguous labelled segments over ``[0, duration)``; blips shorter than ``min_s`` merge
+    into the segment before them (not_visible blips are kept: never hide a gap)."""
+    if not labels:
+        return [Segment(0.0, duration, "not_visible")]
+    segs: list[list[Any]] = []
+    for i, lab in enumerate(labels):
+        start = 0.0 if i == 0 else float(t_s[i])
+        if segs and segs[-1][2] == lab:
+            continue
+        if segs:
+            segs[-1][1] = start
+        segs.append([start, duration, lab])
+    merged: list[list[Any]] = []
+    for s in segs:
+        if merged and (s[1] - s[0]) < min_s and s[2] != "not_visible":
+            merged[-1][1] = s[1]
+        elif merged and merged[-1][2] == s[2]:
+            merged[-1][1] = s[1]
+        else:
+            merged.append(list(s))
+    return [Segment(float(a), float(b), str(c)) for a, b, c in merged]
+
+
+def _labels_from_reps(t_s: Array, labels: list[str], reps: list[Rep]) -> list[str]:
+    """Align per-frame labels with the repetitions' refined phase times (offline only).
+
+    The live engine can only confirm a phase change a little after it happens; offline the
+    rep boundaries are known, so frames in ``[start, top_start)`` are rising, and frames in
+    ``[top_end, end)`` are lowering. Untracked and other-pose frames keep their labels.
+    """
+    out = list(labels)
+    keep = {"not_visible", "other_pose"}
+    for r in reps:
+        spans = [(r.start_s, r.top_start_s, "rising")]
+        if math.isfinite(r.end_s):
+            spans.append((r.top_end_s, r.end_s, "lowering"))
+        for a, b, lab in spans:
+            if not (math.isfinite(a) and math.isfinite(b)):
+                continue
+            i0, i1 = np.searchsorted(t_s, [a, b])
+            for i in range(int(i0), int(i1)):
+                if out[i] not in keep:
+                    out[i] = lab
+        i0, i1 = np.searchsorted(t_s, [r.top_start_s, r.top_end_s])
+        for i in range(int(i0), int(i1)):
+            if out[i] in ("rising", "lowering"):
+                out[i] = "pressup_hands" if r.variant == "hands" else "sphinx"
+    return out
+
+
+def _rep_from_dict(d: dict[str, Any]) -> Rep:
+    faults = [Fault(f["code"], float(f["start_s"]), float(f["end_s"]), d["index"]) for f in d["faults"]]
+    return Rep(
+        index=d["index"],
+        start_s=float(d["start_s"]),
+        top_start_s=float(d["top_start_s"]),
+        top_end_s=float(d["top_end_s"]),
+        end_s=float(d["end_s"]),
+        press_s=float(d["press_s"]),
+        hold_s=float(d["hold_s"]),
+        lower_s=float(d["lower_s"]),
+        variant=d["variant"],
+        peak_trunk_deg=float(d["peak_trunk_deg"]),
+        peak_elbow_deg=float(d["peak_elbow_deg"]),
+        faults=faults,
+        complete=bool(d["complete"]),
+    )
+
+
+def analyze_track(track: PoseTrack, spec: ProtocolSpec) -> Analysis:
+    """Analyse a whole pose track.
+
+    Raises:
+        NoPersonError: no judgeable person in the track.
+        ViewError: the camera view does not allow judging the exercise.
+    """
+    view = estimate_view(track, spec.tracking)
+    feats = smoothed_features(track, view, spec)
+    duration = track.duration_s
+    # pass 1 finds the holds; the person's own neutral is learned from them; pass 2 judges.
+    labels, _ = run_engine(Engine(spec), iter_frames(track.t_s, feats), duration)
+    raised = np.array([lab in RAISED_LABELS for lab in labels], dtype=bool)
+    baselines = estimate_baselines(feats, raised, spec)
+    engine = Engine(spec, baselines)
+    labels, events = run_engine(engine, iter_frames(track.t_s, feats), duration)
+
+    reps = [
+        _rep_from_dict(e.data)
+        for e in events
+        if e.kind in ("rep_completed", "rep_unfinished") and e.data is not None
+    ]
+    faults: list[Fault] = []
+    for r in reps:
+        faults.extend(r.faults)
+    for e in events:
+        if e.kind == "fault_ended" and e.rep is None and e.data is not None:
+            faults.append(Fault(e.data["code"], e.data["start_s"], e.data["end_s"], None))
+    faults.sort(key=lambda f: (f.start_s, f.code))
+
+    labels = _labels_from_reps(track.t_s, labels, reps)
+    segments = _segments(track.t_s, labels, duration, spec.positions.min_position_s)
+    tracked = feats["tracked"] > 0.5
+    lying = np.array([lab == "prone_flat" for lab in labels], dtype=bool) & np.isfinite(
+        feats["hip_height"]
+    )
+    hip_rest = float(np.median(feats["hip_height"][lying])) if lying.any() else math.nan
+    feats = dict(feats, hip_lift=feats["hip_height"] - hip_rest)
+    columns = {"t_s": track.t_s}
+    for name in FRAME_COLUMNS[1:]:
+        columns[name] = np.where(tracked, feats[name], np.nan)
+    src = track.source
+    return Analysis(
+        source={
+            "path": src.video or str(track.meta.get("path", "")),
+            "fps": src.fps,
+            "frames": track.n_frames,
+            "duration_s": round(duration, 3),
+            "width": src.width,
+            "height": src.height,
+            "rotation_deg": src.rotation_deg,
+        },
+        pose={"backend": src.backend, "model": src.model},
+        view={
+            "side": view.side,
+            "tracked_fraction": round(float(tracked.mean()) if tracked.size else 0.0, 3),
+            "floor_tilt_deg": round(view.floor_tilt_deg, 1),
+            "shoulder_spread": round(view.shoulder_spread, 2),
+            "raised_fraction": round(
+                float(np.mean([lab in RAISED_LABELS for lab in labels])) if labels else 0.0, 3
+            ),
+        },
+        reps=reps,
+        segments=segments,
+        faults=faults,
+        protocol=spec.summary(),
+        frames=FrameTable(columns=columns, label=labels, tracked=tracked),
+        events=[e.to_dict() for e in events if e.kind != "hold_tick"],
+    )
+
+
+def analyze_path(
+    path: str | Path,
+    spec: ProtocolSpec,
+    pose: PoseOptions | None = None,
+    progress: ProgressFn | None = None,
+) -> tuple[PoseTrack, Analysis]:
+    """Pose-track a video (or load a track file) and analyse it."""
+    track = open_track(path, pose, progress)
+    return track, analyze_track(track, spec)

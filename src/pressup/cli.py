@@ -1,0 +1,249 @@
+"""Command-line interface: a thin shell over the library.
+
+Every user error becomes one clear line on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from pressup.errors import PressupError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="pressup: coach and measure the prone press-up (back extension lying face down).",
+)
+protocol_app = typer.Typer(no_args_is_help=True, help="Show or check a protocol file.")
+models_app = typer.Typer(no_args_is_help=True, help="Pose models on this machine.")
+app.add_typer(protocol_app, name="protocol")
+app.add_typer(models_app, name="models")
+
+err = Console(stderr=True)
+out = Console()
+
+MODEL_HELP = "pose model: full (bundled), heavy (if installed), auto (heavy when installed)"
+
+
+def _fail(exc: PressupError) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=exc.exit_code)
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[object]:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} frames"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as prog:
+        task = prog.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            prog.update(task, completed=done, total=total or None)
+
+        yield update
+
+
+def _analyze_one(
+    source: Path,
+    out_dir: Path,
+    spec_path: Optional[Path],
+    model: str,
+    overlay: Optional[Path],
+) -> int:
+    """Analyse one input into ``out_dir``; return the number of complete reps."""
+    from pressup.analysis.run import analyze_track
+    from pressup.pose import PoseOptions, open_track
+    from pressup.protocol import load_spec
+    from pressup.report import write_report
+
+    spec = load_spec(spec_path)
+    with _progress(f"pose {source.name}") as update:
+        track = open_track(source, PoseOptions(model=model), update)  # type: ignore[arg-type]
+    analysis = analyze_track(track, spec)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    analysis.write_json(out_dir / "analysis.json")
+    analysis.frames.write_csv(out_dir / "frames.csv")
+    (out_dir / "events.json").write_text(json.dumps(analysis.events, indent=1) + "\n")
+    if track.source.backend != "trackfile":
+        track.save(out_dir / "track.npz")
+    write_report(analysis, out_dir / "report.html")
+    if overlay is not None:
+        from pressup.report.overlay import write_overlay
+
+        if track.source.video is None or not Path(track.source.video).exists():
+            raise PressupError(f"--overlay needs the source video; {source} has none")
+        with _progress("overlay") as update:
+            write_overlay(Path(track.source.video), track, analysis, overlay, update)  # type: ignore[arg-type]
+    return analysis.rep_count
+
+
+@app.command()
+def analyze(
+    inputs: list[Path] = typer.Argument(..., help="videos or pressup track files (.npz)"),
+    out_dir: Path = typer.Option(..., "--out", "-o", help="output folder"),
+    protocol: Optional[Path] = typer.Option(None, "--protocol", help="protocol TOML file"),
+    model: str = typer.Option("full", "--model", help=MODEL_HELP),
+    overlay: Optional[Path] = typer.Option(
+        None, "--overlay", help="also write the video with skeleton, phase, reps and hold timer"
+    ),
+) -> None:
+    """Analyse press-up videos: reps, holds, angles, form faults, and a report.
+
+    One input writes into OUT; several write into OUT/<name>/ each, and a failure on one input
+    is recorded in OUT/<name>/error.json without stopping the others.
+    """
+    if len(inputs) == 1:
+        try:
+            n = _analyze_one(inputs[0], out_dir, protocol, model, overlay)
+        except PressupError as exc:
+            raise _fail(exc) from None
+        out.print(f"{inputs[0].name}: {n} complete press-up(s); report in {out_dir / 'report.html'}")
+        return
+    if overlay is not None:
+        raise _fail(PressupError("--overlay works with one input at a time"))
+    failed = 0
+    for src in inputs:
+        d = out_dir / src.stem
+        try:
+            n = _analyze_one(src, d, protocol, model, None)
+            (d / "error.json").unlink(missing_ok=True)
+            out.print(f"{src.name}: {n} complete press-up(s)")
+        except PressupError as exc:
+            failed += 1
+            d.mkdir(parents=True, exist_ok=True)
+            (d / "error.json").write_text(
+                json.dumps({"input": str(src), "error": type(exc).__name__, "message": str(exc)})
+                + "\n"
+            )
+            err.print(f"[red]{src.name}:[/] {exc}", highlight=False, soft_wrap=True)
+    if failed:
+        err.print(f"{failed} of {len(inputs)} input(s) could not be analysed")
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def track(
+    video: Path = typer.Argument(..., help="video file"),
+    output: Path = typer.Option(..., "--output", "-o", help="track file to write (.npz)"),
+    model: str = typer.Option("full", "--model", help=MODEL_HELP),
+) -> None:
+    """Run pose estimation on a video and save the landmark track (replayable without video)."""
+    from pressup.pose import PoseOptions, open_track
+
+    try:
+        with _progress(f"pose {video.name}") as update:
+            t = open_track(video, PoseOptions(model=model), update)  # type: ignore[arg-type]
+        p = t.save(output)
+    except PressupError as exc:
+        raise _fail(exc) from None
+    seen = float(t.person_found.mean()) if t.n_frames else 0.0
+    out.print(f"{p}: {t.n_frames} frames, person found in {seen:.0%}, model {t.source.model}")
+
+
+@app.command()
+def evaluate(
+    predictions: Path = typer.Argument(..., help="folder of analyses (one sub-folder per clip)"),
+    labels: list[Path] = typer.Argument(..., help="ground-truth files or folders"),
+    markdown: Optional[Path] = typer.Option(None, "--markdown", help="also write the tables here"),
+) -> None:
+    """Score analyses against ground truth (hand labels or rendered-session truth)."""
+    from pressup.evaluation import evaluate as run_eval
+    from pressup.evaluation import format_details, format_table, summarise
+
+    try:
+        scores = run_eval(predictions, labels)
+    except PressupError as exc:
+        raise _fail(exc) from None
+    summary = summarise(scores)
+    text = format_table(scores, summary) + "\n\n" + format_details(summary)
+    sys.stdout.write(text + "\n")
+    if markdown is not None:
+        markdown.write_text(text + "\n")
+
+
+@app.command()
+def demo(
+    out_dir: Path = typer.Option(Path("pressup-demo"), "--out", "-o", help="output folder"),
+) -> None:
+    """Analyse a generated session (3 press-ups with known faults) and write its report."""
+    from pressup.analysis.run import analyze_track
+    from pressup.protocol import load_spec
+    from pressup.report import write_report
+    from pressup.synthetic import demo_session
+
+    track, truth = demo_session()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    track.save(out_dir / "track.npz")
+    analysis = analyze_track(track, load_spec())
+    analysis.write_json(out_dir / "analysis.json")
+    analysis.frames.write_csv(out_dir / "frames.csv")
+    write_report(analysis, out_dir / "report.html")
+    out.print(
+        f"demo session: {analysis.rep_count} complete press-ups found "
+        f"(script: {truth.rep_count}); report in {out_dir / 'report.html'}"
+    )
+
+
+@protocol_app.command("show")
+def protocol_show() -> None:
+    """Print the default protocol file (copy it to adjust the dose and thresholds)."""
+    from pressup.protocol import default_spec_text
+
+    sys.stdout.write(default_spec_text())
+
+
+@protocol_app.command("check")
+def protocol_check(path: Path = typer.Argument(..., help="protocol TOML file")) -> None:
+    """Validate a protocol file and print the dose it prescribes."""
+    from pressup.protocol import load_spec
+
+    try:
+        spec = load_spec(path)
+    except PressupError as exc:
+        raise _fail(exc) from None
+    out.print(json.dumps(spec.summary()))
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Show which pose models are installed."""
+    from pressup.pose.mediapipe_backend import model_installed
+
+    for m in ("lite", "full", "heavy"):
+        out.print(f"{m}: {'installed' if model_installed(m) else 'not installed'}")
+
+
+@models_app.command("install-heavy")
+def models_install_heavy(
+    source: Optional[Path] = typer.Option(None, "--from", help="pose_landmark_heavy.tflite"),
+) -> None:
+    """Copy the heavy model from a local file (e.g. the npm package @mediapipe/pose)."""
+    from pressup.pose.mediapipe_backend import install_heavy_model
+
+    try:
+        p = install_heavy_model(source)
+    except PressupError as exc:
+        raise _fail(exc) from None
+    out.print(f"heavy model installed: {p}")
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

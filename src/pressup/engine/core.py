@@ -1,0 +1,561 @@
+"""The pure streaming exercise engine: ``step(state, frame) -> (state, events)``.
+
+The same engine runs offline (over a whole smoothed track) and live (frame by frame). The state
+is an immutable :class:`EngineState`; ``step`` never mutates its inputs and has no side effects,
+so any track can be replayed and any state inspected.
+
+Phases of one repetition (see ``docs/engine.md``)::
+
+    rest --(trunk rises past rise_start_deg)--> rising --(trunk still, high enough)--> top
+    top --(trunk drops top_band_deg below its level)--> lowering --(trunk below down_deg)--> rest
+
+Leaving the prone family of positions (plank, push-up, standing...) abandons a repetition.
+A repetition is *complete* only when lying flat before it, the raised position and the return
+to the floor were all seen.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+from pressup.analysis.result import FAULT_CODES
+from pressup.engine.events import Event, KinFrame
+from pressup.protocol.spec import ProtocolSpec
+
+_NAN = math.nan
+_LIVE_FAULTS = ("elbows_locked", "neck_extended", "neck_flexed", "hips_lifted", "shoulders_shrugged")
+_FAULT_POS = {c: i for i, c in enumerate(_LIVE_FAULTS)}
+_NO_FAULTS: tuple[float, ...] = (_NAN,) * len(_LIVE_FAULTS)
+_NO_ACTIVE: tuple[bool, ...] = (False,) * len(_LIVE_FAULTS)
+assert set(_LIVE_FAULTS) <= set(FAULT_CODES)
+
+
+class Baselines(NamedTuple):
+    """The person's own neutral, against which head and shoulder faults are judged.
+
+    Attributes:
+        neck_a_deg, neck_b: neutral neck angle (degrees) = ``neck_a_deg + neck_b * trunk_deg``.
+        shrug_ref: typical ear-shoulder / shoulder-hip ratio at the top.
+    NaN disables the corresponding fault.
+    """
+
+    neck_a_deg: float = _NAN
+    neck_b: float = 0.0
+    shrug_ref: float = _NAN
+
+
+class RepDraft(NamedTuple):
+    """The repetition under way. Times in seconds, angles in degrees."""
+
+    index: int
+    start_s: float
+    seen_flat_before: bool
+    start_level: float = 0.0  # resting trunk angle before the rise (degrees)
+    top_confirmed: bool = False  # the hold's start is fixed (the top lasted settle time)
+    top_start_s: float = _NAN
+    top_end_s: float = _NAN
+    peak_trunk_deg: float = -math.inf
+    peak_elbow_deg: float = _NAN
+    elbow_sum: float = 0.0
+    elbow_n: int = 0
+    faults: tuple[dict[str, Any], ...] = ()
+
+
+class EngineState(NamedTuple):
+    """Everything the engine remembers between frames."""
+
+    phase: str = "start"  # start | rest | rising | top | lowering | other
+    label: str = "not_visible"  # per-frame position label of the last frame
+    t_s: float = _NAN
+    prev_trunk: float = _NAN
+    speed: float = 0.0  # trunk speed, degrees per second (+ = rising)
+    rest_since: float = _NAN
+    rest_level: float = _NAN  # resting trunk angle (degrees), learned while lying still
+    rest_hip: float = _NAN  # resting pelvis height (trunk lengths)
+    level: float = _NAN  # trunk level of the current top (degrees)
+    top_base: float = _NAN  # trunk angle when the current top was entered (degrees)
+    top_entry_t: float = _NAN  # when the current top was entered
+    last_high_t: float = _NAN
+    calm_t: float = _NAN  # last time the trunk was still (|speed| < calm_speed_deg_s)
+    top_calm_t: float = _NAN  # first still moment of the current top
+    down_t: float = _NAN  # when the trunk got back below down_deg
+    last_tracked_t: float = _NAN
+    lost: bool = False
+    rep: RepDraft | None = None
+    reps_done: int = 0
+    fault_since: tuple[float, ...] = _NO_FAULTS
+    fault_active: tuple[bool, ...] = _NO_ACTIVE
+    held_ticks: int = 0
+    other_since: float = _NAN  # when frames started to look like another exercise
+    set_done: bool = False
+
+
+class Engine:
+    """Binds a protocol spec and baselines; ``step`` and ``finish`` are pure functions of state."""
+
+    def __init__(self, spec: ProtocolSpec, baselines: Baselines | None = None) -> None:
+        self.spec = spec
+        self.baselines = baselines or Baselines()
+        p = spec.positions
+        self._max_rest = p.max_rest_deg
+        self._rise = p.rise_start_deg
+        self._down = p.down_deg
+        self._band = p.top_band_deg
+        self._still = p.top_max_speed_deg_s
+        self._min_peak = p.min_peak_trunk_deg
+        self._calm = p.calm_speed_deg_s
+        self._min_pos = p.min_position_s
+        self._settle_s = 1.5
+        self._lost_after = spec.tracking.lost_after_s
+        self._min_fault = spec.faults.min_duration_s
+
+    def initial(self) -> EngineState:
+        return EngineState()
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _hip_lift(self, state: EngineState, f: KinFrame) -> float:
+        """Pelvis height above its resting level, in trunk lengths (NaN if unknown)."""
+        return f.hip_height - state.rest_hip
+
+    def _variant_label(self, f: KinFrame, rep: RepDraft | None, hip_lift: float) -> str:
+        p = self.spec.positions
+        elbow = f.elbow_deg
+        if not math.isfinite(elbow):
+            if rep is not None and rep.elbow_n:
+                elbow = rep.elbow_sum / rep.elbow_n
+            else:
+                return "sphinx" if self.spec.dose.variant == "forearms" else "pressup_hands"
+        if elbow <= p.forearms_max_elbow_deg:
+            return "sphinx"
+        if (
+            hip_lift > p.updog_hip_lift
+            and elbow >= p.updog_min_elbow_deg
+        ):
+            return "updog"
+        return "pressup_hands"
+
+    def _is_other(self, f: KinFrame) -> bool:
+        p = self.spec.positions
+        return f.trunk_deg > p.max_trunk_deg or f.thigh_deg > p.max_thigh_deg or f.shin_deg > p.max_shin_deg
+
+    def _fault_conditions(self, f: KinFrame, phase: str, hip_lift: float) -> tuple[bool, ...]:
+        lim = self.spec.faults
+        b = self.baselines
+        top = phase == "top"
+        moving = phase in ("rising", "top", "lowering")
+        neck_dev = _NAN
+        if top and math.isfinite(b.neck_a_deg) and math.isfinite(f.neck_deg):
+            neck_dev = f.neck_deg - (b.neck_a_deg + b.neck_b * f.trunk_deg)
+        return (
+            top and f.elbow_deg >= lim.elbows_locked_deg,
+            neck_dev > lim.neck_extended_deg,
+            neck_dev < -lim.neck_flexed_deg,
+            moving and hip_lift > lim.hips_lifted,
+            top
+            and math.isfinite(b.shrug_ref)
+            and f.shrug_ratio < lim.shrug_fraction * b.shrug_ref,
+        )
+
+    def _close_faults(
+        self, state: EngineState, t: float, events: list[Event]
+    ) -> tuple[EngineState, tuple[dict[str, Any], ...]]:
+        """End every active fault at time ``t``; return the closed ones."""
+        closed: list[dict[str, Any]] = []
+        rep_idx = state.rep.index if state.rep else None
+        for i, code in enumerate(_LIVE_FAULTS):
+            if state.fault_active[i]:
+                fault = {"code": code, "start_s": state.fault_since[i], "end_s": t}
+                events.append(Event(t, "fault_ended", rep_idx, dict(fault)))
+                closed.append(fault)
+        return state._replace(fault_since=_NO_FAULTS, fault_active=_NO_ACTIVE), tuple(closed)
+
+    def _rep_dict(self, rep: RepDraft, end_s: float, complete: bool) -> dict[str, Any]:
+        top_start = rep.top_start_s
+        top_end = rep.top_end_s if math.isfinite(rep.top_end_s) else end_s
+        if not math.isfinite(top_start):
+            top_start = top_end
+        variant = "hands"
+        if rep.elbow_n and rep.elbow_sum / rep.elbow_n <= self.spec.positions.forearms_max_elbow_deg:
+            variant = "forearms"
+        return {
+            "index": rep.index,
+            "start_s": rep.start_s,
+            "top_start_s": top_start,
+            "top_end_s": top_end,
+            "end_s": end_s,
+            "press_s": top_start - rep.start_s,
+            "hold_s": top_end - top_start,
+            "lower_s": end_s - top_end,
+            "variant": variant,
+            "peak_trunk_deg": rep.peak_trunk_deg if math.isfinite(rep.peak_trunk_deg) else _NAN,
+            "peak_elbow_deg": rep.peak_elbow_deg,
+            "faults": [dict(f, rep=rep.index) for f in rep.faults],
+            "complete": complete,
+        }
+
+    # -- the step --------------------------------------------------------------------------
+    def step(self, state: EngineState, f: KinFrame) -> tuple[EngineState, list[Event]]:
+        """Advance by one frame. Pure: returns a new state and the events of this frame."""
+        events: list[Event] = []
+        t = f.t_s
+        if not f.tracked or not math.isfinite(f.trunk_deg):
+            return self._untracked(state, t, events)
+        if state.lost:
+            events.append(Event(t, "tracking_regained"))
+            state = state._replace(lost=False)
+        dt = t - state.last_tracked_t if math.isfinite(state.last_tracked_t) else _NAN
+        speed = state.speed
+        if math.isfinite(state.prev_trunk) and dt > 0 and dt < 0.5:
+            v = (f.trunk_deg - state.prev_trunk) / dt
+            speed = 0.5 * speed + 0.5 * v
+        elif not (dt < 0.5):
+            speed = 0.0
+        state = state._replace(t_s=t, prev_trunk=f.trunk_deg, speed=speed, last_tracked_t=t)
+        if abs(speed) < self._calm:
+            state = state._replace(calm_t=t)
+
+        if self._is_other(f):
+            if math.isnan(state.other_since):
+                state = state._replace(other_since=t)
+            if state.phase != "other" and t - state.other_since < self._min_pos:
+                return state, events  # a brief glitch: wait before calling it another pose
+            if state.rep is not None:
+                state, closed = self._close_faults(state, t, events)
+                events.append(
+                    Event(t, "rep_abandoned", state.rep.index, {"reason": "left the prone position"})
+                )
+                state = state._replace(rep=None)
+            state = state._replace(phase="other", rest_since=_NAN)
+            return self._relabel(state, "other_pose", t, events)
+
+        if not math.isnan(state.other_since):
+            state = state._replace(other_since=_NAN)
+        phase = state.phase
+        trunk = f.trunk_deg
+        if phase in ("start", "other", "rest"):
+            state, events = self._rest_or_rise(state, f, events)
+        elif phase == "rising":
+            state, events = self._rising(state, f, events)
+        elif phase == "top":
+            state, events = self._top(state, f, events)
+        elif phase == "lowering":
+            state, events = self._lowering(state, f, events)
+        else:  # settle: back on the floor, waiting for the body to come to rest
+            state, events = self._settle(state, f, events)
+
+        # running statistics of the repetition under way
+        rep = state.rep
+        if rep is not None:
+            upd: dict[str, Any] = {}
+            if trunk > rep.peak_trunk_deg:
+                upd["peak_trunk_deg"] = trunk
+            if state.phase == "top" and math.isfinite(f.elbow_deg):
+                upd["elbow_sum"] = rep.elbow_sum + f.elbow_deg
+                upd["elbow_n"] = rep.elbow_n + 1
+                if not (f.elbow_deg <= rep.peak_elbow_deg):
+                    upd["peak_elbow_deg"] = f.elbow_deg
+            if upd:
+                state = state._replace(rep=rep._replace(**upd))
+            state, events = self._faults(state, f, events)
+
+        label = {
+            "rest": "prone_flat",
+            "rising": "rising",
+            "lowering": "lowering",
+            "settle": "prone_flat",
+            "start": "prone_flat",
+            "other": "other_pose",
+        }.get(state.phase)
+        if label is None:
+            label = self._variant_label(f, state.rep, self._hip_lift(state, f))
+        return self._relabel(state, label, t, events)
+
+    def _relabel(
+        self, state: EngineState, label: str, t: float, events: list[Event]
+    ) -> tuple[EngineState, list[Event]]:
+        if label != state.label:
+            events.append(Event(t, "position", state.rep.index if state.rep else None, {"label": label}))
+            state = state._replace(label=label)
+        return state, events
+
+    def _untracked(
+        self, state: EngineState, t: float, events: list[Event]
+    ) -> tuple[EngineState, list[Event]]:
+        state = state._replace(t_s=t)
+        since = state.last_tracked_t
+        if not state.lost and (not math.isfinite(since) or t - since >= self._lost_after):
+            state, closed = self._close_faults(state, since if math.isfinite(since) else t, events)
+            if state.rep is not None and closed:
+                state = state._replace(rep=state.rep._replace(faults=state.rep.faults + closed))
+            events.append(Event(t, "tracking_lost", state.rep.index if state.rep else None))
+            state = state._replace(lost=True, prev_trunk=_NAN, speed=0.0)
+        return self._relabel(state, "not_visible", t, events)
+
+    def _rest_or_rise(
+        self, state: EngineState, f: KinFrame, events: list[Event]
+    ) -> tuple[EngineState, list[Event]]:
+        t, trunk = f.t_s, f.trunk_deg
+        calm = abs(state.speed) < self._calm
+        if state.phase == "rest":
+            if trunk <= state.rest_level + self._rise:
+                upd: dict[str, Any] = {}
+                if calm:
+                    upd["rest_level"] = state.rest_level + 0.05 * (trunk - state.rest_level)
+                    if math.isfinite(f.hip_height):
+                        hip = state.rest_hip
+                        upd["rest_hip"] = (
+                            f.hip_height if math.isnan(hip) else hip + 0.05 * (f.hip_height - hip)
+                        )
+                return (state._replace(**upd) if upd else state), events
+            # the trunk rises above the resting level: a press-up starts
+            flat_ok = math.isfinite(state.rest_since) and t - state.rest_since >= self._min_pos
+            start = t
+            if math.isfinite(state.calm_t):
+                start = max(state.calm_t, state.rest_since)
+            rep = RepDraft(
+                index=state.reps_done + 1,
+                start_s=start,
+                seen_flat_before=flat_ok,
+                start_level=state.rest_level,
+            )
+            events.append(Event(start, "rep_started", rep.index))
+            return state._replace(phase="rising", rep=rep, level=_NAN), events
+        # start of the stream, or back from another pose: lying still low enough = resting
+        if trunk < self._max_rest and abs(state.speed) < self._still:
+            hip = f.hip_height if math.isfinite(f.hip_height) else state.rest_hip
+            return (
+                state._replace(phase="rest", rest_since=t, rest_level=trunk, rest_hip=hip),
+                events,
+            )
+        if trunk >= self._max_rest:
+            # already up when the stream opens or after another pose: a repetition seen in part
+            level = state.rest_level if math.isfinite(state.rest_level) else 0.0
+            rep = RepDraft(
+                index=state.reps_done + 1, start_s=t, seen_flat_before=False, start_level=level
+            )
+            events.append(Event(t, "rep_started", rep.index))
+            state = state._replace(phase="rising", rep=rep, level=_NAN)
+            if abs(state.speed) < self._still and trunk >= self._min_peak:
+                return self._enter_top(state, f, events)
+        return state, events
+
+    def _down_level(self, rep: RepDraft) -> float:
+        """Trunk angle (degrees) below which a lowering counts as back on the floor."""
+        amp = max(rep.peak_trunk_deg - rep.start_level, 0.0)
+        return rep.start_level + max(self._down, 0.2 * amp)
+
+    def _enter_top(
+        self, state: EngineState, f: KinFrame, events: list[Event]
+    ) -> tuple[EngineState, list[Event]]:
+        rep = state.rep
+        assert rep is not None
+        if not rep.top_confirmed:
+            rep = rep._replace(top_start_s=f.t_s)  # provisional until the top lasts
+        return (
+            state._replace(
+                phase="top",
+                rep=rep,
+                level=f.trunk_deg,
+                top_base=f.trunk_deg,
+                top_entry_t=f.t_s,
+                last_high_t=f.t_s,
+                top_calm_t=_NAN,
+            ),
+            events,
+        )
+
+    def _confirm_top(self, state: EngineState, events: list[Event]) -> EngineState:
+        """The top has lasted: fix the hold's start at its first still moment."""
+        rep = state.rep
+        assert rep is not None
+        start = state.top_calm_t if math.isfinite(state.top_calm_t) else state.top_entry_t
+        rep = rep._replace(top_start_s=start, top_confirmed=True)
+        events.append(Event(start, "top_reached", rep.index))
+        return state._replace(rep=rep)
+
+    def _rising(
+        self, state: EngineState, f: KinFrame, events: list[Event]
+    ) -> tuple[EngineState, list[Event]]:
+        trunk = f.trunk_deg
+        rep = state.rep
+        assert rep is not None
+        if trunk < rep.start_level + self._down:
+            events.append(
+                Event(f.t_s, "rep_abandoned", rep.index, {"reason": "went back down without a hold"})
+            )
+            state, _ = self._close_faults(state, f.t_s, events)
+            return state._replace(phase="rest", rep=None, rest_since=f.t_s), events
+        if abs(state.speed) < self._still and trunk >= self._min_peak:
+            return self._enter_top(state, f, events)
+        peak = max(rep.peak_trunk_deg, trunk)
+        if trunk < peak - self._band and state.speed < 0 and peak >= self._min_peak:
+            # came down from a peak without stopping: a hold of (almost) no time
+            if not rep.top_confirmed:
+                rep = rep._replace(top_start_s=state.t_s)
+            return self._start_lowering(state._replace(rep=rep), f, events)
+        return state, events
+
+    def _top(
+        self, state: EngineState, f: KinFrame, events: list[Event]
+    ) -> tuple[EngineState, list[Event]]:
+        t, trunk = f.t_s, f.trunk_deg
+        rep = state.rep
+        assert rep is not None
+        level = state.level
+        if trunk > state.top_base + self._band:
+            # still rising (a pause on the way up, or from the forearms up onto the hands);
+            # a pause shorter than the settle time was not a hold
+            if not rep.top_confirmed:
+                rep = rep._replace(top_start_s=_NAN)
+            return state._replace(phase="rising", rep=rep), events
+        level = trunk if trunk > level else level + 0.02 * (trunk - level)
+        upd: dict[str, Any] = {"level": level}
+        if trunk >= level - 1.0:
+            upd["last_high_t"] = t
+        if math.isnan(state.top_calm_t) and abs(state.speed) < self._calm:
+            upd["top_calm_t"] = t
+        state = state._replace(**upd)
+        if trunk < level - self._band and state.speed < 0:
+            return self._start_lowering(state, f, events)
+        if not rep.top_confirmed:
+            if t - state.top_entry_t < self._settle_s:
+                return state, events
+            state = self._confirm_top(state, events)
+            rep = state.rep
+            assert rep is not None
+        held = int(t - rep.top_start_s)
+        if held > state.held_ticks:
+            events.append(Event(t, "hold_tick", rep.index, {"held_s": held}))
+            state = state._replace(held_ticks=held)
+        return state, events
+
+    def _start_lowering(
+        self, state: EngineState, f: KinFrame, events: list[Event]
+    ) -> tuple[EngineState, list[Event]]:
+        rep = state.rep
+        assert rep is not None
+        top_end = f.t_s
+        if math.isfinite(state.calm_t) and state.calm_t >= rep.top_start_s:
+            top_end = state.calm_t
+        elif math.isfinite(state.last_high_t):
+            top_end = state.last_high_t
+        if not rep.top_confirmed:
+            if math.isfinite(state.top_calm_t) and state.top_calm_t <= top_end:
+                rep = rep._replace(top_start_s=state.top_calm_t)
+            rep = rep._replace(top_confirmed=True)
+            events.append(Event(rep.top_start_s, "top_reached", rep.index))
+        rep = rep._replace(top_end_s=top_end)
+        hold = top_end - rep.top_start_s
+        events.append(Event(top_end, "hold_ended", rep.index, {"hold_s": hold}))
+        events.append(Event(top_end, "lowering_started", rep.index))
+        return state._replace(phase="lowering", rep=rep, held_ticks=0), events
+
+    def _lowering(
+        self, state: EngineState, f: KinFrame, events: list[Event]
+    ) -> tuple[EngineState, list[Event]]:
+        t, trunk = f.t_s, f.trunk_deg
+        rep = state.rep
+        assert rep is not None
+        if trunk < self._down_level(rep):
+            state = state._replace(phase="settle", down_t=t)
+            if abs(state.speed) < self._calm:
+                return self._complete(state, t, trunk, events)
+            return state, events
+        if abs(state.speed) < self._still * 0.5 and trunk >= self._min_peak and t - rep.top_end_s > 1.0:
+            # stopped part-way down: a lower hold (the top continues at a lower level)
+            return state._replace(phase="top", level=trunk, top_base=trunk, last_high_t=t), events
+        return state, events
+
+    def _settle(
+        self, state: EngineState, f: KinFrame, events: list[Event]
+    ) -> tuple[EngineState, list[Event]]:
+        t = f.t_s
+        if abs(state.speed) < self._calm or state.speed > self._still:
+            return self._complete(state, t, f.trunk_deg, events)
+        if t - state.down_t > 1.0:
+            return self._complete(state, state.down_t, f.trunk_deg, events)
+        return state, events
+
+    def _complete(
+        self, state: EngineState, t: float, trunk: float, events: list[Event]
+    ) -> tuple[EngineState, list[Event]]:
+        """The trunk is back on the floor at ``t``: close the repetition."""
+        rep = state.rep
+        assert rep is not None
+        state, closed = self._close_faults(state, t, events)
+        rep = rep._replace(faults=rep.faults + closed)
+        hold = rep.top_end_s - rep.top_start_s
+        if hold < self.spec.faults.short_hold_fraction * self.spec.dose.target_hold_s:
+            fault = {"code": "short_hold", "start_s": rep.top_start_s, "end_s": rep.top_end_s}
+            events.append(Event(rep.top_end_s, "fault_started", rep.index, {"code": "short_hold"}))
+            events.append(Event(rep.top_end_s, "fault_ended", rep.index, dict(fault)))
+            rep = rep._replace(faults=(*rep.faults, fault))
+        lower = t - rep.top_end_s
+        if lower < self.spec.dose.min_lowering_s:
+            fault = {"code": "fast_lowering", "start_s": rep.top_end_s, "end_s": t}
+            events.append(Event(rep.top_end_s, "fault_started", rep.index, {"code": "fast_lowering"}))
+            events.append(Event(t, "fault_ended", rep.index, dict(fault)))
+            rep = rep._replace(faults=(*rep.faults, fault))
+        complete = rep.seen_flat_before and math.isfinite(rep.top_start_s)
+        d = self._rep_dict(rep, t, complete)
+        done = state.reps_done + (1 if complete else 0)
+        events.append(Event(t, "rep_completed" if complete else "rep_unfinished", rep.index, d))
+        state = state._replace(phase="rest", rep=None, reps_done=done, rest_since=t, rest_level=trunk)
+        if complete and done >= self.spec.dose.target_reps and not state.set_done:
+            events.append(Event(t, "set_completed", None, {"reps": done}))
+            state = state._replace(set_done=True)
+        return state, events
+
+    def _faults(
+        self, state: EngineState, f: KinFrame, events: list[Event]
+    ) -> tuple[EngineState, list[Event]]:
+        phase = state.phase
+        if phase == "top" and not (state.rep is not None and state.rep.top_confirmed):
+            phase = "rising"  # judge the head, shoulders and elbows only once the hold is on
+        conds = self._fault_conditions(f, phase, self._hip_lift(state, f))
+        since = list(state.fault_since)
+        active = list(state.fault_active)
+        changed = False
+        rep = state.rep
+        closed: list[dict[str, Any]] = []
+        for i, on in enumerate(conds):
+            if on:
+                if math.isnan(since[i]):
+                    since[i] = f.t_s
+                    changed = True
+                if not active[i] and f.t_s - since[i] >= self._min_fault:
+                    active[i] = True
+                    changed = True
+                    events.append(
+                        Event(since[i], "fault_started", rep.index if rep else None, {"code": _LIVE_FAULTS[i]})
+                    )
+            elif not math.isnan(since[i]):
+                if active[i]:
+                    fault = {"code": _LIVE_FAULTS[i], "start_s": since[i], "end_s": f.t_s}
+                    events.append(Event(f.t_s, "fault_ended", rep.index if rep else None, dict(fault)))
+                    closed.append(fault)
+                since[i] = _NAN
+                active[i] = False
+                changed = True
+        if changed:
+            state = state._replace(fault_since=tuple(since), fault_active=tuple(active))
+            if closed and rep is not None:
+                state = state._replace(rep=rep._replace(faults=rep.faults + tuple(closed)))
+        return state, events
+
+    def finish(self, state: EngineState, t_end: float) -> tuple[EngineState, list[Event]]:
+        """Close the stream at ``t_end`` seconds: end open faults, report an unfinished rep."""
+        events: list[Event] = []
+        state, closed = self._close_faults(state, t_end, events)
+        rep = state.rep
+        if rep is not None:
+            rep = rep._replace(faults=rep.faults + closed)
+            if not math.isfinite(rep.top_end_s) and math.isfinite(rep.top_start_s):
+                rep = rep._replace(top_end_s=t_end)
+            d = self._rep_dict(rep, t_end, False)
+            d["end_s"] = _NAN
+            d["lower_s"] = _NAN
+            events.append(Event(t_end, "rep_unfinished", rep.index, d))
+            state = state._replace(rep=None)
+        return state, events

@@ -1,0 +1,260 @@
+"""From landmarks to the angles pressup judges. Pure functions; degrees and seconds.
+
+Per frame (see :data:`ANGLE_DEFINITIONS` for exact definitions and sign conventions):
+``trunk_deg``, ``elbow_deg``, ``hip_ext_deg``, ``neck_deg``, ``shrug_ratio``, ``hip_height``,
+plus the helper lines ``thigh_deg`` and ``shin_deg`` used to tell the prone exercise apart from
+planks, push-ups and standing, and ``tracked`` (the frame can be judged).
+
+Everything is measured on the side of the body nearest the camera, in the body frame of
+:mod:`pressup.kinematics.geometry`: the floor line comes from the landmarks that rest on the
+floor (ankle and wrist), which corrects the tilt a turned or raised camera gives it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from pressup.errors import NoPersonError, ViewError
+from pressup.kinematics.geometry import (
+    elevation,
+    interior_angle,
+    signed_angle,
+    to_body_frame,
+)
+from pressup.pose.track import LANDMARK_INDEX, PoseTrack
+from pressup.protocol.spec import Tracking
+
+Array = npt.NDArray[np.float64]
+Side = Literal["left", "right"]
+
+#: Angle definitions (units, zero and sign), shown in the report and docs.
+ANGLE_DEFINITIONS: dict[str, str] = {
+    "trunk_deg": "degrees; elevation of the hip->shoulder line above the floor line, measured "
+    "from the person's own lying position (0 = lying flat, + = chest raised)",
+    "elbow_deg": "degrees; interior shoulder-elbow-wrist angle (180 = arm straight)",
+    "hip_ext_deg": "degrees; signed angle from the knee->hip line to the hip->shoulder line, "
+    "i.e. 180 minus the interior shoulder-hip-knee angle, + = trunk lifted back against the legs "
+    "(extension), - = hips bent (flexion), 0 = body straight",
+    "neck_deg": "degrees; signed angle from the hip->shoulder line to the shoulder->ear line, "
+    "+ = head tipped back",
+    "shrug_ratio": "ratio; ear-shoulder distance / shoulder-hip distance (smaller = shrugged)",
+    "hip_height": "ratio; pelvis height in the body frame in trunk lengths, from an arbitrary "
+    "zero (the engine and the analysis subtract the lying level to get hip_lift)",
+    "thigh_deg": "degrees; elevation of the knee->hip line above the floor line",
+    "shin_deg": "degrees; elevation of the ankle->knee line above the floor line",
+}
+FEATURES: tuple[str, ...] = tuple(ANGLE_DEFINITIONS)
+
+_SIDE_PARTS = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
+
+
+@dataclass(frozen=True)
+class ViewGeometry:
+    """How the camera sees the person; estimated once per session.
+
+    Attributes:
+        side: which body side faces the camera (``"left"``: the person's left side).
+        floor_dir: unit vector of the floor line in the image (x right, **y up**), pointing
+            from the feet toward the head.
+        trunk_zero_deg: trunk elevation (degrees, against the floor line) of this person lying
+            flat; subtracted so that lying flat reads 0.
+        hip_zero: pelvis height above the floor line when lying, in trunk lengths.
+        trunk_len_px: typical hip-shoulder distance in pixels (reference scale).
+        floor_tilt_deg: apparent tilt of the floor line in the picture (0 = level side view).
+        shoulder_spread: distance between the two shoulders / trunk length (0 = pure side view,
+            about 1 or more when filmed head-on).
+    """
+
+    side: Side
+    floor_dir: tuple[float, float]
+    trunk_zero_deg: float
+    hip_zero: float
+    trunk_len_px: float
+    floor_tilt_deg: float
+    shoulder_spread: float
+
+    @property
+    def head_sign(self) -> int:
+        """+1 when the head is toward the image right, -1 toward the left."""
+        return 1 if self.floor_dir[0] > 0 else -1
+
+
+def _idx(side: str, part: str) -> int:
+    return LANDMARK_INDEX[f"{side}_{part}"]
+
+
+def detect_side(data: Array) -> tuple[Side, float]:
+    """Which body side faces the camera, and a confidence in 0..1.
+
+    Uses visibility (the near side is seen) and BlazePose depth (the near side has smaller z).
+    ``data`` has shape ``(frame, 33, 4)``.
+    """
+    vis = {s: data[:, [_idx(s, p) for p in _SIDE_PARTS], 3] for s in ("left", "right")}
+    z = {s: data[:, [_idx(s, p) for p in _SIDE_PARTS], 2] for s in ("left", "right")}
+    dv = float(np.nanmean(vis["left"] - vis["right"])) if data.size else 0.0
+    with np.errstate(invalid="ignore"):
+        dz_frames = np.nanmean(z["right"] - z["left"], axis=1)
+    dz = float(np.nanmedian(dz_frames)) if np.isfinite(dz_frames).any() else 0.0
+    scale = float(np.nanmedian(np.abs(dz_frames))) if np.isfinite(dz_frames).any() else 1.0
+    score = np.tanh(dv * 5.0) + np.tanh(dz / max(scale, 1e-6))
+    side: Side = "left" if score >= 0 else "right"
+    return side, float(min(1.0, abs(score) / 2.0))
+
+
+def _seen(data: Array, idx: int, width: int, height: int, min_vis: float) -> npt.NDArray[np.bool_]:
+    x = data[:, idx, 0]
+    y = data[:, idx, 1]
+    mx, my = 0.02 * width, 0.02 * height
+    with np.errstate(invalid="ignore"):
+        return (
+            (data[:, idx, 3] >= min_vis)
+            & (x >= -mx)
+            & (x <= width + mx)
+            & (y >= -my)
+            & (y <= height + my)
+        )
+
+
+def estimate_view(track: PoseTrack, tracking: Tracking) -> ViewGeometry:
+    """Estimate the :class:`ViewGeometry` of a whole track (offline).
+
+    Raises:
+        NoPersonError: too few frames show the trunk of a person.
+        ViewError: filmed head-on or so obliquely that angles cannot be judged.
+    """
+    data = track.data
+    side, _ = detect_side(data)
+    w, h = track.source.width, track.source.height
+    core = _seen(data, _idx(side, "shoulder"), w, h, tracking.min_visibility) & _seen(
+        data, _idx(side, "hip"), w, h, tracking.min_visibility
+    )
+    if core.sum() < max(5, 0.05 * track.n_frames):
+        raise NoPersonError(
+            f"a person's shoulder and hip were seen in only {int(core.sum())} of "
+            f"{track.n_frames} frames; film the whole body from the side"
+        )
+    sh = data[core, _idx(side, "shoulder"), :2] * [1.0, -1.0]
+    hp = data[core, _idx(side, "hip"), :2] * [1.0, -1.0]
+    trunk = sh - hp
+    trunk_len = float(np.median(np.linalg.norm(trunk, axis=1)))
+    head_sign = 1.0 if np.median(trunk[:, 0]) >= 0 else -1.0
+
+    # Shoulder spread: both shoulders against trunk length (large when filmed head-on).
+    other = "right" if side == "left" else "left"
+    sh2 = data[core, _idx(other, "shoulder"), :2] * [1.0, -1.0]
+    spread = float(np.nanmedian(np.linalg.norm(sh2 - sh, axis=1))) / max(trunk_len, 1e-6)
+
+    # Floor line: ankle -> wrist (both rest on the floor in every prone position).
+    floor_ok = (
+        core
+        & _seen(data, _idx(side, "ankle"), w, h, tracking.min_visibility)
+        & _seen(data, _idx(side, "wrist"), w, h, tracking.min_visibility)
+    )
+    tilt = 0.0
+    if floor_ok.sum() >= 5:
+        fv = (data[floor_ok, _idx(side, "wrist"), :2] - data[floor_ok, _idx(side, "ankle"), :2]) * [
+            head_sign,
+            -1.0,
+        ]
+        ang = np.degrees(np.arctan2(fv[:, 1], fv[:, 0]))
+        ang = ang[np.abs(ang) < 60]
+        if ang.size:
+            tilt = float(np.median(ang))
+    if spread > tracking.max_shoulder_spread:
+        raise ViewError(
+            "the camera seems to face the person head-on (both shoulders wide apart); "
+            "put the camera at your side, at floor level, 2-3 m away"
+        )
+    if abs(tilt) > tracking.max_floor_tilt_deg:
+        raise ViewError(
+            f"the floor line tilts {abs(tilt):.0f} degrees in the picture (limit "
+            f"{tracking.max_floor_tilt_deg:.0f}); put the camera level at your side"
+        )
+    rad = np.radians(tilt)
+    floor_dir = (float(head_sign * np.cos(rad)), float(np.sin(rad)))
+
+    # The person's own lying trunk angle and pelvis height: low percentiles over the session.
+    body_sh = to_body_frame(data[core, _idx(side, "shoulder"), :2], floor_dir)
+    body_hp = to_body_frame(data[core, _idx(side, "hip"), :2], floor_dir)
+    elev = elevation(body_sh - body_hp)
+    trunk_zero = float(np.percentile(elev, 2))
+    lying = elev <= trunk_zero + 3.0
+    ank_ok = _seen(data, _idx(side, "ankle"), w, h, tracking.min_visibility)[core]
+    hip_zero = 0.0
+    sel = lying & ank_ok
+    if sel.sum() >= 3:
+        body_an = to_body_frame(data[core, _idx(side, "ankle"), :2], floor_dir)
+        hip_zero = float(np.median((body_hp[sel, 1] - body_an[sel, 1]) / trunk_len))
+    return ViewGeometry(
+        side=side,
+        floor_dir=floor_dir,
+        trunk_zero_deg=trunk_zero,
+        hip_zero=hip_zero,
+        trunk_len_px=trunk_len,
+        floor_tilt_deg=tilt,
+        shoulder_spread=spread,
+    )
+
+
+def compute_features(
+    data: Array, width: int, height: int, view: ViewGeometry, tracking: Tracking
+) -> dict[str, Array]:
+    """Raw (unsmoothed) per-frame features for landmark frames ``data`` ``(frame, 33, 4)``.
+
+    Returns a dict of ``(frame,)`` arrays named as in :data:`FEATURES`, plus ``tracked`` as
+    0.0/1.0. A feature is NaN where a landmark it needs was not seen. Works for one frame
+    (live) or a whole track (offline): vectorised over frames.
+    """
+    s = view.side
+    mv = tracking.min_visibility
+
+    def pt(part: str) -> tuple[Array, npt.NDArray[np.bool_]]:
+        i = _idx(s, part)
+        return to_body_frame(data[:, i, :2], view.floor_dir), _seen(data, i, width, height, mv)
+
+    sh, sh_ok = pt("shoulder")
+    hp, hp_ok = pt("hip")
+    el, el_ok = pt("elbow")
+    wr, wr_ok = pt("wrist")
+    kn, kn_ok = pt("knee")
+    an, an_ok = pt("ankle")
+    ear, ear_ok = pt("ear")
+
+    trunk_v = sh - hp
+    trunk_len = np.linalg.norm(trunk_v, axis=1)
+    diag = float(np.hypot(width, height))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale_ok = (
+            (trunk_len >= tracking.min_trunk_frac * diag)
+            & (trunk_len <= view.trunk_len_px * tracking.max_scale_jump)
+            & (trunk_len >= view.trunk_len_px / tracking.max_scale_jump)
+        )
+    tracked = sh_ok & hp_ok & (kn_ok | an_ok) & scale_ok
+
+    def gate(x: Array, ok: npt.NDArray[np.bool_]) -> Array:
+        return np.where(ok & tracked, x, np.nan)
+
+    trunk = elevation(trunk_v) - view.trunk_zero_deg
+    elbow = interior_angle(sh, el, wr)
+    hip_ext = signed_angle(hp - kn, trunk_v)
+    neck = signed_angle(trunk_v, ear - sh)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shrug = np.linalg.norm(ear - sh, axis=1) / trunk_len
+    hip_height = hp[:, 1] / view.trunk_len_px
+    thigh = elevation(hp - kn)
+    shin = elevation(kn - an)
+    return {
+        "trunk_deg": gate(trunk, np.ones_like(tracked)),
+        "elbow_deg": gate(elbow, el_ok & wr_ok),
+        "hip_ext_deg": gate(hip_ext, kn_ok),
+        "neck_deg": gate(neck, ear_ok),
+        "shrug_ratio": gate(shrug, ear_ok),
+        "hip_height": gate(hip_height, np.ones_like(tracked)),
+        "thigh_deg": gate(thigh, kn_ok),
+        "shin_deg": gate(shin, kn_ok & an_ok),
+        "tracked": tracked.astype(np.float64),
+    }

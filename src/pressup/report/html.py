@@ -1,0 +1,553 @@
+"""The self-contained HTML report of one analysis, for a patient and their physiotherapist.
+
+:func:`write_report` writes a single ``.html`` file with everything inline (CSS and SVG plots;
+no scripts, no external assets). All text goes through Jinja2 autoescaping; only the SVG made
+by :mod:`pressup.report.plots` is inserted as markup.
+
+Times are seconds, angles degrees, shares of the video percent.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+from markupsafe import Markup
+
+from pressup import __version__
+from pressup.analysis.result import FAULT_CODES, LABELS, RAISED_LABELS, Analysis, Fault, Rep
+from pressup.report import plots
+from pressup.report.wording import (
+    FAULT_WORDING,
+    LABEL_WORDING,
+    VARIANT_WORDING,
+    fault_wording,
+    label_wording,
+    variant_name,
+    variant_wording,
+)
+
+#: Faults that get their own summary line (hold and lowering) rather than a "form point".
+_TIMING_FAULTS = frozenset({"short_hold", "fast_lowering"})
+
+#: Plain names of the per-frame measurement columns.
+COLUMN_WORDING: dict[str, str] = {
+    "trunk_deg": "trunk lift",
+    "elbow_deg": "elbow angle",
+    "hip_ext_deg": "hip extension",
+    "neck_deg": "neck angle",
+    "shrug_ratio": "shoulder height (shrug)",
+    "hip_lift": "hip lift",
+}
+
+_TEMPLATE = "report.html.j2"
+_DASH = "\u2014"
+
+
+@dataclass(frozen=True)
+class RepRow:
+    """One row of the per-rep table, already formatted for display."""
+
+    index: int
+    variant: str
+    press: str
+    hold: str
+    lower: str
+    trunk: str
+    elbow: str
+    faults: list[str]
+    complete: bool
+
+
+@dataclass(frozen=True)
+class WorkPoint:
+    """One form point to work on: its name, a kind cue and where it was seen."""
+
+    code: str
+    name: str
+    cue: str
+    where: str
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A headline number for the summary cards."""
+
+    title: str
+    value: str
+    note: str
+    ok: bool | None = None
+
+
+@dataclass
+class Summary:
+    """The plain-language summary of one analysis (see :func:`summarize`)."""
+
+    headline: str
+    facts: list[Fact] = field(default_factory=list)
+    sentences: list[str] = field(default_factory=list)
+    went_well: list[str] = field(default_factory=list)
+    work_on: list[WorkPoint] = field(default_factory=list)
+    camera: list[str] = field(default_factory=list)
+    zero_reps: bool = False
+    zero_reasons: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------
+# formatting
+
+
+def fmt_seconds(x: float | None, digits: int = 1) -> str:
+    """``"8.5"`` for seconds ``x``; a dash when unknown (None/NaN)."""
+    if x is None or not math.isfinite(x):
+        return _DASH
+    return f"{x:.{digits}f}"
+
+
+def fmt_degrees(x: float | None) -> str:
+    """``"42°"`` for degrees ``x`` (whole degrees); a dash when unknown."""
+    if x is None or not math.isfinite(x):
+        return _DASH
+    return f"{x:.0f}\u00b0"
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def _target_text(protocol: dict[str, Any], key: str, unit: str = "") -> str | None:
+    """The protocol target ``key`` as text: ``"10 s"`` or a range such as ``"3-5"`` (en dash)."""
+    value = protocol.get(key)
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        lo, hi = value
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lo, hi)):
+            return f"{float(lo):g}\u2013{float(hi):g}{unit}"
+    num = plots.protocol_number(protocol, key)
+    return None if num is None else f"{num:g}{unit}"
+
+
+def _rep_faults(analysis: Analysis, rep: Rep) -> list[Fault]:
+    """Faults of ``rep``: its own list, plus analysis faults tagged with its index."""
+    seen: set[tuple[str, float, float]] = set()
+    out: list[Fault] = []
+    for f in [*rep.faults, *(f for f in analysis.faults if f.rep == rep.index)]:
+        key = (f.code, f.start_s, f.end_s)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def _ordered_codes(codes: set[str]) -> list[str]:
+    return [c for c in FAULT_CODES if c in codes] + sorted(codes.difference(FAULT_CODES))
+
+
+def rep_rows(analysis: Analysis) -> list[RepRow]:
+    """The per-rep table: durations in seconds (1 decimal), peak angles in whole degrees."""
+    rows = []
+    for rep in analysis.reps:
+        codes = _ordered_codes({f.code for f in _rep_faults(analysis, rep)})
+        rows.append(
+            RepRow(
+                index=rep.index,
+                variant=variant_name(rep.variant),
+                press=fmt_seconds(rep.press_s),
+                hold=fmt_seconds(rep.hold_s),
+                lower=fmt_seconds(rep.lower_s),
+                trunk=fmt_degrees(rep.peak_trunk_deg),
+                elbow=fmt_degrees(rep.peak_elbow_deg),
+                faults=[fault_wording(c).name for c in codes],
+                complete=bool(rep.complete),
+            )
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# summary
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What share of the video the camera could use (fractions 0..1, seconds)."""
+
+    duration_s: float
+    n_frames: int
+    untracked: float
+    not_visible: float
+    other_pose: float
+    raised: float
+    unmeasured: list[str]
+
+
+def coverage(analysis: Analysis) -> Coverage:
+    """Shares of frames untracked / labelled not visible / other pose / raised, and the columns
+    that were never measured."""
+    fr = analysis.frames
+    t = np.asarray(fr.t_s, dtype=np.float64)
+    n = int(t.size)
+    t0, t1 = plots.time_span_s(t)
+    duration = t1 - t0 if n else 0.0
+    tracked = np.asarray(fr.tracked, dtype=bool)
+    untracked = float(1.0 - tracked.mean()) if tracked.size else 1.0
+    counts = Counter(fr.label)
+    total = max(len(fr.label), 1)
+    raised = sum(counts[lab] for lab in RAISED_LABELS) / total
+    unmeasured = []
+    for col, words in COLUMN_WORDING.items():
+        arr = fr.columns.get(col)
+        if arr is None or not bool(np.isfinite(np.asarray(arr, dtype=np.float64)).any()):
+            unmeasured.append(words)
+    return Coverage(
+        duration_s=duration,
+        n_frames=n,
+        untracked=untracked,
+        not_visible=counts["not_visible"] / total,
+        other_pose=counts["other_pose"] / total,
+        raised=raised,
+        unmeasured=unmeasured if n else [],
+    )
+
+
+def summarize(analysis: Analysis) -> Summary:
+    """Build the plain, calm summary: reps vs target, hold vs target, variant, lowering,
+    form points to work on and what the camera could not see."""
+    protocol = analysis.protocol
+    reps = list(analysis.reps)
+    done = [r for r in reps if r.complete]
+    completed = analysis.rep_count
+    target_reps = plots.protocol_number(protocol, "target_reps")
+    target_reps_text = _target_text(protocol, "target_reps")
+    target_hold = plots.protocol_number(protocol, "target_hold_s")
+    target_hold_text = _target_text(protocol, "target_hold_s", " s")
+    cov = coverage(analysis)
+
+    # -- headline and rep count ---------------------------------------------------------------
+    if completed == 0:
+        headline = "No complete press-ups were found in this video."
+    elif target_reps is not None and completed >= target_reps:
+        headline = (
+            f"Well done \u2014 you completed {_plural(completed, 'press-up')}, "
+            f"meeting the target of {target_reps_text}."
+        )
+    elif target_reps is not None:
+        headline = (
+            f"You completed {completed} of the {target_reps_text} press-ups planned. "
+            "Every one counts."
+        )
+    else:
+        headline = f"You completed {_plural(completed, 'press-up')}."
+    s = Summary(headline=headline)
+    s.facts.append(
+        Fact(
+            "Press-ups completed",
+            str(completed) + (f" of {target_reps_text}" if target_reps_text else ""),
+            (
+                f"plus {_plural(len(reps) - completed, 'unfinished attempt')}"
+                if len(reps) > completed
+                else "counted from lying flat, up, and back down"
+            ),
+            ok=None if target_reps is None else completed >= target_reps,
+        )
+    )
+
+    # -- hold ---------------------------------------------------------------------------------
+    hold_pool = [r.hold_s for r in (done or reps) if math.isfinite(r.hold_s)]
+    avg_hold = sum(hold_pool) / len(hold_pool) if hold_pool else None
+    if avg_hold is not None:
+        met = (
+            sum(1 for r in done if math.isfinite(r.hold_s) and r.hold_s >= target_hold)
+            if target_hold is not None
+            else None
+        )
+        s.facts.append(
+            Fact(
+                "Average hold at the top",
+                f"{avg_hold:.1f} s",
+                f"target {target_hold_text}" if target_hold_text else "no target set",
+                ok=None if target_hold is None else avg_hold >= target_hold,
+            )
+        )
+        text = f"On average you held the top position for {avg_hold:.1f} seconds"
+        text += f" (target {target_hold_text})." if target_hold_text else "."
+        if met is not None and done:
+            if met == len(done):
+                s.went_well.append("Every completed press-up was held for the target time.")
+            elif met == 0:
+                text += (
+                    " None reached the target yet, and that is fine to build up to: "
+                    + fault_wording("short_hold").cue[0].lower()
+                    + fault_wording("short_hold").cue[1:]
+                )
+            else:
+                text += (
+                    f" {met} of {len(done)} completed press-ups reached the target. "
+                    + fault_wording("short_hold").cue
+                )
+        s.sentences.append(text)
+
+    # -- variant ------------------------------------------------------------------------------
+    if reps:
+        variants = Counter(r.variant for r in reps)
+        if len(variants) == 1:
+            (variant,) = variants
+            vtext = variant_wording(variant)
+            s.sentences.append(f"You did your press-ups {vtext}.")
+        else:
+            (v0, n0), *rest = variants.most_common()
+            parts = [f"{_plural(n0, 'press-up')} {variant_wording(v0)}"]
+            parts += [f"{n} {variant_wording(v)}" for v, n in rest]
+            vtext = "mixed"
+            s.sentences.append(f"You did {', '.join(parts[:-1])} and {parts[-1]}.")
+        planned = protocol.get("variant")
+        vnote = (
+            f"your plan: {variant_wording(planned)}"
+            if isinstance(planned, str) and planned in VARIANT_WORDING
+            else "forearms = gentler, hands = harder"
+        )
+        s.facts.append(Fact("Version", vtext, vnote))
+
+    # -- lowering -----------------------------------------------------------------------------
+    if reps:
+        fast = [r for r in reps if any(f.code == "fast_lowering" for f in _rep_faults(analysis, r))]
+        lowers = [r.lower_s for r in done if math.isfinite(r.lower_s)]
+        avg_lower = sum(lowers) / len(lowers) if lowers else None
+        min_lower = plots.protocol_number(protocol, "min_lowering_s")
+        note = f"average {avg_lower:.1f} s down" if avg_lower is not None else "not measured"
+        if min_lower is not None and min_lower > 0:
+            note += f"; aim for {min_lower:g} s or more"
+        if not fast:
+            s.facts.append(Fact("Lowering", "Slow and steady", note, ok=True))
+            s.went_well.append("You lowered yourself slowly and with control each time.")
+        else:
+            s.facts.append(
+                Fact("Lowering", f"{len(fast)} of {len(reps)} a bit quick", note, ok=False)
+            )
+            s.sentences.append(
+                f"{len(fast)} of {_plural(len(reps), 'press-up')} came down a little quickly. "
+                + fault_wording("fast_lowering").cue
+            )
+
+    # -- form points --------------------------------------------------------------------------
+    by_code: dict[str, list[Fault]] = {}
+    for f in analysis.faults:
+        by_code.setdefault(f.code, []).append(f)
+    for rep in reps:
+        for f in rep.faults:
+            if f not in by_code.get(f.code, []):
+                by_code.setdefault(f.code, []).append(f)
+    form_codes = [c for c in _ordered_codes(set(by_code)) if c not in _TIMING_FAULTS]
+
+    def reps_with(code: str) -> set[int]:
+        return {r.index for r in reps if any(f.code == code for f in _rep_faults(analysis, r))}
+
+    form_codes.sort(key=lambda c: (-len(reps_with(c)), -len(by_code[c])))
+    for code in form_codes:
+        words = fault_wording(code)
+        hit = reps_with(code)
+        if hit and reps:
+            where = f"seen in {len(hit)} of {_plural(len(reps), 'press-up')}"
+        else:
+            where = f"seen {_plural(len(by_code[code]), 'time')} between press-ups"
+        s.work_on.append(WorkPoint(code=code, name=words.name, cue=words.cue, where=where))
+    if reps and not form_codes:
+        s.went_well.append(
+            "Your body position looked good: head in line, shoulders relaxed, hips down."
+        )
+
+    # -- camera -------------------------------------------------------------------------------
+    if cov.n_frames == 0:
+        s.camera.append("The video had no frames the camera could use.")
+    else:
+        lost_pct = 100.0 * cov.untracked
+        if lost_pct >= 99.5:
+            s.camera.append("The camera could not track your body at any point in the video.")
+        elif lost_pct >= 0.5:
+            s.camera.append(
+                f"Tracking was lost for {lost_pct:.0f}% of the video "
+                f"(about {cov.untracked * cov.duration_s:.0f} s); nothing could be measured "
+                "in those moments."
+            )
+        else:
+            s.camera.append("The camera could follow you for the whole video.")
+        if cov.other_pose >= 0.05:
+            s.camera.append(
+                f"About {100.0 * cov.other_pose:.0f}% of the video showed other positions "
+                "(for example getting down or standing up); these are not counted."
+            )
+        if cov.unmeasured:
+            s.camera.append(
+                "From this camera view we could not measure: " + ", ".join(cov.unmeasured) + "."
+            )
+    warnings = analysis.view.get("warnings")
+    if isinstance(warnings, list):
+        s.camera.extend(str(w) for w in warnings if str(w).strip())
+
+    # -- zero reps ----------------------------------------------------------------------------
+    if completed == 0:
+        s.zero_reps = True
+        hidden = max(cov.untracked, cov.not_visible)
+        if cov.n_frames == 0:
+            s.zero_reasons.append("The video had no frames we could look at.")
+        if cov.n_frames and hidden >= 0.995:
+            s.zero_reasons.append("The camera could not see you clearly at any point.")
+        elif cov.n_frames and hidden >= 0.5:
+            s.zero_reasons.append(
+                f"The camera could not see you clearly for most of the video "
+                f"({100.0 * hidden:.0f}% of it)."
+            )
+        if cov.n_frames and cov.other_pose >= 0.5:
+            s.zero_reasons.append(
+                f"Most of the video ({100.0 * cov.other_pose:.0f}%) showed positions other "
+                "than the press-up."
+            )
+        if reps:
+            s.zero_reasons.append(
+                f"We saw {_plural(len(reps), 'press-up')} begin, but not the whole movement "
+                "up and back down to the floor; perhaps the video started or stopped mid-way."
+            )
+        elif cov.n_frames and cov.raised == 0.0 and not s.zero_reasons:
+            s.zero_reasons.append(
+                "We did not see the chest rise from the floor into a press-up position."
+            )
+        if not s.zero_reasons:
+            s.zero_reasons.append("The movement did not match a full press-up from start to end.")
+    return s
+
+
+# --------------------------------------------------------------------------------------------
+# details for the physiotherapist
+
+
+def _flat_items(d: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(key, text)`` pairs of a metadata dict; nested values as compact JSON."""
+    out = []
+    for key, value in d.items():
+        if isinstance(value, float):
+            text = f"{value:g}"
+        elif isinstance(value, (dict, list, tuple)):
+            text = json.dumps(value, default=str, ensure_ascii=False)
+            if len(text) > 300:
+                text = text[:297] + "..."
+        else:
+            text = str(value)
+        out.append((str(key), text))
+    return out
+
+
+@dataclass(frozen=True)
+class FaultStat:
+    """Per-code totals for the physiotherapist table (seconds)."""
+
+    code: str
+    name: str
+    count: int
+    total_s: str
+    reps: str
+
+
+def fault_stats(analysis: Analysis) -> list[FaultStat]:
+    """How often and how long (seconds) each fault code was seen, and in which reps."""
+    by_code: dict[str, list[Fault]] = {}
+    for f in analysis.faults:
+        by_code.setdefault(f.code, []).append(f)
+    out = []
+    for code in _ordered_codes(set(by_code)):
+        fs = by_code[code]
+        total = sum(max(f.end_s - f.start_s, 0.0) for f in fs if math.isfinite(f.end_s - f.start_s))
+        reps = sorted({f.rep for f in fs if f.rep is not None})
+        out.append(
+            FaultStat(
+                code=code,
+                name=fault_wording(code).name,
+                count=len(fs),
+                total_s=fmt_seconds(total),
+                reps=", ".join(str(r) for r in reps) if reps else _DASH,
+            )
+        )
+    return out
+
+
+def _source_name(source: dict[str, Any]) -> str:
+    for key in ("video", "path", "file", "name"):
+        value = source.get(key)
+        if isinstance(value, str) and value:
+            return Path(value).name or value
+    return "video"
+
+
+# --------------------------------------------------------------------------------------------
+# rendering
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("pressup", "report/templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_report(analysis: Analysis, generated_at: datetime | None = None) -> str:
+    """The report as one HTML string (see :func:`write_report`)."""
+    summary = summarize(analysis)
+    cov = coverage(analysis)
+    angles = Markup(plots.angles_svg(analysis))  # SVG from our own plot code
+    reps_plot = plots.reps_svg(analysis)
+    glossary_faults = [(code, FAULT_WORDING[code]) for code in FAULT_CODES]
+    glossary_labels = [
+        (label_wording(lab), plots.LABEL_COLOURS.get(lab, "#eeeeee"))
+        for lab in LABELS
+        if lab in LABEL_WORDING
+    ]
+    when = generated_at or datetime.now().astimezone()
+    context = {
+        "title": f"Press-up report \u2014 {_source_name(analysis.source)}",
+        "source_name": _source_name(analysis.source),
+        "generated": when.strftime("%Y-%m-%d %H:%M"),
+        "version": __version__,
+        "summary": summary,
+        "rows": rep_rows(analysis),
+        "angles_svg": angles,
+        "reps_svg": Markup(reps_plot) if reps_plot is not None else None,
+        "glossary_faults": glossary_faults,
+        "glossary_labels": glossary_labels,
+        "protocol_name": str(analysis.protocol.get("name", "")),
+        "target_hold": _target_text(analysis.protocol, "target_hold_s", " s"),
+        "target_reps": _target_text(analysis.protocol, "target_reps"),
+        "details": [
+            ("Video", _flat_items(analysis.source)),
+            ("Pose tracking", _flat_items(analysis.pose)),
+            ("Camera view", _flat_items(analysis.view)),
+            ("Protocol", _flat_items(analysis.protocol)),
+        ],
+        "fault_stats": fault_stats(analysis),
+        "coverage": {
+            "frames": cov.n_frames,
+            "duration": fmt_seconds(cov.duration_s),
+            "tracked_pct": f"{100.0 * (1.0 - cov.untracked):.0f}" if cov.n_frames else "0",
+        },
+    }
+    return _environment().get_template(_TEMPLATE).render(**context)
+
+
+def write_report(analysis: Analysis, path: Path) -> Path:
+    """Write the self-contained HTML report of ``analysis`` to ``path`` and return the path.
+
+    The file holds a plain-language summary, a per-rep table (seconds, degrees), inline SVG
+    plots of the angles over time and of hold/lowering per rep, a glossary and the technical
+    details. It references no external file, script, font or stylesheet.
+    """
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(render_report(analysis), encoding="utf-8")
+    return p
