@@ -208,7 +208,7 @@ class Engine:
         speed = state.speed
         if math.isfinite(state.prev_trunk) and dt > 0 and dt < 0.5:
             v = (f.trunk_deg - state.prev_trunk) / dt
-            speed = 0.5 * speed + 0.5 * v
+            speed = 0.7 * speed + 0.3 * v
         elif not (dt < 0.5):
             speed = 0.0
         state = state._replace(t_s=t, prev_trunk=f.trunk_deg, speed=speed, last_tracked_t=t)
@@ -299,15 +299,17 @@ class Engine:
         calm = abs(state.speed) < self._calm
         if state.phase == "rest":
             if trunk <= state.rest_level + self._rise:
-                upd: dict[str, Any] = {}
-                if calm:
-                    upd["rest_level"] = state.rest_level + 0.05 * (trunk - state.rest_level)
-                    if math.isfinite(f.hip_height):
-                        hip = state.rest_hip
-                        upd["rest_hip"] = (
-                            f.hip_height if math.isnan(hip) else hip + 0.05 * (f.hip_height - hip)
-                        )
-                return (state._replace(**upd) if upd else state), events
+                # follow the resting level: quickly in the first half second, then slowly
+                alpha = 0.2 if t - state.rest_since < 0.5 else 0.05
+                upd: dict[str, Any] = {
+                    "rest_level": state.rest_level + alpha * (trunk - state.rest_level)
+                }
+                if calm and math.isfinite(f.hip_height):
+                    hip = state.rest_hip
+                    upd["rest_hip"] = (
+                        f.hip_height if math.isnan(hip) else hip + alpha * (f.hip_height - hip)
+                    )
+                return state._replace(**upd), events
             # the trunk rises above the resting level: a press-up starts
             flat_ok = math.isfinite(state.rest_since) and t - state.rest_since >= self._min_pos
             start = t
@@ -435,11 +437,10 @@ class Engine:
     ) -> tuple[EngineState, list[Event]]:
         rep = state.rep
         assert rep is not None
-        top_end = f.t_s
-        if math.isfinite(state.calm_t) and state.calm_t >= rep.top_start_s:
+        # the hold ended at its last still moment while still near the top level
+        top_end = state.last_high_t if math.isfinite(state.last_high_t) else f.t_s
+        if math.isfinite(state.calm_t) and rep.top_start_s <= state.calm_t < top_end:
             top_end = state.calm_t
-        elif math.isfinite(state.last_high_t):
-            top_end = state.last_high_t
         if not rep.top_confirmed:
             if math.isfinite(state.top_calm_t) and state.top_calm_t <= top_end:
                 rep = rep._replace(top_start_s=state.top_calm_t)

@@ -70,6 +70,7 @@ GROUP_TITLES: dict[str, str] = {
 }
 
 ANALYSIS_FILE = "analysis.json"
+ERROR_FILE = "error.json"
 FRAMES_FILE = "frames.csv"
 _FRAME_REQUIRED = ("t_s", "label", "tracked")
 
@@ -140,6 +141,13 @@ def load_prediction(pred_dir: str | Path) -> Prediction:
     """
     d = Path(pred_dir)
     path = d / ANALYSIS_FILE
+    refusal = d / ERROR_FILE
+    if not path.is_file() and refusal.is_file():
+        # pressup refused the clip (e.g. filmed head-on): it counted no press-ups
+        return Prediction(
+            path=d, rep_count=0, reps=(), faults=(), duration_s=None, target_hold_s=None,
+            frames=None,
+        )
     obj = as_mapping(read_json(path), path, "top level")
     schema = get(obj, "schema", path)
     if schema != ANALYSIS_SCHEMA:
@@ -598,7 +606,10 @@ def score_clip(pred_dir: str | Path, truth: Truth) -> ClipScore:
     for match in matches:
         _score_timing(pred_by_index[match.pred_index], truth_by_index[match.true_index], m)
 
-    if pred.frames is None:
+    if pred.frames is None and (Path(pred_dir) / ERROR_FILE).is_file():
+        score.notes.append("refused by pressup (" + read_json(Path(pred_dir) / ERROR_FILE).get(
+            "message", "?") + "): counted as 0 press-ups")
+    elif pred.frames is None:
         score.notes.append(f"{FRAMES_FILE} missing: no per-frame scores")
     else:
         _score_labels(pred.frames, truth, m)
@@ -798,7 +809,7 @@ def evaluate(pred_root: str | Path, labels: str | Path | Sequence[str | Path]) -
     for f in files:
         truth = load_truth(f)
         pred_dir = root / truth.clip
-        if not (pred_dir / ANALYSIS_FILE).is_file():
+        if not (pred_dir / ANALYSIS_FILE).is_file() and not (pred_dir / ERROR_FILE).is_file():
             s = _blank(truth, pred_dir)
             s.missing = True
             s.notes.append(f"no prediction: {pred_dir / ANALYSIS_FILE} not found")

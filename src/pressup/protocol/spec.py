@@ -37,7 +37,7 @@ class Dose:
     target_hold_s: float = 10.0
     min_hold_s: float = 5.0
     max_hold_s: float = 30.0
-    min_lowering_s: float = 1.5
+    min_lowering_s: float = 1.0
     rest_between_reps_s: float = 5.0
     variant: str = "forearms"
 
@@ -78,7 +78,7 @@ class Tracking:
 class Smoothing:
     """Filter settings (Hz)."""
 
-    offline_cutoff_hz: float = 3.0
+    offline_cutoff_hz: float = 2.0
     live_min_cutoff_hz: float = 1.0
     live_beta: float = 0.05
 

@@ -1,0 +1,40 @@
+# pressup developer tasks. Each target installs what it needs into .venv first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-slow lint bench eval clean
+
+$(STAMP): pyproject.toml
+	@$(PY) -c 'import sys; v=sys.version_info[:2]; sys.exit(0 if (3,9)<=v<=(3,12) else "pressup needs Python 3.9-3.12 (mediapipe 0.10.21); found %d.%d" % v)'
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+## demo: analyse a generated session and write out/demo/report.html
+demo: $(STAMP)
+	$(BIN)/pressup demo --out out/demo
+
+## test: lint, type-check and the default (fast) test suite
+test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q
+
+## test-slow: MediaPipe over the shared real and rendered clips (needs ../shared/data)
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
+
+## bench: engine and pipeline speed figures
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_pipeline.py
+
+## eval: analyse every shared clip and score it (writes docs/accuracy.md)
+eval: $(STAMP)
+	$(BIN)/python benchmarks/evaluate_shared.py
+
+clean:
+	rm -rf $(VENV) out
