@@ -38,7 +38,11 @@ def _cache_key(video: Path, model: str) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=Path(os.environ.get("PRESSUP_DATA", REPO.parent / "shared" / "data")))
+    ap.add_argument(
+        "--data",
+        type=Path,
+        default=Path(os.environ.get("PRESSUP_DATA", REPO.parent / "shared" / "data")),
+    )
     ap.add_argument("--model", default="full")
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "pressup" / "tracks")
     ap.add_argument("--out", type=Path, default=REPO / "out" / "eval")

@@ -43,7 +43,9 @@ def test_save_adds_suffix(tmp_path: Path) -> None:
         (np.array([0.0, np.nan, 0.1]), (3, 33, 4), "finite"),
     ],
 )
-def test_malformed_tracks_are_rejected(t_s: np.ndarray, shape: tuple[int, ...], needle: str) -> None:
+def test_malformed_tracks_are_rejected(
+    t_s: np.ndarray, shape: tuple[int, ...], needle: str
+) -> None:
     with pytest.raises(TrackFormatError, match=needle):
         PoseTrack(t_s=t_s, data=np.zeros(shape), source=SRC)
 

@@ -111,7 +111,9 @@ def analyze(
             n = _analyze_one(inputs[0], out_dir, protocol, model, overlay)
         except PressupError as exc:
             raise _fail(exc) from None
-        out.print(f"{inputs[0].name}: {n} complete press-up(s); report in {out_dir / 'report.html'}")
+        out.print(
+            f"{inputs[0].name}: {n} complete press-up(s); report in {out_dir / 'report.html'}"
+        )
         return
     if overlay is not None:
         raise _fail(PressupError("--overlay works with one input at a time"))

@@ -45,10 +45,10 @@ line, towards the head):
 * ``hip_lift = (hip_Y - BODY_Y) / TRUNK``: pelvis height above its lying level in trunk lengths.
 
 Prone posture
-    Lying flat, shoulder, hip and knee landmarks sit ``BODY_Y = 0.12 H`` above the floor (body
-    thickness), the ankle at ``0.09 H``; heel up, toes on the floor. The trunk pivots about the
-    hip: ``shoulder = hip + TRUNK * (cos a, sin a)`` with ``a`` the scripted elevation
-    ``peak * p(t)`` (plus breathing), where ``p`` is the cosine ease ``(1 - cos(pi u)) / 2``
+    Lying flat, shoulder and hip landmarks sit ``BODY_Y = 0.12 H`` above the floor (body
+    thickness), the knee at ``0.09 H`` and the ankle at ``0.05 H``; heel up, toes on the
+    floor. The trunk pivots about the hip: ``shoulder = hip + TRUNK * (cos a, sin a)`` with
+    ``a`` the scripted elevation ``peak * p(t)`` (plus breathing), where ``p`` is the cosine ease ``(1 - cos(pi u)) / 2``
     over the press (``u`` = phase fraction), 1 in the hold and ``(1 + cos(pi u)) / 2`` over the
     lowering. Holds add breathing ``0.5 * sin(2 pi k u)`` deg (``k = max(1, round(hold_s / 4))``
     whole cycles, so it is 0 at both ends of the hold; none with ``elbows_locked``).
@@ -73,7 +73,7 @@ Arms (camera side; two-link IK with the elbow on the posterior side of the shoul
 Faults (weight ``w = p``: full in the hold, growing over the press, fading over the lowering)
     ``neck_extended``/``neck_flexed``: neck +-20 deg from neutral. ``shoulders_shrugged``: ear
     slides 40 % of the neck length towards the shoulder along the neck line (whole head moves
-    with it). ``hips_lifted``: the pelvis rises ``0.3 * TRUNK * w`` while the knees stay on the
+    with it). ``hips_lifted``: the pelvis rises ``0.2 * TRUNK * w`` while the knees stay on the
     floor (the hip pivots about the knee) and the arms keep the shoulder at the height it would
     have had; the trunk elevation therefore DROPS (about 38 -> 18.4 deg for hands, 15 -> -2.4 deg
     for forearms, where it becomes a knees-down forearm plank). ``elbows_locked``: see above.
@@ -136,8 +136,9 @@ SHANK = 0.245
 UPPER_ARM = 0.15
 FOREARM = 0.15
 REACH = UPPER_ARM + FOREARM
-BODY_Y = 0.12  # lying height of shoulder/hip/knee landmarks above the floor
-ANKLE_Y = 0.09  # lying ankle height (shin about 7 deg above the floor, as BlazePose reads it)
+BODY_Y = 0.12  # lying height of shoulder/hip landmarks above the floor
+KNEE_Y = 0.09  # lying knee height (joint centre above the kneecap on the floor)
+ANKLE_Y = 0.05  # lying ankle height (tops of the feet on the floor)
 WRIST_Y = 0.012  # planted-hand wrist height
 HAND_AHEAD = 0.03  # planted wrist ahead of the shoulder's flat position
 DEFAULT_TRUNK_DEG: dict[str, float] = {"forearms": 15.0, "hands": 38.0}
@@ -148,14 +149,14 @@ ELBOW_FLOOR_Y = (
     + TRUNK * math.sin(math.radians(DEFAULT_TRUNK_DEG["forearms"]))
     - UPPER_ARM * math.cos(math.radians(SPHINX_UPPER_ARM_TILT_DEG))
 )
-KNEE_X = -THIGH
-ANKLE_X = KNEE_X - math.sqrt(SHANK**2 - (BODY_Y - ANKLE_Y) ** 2)
+KNEE_X = -math.sqrt(THIGH**2 - (BODY_Y - KNEE_Y) ** 2)
+ANKLE_X = KNEE_X - math.sqrt(SHANK**2 - (KNEE_Y - ANKLE_Y) ** 2)
 FAR_OFFSET = (0.005, 0.008)
 NEUTRAL_NECK_DEG = 10.0
 NECK_PER_TRUNK = 0.67  # neutral head line rises with the trunk (as in rendered bodies)
 NECK_FAULT_DEG = 20.0
 SHRUG_FRACTION = 0.4
-HIP_LIFT_FRACTION = 0.3
+HIP_LIFT_FRACTION = 0.2
 BREATH_DEG = 0.5
 BREATH_PERIOD_S = 4.0
 LOCK_GUARD_DEG = 172.0  # non-locked hands reps must stay below this elbow angle
@@ -448,7 +449,8 @@ def _trunk(theta_s_deg: FloatArray, lift: FloatArray) -> tuple[FloatArray, Float
     ``lift * TRUNK`` pivoting about the knee, and the shoulder sits one trunk length from it.
     """
     ell = lift * TRUNK
-    hip = np.stack([KNEE_X + np.sqrt(THIGH**2 - ell**2), BODY_Y + ell], axis=-1)
+    rise = BODY_Y - KNEE_Y + ell
+    hip = np.stack([KNEE_X + np.sqrt(THIGH**2 - rise**2), BODY_Y + ell], axis=-1)
     sy = BODY_Y + TRUNK * np.sin(np.radians(theta_s_deg))
     dy = sy - hip[:, 1]
     if np.any(np.abs(dy) > TRUNK):
@@ -496,7 +498,7 @@ def _head(
 
 
 def _legs_lying(n: int) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    knee = np.tile([KNEE_X, BODY_Y], (n, 1))
+    knee = np.tile([KNEE_X, KNEE_Y], (n, 1))
     ankle = np.tile([ANKLE_X, ANKLE_Y], (n, 1))
     heel = ankle + np.array([-0.01, 0.045])
     toe = ankle + np.array([-0.10, -0.045])
@@ -1027,11 +1029,19 @@ def demo_session(seed: int = 7) -> tuple[PoseTrack, Truth]:
         reps=[
             RepScript("forearms", press_s=2.0, hold_s=10.0, lower_s=2.5, rest_s=4.0),
             RepScript(
-                "hands", press_s=2.5, hold_s=10.0, lower_s=3.0, rest_s=4.0,
+                "hands",
+                press_s=2.5,
+                hold_s=10.0,
+                lower_s=3.0,
+                rest_s=4.0,
                 faults=("neck_extended",),
             ),
             RepScript(
-                "hands", press_s=2.0, hold_s=6.0, lower_s=0.5, rest_s=3.0,
+                "hands",
+                press_s=2.0,
+                hold_s=6.0,
+                lower_s=0.5,
+                rest_s=3.0,
                 faults=("fast_lowering", "short_hold"),
             ),
         ],

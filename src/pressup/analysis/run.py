@@ -34,9 +34,7 @@ Array = npt.NDArray[np.float64]
 
 def smoothed_features(track: PoseTrack, view: ViewGeometry, spec: ProtocolSpec) -> dict[str, Array]:
     """Per-frame features of a whole track, zero-phase smoothed (no time lag)."""
-    raw = compute_features(
-        track.data, track.source.width, track.source.height, view, spec.tracking
-    )
+    raw = compute_features(track.data, track.source.width, track.source.height, view, spec.tracking)
     out = {"tracked": raw["tracked"]}
     fps = track.source.fps
     if track.n_frames > 1:
@@ -109,9 +107,8 @@ def _segments(t_s: Array, labels: list[str], duration: float, min_s: float) -> l
         segs.append([start, duration, lab])
     merged: list[list[Any]] = []
     for s in segs:
-        if merged and (s[1] - s[0]) < min_s and s[2] != "not_visible":
-            merged[-1][1] = s[1]
-        elif merged and merged[-1][2] == s[2]:
+        blip = (s[1] - s[0]) < min_s and s[2] != "not_visible"
+        if merged and (blip or merged[-1][2] == s[2]):
             merged[-1][1] = s[1]
         else:
             merged.append(list(s))
@@ -146,7 +143,9 @@ def _labels_from_reps(t_s: Array, labels: list[str], reps: list[Rep]) -> list[st
 
 
 def _rep_from_dict(d: dict[str, Any]) -> Rep:
-    faults = [Fault(f["code"], float(f["start_s"]), float(f["end_s"]), d["index"]) for f in d["faults"]]
+    faults = [
+        Fault(f["code"], float(f["start_s"]), float(f["end_s"]), d["index"]) for f in d["faults"]
+    ]
     return Rep(
         index=d["index"],
         start_s=float(d["start_s"]),

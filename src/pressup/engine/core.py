@@ -24,7 +24,13 @@ from pressup.engine.events import Event, KinFrame
 from pressup.protocol.spec import ProtocolSpec
 
 _NAN = math.nan
-_LIVE_FAULTS = ("elbows_locked", "neck_extended", "neck_flexed", "hips_lifted", "shoulders_shrugged")
+_LIVE_FAULTS = (
+    "elbows_locked",
+    "neck_extended",
+    "neck_flexed",
+    "hips_lifted",
+    "shoulders_shrugged",
+)
 _FAULT_POS = {c: i for i, c in enumerate(_LIVE_FAULTS)}
 _NO_FAULTS: tuple[float, ...] = (_NAN,) * len(_LIVE_FAULTS)
 _NO_ACTIVE: tuple[bool, ...] = (False,) * len(_LIVE_FAULTS)
@@ -48,11 +54,12 @@ class Baselines(NamedTuple):
 class RepDraft(NamedTuple):
     """The repetition under way. Times in seconds, angles in degrees."""
 
-    index: int
+    number: int  # 1-based repetition number
     start_s: float
     seen_flat_before: bool
     start_level: float = 0.0  # resting trunk angle before the rise (degrees)
     top_confirmed: bool = False  # the hold's start is fixed (the top lasted settle time)
+    lower_frames: int = 0  # tracked frames seen while lowering (a hidden lowering is not seen)
     top_start_s: float = _NAN
     top_end_s: float = _NAN
     peak_trunk_deg: float = -math.inf
@@ -89,6 +96,13 @@ class EngineState(NamedTuple):
     held_ticks: int = 0
     other_since: float = _NAN  # when frames started to look like another exercise
     set_done: bool = False
+
+
+def _fresh_top(state: EngineState) -> EngineState:
+    """Forget everything about a previous top (a new repetition starts)."""
+    return state._replace(
+        level=_NAN, top_base=_NAN, top_entry_t=_NAN, top_calm_t=_NAN, last_high_t=_NAN
+    )
 
 
 class Engine:
@@ -128,16 +142,20 @@ class Engine:
                 return "sphinx" if self.spec.dose.variant == "forearms" else "pressup_hands"
         if elbow <= p.forearms_max_elbow_deg:
             return "sphinx"
-        if (
-            hip_lift > p.updog_hip_lift
-            and elbow >= p.updog_min_elbow_deg
-        ):
+        if hip_lift > p.updog_hip_lift and elbow >= p.updog_min_elbow_deg:
             return "updog"
         return "pressup_hands"
 
     def _is_other(self, f: KinFrame) -> bool:
         p = self.spec.positions
-        return f.trunk_deg > p.max_trunk_deg or f.thigh_deg > p.max_thigh_deg or f.shin_deg > p.max_shin_deg
+        if f.trunk_deg > p.max_trunk_deg or f.shin_deg > p.max_shin_deg:
+            return True  # upright, or on the toes with the knees off the floor
+        if f.thigh_deg > p.max_thigh_deg:
+            return True  # kneeling, all fours, downward dog
+        # thighs raised with the body in one straight line: a knee plank or knee push-up
+        return (
+            f.thigh_deg > p.straight_body_thigh_deg and abs(f.hip_ext_deg) < p.straight_body_hip_deg
+        )
 
     def _fault_conditions(self, f: KinFrame, phase: str, hip_lift: float) -> tuple[bool, ...]:
         lim = self.spec.faults
@@ -152,9 +170,7 @@ class Engine:
             neck_dev > lim.neck_extended_deg,
             neck_dev < -lim.neck_flexed_deg,
             moving and hip_lift > lim.hips_lifted,
-            top
-            and math.isfinite(b.shrug_ref)
-            and f.shrug_ratio < lim.shrug_fraction * b.shrug_ref,
+            top and math.isfinite(b.shrug_ref) and f.shrug_ratio < lim.shrug_fraction * b.shrug_ref,
         )
 
     def _close_faults(
@@ -162,7 +178,7 @@ class Engine:
     ) -> tuple[EngineState, tuple[dict[str, Any], ...]]:
         """End every active fault at time ``t``; return the closed ones."""
         closed: list[dict[str, Any]] = []
-        rep_idx = state.rep.index if state.rep else None
+        rep_idx = state.rep.number if state.rep else None
         for i, code in enumerate(_LIVE_FAULTS):
             if state.fault_active[i]:
                 fault = {"code": code, "start_s": state.fault_since[i], "end_s": t}
@@ -176,10 +192,13 @@ class Engine:
         if not math.isfinite(top_start):
             top_start = top_end
         variant = "hands"
-        if rep.elbow_n and rep.elbow_sum / rep.elbow_n <= self.spec.positions.forearms_max_elbow_deg:
+        if (
+            rep.elbow_n
+            and rep.elbow_sum / rep.elbow_n <= self.spec.positions.forearms_max_elbow_deg
+        ):
             variant = "forearms"
         return {
-            "index": rep.index,
+            "index": rep.number,
             "start_s": rep.start_s,
             "top_start_s": top_start,
             "top_end_s": top_end,
@@ -190,7 +209,7 @@ class Engine:
             "variant": variant,
             "peak_trunk_deg": rep.peak_trunk_deg if math.isfinite(rep.peak_trunk_deg) else _NAN,
             "peak_elbow_deg": rep.peak_elbow_deg,
-            "faults": [dict(f, rep=rep.index) for f in rep.faults],
+            "faults": [dict(f, rep=rep.number) for f in rep.faults],
             "complete": complete,
         }
 
@@ -220,10 +239,13 @@ class Engine:
                 state = state._replace(other_since=t)
             if state.phase != "other" and t - state.other_since < self._min_pos:
                 return state, events  # a brief glitch: wait before calling it another pose
-            if state.rep is not None:
-                state, closed = self._close_faults(state, t, events)
+            abandoned = state.rep
+            if abandoned is not None:
+                state, _ = self._close_faults(state, t, events)
                 events.append(
-                    Event(t, "rep_abandoned", state.rep.index, {"reason": "left the prone position"})
+                    Event(
+                        t, "rep_abandoned", abandoned.number, {"reason": "left the prone position"}
+                    )
                 )
                 state = state._replace(rep=None)
             state = state._replace(phase="other", rest_since=_NAN)
@@ -275,7 +297,9 @@ class Engine:
         self, state: EngineState, label: str, t: float, events: list[Event]
     ) -> tuple[EngineState, list[Event]]:
         if label != state.label:
-            events.append(Event(t, "position", state.rep.index if state.rep else None, {"label": label}))
+            events.append(
+                Event(t, "position", state.rep.number if state.rep else None, {"label": label})
+            )
             state = state._replace(label=label)
         return state, events
 
@@ -288,7 +312,7 @@ class Engine:
             state, closed = self._close_faults(state, since if math.isfinite(since) else t, events)
             if state.rep is not None and closed:
                 state = state._replace(rep=state.rep._replace(faults=state.rep.faults + closed))
-            events.append(Event(t, "tracking_lost", state.rep.index if state.rep else None))
+            events.append(Event(t, "tracking_lost", state.rep.number if state.rep else None))
             state = state._replace(lost=True, prev_trunk=_NAN, speed=0.0)
         return self._relabel(state, "not_visible", t, events)
 
@@ -316,13 +340,13 @@ class Engine:
             if math.isfinite(state.calm_t):
                 start = max(state.calm_t, state.rest_since)
             rep = RepDraft(
-                index=state.reps_done + 1,
+                number=state.reps_done + 1,
                 start_s=start,
                 seen_flat_before=flat_ok,
                 start_level=state.rest_level,
             )
-            events.append(Event(start, "rep_started", rep.index))
-            return state._replace(phase="rising", rep=rep, level=_NAN), events
+            events.append(Event(start, "rep_started", rep.number))
+            return _fresh_top(state._replace(phase="rising", rep=rep)), events
         # start of the stream, or back from another pose: lying still low enough = resting
         if trunk < self._max_rest and abs(state.speed) < self._still:
             hip = f.hip_height if math.isfinite(f.hip_height) else state.rest_hip
@@ -334,10 +358,10 @@ class Engine:
             # already up when the stream opens or after another pose: a repetition seen in part
             level = state.rest_level if math.isfinite(state.rest_level) else 0.0
             rep = RepDraft(
-                index=state.reps_done + 1, start_s=t, seen_flat_before=False, start_level=level
+                number=state.reps_done + 1, start_s=t, seen_flat_before=False, start_level=level
             )
-            events.append(Event(t, "rep_started", rep.index))
-            state = state._replace(phase="rising", rep=rep, level=_NAN)
+            events.append(Event(t, "rep_started", rep.number))
+            state = _fresh_top(state._replace(phase="rising", rep=rep))
             if abs(state.speed) < self._still and trunk >= self._min_peak:
                 return self._enter_top(state, f, events)
         return state, events
@@ -373,7 +397,7 @@ class Engine:
         assert rep is not None
         start = state.top_calm_t if math.isfinite(state.top_calm_t) else state.top_entry_t
         rep = rep._replace(top_start_s=start, top_confirmed=True)
-        events.append(Event(start, "top_reached", rep.index))
+        events.append(Event(start, "top_reached", rep.number))
         return state._replace(rep=rep)
 
     def _rising(
@@ -384,7 +408,9 @@ class Engine:
         assert rep is not None
         if trunk < rep.start_level + self._down:
             events.append(
-                Event(f.t_s, "rep_abandoned", rep.index, {"reason": "went back down without a hold"})
+                Event(
+                    f.t_s, "rep_abandoned", rep.number, {"reason": "went back down without a hold"}
+                )
             )
             state, _ = self._close_faults(state, f.t_s, events)
             return state._replace(phase="rest", rep=None, rest_since=f.t_s), events
@@ -418,7 +444,7 @@ class Engine:
         if math.isnan(state.top_calm_t) and abs(state.speed) < self._calm:
             upd["top_calm_t"] = t
         state = state._replace(**upd)
-        if trunk < level - self._band and state.speed < 0:
+        if trunk < level - self._band and state.speed <= 0:
             return self._start_lowering(state, f, events)
         if not rep.top_confirmed:
             if t - state.top_entry_t < self._settle_s:
@@ -428,7 +454,7 @@ class Engine:
             assert rep is not None
         held = int(t - rep.top_start_s)
         if held > state.held_ticks:
-            events.append(Event(t, "hold_tick", rep.index, {"held_s": held}))
+            events.append(Event(t, "hold_tick", rep.number, {"held_s": held}))
             state = state._replace(held_ticks=held)
         return state, events
 
@@ -445,11 +471,11 @@ class Engine:
             if math.isfinite(state.top_calm_t) and state.top_calm_t <= top_end:
                 rep = rep._replace(top_start_s=state.top_calm_t)
             rep = rep._replace(top_confirmed=True)
-            events.append(Event(rep.top_start_s, "top_reached", rep.index))
+            events.append(Event(rep.top_start_s, "top_reached", rep.number))
         rep = rep._replace(top_end_s=top_end)
         hold = top_end - rep.top_start_s
-        events.append(Event(top_end, "hold_ended", rep.index, {"hold_s": hold}))
-        events.append(Event(top_end, "lowering_started", rep.index))
+        events.append(Event(top_end, "hold_ended", rep.number, {"hold_s": hold}))
+        events.append(Event(top_end, "lowering_started", rep.number))
         return state._replace(phase="lowering", rep=rep, held_ticks=0), events
 
     def _lowering(
@@ -458,12 +484,18 @@ class Engine:
         t, trunk = f.t_s, f.trunk_deg
         rep = state.rep
         assert rep is not None
+        rep = rep._replace(lower_frames=rep.lower_frames + 1)
+        state = state._replace(rep=rep)
         if trunk < self._down_level(rep):
             state = state._replace(phase="settle", down_t=t)
             if abs(state.speed) < self._calm:
                 return self._complete(state, t, trunk, events)
             return state, events
-        if abs(state.speed) < self._still * 0.5 and trunk >= self._min_peak and t - rep.top_end_s > 1.0:
+        if (
+            abs(state.speed) < self._still * 0.5
+            and trunk >= self._min_peak
+            and t - rep.top_end_s > 1.0
+        ):
             # stopped part-way down: a lower hold (the top continues at a lower level)
             return state._replace(phase="top", level=trunk, top_base=trunk, last_high_t=t), events
         return state, events
@@ -489,20 +521,24 @@ class Engine:
         hold = rep.top_end_s - rep.top_start_s
         if hold < self.spec.faults.short_hold_fraction * self.spec.dose.target_hold_s:
             fault = {"code": "short_hold", "start_s": rep.top_start_s, "end_s": rep.top_end_s}
-            events.append(Event(rep.top_end_s, "fault_started", rep.index, {"code": "short_hold"}))
-            events.append(Event(rep.top_end_s, "fault_ended", rep.index, dict(fault)))
+            events.append(Event(rep.top_end_s, "fault_started", rep.number, {"code": "short_hold"}))
+            events.append(Event(rep.top_end_s, "fault_ended", rep.number, dict(fault)))
             rep = rep._replace(faults=(*rep.faults, fault))
         lower = t - rep.top_end_s
         if lower < self.spec.dose.min_lowering_s:
             fault = {"code": "fast_lowering", "start_s": rep.top_end_s, "end_s": t}
-            events.append(Event(rep.top_end_s, "fault_started", rep.index, {"code": "fast_lowering"}))
-            events.append(Event(t, "fault_ended", rep.index, dict(fault)))
+            events.append(
+                Event(rep.top_end_s, "fault_started", rep.number, {"code": "fast_lowering"})
+            )
+            events.append(Event(t, "fault_ended", rep.number, dict(fault)))
             rep = rep._replace(faults=(*rep.faults, fault))
-        complete = rep.seen_flat_before and math.isfinite(rep.top_start_s)
+        complete = rep.seen_flat_before and math.isfinite(rep.top_start_s) and rep.lower_frames >= 3
         d = self._rep_dict(rep, t, complete)
         done = state.reps_done + (1 if complete else 0)
-        events.append(Event(t, "rep_completed" if complete else "rep_unfinished", rep.index, d))
-        state = state._replace(phase="rest", rep=None, reps_done=done, rest_since=t, rest_level=trunk)
+        events.append(Event(t, "rep_completed" if complete else "rep_unfinished", rep.number, d))
+        state = state._replace(
+            phase="rest", rep=None, reps_done=done, rest_since=t, rest_level=trunk
+        )
         if complete and done >= self.spec.dose.target_reps and not state.set_done:
             events.append(Event(t, "set_completed", None, {"reps": done}))
             state = state._replace(set_done=True)
@@ -529,12 +565,19 @@ class Engine:
                     active[i] = True
                     changed = True
                     events.append(
-                        Event(since[i], "fault_started", rep.index if rep else None, {"code": _LIVE_FAULTS[i]})
+                        Event(
+                            since[i],
+                            "fault_started",
+                            rep.number if rep else None,
+                            {"code": _LIVE_FAULTS[i]},
+                        )
                     )
             elif not math.isnan(since[i]):
                 if active[i]:
                     fault = {"code": _LIVE_FAULTS[i], "start_s": since[i], "end_s": f.t_s}
-                    events.append(Event(f.t_s, "fault_ended", rep.index if rep else None, dict(fault)))
+                    events.append(
+                        Event(f.t_s, "fault_ended", rep.number if rep else None, dict(fault))
+                    )
                     closed.append(fault)
                 since[i] = _NAN
                 active[i] = False
@@ -557,6 +600,6 @@ class Engine:
             d = self._rep_dict(rep, t_end, False)
             d["end_s"] = _NAN
             d["lower_s"] = _NAN
-            events.append(Event(t_end, "rep_unfinished", rep.index, d))
+            events.append(Event(t_end, "rep_unfinished", rep.number, d))
             state = state._replace(rep=None)
         return state, events

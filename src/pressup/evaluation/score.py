@@ -145,7 +145,12 @@ def load_prediction(pred_dir: str | Path) -> Prediction:
     if not path.is_file() and refusal.is_file():
         # pressup refused the clip (e.g. filmed head-on): it counted no press-ups
         return Prediction(
-            path=d, rep_count=0, reps=(), faults=(), duration_s=None, target_hold_s=None,
+            path=d,
+            rep_count=0,
+            reps=(),
+            faults=(),
+            duration_s=None,
+            target_hold_s=None,
             frames=None,
         )
     obj = as_mapping(read_json(path), path, "top level")
@@ -607,8 +612,11 @@ def score_clip(pred_dir: str | Path, truth: Truth) -> ClipScore:
         _score_timing(pred_by_index[match.pred_index], truth_by_index[match.true_index], m)
 
     if pred.frames is None and (Path(pred_dir) / ERROR_FILE).is_file():
-        score.notes.append("refused by pressup (" + read_json(Path(pred_dir) / ERROR_FILE).get(
-            "message", "?") + "): counted as 0 press-ups")
+        score.notes.append(
+            "refused by pressup ("
+            + read_json(Path(pred_dir) / ERROR_FILE).get("message", "?")
+            + "): counted as 0 press-ups"
+        )
     elif pred.frames is None:
         score.notes.append(f"{FRAMES_FILE} missing: no per-frame scores")
     else:

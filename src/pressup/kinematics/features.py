@@ -164,6 +164,7 @@ def estimate_view(track: PoseTrack, tracking: Tracking) -> ViewGeometry:
         ang = ang[np.abs(ang) < 60]
         if ang.size:
             tilt = float(np.median(ang))
+
     if spread > tracking.max_shoulder_spread:
         raise ViewError(
             "the camera seems to face the person head-on (both shoulders wide apart); "

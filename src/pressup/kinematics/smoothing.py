@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 import numpy.typing as npt
+from scipy.ndimage import median_filter
 from scipy.signal import butter, sosfiltfilt
 
 Array = npt.NDArray[np.float64]
@@ -32,6 +33,7 @@ def zero_phase(x: Array, fps: float, cutoff_hz: float) -> Array:
         fps: sampling rate in frames per second.
         cutoff_hz: -3 dB cut-off frequency in Hz (clamped below Nyquist).
 
+    A 7-frame running median runs first, so single-frame glitches do not spread.
     Runs shorter than 13 frames are median-filtered over 3 frames instead.
     """
     out = np.array(x, dtype=np.float64, copy=True)
@@ -40,6 +42,8 @@ def zero_phase(x: Array, fps: float, cutoff_hz: float) -> Array:
     for a, b in _runs(np.isfinite(out)):
         seg = out[a:b]
         if b - a >= 13:
+            # a 7-frame running median first removes glitches of up to three frames
+            seg = median_filter(seg, size=7, mode="nearest")
             out[a:b] = sosfiltfilt(sos, seg, padtype="odd", padlen=min(12, b - a - 1))
         elif b - a >= 3:
             pad = np.concatenate([[seg[0]], seg, [seg[-1]]])

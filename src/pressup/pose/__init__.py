@@ -1,6 +1,12 @@
 """Pose layer: one :class:`PoseTrack` type and the backends that produce it."""
 
-from pressup.pose.backends import PoseBackend, PoseOptions, backend_for, open_track, register_backend
+from pressup.pose.backends import (
+    PoseBackend,
+    PoseOptions,
+    backend_for,
+    open_track,
+    register_backend,
+)
 from pressup.pose.track import (
     CHANNELS,
     DIMS,

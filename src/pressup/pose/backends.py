@@ -105,7 +105,9 @@ def backend_for(path: str | Path) -> PoseBackend:
         if b.can_open(p):
             return b
     kinds = ", ".join(sorted(VIDEO_SUFFIXES | {".npz"}))
-    raise InputError(f"{p}: expected a video or a pressup track ({kinds}), got {p.suffix or 'no suffix'!r}")
+    raise InputError(
+        f"{p}: expected a video or a pressup track ({kinds}), got {p.suffix or 'no suffix'!r}"
+    )
 
 
 def open_track(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from pressup.errors import BackendUnavailableError, NoPersonError
 from pressup.pose.backends import PoseOptions, ProgressFn
@@ -102,7 +103,7 @@ class BlazePoseStream:
             min_tracking_confidence=options.min_tracking_confidence,
         )
 
-    def process(self, rgb: np.ndarray) -> np.ndarray:
+    def process(self, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
         res = self._pose.process(rgb)
         if res.pose_landmarks is None:
             return empty_frame()
@@ -131,7 +132,7 @@ def track_video(path: Path, options: PoseOptions, progress: ProgressFn | None = 
     """
     info = probe(path)
     times: list[float] = []
-    frames: list[np.ndarray] = []
+    frames: list[npt.NDArray[np.float32]] = []
     with BlazePoseStream(options, info.width, info.height) as stream:
         for t, rgb in iter_frames(path):
             frames.append(stream.process(rgb).astype(np.float32))
@@ -139,7 +140,9 @@ def track_video(path: Path, options: PoseOptions, progress: ProgressFn | None = 
             if progress:
                 progress(len(times), info.frame_count)
         model = stream.model
-    data = np.stack(frames) if frames else np.zeros((0, N_LANDMARKS, len(CHANNELS)))
+    data = (
+        np.stack(frames).astype(np.float64) if frames else np.zeros((0, N_LANDMARKS, len(CHANNELS)))
+    )
     track = PoseTrack(
         t_s=np.asarray(times),
         data=data,

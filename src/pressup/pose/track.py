@@ -164,7 +164,7 @@ class PoseTrack:
     @property
     def person_found(self) -> npt.NDArray[np.bool_]:
         """``(frame,)`` True where the backend returned a person."""
-        return np.isfinite(self.data[:, 0, 0])
+        return np.asarray(np.isfinite(self.data[:, 0, 0]), dtype=bool)
 
     def point(self, name: str) -> FloatArray:
         """``(frame, 2)`` pixel positions of one named landmark."""

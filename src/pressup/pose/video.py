@@ -66,7 +66,7 @@ def probe(path: str | Path) -> VideoInfo:
         if not ok or frame is None:
             raise InputError(f"{p}: no video frames could be decoded")
         fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
-        rot = int(round(cap.get(cv2.CAP_PROP_ORIENTATION_META) or 0)) % 360
+        rot = round(cap.get(cv2.CAP_PROP_ORIENTATION_META) or 0) % 360
         n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         h, w = frame.shape[:2]
     finally:
@@ -106,6 +106,6 @@ def iter_frames(path: str | Path) -> Iterator[tuple[float, npt.NDArray[np.uint8]
                 t = last + 1.0 / info.fps if i else 0.0
             last = t
             i += 1
-            yield t, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            yield t, np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
     finally:
         cap.release()

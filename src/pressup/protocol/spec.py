@@ -54,8 +54,10 @@ class Positions:
     calm_speed_deg_s: float = 2.0
     min_peak_trunk_deg: float = 8.0
     forearms_max_elbow_deg: float = 115.0
-    max_thigh_deg: float = 25.0
+    max_thigh_deg: float = 45.0
     max_shin_deg: float = 14.0
+    straight_body_thigh_deg: float = 30.0
+    straight_body_hip_deg: float = 12.0
     max_trunk_deg: float = 75.0
     updog_hip_lift: float = 0.22
     updog_min_elbow_deg: float = 160.0
