@@ -49,9 +49,10 @@ Prone posture
     thickness), the knee at ``0.09 H`` and the ankle at ``0.05 H``; heel up, toes on the
     floor. The trunk pivots about the hip: ``shoulder = hip + TRUNK * (cos a, sin a)`` with
     ``a`` the scripted elevation ``peak * p(t)`` (plus breathing), where ``p`` is the cosine
-    ease ``(1 - cos(pi u)) / 2`` over the press (``u`` = phase fraction), 1 in the hold and ``(1 + cos(pi u)) / 2`` over the
-    lowering. Holds add breathing ``0.5 * sin(2 pi k u)`` deg (``k = max(1, round(hold_s / 4))``
-    whole cycles, so it is 0 at both ends of the hold; none with ``elbows_locked``).
+    ease ``(1 - cos(pi u)) / 2`` over the press (``u`` = phase fraction), 1 in the hold and
+    ``(1 + cos(pi u)) / 2`` over the lowering. Holds add breathing ``0.5 * sin(2 pi k u)`` deg
+    (``k = max(1, round(hold_s / 4))`` whole cycles, so it is 0 at both ends of the hold; none
+    with ``elbows_locked``).
 
 Arms (camera side; two-link IK with the elbow on the posterior side of the shoulder->wrist line)
     * At rest both variants have the hands beside the chest: wrist on the floor
