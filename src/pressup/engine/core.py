@@ -59,7 +59,7 @@ class RepDraft(NamedTuple):
     seen_flat_before: bool
     start_level: float = 0.0  # resting trunk angle before the rise (degrees)
     top_confirmed: bool = False  # the hold's start is fixed (the top lasted settle time)
-    lower_frames: int = 0  # tracked frames seen while lowering (a hidden lowering is not seen)
+    lower_seen_deg: float = 0.0  # trunk descent seen frame to frame while lowering (degrees)
     top_start_s: float = _NAN
     top_end_s: float = _NAN
     peak_trunk_deg: float = -math.inf
@@ -223,6 +223,17 @@ class Engine:
         if state.lost:
             events.append(Event(t, "tracking_regained"))
             state = state._replace(lost=False)
+            back_up = (
+                state.phase == "lowering"
+                and state.rep is not None
+                and f.trunk_deg >= state.level - self._band
+            )
+            if state.phase == "top" or back_up:
+                # back from a gap during the hold (or still up after a lowering that had only
+                # just begun): the hold goes on, its level re-read from here
+                state = state._replace(
+                    phase="top", level=f.trunk_deg, top_base=f.trunk_deg, last_high_t=t, calm_t=t
+                )
         dt = t - state.last_tracked_t if math.isfinite(state.last_tracked_t) else _NAN
         speed = state.speed
         if math.isfinite(state.prev_trunk) and dt > 0 and dt < 0.5:
@@ -230,6 +241,9 @@ class Engine:
             speed = 0.7 * speed + 0.3 * v
         elif not (dt < 0.5):
             speed = 0.0
+        drop = 0.0
+        if math.isfinite(state.prev_trunk) and dt < 0.5:
+            drop = max(0.0, state.prev_trunk - f.trunk_deg)
         state = state._replace(t_s=t, prev_trunk=f.trunk_deg, speed=speed, last_tracked_t=t)
         if abs(speed) < self._calm:
             state = state._replace(calm_t=t)
@@ -270,6 +284,8 @@ class Engine:
         rep = state.rep
         if rep is not None:
             upd: dict[str, Any] = {}
+            if drop and state.phase in ("lowering", "settle"):
+                upd["lower_seen_deg"] = rep.lower_seen_deg + drop
             if trunk > rep.peak_trunk_deg:
                 upd["peak_trunk_deg"] = trunk
             if state.phase == "top" and math.isfinite(f.elbow_deg):
@@ -484,8 +500,6 @@ class Engine:
         t, trunk = f.t_s, f.trunk_deg
         rep = state.rep
         assert rep is not None
-        rep = rep._replace(lower_frames=rep.lower_frames + 1)
-        state = state._replace(rep=rep)
         if trunk < self._down_level(rep):
             state = state._replace(phase="settle", down_t=t)
             if abs(state.speed) < self._calm:
@@ -532,7 +546,14 @@ class Engine:
             )
             events.append(Event(t, "fault_ended", rep.number, dict(fault)))
             rep = rep._replace(faults=(*rep.faults, fault))
-        complete = rep.seen_flat_before and math.isfinite(rep.top_start_s) and rep.lower_frames >= 3
+        # the lowering must have been seen for at least half of its way down (not hidden by a
+        # cut or a close-up)
+        amp = rep.peak_trunk_deg - rep.start_level
+        complete = (
+            rep.seen_flat_before
+            and math.isfinite(rep.top_start_s)
+            and rep.lower_seen_deg >= 0.5 * amp
+        )
         d = self._rep_dict(rep, t, complete)
         done = state.reps_done + (1 if complete else 0)
         events.append(Event(t, "rep_completed" if complete else "rep_unfinished", rep.number, d))

@@ -182,8 +182,11 @@ def estimate_view(track: PoseTrack, tracking: Tracking) -> ViewGeometry:
     body_sh = to_body_frame(data[core, _idx(side, "shoulder"), :2], floor_dir)
     body_hp = to_body_frame(data[core, _idx(side, "hip"), :2], floor_dir)
     elev = elevation(body_sh - body_hp)
-    trunk_zero = float(np.percentile(elev, 2))
-    lying = elev <= trunk_zero + 3.0
+    # judge only frames with the body pointing the usual way: a close-up from the front or a
+    # cut can flip it
+    plausible = np.abs(elev) < 60
+    trunk_zero = float(np.percentile(elev[plausible] if plausible.any() else elev, 2))
+    lying = plausible & (elev <= trunk_zero + 3.0)
     ank_ok = _seen(data, _idx(side, "ankle"), w, h, tracking.min_visibility)[core]
     hip_zero = 0.0
     sel = lying & ank_ok
@@ -234,20 +237,29 @@ def compute_features(
             & (trunk_len <= view.trunk_len_px * tracking.max_scale_jump)
             & (trunk_len >= view.trunk_len_px / tracking.max_scale_jump)
         )
-    tracked = sh_ok & hp_ok & (kn_ok | an_ok) & scale_ok
+    raw_trunk = elevation(trunk_v)
+    with np.errstate(invalid="ignore"):
+        # the hip->shoulder line must point toward the head side (not flipped by a cut)
+        upright_ok = (raw_trunk > -60.0) & (raw_trunk < 120.0)
+    thigh = elevation(hp - kn)
+    shin = elevation(kn - an)
+    with np.errstate(invalid="ignore"):
+        # legs folded through the floor are a blend of two shots (a cross-fade), not a body
+        legs_ok = ~(kn_ok & ((thigh < -45.0) | (thigh > 135.0))) & ~(
+            kn_ok & an_ok & ((shin < -45.0) | (shin > 135.0))
+        )
+    tracked = sh_ok & hp_ok & (kn_ok | an_ok) & scale_ok & upright_ok & legs_ok
 
     def gate(x: Array, ok: npt.NDArray[np.bool_]) -> Array:
         return np.where(ok & tracked, x, np.nan)
 
-    trunk = elevation(trunk_v) - view.trunk_zero_deg
+    trunk = raw_trunk - view.trunk_zero_deg
     elbow = interior_angle(sh, el, wr)
     hip_ext = signed_angle(hp - kn, trunk_v)
     neck = signed_angle(trunk_v, ear - sh)
     with np.errstate(invalid="ignore", divide="ignore"):
         shrug = np.linalg.norm(ear - sh, axis=1) / trunk_len
     hip_height = hp[:, 1] / view.trunk_len_px
-    thigh = elevation(hp - kn)
-    shin = elevation(kn - an)
     return {
         "trunk_deg": gate(trunk, np.ones_like(tracked)),
         "elbow_deg": gate(elbow, el_ok & wr_ok),
