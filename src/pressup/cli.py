@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from pressup.errors import PressupError
+from pressup.errors import InputError, PressupError
 
 app = typer.Typer(
     add_completion=False,
@@ -37,6 +37,15 @@ MODEL_HELP = "pose model: full (bundled), heavy (if installed), auto (heavy when
 def _fail(exc: PressupError) -> typer.Exit:
     err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
     return typer.Exit(code=exc.exit_code)
+
+
+def _check_out_dir(path: Path) -> None:
+    """Refuse an output folder that cannot be created because a file is in its way."""
+    for p in (path, *path.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise InputError(f"{path}: cannot write output there; {p} is a file, not a folder")
+            return
 
 
 @contextmanager
@@ -106,6 +115,10 @@ def analyze(
     One input writes into OUT; several write into OUT/<name>/ each, and a failure on one input
     is recorded in OUT/<name>/error.json without stopping the others.
     """
+    try:
+        _check_out_dir(out_dir)
+    except PressupError as exc:
+        raise _fail(exc) from None
     if len(inputs) == 1:
         try:
             n = _analyze_one(inputs[0], out_dir, protocol, model, overlay)
@@ -147,6 +160,7 @@ def track(
     from pressup.pose import PoseOptions, open_track
 
     try:
+        _check_out_dir(output.parent)
         with _progress(f"pose {video.name}") as update:
             t = open_track(video, PoseOptions(model=model), update)  # type: ignore[arg-type]
         p = t.save(output)
@@ -187,6 +201,10 @@ def demo(
     from pressup.report import write_report
     from pressup.synthetic import demo_session
 
+    try:
+        _check_out_dir(out_dir)
+    except PressupError as exc:
+        raise _fail(exc) from None
     track, truth = demo_session()
     out_dir.mkdir(parents=True, exist_ok=True)
     track.save(out_dir / "track.npz")

@@ -64,8 +64,8 @@ class RepDraft(NamedTuple):
     top_end_s: float = _NAN
     peak_trunk_deg: float = -math.inf
     peak_elbow_deg: float = _NAN
-    elbow_sum: float = 0.0
-    elbow_n: int = 0
+    forearm_frames: int = 0  # frames at the top that looked like the sphinx (forearms down)
+    hands_frames: int = 0  # frames at the top that looked like the hands variant
     faults: tuple[dict[str, Any], ...] = ()
 
 
@@ -132,17 +132,30 @@ class Engine:
         """Pelvis height above its resting level, in trunk lengths (NaN if unknown)."""
         return f.hip_height - state.rest_hip
 
+    def _on_forearms(self, f: KinFrame) -> bool | None:
+        """True when the forearm rests on the floor (sphinx), None when it cannot be seen.
+
+        The forearm's own slope decides (flat on the floor vs. standing up on the hand); the
+        elbow angle is the fallback when the wrist->elbow line is not seen.
+        """
+        p = self.spec.positions
+        if math.isfinite(f.forearm_deg):
+            return f.forearm_deg <= p.forearms_max_forearm_deg
+        if math.isfinite(f.elbow_deg):
+            return f.elbow_deg <= p.forearms_max_elbow_deg
+        return None
+
     def _variant_label(self, f: KinFrame, rep: RepDraft | None, hip_lift: float) -> str:
         p = self.spec.positions
-        elbow = f.elbow_deg
-        if not math.isfinite(elbow):
-            if rep is not None and rep.elbow_n:
-                elbow = rep.elbow_sum / rep.elbow_n
+        on_forearms = self._on_forearms(f)
+        if on_forearms is None:
+            if rep is not None and (rep.forearm_frames or rep.hands_frames):
+                on_forearms = rep.forearm_frames > rep.hands_frames
             else:
-                return "sphinx" if self.spec.dose.variant == "forearms" else "pressup_hands"
-        if elbow <= p.forearms_max_elbow_deg:
+                on_forearms = self.spec.dose.variant == "forearms"
+        if on_forearms:
             return "sphinx"
-        if hip_lift > p.updog_hip_lift and elbow >= p.updog_min_elbow_deg:
+        if hip_lift > p.updog_hip_lift and f.elbow_deg >= p.updog_min_elbow_deg:
             return "updog"
         return "pressup_hands"
 
@@ -191,12 +204,7 @@ class Engine:
         top_end = rep.top_end_s if math.isfinite(rep.top_end_s) else end_s
         if not math.isfinite(top_start):
             top_start = top_end
-        variant = "hands"
-        if (
-            rep.elbow_n
-            and rep.elbow_sum / rep.elbow_n <= self.spec.positions.forearms_max_elbow_deg
-        ):
-            variant = "forearms"
+        variant = "forearms" if rep.forearm_frames > rep.hands_frames else "hands"
         return {
             "index": rep.number,
             "start_s": rep.start_s,
@@ -288,10 +296,12 @@ class Engine:
                 upd["lower_seen_deg"] = rep.lower_seen_deg + drop
             if trunk > rep.peak_trunk_deg:
                 upd["peak_trunk_deg"] = trunk
-            if state.phase == "top" and math.isfinite(f.elbow_deg):
-                upd["elbow_sum"] = rep.elbow_sum + f.elbow_deg
-                upd["elbow_n"] = rep.elbow_n + 1
-                if not (f.elbow_deg <= rep.peak_elbow_deg):
+            if state.phase == "top":
+                on_forearms = self._on_forearms(f)
+                if on_forearms is not None:
+                    key = "forearm_frames" if on_forearms else "hands_frames"
+                    upd[key] = getattr(rep, key) + 1
+                if math.isfinite(f.elbow_deg) and not (f.elbow_deg <= rep.peak_elbow_deg):
                     upd["peak_elbow_deg"] = f.elbow_deg
             if upd:
                 state = state._replace(rep=rep._replace(**upd))

@@ -24,6 +24,7 @@ class KinFrame(NamedTuple):
     hip_height: float = math.nan
     thigh_deg: float = math.nan
     shin_deg: float = math.nan
+    forearm_deg: float = math.nan
 
 
 #: Event kinds the engine emits, in the order they can occur within a repetition.

@@ -46,6 +46,8 @@ ANGLE_DEFINITIONS: dict[str, str] = {
     "zero (the engine and the analysis subtract the lying level to get hip_lift)",
     "thigh_deg": "degrees; elevation of the knee->hip line above the floor line",
     "shin_deg": "degrees; elevation of the ankle->knee line above the floor line",
+    "forearm_deg": "degrees, 0..90; slope of the wrist-elbow line against the floor line (about "
+    "0 with the forearm on the floor, the sphinx; steep when pressing on the hands)",
 }
 FEATURES: tuple[str, ...] = tuple(ANGLE_DEFINITIONS)
 
@@ -96,8 +98,12 @@ def detect_side(data: Array) -> tuple[Side, float]:
     vis = {s: data[:, [_idx(s, p) for p in _SIDE_PARTS], 3] for s in ("left", "right")}
     z = {s: data[:, [_idx(s, p) for p in _SIDE_PARTS], 2] for s in ("left", "right")}
     dv = float(np.nanmean(vis["left"] - vis["right"])) if data.size else 0.0
-    with np.errstate(invalid="ignore"):
-        dz_frames = np.nanmean(z["right"] - z["left"], axis=1)
+    diff = z["right"] - z["left"]
+    seen = np.isfinite(diff)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dz_frames = np.where(
+            seen.any(axis=1), np.nansum(diff, axis=1) / np.maximum(seen.sum(axis=1), 1), np.nan
+        )
     dz = float(np.nanmedian(dz_frames)) if np.isfinite(dz_frames).any() else 0.0
     scale = float(np.nanmedian(np.abs(dz_frames))) if np.isfinite(dz_frames).any() else 1.0
     score = np.tanh(dv * 5.0) + np.tanh(dz / max(scale, 1e-6))
@@ -269,5 +275,6 @@ def compute_features(
         "hip_height": gate(hip_height, np.ones_like(tracked)),
         "thigh_deg": gate(thigh, kn_ok),
         "shin_deg": gate(shin, kn_ok & an_ok),
+        "forearm_deg": gate(90.0 - np.abs(90.0 - np.abs(elevation(el - wr))), el_ok & wr_ok),
         "tracked": tracked.astype(np.float64),
     }

@@ -53,6 +53,7 @@ class Positions:
     top_max_speed_deg_s: float = 8.0
     calm_speed_deg_s: float = 2.0
     min_peak_trunk_deg: float = 8.0
+    forearms_max_forearm_deg: float = 35.0
     forearms_max_elbow_deg: float = 115.0
     max_thigh_deg: float = 45.0
     max_shin_deg: float = 14.0
