@@ -34,7 +34,7 @@ bench: $(STAMP)
 
 ## eval: analyse every shared clip and score it (writes docs/accuracy.md)
 eval: $(STAMP)
-	$(BIN)/python benchmarks/evaluate_shared.py
+	$(BIN)/python benchmarks/evaluate_shared.py --markdown docs/accuracy-details.md
 
 clean:
 	rm -rf $(VENV) out

@@ -46,7 +46,7 @@ def main() -> int:
     ap.add_argument("--model", default="full")
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "pressup" / "tracks")
     ap.add_argument("--out", type=Path, default=REPO / "out" / "eval")
-    ap.add_argument("--markdown", type=Path, default=None)
+    ap.add_argument("--markdown", type=Path, default=None, help="e.g. docs/accuracy-details.md")
     args = ap.parse_args()
     if not args.data.is_dir():
         print(f"no shared data at {args.data}; nothing to evaluate", file=sys.stderr)
@@ -85,7 +85,7 @@ def main() -> int:
     print(text)
     if args.markdown:
         head = (
-            "# Accuracy on the shared clips\n\n"
+            "# Accuracy on the shared clips: full tables\n\n"
             f"Produced by `python benchmarks/evaluate_shared.py --model {args.model} "
             f"--markdown {args.markdown}` (pose model: BlazePose {args.model}, "
             "MediaPipe 0.10.21; default protocol).\n\n"
