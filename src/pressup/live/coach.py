@@ -1,0 +1,214 @@
+"""The coach's script: what to say, and when, during a guided set.
+
+:class:`Coach` turns engine events and the session's stage into :class:`Cue` objects. It has no
+I/O; the web page shows every cue as a caption and speaks it. The script follows the exercise:
+
+* start position reached: breathe in; breathe out while pressing up, only as high as is
+  comfortable;
+* top reached: hold and keep breathing; a countdown to the prescribed hold;
+* hold done: breathe in, then breathe out and lower slowly;
+* repetition done: "2 of 5", a pain rating, rest, then the next breath in;
+* form faults: one cue at a time, by priority, with a cooldown, each at most once a repetition;
+* tracking lost: say so (the hold timer stops);
+* set complete: well done, and a summary.
+
+See ``docs/coach-script.md`` for the full table of cues.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from pressup.engine import Event
+from pressup.protocol import ProtocolSpec
+from pressup.report.wording import FAULT_WORDING
+
+#: Form cues by priority (first = most important to say).
+FORM_PRIORITY: tuple[str, ...] = (
+    "hips_lifted",
+    "elbows_locked",
+    "neck_extended",
+    "neck_flexed",
+    "shoulders_shrugged",
+)
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One thing to show and say. ``kind``: breath, count, form, info or safety."""
+
+    id: str
+    text: str
+    kind: str
+    priority: int = 5
+    speak: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "text": self.text,
+            "kind": self.kind,
+            "priority": self.priority,
+            "speak": self.speak,
+        }
+
+
+@dataclass
+class Coach:
+    """Stateful cue scheduler for one session (times in seconds of the session clock)."""
+
+    spec: ProtocolSpec
+    form_cooldown_s: float = 8.0
+    check_repeat_s: float = 7.0
+    _last_form_t: float = -math.inf
+    _said_this_rep: set[str] = field(default_factory=set)
+    _last_check: tuple[str, float] = ("", -math.inf)
+    _counted: set[int] = field(default_factory=set)
+    _hold_done_said: bool = False
+    _rest_prompt_at: float = math.inf
+    _reps_done: int = 0
+    _hold_said_for: int | None = None
+
+    # -- stages ------------------------------------------------------------------------------
+    def on_checks(self, t: float, stage: str, checks: list[dict[str, Any]]) -> list[Cue]:
+        """Say the first failing set-up or start-position check; repeat it now and then."""
+        failing = [c for c in checks if not c["ok"]]
+        if not failing:
+            return []
+        first = failing[0]
+        key, when = self._last_check
+        if key == first["id"] and t - when < self.check_repeat_s:
+            return []
+        self._last_check = (first["id"], t)
+        return [Cue(f"{stage}:{first['id']}", first["message"], "info", priority=3)]
+
+    def on_start(self) -> list[Cue]:
+        """The person is in the start position: the set begins."""
+        d = self.spec.dose
+        return [
+            Cue(
+                "start",
+                f"Good, that's the start position. We'll do {d.target_reps} press-ups and hold "
+                f"each for {d.target_hold_s:.0f} seconds. Breathe in.",
+                "breath",
+                priority=2,
+            )
+        ]
+
+    # -- engine events -------------------------------------------------------------------------
+    def on_events(self, t: float, events: list[Event], held_s: float) -> list[Cue]:
+        cues: list[Cue] = []
+        new_faults: list[str] = []
+        target_hold = self.spec.dose.target_hold_s
+        target_reps = self.spec.dose.target_reps
+        for e in events:
+            k = e.kind
+            if k == "rep_started":
+                self._said_this_rep = set()
+                self._counted = set()
+                self._hold_done_said = False
+                self._rest_prompt_at = math.inf
+                text = (
+                    "Breathe out as you press up. Only go as high as feels comfortable."
+                    if e.rep == 1
+                    else "Breathe out and press up."
+                )
+                cues.append(Cue("press", text, "breath", priority=2))
+            elif k == "top_reached" and self._hold_said_for != e.rep:
+                self._hold_said_for = e.rep
+                cues.append(Cue("hold", "Hold it there, and keep breathing.", "breath", 2))
+            elif k == "lowering_started" and not self._hold_done_said:
+                cues.append(Cue("lower", "Lower slowly, all the way down.", "breath", 2))
+            elif k == "rep_completed":
+                self._reps_done += 1
+                n = self._reps_done
+                text = f"That's {n} of {target_reps}."
+                faults = {f["code"] for f in (e.data or {}).get("faults", [])}
+                if "fast_lowering" in faults:
+                    text += " Next time, take longer to come down."
+                cues.append(Cue("rep_done", text, "count", priority=1))
+                if n < target_reps:
+                    cues.append(
+                        Cue(
+                            "pain",
+                            "How is your back? Tap a number from 0 to 10, or lie still to skip.",
+                            "info",
+                            priority=3,
+                        )
+                    )
+                    self._rest_prompt_at = t + self.spec.dose.rest_between_reps_s
+            elif k == "fault_started" and e.data:
+                new_faults.append(str(e.data.get("code", "")))
+            elif k == "tracking_lost":
+                cues.append(
+                    Cue("lost", "I can't see you. Move back into the picture.", "safety", 1)
+                )
+            elif k == "tracking_regained":
+                cues.append(Cue("found", "I can see you again.", "info", 4, speak=False))
+            elif k == "set_completed":
+                cues.append(
+                    Cue(
+                        "set_done",
+                        "That's the set. Well done. Lie still for a moment, then tell me how it "
+                        "went.",
+                        "count",
+                        priority=1,
+                    )
+                )
+                self._rest_prompt_at = math.inf
+        # one form cue at a time: the most important of those that just started
+        for code in sorted(
+            new_faults, key=lambda c: FORM_PRIORITY.index(c) if c in FORM_PRIORITY else 99
+        ):
+            cue = self._form(t, code)
+            if cue:
+                cues.append(cue)
+                break
+        cues.extend(self._countdown(held_s, target_hold))
+        if t >= self._rest_prompt_at:
+            self._rest_prompt_at = math.inf
+            cues.append(Cue("ready", "When you're ready, breathe in.", "breath", 3))
+        return cues
+
+    def on_top_entered(self, rep: int) -> list[Cue]:
+        """The trunk has stopped rising: ask for the hold straight away (the engine confirms
+        the hold a moment later)."""
+        if self._hold_said_for == rep:
+            return []
+        self._hold_said_for = rep
+        return [Cue("hold", "Hold it there, and keep breathing.", "breath", 2)]
+
+    def _countdown(self, held_s: float, target: float) -> list[Cue]:
+        """Spoken countdown near the end of the hold; the hold target itself."""
+        if held_s <= 0:
+            return []
+        left = math.ceil(target - held_s)
+        out: list[Cue] = []
+        for mark in (10, 5, 3, 2, 1):
+            if left == mark and mark < target and mark not in self._counted:
+                self._counted.add(mark)
+                out.append(Cue(f"count{mark}", str(mark), "count", priority=2))
+        if held_s >= target and not self._hold_done_said:
+            self._hold_done_said = True
+            out.append(
+                Cue(
+                    "hold_done",
+                    "Breathe in... now breathe out and lower yourself slowly.",
+                    "breath",
+                    priority=1,
+                )
+            )
+        return out
+
+    def _form(self, t: float, code: str) -> Cue | None:
+        if code not in FORM_PRIORITY or code in self._said_this_rep:
+            return None
+        if t - self._last_form_t < self.form_cooldown_s:
+            return None
+        self._last_form_t = t
+        self._said_this_rep.add(code)
+        return Cue(
+            f"form:{code}", FAULT_WORDING[code].cue, "form", priority=FORM_PRIORITY.index(code) + 2
+        )

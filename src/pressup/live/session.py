@@ -1,0 +1,424 @@
+"""One live coaching session: landmarks in, status, engine events and cues out.
+
+:class:`LiveSession` has no I/O. The web layer feeds it validated frames and stores what it
+returns. Stages::
+
+    setup ──camera checks pass──► start_check ──start position held──► exercise ──► done
+                                                       (rest and pain are shown between reps)
+
+* **setup**: the camera assistant. From the last second of frames: a person is seen, the whole
+  body is in the picture, the camera is at the side (not in front), level, at a sensible
+  distance, and the room is bright enough.
+* **start_check**: lying face down, forearms on the floor beside the trunk, hands in line with
+  the shoulders, forehead down. Says what is off.
+* **exercise**: the view geometry is fixed from the frames of lying still, then every frame goes
+  through causal smoothing (One Euro) and the same :class:`~pressup.engine.Engine` as offline.
+  The frames seen since the camera checks passed are replayed first, so a press that starts
+  early is still counted.
+
+The hold timer runs only while the engine is at the top of a press-up and the person is tracked.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from pressup.engine import Baselines, Engine, EngineState, Event, KinFrame
+from pressup.errors import PressupError
+from pressup.kinematics import FEATURES, OneEuro, compute_features, detect_side, estimate_view
+from pressup.kinematics.features import ViewGeometry
+from pressup.live.coach import Coach, Cue
+from pressup.pose.track import LANDMARK_INDEX, PoseTrack, TrackSource
+from pressup.protocol import ProtocolSpec
+
+Array = npt.NDArray[np.float64]
+
+STABLE_S = 0.7  # a stage's checks must hold this long (seconds) before moving on
+WINDOW_S = 1.0  # set-up checks look at this much recent history (seconds)
+MAX_BUFFER_S = 120.0  # frames kept for calibration and replay (seconds)
+
+
+@dataclass
+class LiveUpdate:
+    """What one frame produced."""
+
+    status: dict[str, Any]
+    events: list[Event] = field(default_factory=list)
+    cues: list[Cue] = field(default_factory=list)
+    reps: list[dict[str, Any]] = field(default_factory=list)  # finished reps (to store)
+
+
+def _check(cid: str, ok: bool, message: str) -> dict[str, Any]:
+    return {"id": cid, "ok": bool(ok), "message": message}
+
+
+class LiveSession:
+    """The live pipeline for one person (see the module docstring)."""
+
+    def __init__(self, spec: ProtocolSpec) -> None:
+        self.spec = spec
+        self.stage = "setup"
+        self.paused = False
+        self.coach = Coach(spec)
+        self.view: ViewGeometry | None = None
+        self.engine = Engine(spec)
+        self.state: EngineState = self.engine.initial()
+        self.width = 0
+        self.height = 0
+        self._t: deque[float] = deque()
+        self._lm: deque[Array] = deque()
+        self._setup_ok_since = math.nan
+        self._start_ok_since = math.nan
+        self._checks: list[dict[str, Any]] = []
+        self._filters = self._new_filters()
+        self._held_s = 0.0
+        self._last_t = math.nan
+        self._hold_frames_neck: list[float] = []
+        self._hold_frames_shrug: list[float] = []
+        self._light = math.nan
+        self.reps: list[dict[str, Any]] = []
+        self.last_label = "not_visible"
+
+    def _new_filters(self) -> dict[str, OneEuro]:
+        s = self.spec.smoothing
+        return {name: OneEuro(s.live_min_cutoff_hz, s.live_beta) for name in FEATURES}
+
+    # -- public --------------------------------------------------------------------------------
+    def on_frame(
+        self,
+        t_s: float,
+        width: int,
+        height: int,
+        landmarks: Array | None,
+        light: float | None = None,
+    ) -> LiveUpdate:
+        """Process one frame. ``landmarks``: ``(33, 4)`` in pixels, or None (no person)."""
+        self.width, self.height = width, height
+        frame = landmarks if landmarks is not None else _empty()
+        self._t.append(t_s)
+        self._lm.append(frame)
+        while self._t and t_s - self._t[0] > MAX_BUFFER_S:
+            self._t.popleft()
+            self._lm.popleft()
+        if light is not None and math.isfinite(light):
+            self._light = light
+        if self.paused or self.stage == "done":
+            return LiveUpdate(self.status())
+        if self.stage in ("setup", "start_check"):
+            return self._before_exercise(t_s)
+        return self._exercise(t_s, frame)
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+
+    def restart_setup(self) -> None:
+        """Back to the camera assistant (e.g. the camera was moved)."""
+        self.stage = "setup"
+        self.view = None
+        self._setup_ok_since = self._start_ok_since = math.nan
+        self._filters = self._new_filters()
+
+    def status(self) -> dict[str, Any]:
+        rep = self.state.rep
+        hold = None
+        if self.stage == "exercise" and rep is not None and self.state.phase == "top":
+            hold = {
+                "held_s": round(self._held_s, 1),
+                "target_s": self.spec.dose.target_hold_s,
+                "running": not self.state.lost,
+            }
+        stage = "paused" if self.paused else self.stage
+        if stage == "exercise" and rep is None and self.state.reps_done > 0:
+            stage = "rest"
+        return {
+            "stage": stage,
+            "checks": self._checks,
+            "label": self.last_label,
+            "tracking": not self.state.lost if self.stage == "exercise" else bool(self._checks),
+            "reps_done": self.state.reps_done,
+            "target_reps": self.spec.dose.target_reps,
+            "hold": hold,
+            "rep": rep.number if rep is not None else None,
+        }
+
+    # -- before the set ----------------------------------------------------------------------
+    def _recent(self, seconds: float) -> tuple[Array, Array]:
+        t = np.fromiter(self._t, dtype=np.float64)
+        keep = t >= t[-1] - seconds
+        lm = np.stack([x for x, k in zip(self._lm, keep) if k])
+        return t[keep], lm
+
+    def _before_exercise(self, t_s: float) -> LiveUpdate:
+        _, lm = self._recent(WINDOW_S)
+        setup = self.setup_checks(lm)
+        setup_ok = all(c["ok"] for c in setup)
+        self._setup_ok_since = (
+            (self._setup_ok_since if math.isfinite(self._setup_ok_since) else t_s)
+            if setup_ok
+            else math.nan
+        )
+        start = self.start_checks(lm) if setup_ok else []
+        start_ok = setup_ok and all(c["ok"] for c in start)
+        self._start_ok_since = (
+            (self._start_ok_since if math.isfinite(self._start_ok_since) else t_s)
+            if start_ok
+            else math.nan
+        )
+        if self.stage == "setup" and setup_ok and t_s - self._setup_ok_since >= STABLE_S:
+            self.stage = "start_check"
+        self._checks = setup if self.stage == "setup" else start
+        cues = self.coach.on_checks(t_s, self.stage, self._checks)
+        if self.stage == "start_check" and start_ok and t_s - self._start_ok_since >= STABLE_S:
+            return self._begin(t_s)
+        return LiveUpdate(self.status(), cues=cues)
+
+    def setup_checks(self, lm: Array) -> list[dict[str, Any]]:
+        """The camera assistant's checks over recent frames ``lm`` ``(n, 33, 4)`` (pixels)."""
+        w, h = self.width, self.height
+        found = np.isfinite(lm[:, 0, 0])
+        person = found.mean() >= 0.8
+        checks = [
+            _check("person", person, "I can't see you yet. Lie down where the camera can see you.")
+        ]
+        if not person:
+            return checks
+        side, _ = detect_side(lm[found])
+        names = [f"{side}_{p}" for p in ("shoulder", "hip", "knee", "ankle", "wrist", "ear")]
+        idx = [LANDMARK_INDEX[n] for n in names]
+        pts = lm[found][:, idx, :]
+        inside = (
+            (pts[..., 0] > 0.01 * w)
+            & (pts[..., 0] < 0.99 * w)
+            & (pts[..., 1] > 0.01 * h)
+            & (pts[..., 1] < 0.99 * h)
+            & (pts[..., 3] >= self.spec.tracking.min_visibility)
+        )
+        whole = inside.all(axis=1).mean() >= 0.8
+        checks.append(
+            _check(
+                "whole_body",
+                whole,
+                "Your whole body should be in the picture, from head to feet. Move the camera "
+                "further away or turn it.",
+            )
+        )
+        sh_l, sh_r = (
+            lm[found][:, LANDMARK_INDEX["left_shoulder"], :2],
+            lm[found][:, LANDMARK_INDEX["right_shoulder"], :2],
+        )
+        hp = lm[found][:, LANDMARK_INDEX[f"{side}_hip"], :2]
+        sh = lm[found][:, LANDMARK_INDEX[f"{side}_shoulder"], :2]
+        trunk = float(np.median(np.linalg.norm(sh - hp, axis=1)))
+        spread = float(np.median(np.linalg.norm(sh_l - sh_r, axis=1))) / max(trunk, 1e-6)
+        checks.append(
+            _check(
+                "camera_side",
+                spread < 0.6,
+                "Put the camera at your side, level with you, not in front of you or behind.",
+            )
+        )
+        ank = lm[found][:, LANDMARK_INDEX[f"{side}_ankle"], :2]
+        wri = lm[found][:, LANDMARK_INDEX[f"{side}_wrist"], :2]
+        v = wri - ank
+        tilt = float(np.degrees(np.arctan2(-np.median(v[:, 1]), abs(np.median(v[:, 0])))))
+        checks.append(
+            _check(
+                "camera_level",
+                abs(tilt) < 15.0,
+                "Put the camera at floor level and upright, pointing straight at your side.",
+            )
+        )
+        span = float(np.median(np.abs(lm[found][:, LANDMARK_INDEX[f"{side}_ear"], 0] - ank[:, 0])))
+        frac = span / max(w, 1)
+        if frac < 0.4:
+            msg, ok = "Move the camera a little closer, about 2 metres from you.", False
+        elif frac > 0.97:
+            msg, ok = "Move the camera further away, 2 to 3 metres from you.", False
+        else:
+            msg, ok = "The camera distance is good.", True
+        checks.append(_check("distance", ok, msg))
+        if math.isfinite(self._light):
+            checks.append(
+                _check(
+                    "light",
+                    self._light >= 0.2,
+                    "It's quite dark. Turn on a light, or face a window.",
+                )
+            )
+        # one person: BlazePose follows one body; another person crossing the picture makes the
+        # body's size jump from frame to frame
+        sizes = np.linalg.norm(sh - hp, axis=1)
+        steady = sizes.size < 3 or float(np.std(sizes) / max(np.mean(sizes), 1e-6)) < 0.25
+        checks.append(_check("one_person", steady, "Make sure only you are in the picture."))
+        return checks
+
+    def start_checks(self, lm: Array) -> list[dict[str, Any]]:
+        """Is the person in the start position? ``lm`` ``(n, 33, 4)`` recent frames."""
+        found = np.isfinite(lm[:, 0, 0])
+        if not found.any():
+            return [_check("lying", False, "Lie face down on the floor.")]
+        track = self._as_track(np.arange(len(lm), dtype=np.float64), lm)
+        try:
+            view = estimate_view(track, self.spec.tracking)
+        except PressupError as exc:
+            return [_check("lying", False, f"Lie face down on the floor ({exc}).")]
+        f = compute_features(lm, self.width, self.height, view, self.spec.tracking)
+        med = {
+            k: float(np.nanmedian(v)) if np.isfinite(v).any() else math.nan for k, v in f.items()
+        }
+        side = view.side
+        sh = lm[:, LANDMARK_INDEX[f"{side}_shoulder"], :2]
+        hp = lm[:, LANDMARK_INDEX[f"{side}_hip"], :2]
+        wr = lm[:, LANDMARK_INDEX[f"{side}_wrist"], :2]
+        ear = lm[:, LANDMARK_INDEX[f"{side}_ear"], :2]
+        trunk = np.linalg.norm(sh - hp, axis=1)
+        dx = view.floor_dir[0]
+        along = np.nanmedian((wr[:, 0] - sh[:, 0]) * np.sign(dx) / trunk)
+        raw_trunk = med["trunk_deg"] + view.trunk_zero_deg
+        head_up = np.nanmedian((sh[:, 1] - ear[:, 1]) / trunk)  # image y is down
+        p = self.spec.positions
+        lying = (
+            raw_trunk < p.max_rest_deg + 5.0
+            and not (med["shin_deg"] > p.max_shin_deg)
+            and not (med["thigh_deg"] > p.straight_body_thigh_deg)
+        )
+        return [
+            _check("lying", lying, "Lie face down on the floor, legs straight and relaxed."),
+            _check(
+                "forearms",
+                not (med["forearm_deg"] > p.forearms_max_forearm_deg),
+                "Rest your forearms on the floor beside your chest, elbows bent.",
+            ),
+            _check(
+                "hands",
+                bool(-0.45 <= along <= 0.45) if math.isfinite(along) else False,
+                "Bring your hands level with your shoulders, palms on the floor.",
+            ),
+            _check(
+                "head",
+                bool(head_up < 0.45) if math.isfinite(head_up) else True,
+                "Rest your forehead on the floor. A rolled towel or small pillow is fine.",
+            ),
+        ]
+
+    def _as_track(self, t: Array, lm: Array) -> PoseTrack:
+        return PoseTrack(
+            t_s=t,
+            data=lm,
+            source=TrackSource(
+                backend="browser",
+                model="blazepose_web",
+                video=None,
+                width=max(self.width, 1),
+                height=max(self.height, 1),
+                fps=30.0,
+            ),
+        )
+
+    def _begin(self, t_s: float) -> LiveUpdate:
+        """Start position held: fix the view and replay the frames since the checks passed."""
+        since = self._setup_ok_since
+        t = np.fromiter(self._t, dtype=np.float64)
+        lm = np.stack(list(self._lm))
+        self.view = estimate_view(self._as_track(t, lm), self.spec.tracking)
+        self.stage = "exercise"
+        self._checks = []
+        upd = LiveUpdate(self.status(), cues=self.coach.on_start())
+        for i in np.flatnonzero(t >= since):
+            u = self._exercise(float(t[i]), lm[i], replay=True)
+            upd.events.extend(u.events)
+            upd.cues.extend(u.cues)
+            upd.reps.extend(u.reps)
+        upd.status = self.status()
+        return upd
+
+    # -- the set ---------------------------------------------------------------------------------
+    def features(self, t_s: float, frame: Array) -> KinFrame:
+        """Causally smoothed kinematics of one frame (view must be fixed)."""
+        assert self.view is not None
+        f = compute_features(
+            frame[None, :, :], self.width, self.height, self.view, self.spec.tracking
+        )
+        tracked = bool(f["tracked"][0] > 0.5)
+        vals = []
+        for name in FEATURES:
+            x = float(f[name][0])
+            vals.append(self._filters[name](t_s, x) if tracked else math.nan)
+        if not tracked:
+            for flt in self._filters.values():
+                flt(t_s, math.nan)  # reset: never smooth across a gap
+        return KinFrame(t_s, tracked, *vals)
+
+    def _exercise(self, t_s: float, frame: Array, replay: bool = False) -> LiveUpdate:
+        kin = self.features(t_s, frame)
+        before = self.state
+        self.state, events = self.engine.step(self.state, kin)
+        self.last_label = self.state.label
+        dt = t_s - self._last_t if math.isfinite(self._last_t) else 0.0
+        self._last_t = t_s
+        rep = self.state.rep
+        at_top = rep is not None and self.state.phase == "top" and not self.state.lost
+        if rep is None or rep.number != (before.rep.number if before.rep else None):
+            self._held_s = 0.0
+        elif at_top and kin.tracked and 0 < dt < 0.5:
+            if rep.top_confirmed:
+                if not (before.rep and before.rep.top_confirmed):
+                    self._held_s = max(0.0, t_s - rep.top_start_s)
+                else:
+                    self._held_s += dt
+        if at_top and rep is not None and rep.top_confirmed and kin.tracked:
+            self._learn_neutral(kin)
+        finished = [
+            e.data for e in events if e.kind in ("rep_completed", "rep_unfinished") and e.data
+        ]
+        self.reps.extend(finished)
+        if any(e.kind == "set_completed" for e in events):
+            self.stage = "done"
+        cues = []
+        if at_top and before.phase != "top" and rep is not None:
+            cues.extend(self.coach.on_top_entered(rep.number))
+        cues.extend(self.coach.on_events(t_s, events, self._held_s if at_top else 0.0))
+        return LiveUpdate(self.status(), events=events, cues=cues, reps=finished)
+
+    def _learn_neutral(self, kin: KinFrame) -> None:
+        """Learn the person's own head line and shoulder height from their holds."""
+        slope = self.spec.faults.neck_trunk_slope
+        if math.isfinite(kin.neck_deg):
+            self._hold_frames_neck.append(kin.neck_deg - slope * kin.trunk_deg)
+        if math.isfinite(kin.shrug_ratio):
+            self._hold_frames_shrug.append(kin.shrug_ratio)
+        n = len(self._hold_frames_neck)
+        if n >= 60 and n % 30 == 0:
+            self.engine = Engine(
+                self.spec,
+                Baselines(
+                    neck_a_deg=float(np.median(self._hold_frames_neck)),
+                    neck_b=slope,
+                    shrug_ref=float(np.median(self._hold_frames_shrug))
+                    if self._hold_frames_shrug
+                    else math.nan,
+                ),
+            )
+
+
+def _empty() -> Array:
+    f = np.full((33, 4), np.nan)
+    f[:, 3] = 0.0
+    return f
+
+
+def landmarks_to_pixels(lm: list[list[float]], width: int, height: int) -> Array:
+    """MediaPipe normalised landmarks (x, y in 0..1, z relative, visibility) to pixels."""
+    a = np.asarray(lm, dtype=np.float64)
+    out = np.empty_like(a)
+    out[:, 0] = a[:, 0] * width
+    out[:, 1] = a[:, 1] * height
+    out[:, 2] = a[:, 2] * width
+    out[:, 3] = np.clip(a[:, 3], 0.0, 1.0)
+    return out
