@@ -12,6 +12,7 @@ floor (ankle and wrist), which corrects the tilt a turned or raised camera gives
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -277,4 +278,84 @@ def compute_features(
         "shin_deg": gate(shin, kn_ok & an_ok),
         "forearm_deg": gate(90.0 - np.abs(90.0 - np.abs(elevation(el - wr))), el_ok & wr_ok),
         "tracked": tracked.astype(np.float64),
+    }
+
+
+def frame_features(
+    frame: Array, width: int, height: int, view: ViewGeometry, tracking: Tracking
+) -> dict[str, float]:
+    """:func:`compute_features` for one frame ``(33, 4)``, in plain Python arithmetic.
+
+    The live coach calls this once per camera frame; NumPy's per-call overhead would dominate
+    on arrays of one frame. The definitions are those of :func:`compute_features` (a test checks
+    that both agree on every feature to 1e-9).
+    """
+    nan = math.nan
+    s = view.side
+    dx, dy = view.floor_dir
+    mv = tracking.min_visibility
+    mx, my = 0.02 * width, 0.02 * height
+
+    def pt(part: str) -> tuple[float, float, bool]:
+        x, y, _, vis = (float(c) for c in frame[_idx(s, part)])
+        ok = vis >= mv and -mx <= x <= width + mx and -my <= y <= height + my
+        a = x / dx
+        return a, -y - a * dy, ok
+
+    def elev(a: float, b: float) -> float:
+        return math.degrees(math.atan2(b, a))
+
+    def signed(ua: float, ub: float, wa: float, wb: float) -> float:
+        return math.degrees(math.atan2(ua * wb - ub * wa, ua * wa + ub * wb))
+
+    sha, shb, sh_ok = pt("shoulder")
+    hpa, hpb, hp_ok = pt("hip")
+    ela, elb, el_ok = pt("elbow")
+    wra, wrb, wr_ok = pt("wrist")
+    kna, knb, kn_ok = pt("knee")
+    ana, anb, an_ok = pt("ankle")
+    eara, earb, ear_ok = pt("ear")
+    ta, tb = sha - hpa, shb - hpb
+    trunk_len = math.hypot(ta, tb)
+    diag = math.hypot(width, height)
+    ref = view.trunk_len_px
+    scale_ok = (
+        trunk_len >= tracking.min_trunk_frac * diag
+        and ref / tracking.max_scale_jump <= trunk_len <= ref * tracking.max_scale_jump
+    )
+    raw_trunk = elev(ta, tb)
+    thigh = elev(hpa - kna, hpb - knb)
+    shin = elev(kna - ana, knb - anb)
+    legs_ok = not (kn_ok and not (-45.0 <= thigh <= 135.0)) and not (
+        kn_ok and an_ok and not (-45.0 <= shin <= 135.0)
+    )
+    tracked = (
+        sh_ok and hp_ok and (kn_ok or an_ok) and scale_ok and -60.0 < raw_trunk < 120.0 and legs_ok
+    )
+    if not tracked or math.isnan(raw_trunk):
+        out = dict.fromkeys(FEATURES, nan)
+        out["tracked"] = 0.0
+        return out
+    ua, ub = sha - ela, shb - elb
+    wa, wb = wra - ela, wrb - elb
+    nu, nw = math.hypot(ua, ub), math.hypot(wa, wb)
+    elbow = nan
+    if el_ok and wr_ok and nu > 0 and nw > 0:
+        cos = max(-1.0, min(1.0, (ua * wa + ub * wb) / (nu * nw)))
+        elbow = math.degrees(math.acos(cos))
+    forearm = nan
+    if el_ok and wr_ok:
+        forearm = 90.0 - abs(90.0 - abs(elev(ela - wra, elb - wrb)))
+    na, nb = eara - sha, earb - shb
+    return {
+        "trunk_deg": raw_trunk - view.trunk_zero_deg,
+        "elbow_deg": elbow,
+        "hip_ext_deg": signed(hpa - kna, hpb - knb, ta, tb) if kn_ok else nan,
+        "neck_deg": signed(ta, tb, na, nb) if ear_ok else nan,
+        "shrug_ratio": math.hypot(na, nb) / trunk_len if ear_ok and trunk_len > 0 else nan,
+        "hip_height": hpb / ref,
+        "thigh_deg": thigh if kn_ok else nan,
+        "shin_deg": shin if kn_ok and an_ok else nan,
+        "forearm_deg": forearm,
+        "tracked": 1.0,
     }

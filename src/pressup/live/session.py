@@ -32,7 +32,7 @@ import numpy.typing as npt
 from pressup.engine import Baselines, Engine, EngineState, Event, KinFrame
 from pressup.errors import PressupError
 from pressup.kinematics import FEATURES, OneEuro, compute_features, detect_side, estimate_view
-from pressup.kinematics.features import ViewGeometry
+from pressup.kinematics.features import ViewGeometry, frame_features
 from pressup.live.coach import Coach, Cue
 from pressup.pose.track import LANDMARK_INDEX, PoseTrack, TrackSource
 from pressup.protocol import ProtocolSpec
@@ -342,14 +342,11 @@ class LiveSession:
     def features(self, t_s: float, frame: Array) -> KinFrame:
         """Causally smoothed kinematics of one frame (view must be fixed)."""
         assert self.view is not None
-        f = compute_features(
-            frame[None, :, :], self.width, self.height, self.view, self.spec.tracking
-        )
-        tracked = bool(f["tracked"][0] > 0.5)
+        f = frame_features(frame, self.width, self.height, self.view, self.spec.tracking)
+        tracked = f["tracked"] > 0.5
         vals = []
         for name in FEATURES:
-            x = float(f[name][0])
-            vals.append(self._filters[name](t_s, x) if tracked else math.nan)
+            vals.append(self._filters[name](t_s, f[name]) if tracked else math.nan)
         if not tracked:
             for flt in self._filters.values():
                 flt(t_s, math.nan)  # reset: never smooth across a gap
