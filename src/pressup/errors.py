@@ -45,3 +45,9 @@ class BackendUnavailableError(PressupError):
     """A pose backend or model file is not installed on this machine."""
 
     exit_code = 6
+
+
+class StorageError(PressupError):
+    """The session database cannot be opened or migrated, or a stored record is missing."""
+
+    exit_code = 7

@@ -363,12 +363,11 @@ class LiveSession:
         at_top = rep is not None and self.state.phase == "top" and not self.state.lost
         if rep is None or rep.number != (before.rep.number if before.rep else None):
             self._held_s = 0.0
-        elif at_top and kin.tracked and 0 < dt < 0.5:
-            if rep.top_confirmed:
-                if not (before.rep and before.rep.top_confirmed):
-                    self._held_s = max(0.0, t_s - rep.top_start_s)
-                else:
-                    self._held_s += dt
+        elif at_top and kin.tracked and 0 < dt < 0.5 and rep.top_confirmed:
+            if not (before.rep and before.rep.top_confirmed):
+                self._held_s = max(0.0, t_s - rep.top_start_s)  # the hold began a moment ago
+            else:
+                self._held_s += dt
         if at_top and rep is not None and rep.top_confirmed and kin.tracked:
             self._learn_neutral(kin)
         finished = [
