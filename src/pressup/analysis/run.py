@@ -207,7 +207,7 @@ def analyze_track(track: PoseTrack, spec: ProtocolSpec) -> Analysis:
     src = track.source
     return Analysis(
         source={
-            "path": src.video or str(track.meta.get("path", "")),
+            "path": src.video or str(track.meta.get("track_file", "")),
             "fps": src.fps,
             "frames": track.n_frames,
             "duration_s": round(duration, 3),

@@ -101,6 +101,8 @@ def backend_for(path: str | Path) -> PoseBackend:
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: no such file")
+    if p.is_dir():
+        raise InputError(f"{p}: expected a video file or a track file, got a folder")
     for b in _REGISTRY:
         if b.can_open(p):
             return b

@@ -16,6 +16,7 @@ A track is validated once when built; code downstream trusts it.
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -209,10 +210,15 @@ def load_track(path: str | Path) -> PoseTrack:
             header = json.loads(str(z["header"]))
             t_s = np.asarray(z["t_s"], dtype=np.float64)
             data = np.asarray(z["data"], dtype=np.float64)
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
         raise TrackFormatError(
             f"{p}: expected a pressup track (.npz with header, t_s, data): {exc}"
         ) from exc
+    if not isinstance(header, dict):
+        raise TrackFormatError(
+            f"{p}: expected a pressup track with a JSON object as header, got "
+            f"{type(header).__name__}"
+        )
     if header.get("schema") != TRACK_FILE_SCHEMA:
         raise TrackFormatError(
             f"{p}: expected schema {TRACK_FILE_SCHEMA!r}, found {header.get('schema')!r}"
@@ -223,7 +229,9 @@ def load_track(path: str | Path) -> PoseTrack:
         source = TrackSource(**header["source"])
     except TypeError as exc:
         raise TrackFormatError(f"{p}: bad source block: {exc}") from exc
-    return PoseTrack(t_s=t_s, data=data, source=source, meta=dict(header.get("meta", {})))
+    meta = dict(header.get("meta", {}))
+    meta.setdefault("track_file", str(p))
+    return PoseTrack(t_s=t_s, data=data, source=source, meta=meta)
 
 
 def empty_frame() -> FloatArray:

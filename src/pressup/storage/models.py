@@ -1,0 +1,187 @@
+"""ORM tables of the session database (SQLAlchemy 2.0, portable SQLite / PostgreSQL).
+
+These classes describe the schema *at the head migration*; the schema itself is created and
+changed only by the Alembic migrations in ``pressup/storage/migrations/versions``. A test
+(``test_models_match_migrations``) fails whenever the two disagree.
+
+Units: every ``*_s`` column is seconds from the session's first frame, every ``*_deg`` column
+degrees, ``width``/``height`` pixels, timestamps are UTC (``DateTime(timezone=True)``).
+Types are portable: ``JSON`` for structured values, ``LargeBinary`` for landmark blobs, no
+SQLite-only SQL. Every child table has ``session_id`` with ``ON DELETE CASCADE`` and an index
+whose first column is ``session_id`` (for ``reps`` and ``track_chunks`` that is the unique
+``(session_id, number|seq)`` index).
+
+Columns are ``Optional`` (not ``X | None``) because SQLAlchemy evaluates these annotations at
+run time and pressup supports Python 3.9.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+#: Constraint and index names, so migrations can refer to them on every database.
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: 64-bit surrogate keys on PostgreSQL; SQLite needs exactly INTEGER for its rowid alias.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+#: Length limits of the short text columns (checked by the store before writing).
+ID_LEN = 32
+STAGE_LEN = 32
+KIND_LEN = 64
+VARIANT_LEN = 16
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _session_fk(*, index: bool = True) -> Mapped[str]:
+    return mapped_column(
+        String(ID_LEN),
+        ForeignKey("sessions.id", ondelete="CASCADE"),
+        nullable=False,
+        index=index,
+    )
+
+
+class SessionRow(Base):
+    """One coaching session. ``id`` is a 32-character hex UUID."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, index=True
+    )
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    ended_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    client: Mapped[str] = mapped_column(Text, nullable=False)
+    stage: Mapped[str] = mapped_column(String(STAGE_LEN), nullable=False)
+    reps_done: Mapped[int] = mapped_column(Integer, nullable=False)
+    target_reps: Mapped[int] = mapped_column(Integer, nullable=False)
+    dose: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    protocol: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    video_width: Mapped[Optional[int]] = mapped_column(Integer)
+    video_height: Mapped[Optional[int]] = mapped_column(Integer)
+
+
+class EventRow(Base):
+    """One engine event; ``data`` holds every key other than ``t_s``, ``kind``, ``rep``."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = _session_fk()
+    t_s: Mapped[Optional[float]] = mapped_column(Float)
+    kind: Mapped[str] = mapped_column(String(KIND_LEN), nullable=False)
+    rep: Mapped[Optional[int]] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+
+
+class RepRow(Base):
+    """One repetition, as :class:`pressup.analysis.result.Rep` (``number`` is its ``index``)."""
+
+    __tablename__ = "reps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = _session_fk(index=False)
+    number: Mapped[int] = mapped_column(Integer, nullable=False)
+    start_s: Mapped[float] = mapped_column(Float, nullable=False)
+    top_start_s: Mapped[Optional[float]] = mapped_column(Float)
+    top_end_s: Mapped[Optional[float]] = mapped_column(Float)
+    end_s: Mapped[Optional[float]] = mapped_column(Float)
+    press_s: Mapped[Optional[float]] = mapped_column(Float)
+    hold_s: Mapped[Optional[float]] = mapped_column(Float)
+    lower_s: Mapped[Optional[float]] = mapped_column(Float)
+    variant: Mapped[str] = mapped_column(String(VARIANT_LEN), nullable=False)
+    peak_trunk_deg: Mapped[Optional[float]] = mapped_column(Float)
+    peak_elbow_deg: Mapped[Optional[float]] = mapped_column(Float)
+    faults: Mapped[list[Any]] = mapped_column(JSON, nullable=False)
+    complete: Mapped[bool] = mapped_column(Boolean, nullable=False)
+
+    __table_args__ = (UniqueConstraint("session_id", "number"),)  # also the session_id index
+
+
+class PainRow(Base):
+    """A pain rating 0..10 (``score`` None when ``skipped``); ``rep`` 0 = before the set."""
+
+    __tablename__ = "pain_ratings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = _session_fk()
+    rep: Mapped[int] = mapped_column(Integer, nullable=False)
+    score: Mapped[Optional[int]] = mapped_column(Integer)
+    skipped: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    t_s: Mapped[Optional[float]] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class FeedbackRow(Base):
+    """The user's answer to "was this helpful?" after the set."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = _session_fk()
+    helpful: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    comment: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class TrackChunkRow(Base):
+    """Up to about a second of landmark frames.
+
+    ``t_s``: ``n_frames`` float64 little-endian seconds; ``data``: float32 little-endian,
+    C order, shape ``(n_frames, 33, 4)`` with channels ``x_px, y_px, z, visibility`` as in
+    :mod:`pressup.pose.track`. ``seq`` counts chunks from 0 within a session.
+    """
+
+    __tablename__ = "track_chunks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = _session_fk(index=False)
+    seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    t0_s: Mapped[float] = mapped_column(Float, nullable=False)
+    n_frames: Mapped[int] = mapped_column(Integer, nullable=False)
+    width: Mapped[int] = mapped_column(Integer, nullable=False)
+    height: Mapped[int] = mapped_column(Integer, nullable=False)
+    t_s: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+    __table_args__ = (UniqueConstraint("session_id", "seq"),)  # also the session_id index
+
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "Base",
+    "EventRow",
+    "FeedbackRow",
+    "PainRow",
+    "RepRow",
+    "SessionRow",
+    "TrackChunkRow",
+]

@@ -1,0 +1,1 @@
+"""Local web app of the live coach (FastAPI); see docs/protocol.md."""

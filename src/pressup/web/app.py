@@ -1,0 +1,217 @@
+"""The local web app of the live coach (FastAPI).
+
+Routes:
+
+* ``GET /`` - the coach page (static; it reads the launch token from its own URL);
+* ``GET /static/...`` - the page's own ES modules and styles;
+* ``GET /vendor/pose/...`` - the ``@mediapipe/pose`` runtime and models, served locally;
+* ``GET /api/health`` - liveness and whether the pose assets are installed;
+* ``GET /api/sessions``, ``GET /api/sessions/{id}`` - stored sessions (token required);
+* ``WS /ws`` - the message protocol of ``docs/protocol.md``.
+
+Only the app's own page may talk to it: every WebSocket and every API call must carry the
+per-launch token, and the WebSocket's ``Origin`` must be the app's own origin.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from pressup.protocol import ProtocolSpec, load_spec
+from pressup.storage import Store
+from pressup.web.hub import SessionHub, update_message
+from pressup.web.schemas import (
+    PROTOCOL_VERSION,
+    Control,
+    Feedback,
+    Frame,
+    Hello,
+    MessageError,
+    Pain,
+    Ping,
+    parse_message,
+)
+from pressup.web.settings import Settings
+
+log = logging.getLogger("pressup.web")
+STATIC = Path(__file__).parent / "static"
+
+
+def _origin_ok(origin: str | None, settings: Settings) -> bool:
+    return origin is not None and origin in settings.allowed_origins()
+
+
+def create_app(
+    settings: Settings, store: Store | None = None, spec: ProtocolSpec | None = None
+) -> FastAPI:
+    """Build the app. ``store`` defaults to :class:`Store` at ``settings.database_url``."""
+    store = store or Store(settings.database_url)
+    spec = spec or load_spec(settings.protocol_path)
+    hub = SessionHub(spec, store)
+    app = FastAPI(title="pressup coach", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.hub = hub
+    app.state.store = store
+
+    def require_token(token: str | None) -> None:
+        if token is None or not secrets.compare_digest(token, settings.token):
+            raise HTTPException(status_code=403, detail="missing or wrong token")
+
+    @app.middleware("http")
+    async def guard_state_changes(request: Request, call_next: Any) -> Any:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            origin = request.headers.get("origin")
+            token = request.query_params.get("token") or request.headers.get("x-pressup-token")
+            if (
+                not _origin_ok(origin, settings)
+                or token is None
+                or not secrets.compare_digest(token, settings.token)
+            ):
+                return JSONResponse({"detail": "forbidden"}, status_code=403)
+        response = await call_next(request)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+        return response
+
+    @app.get("/")
+    async def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+
+    @app.get("/api/health")
+    async def health() -> dict[str, Any]:
+        assets = settings.pose_assets_dir
+        return {
+            "ok": True,
+            "protocol": PROTOCOL_VERSION,
+            "pose_assets": bool(assets and (assets / "pose.js").is_file()),
+        }
+
+    @app.get("/api/sessions")
+    async def sessions(token: str | None = Query(default=None)) -> list[dict[str, Any]]:
+        require_token(token)
+        return [_public(r) for r in store.list_sessions()]
+
+    @app.get("/api/sessions/{session_id}")
+    async def session(session_id: str, token: str | None = Query(default=None)) -> dict[str, Any]:
+        require_token(token)
+        rec = store.get_session(session_id)
+        if rec is None:
+            raise HTTPException(status_code=404, detail=f"no session {session_id}")
+        return {
+            **_public(rec),
+            "reps": store.list_reps(session_id),
+            "pain": store.list_pain(session_id),
+        }
+
+    @app.websocket("/ws")
+    async def ws_endpoint(ws: WebSocket) -> None:
+        token = ws.query_params.get("token")
+        if (
+            token is None
+            or not secrets.compare_digest(token, settings.token)
+            or not _origin_ok(ws.headers.get("origin"), settings)
+        ):
+            await ws.close(code=1008)
+            return
+        await ws.accept()
+        live = None
+        try:
+            while True:
+                raw = await ws.receive_text()
+                try:
+                    msg = parse_message(raw)
+                    if isinstance(msg, Hello):
+                        if live is not None:
+                            hub.close_client(live, ws)
+                        live, resumed = hub.open(
+                            msg.session or ws.query_params.get("session"), msg.client
+                        )
+                        live.clients.add(ws)
+                        await ws.send_text(
+                            json.dumps(
+                                {
+                                    "v": PROTOCOL_VERSION,
+                                    "type": "welcome",
+                                    "session": live.id,
+                                    "resumed": resumed,
+                                    "dose": hub.dose(),
+                                    "status": live.session.status(),
+                                }
+                            )
+                        )
+                        continue
+                    if isinstance(msg, Ping):
+                        await ws.send_text(json.dumps({"v": PROTOCOL_VERSION, "type": "pong"}))
+                        continue
+                    if live is None:
+                        raise MessageError("no_hello", "expected a hello message first")
+                    if isinstance(msg, Frame):
+                        upd = hub.on_frame(live, msg)
+                        payload = json.dumps(update_message(msg.seq, upd))
+                        await ws.send_text(payload)
+                        if len(live.clients) > 1:
+                            await hub.broadcast(live, payload, exclude=ws)
+                    elif isinstance(msg, Pain):
+                        store.add_pain(
+                            live.id,
+                            rep=msg.rep,
+                            score=msg.score,
+                            skipped=msg.skipped or msg.score is None,
+                            t_s=live.last_t if live.last_t > 0 else None,
+                        )
+                        await ws.send_text(
+                            json.dumps({"v": PROTOCOL_VERSION, "type": "saved", "what": "pain"})
+                        )
+                    elif isinstance(msg, Feedback):
+                        store.add_feedback(live.id, helpful=msg.helpful, comment=msg.comment)
+                        await ws.send_text(
+                            json.dumps({"v": PROTOCOL_VERSION, "type": "saved", "what": "feedback"})
+                        )
+                    elif isinstance(msg, Control):
+                        _control(hub, live, msg.action)
+                        await ws.send_text(
+                            json.dumps({"v": PROTOCOL_VERSION, "type": "saved", "what": "control"})
+                        )
+                except MessageError as exc:
+                    await ws.send_text(json.dumps(exc.to_dict()))
+        except WebSocketDisconnect:
+            log.info("client left session %s", live.id if live else "-")
+        finally:
+            if live is not None:
+                hub.close_client(live, ws)
+
+    if settings.pose_assets_dir is not None and settings.pose_assets_dir.is_dir():
+        app.mount("/vendor/pose", StaticFiles(directory=settings.pose_assets_dir), name="pose")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+def _control(hub: SessionHub, live: Any, action: str) -> None:
+    s = live.session
+    if action == "pause":
+        s.set_paused(True)
+    elif action == "resume":
+        s.set_paused(False)
+    elif action == "restart_setup":
+        s.restart_setup()
+    elif action == "end":
+        s.stage = "done"
+        hub.flush(live)
+        hub.store.update_session(live.id, stage="done", reps_done=s.state.reps_done, ended=True)
+
+
+def _public(rec: Any) -> dict[str, Any]:
+    d = dict(rec.__dict__)
+    for k, v in list(d.items()):
+        if hasattr(v, "isoformat"):
+            d[k] = v.isoformat()
+    return d

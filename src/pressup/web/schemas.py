@@ -1,0 +1,161 @@
+"""Messages of the live-coach WebSocket protocol, version 1 (see ``docs/protocol.md``).
+
+Everything that arrives is validated here; a bad message becomes a :class:`MessageError`
+with a code and a message that says what was expected and what arrived.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+PROTOCOL_VERSION = 1
+MAX_MESSAGE_BYTES = 65_536
+N_LANDMARKS = 33
+
+
+class MessageError(Exception):
+    """A refused message: ``code`` is one of the protocol's error codes."""
+
+    def __init__(self, code: str, message: str, seq: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.seq = seq
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "v": PROTOCOL_VERSION,
+            "type": "error",
+            "code": self.code,
+            "message": self.message,
+            "seq": self.seq,
+        }
+
+
+class _Msg(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False)
+    v: Literal[1]
+
+
+class VideoSize(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    width: int = Field(ge=16, le=8192)
+    height: int = Field(ge=16, le=8192)
+
+
+class Hello(_Msg):
+    type: Literal["hello"]
+    session: str | None = Field(default=None, max_length=64, pattern=r"^[0-9a-f]{32}$")
+    client: str = Field(default="unknown", max_length=100)
+    video: VideoSize | None = None
+
+
+class Frame(_Msg):
+    type: Literal["frame"]
+    seq: int = Field(ge=0)
+    t: float = Field(ge=0, le=86_400)
+    w: int = Field(ge=16, le=8192)
+    h: int = Field(ge=16, le=8192)
+    lm: list[list[float]] | None
+    light: float | None = Field(default=None, ge=0, le=1)
+
+    @field_validator("lm")
+    @classmethod
+    def _landmarks(cls, v: list[list[float]] | None) -> list[list[float]] | None:
+        if v is None:
+            return v
+        if len(v) != N_LANDMARKS:
+            raise ValueError(f"expected {N_LANDMARKS} landmarks, got {len(v)}")
+        for i, p in enumerate(v):
+            if len(p) != 4:
+                raise ValueError(
+                    f"landmark {i}: expected [x, y, z, visibility], got {len(p)} numbers"
+                )
+            if not all(math.isfinite(c) for c in p):
+                raise ValueError(f"landmark {i}: expected finite numbers, got {p}")
+            if not (-1.0 <= p[0] <= 2.0 and -1.0 <= p[1] <= 2.0):
+                raise ValueError(f"landmark {i}: x and y are normalised (about 0..1), got {p[:2]}")
+        return v
+
+
+class Pain(_Msg):
+    type: Literal["pain"]
+    rep: int = Field(ge=0, le=100)
+    score: int | None = Field(default=None, ge=0, le=10)
+    skipped: bool = False
+
+
+class Feedback(_Msg):
+    type: Literal["feedback"]
+    helpful: bool
+    comment: str | None = Field(default=None, max_length=1000)
+
+
+class Control(_Msg):
+    type: Literal["control"]
+    action: Literal["pause", "resume", "end", "restart_setup"]
+
+
+class Ping(_Msg):
+    type: Literal["ping"]
+
+
+Message = Union[Hello, Frame, Pain, Feedback, Control, Ping]
+_BY_TYPE: dict[str, type[BaseModel]] = {
+    "hello": Hello,
+    "frame": Frame,
+    "pain": Pain,
+    "feedback": Feedback,
+    "control": Control,
+    "ping": Ping,
+}
+
+
+def _reject_constant(name: str) -> float:
+    raise MessageError("bad_value", f"expected finite numbers, got {name}")
+
+
+def parse_message(raw: str | bytes) -> Message:
+    """Validate one raw WebSocket message.
+
+    Raises:
+        MessageError: ``too_large``, ``bad_json``, ``bad_value`` or ``bad_schema``.
+    """
+    size = len(raw.encode() if isinstance(raw, str) else raw)
+    if size > MAX_MESSAGE_BYTES:
+        raise MessageError("too_large", f"expected at most {MAX_MESSAGE_BYTES} bytes, got {size}")
+    try:
+        obj = json.loads(raw, parse_constant=_reject_constant)
+    except MessageError:
+        raise
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MessageError("bad_json", f"expected one JSON object: {exc}") from None
+    if not isinstance(obj, dict):
+        raise MessageError("bad_schema", f"expected a JSON object, got {type(obj).__name__}")
+    seq = obj.get("seq") if isinstance(obj.get("seq"), int) else None
+    if obj.get("v") != PROTOCOL_VERSION:
+        raise MessageError(
+            "bad_schema",
+            f"v: expected protocol version {PROTOCOL_VERSION}, got {obj.get('v')!r}",
+            seq,
+        )
+    kind = obj.get("type")
+    model = _BY_TYPE.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        raise MessageError(
+            "bad_schema", f"type: expected one of {', '.join(_BY_TYPE)}, got {kind!r}", seq
+        )
+    try:
+        return model.model_validate(obj)  # type: ignore[return-value]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err.get("loc", ())) or kind
+        got = err.get("input")
+        shown = json.dumps(got)[:80] if not isinstance(got, (dict, list)) else type(got).__name__
+        raise MessageError(
+            "bad_schema", f"{kind}.{where}: {err.get('msg')} (got {shown})", seq
+        ) from None

@@ -1,0 +1,59 @@
+"""Settings of the live-coach web app, from arguments and environment variables.
+
+* ``PRESSUP_DATABASE_URL`` - where sessions are stored (default: SQLite in the user's data folder);
+* ``PRESSUP_POSE_ASSETS`` - folder holding the ``@mediapipe/pose`` files (``pose.js``, the WASM
+  runtime and the models); default: ``web/node_modules/@mediapipe/pose`` in the source tree,
+  installed by the README's set-up (``npm ci --prefix web``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pressup.storage import default_database_url
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def default_pose_assets() -> Path | None:
+    env = os.environ.get("PRESSUP_POSE_ASSETS")
+    if env:
+        return Path(env)
+    cand = REPO_ROOT / "web" / "node_modules" / "@mediapipe" / "pose"
+    return cand if cand.is_dir() else None
+
+
+@dataclass
+class Settings:
+    """Where the app listens, how it is locked, and where it keeps things.
+
+    Attributes:
+        host: interface to bind; 127.0.0.1 keeps the coach on this machine.
+        port: TCP port (0 = pick a free one when serving).
+        token: per-launch secret that the page carries in its URL.
+        database_url: SQLAlchemy URL of the session store.
+        pose_assets_dir: folder with the ``@mediapipe/pose`` files, or None.
+        protocol_path: custom protocol TOML, or None for the default.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    database_url: str = field(default_factory=default_database_url)
+    pose_assets_dir: Path | None = field(default_factory=default_pose_assets)
+    protocol_path: Path | None = None
+
+    def allowed_origins(self) -> set[str]:
+        """Origins of the app's own page (``Origin`` headers accepted)."""
+        hosts = (
+            {self.host, "127.0.0.1", "localhost"}
+            if self.host in ("127.0.0.1", "localhost")
+            else {self.host}
+        )
+        return {f"http://{h}:{self.port}" for h in hosts}
+
+    def page_url(self) -> str:
+        return f"http://{self.host}:{self.port}/?token={self.token}"
