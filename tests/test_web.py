@@ -147,7 +147,8 @@ def test_state_changes_and_reads_need_the_token_and_origin(client: TestClient) -
             "bad_schema",
         ),
         (
-            '{"v": 1, "type": "frame", "seq": 0, "t": 0, "w": 640, "h": 480, "lm": null, "light": NaN}',
+            '{"v": 1, "type": "frame", "seq": 0, "t": 0, "w": 640, "h": 480, "lm": null, '
+            '"light": NaN}',
             "bad_value",
         ),
         ("x" * 70_000, "too_large"),
