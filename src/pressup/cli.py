@@ -25,8 +25,10 @@ app = typer.Typer(
 )
 protocol_app = typer.Typer(no_args_is_help=True, help="Show or check a protocol file.")
 models_app = typer.Typer(no_args_is_help=True, help="Pose models on this machine.")
+sessions_app = typer.Typer(no_args_is_help=True, help="Stored live-coaching sessions.")
 app.add_typer(protocol_app, name="protocol")
 app.add_typer(models_app, name="models")
+app.add_typer(sessions_app, name="sessions")
 
 err = Console(stderr=True)
 out = Console()
@@ -269,6 +271,48 @@ def coach(
         webbrowser.open(url)
     config = uvicorn.Config(app_, log_level="warning", ws_max_size=1 << 17)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+DB_HELP = (
+    "SQLAlchemy URL of the session store (default: PRESSUP_DATABASE_URL or the user data folder)"
+)
+
+
+@sessions_app.command("list")
+def sessions_list(database: Optional[str] = typer.Option(None, "--database", help=DB_HELP)) -> None:
+    """List stored sessions, newest first."""
+    from pressup.storage import Store
+
+    try:
+        store = Store(database)
+        rows = store.list_sessions()
+    except PressupError as exc:
+        raise _fail(exc) from None
+    for r in rows:
+        out.print(
+            f"{r.id}  {r.created_at:%Y-%m-%d %H:%M}  {r.stage:<11}  "
+            f"{r.reps_done}/{r.target_reps} reps",
+            highlight=False,
+        )
+    if not rows:
+        out.print("no sessions stored yet")
+
+
+@sessions_app.command("track")
+def sessions_track(
+    session_id: str = typer.Argument(..., help="session id (see `pressup sessions list`)"),
+    output: Path = typer.Option(..., "--output", "-o", help="track file to write (.npz)"),
+    database: Optional[str] = typer.Option(None, "--database", help=DB_HELP),
+) -> None:
+    """Export a stored session's landmark track; `pressup analyze` re-analyses it."""
+    from pressup.storage import Store
+
+    try:
+        track = Store(database).load_track(session_id)
+        p = track.save(output)
+    except PressupError as exc:
+        raise _fail(exc) from None
+    out.print(f"{p}: {track.n_frames} frames; analyse with `pressup analyze {p} --out DIR`")
 
 
 @protocol_app.command("show")
