@@ -6,11 +6,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test test-slow lint bench eval clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml web/package-lock.json
+	@command -v npm >/dev/null || { echo "pressup's live coach page needs Node.js (npm) for @mediapipe/pose"; exit 1; }
 	@$(PY) -c 'import sys; v=sys.version_info[:2]; sys.exit(0 if (3,9)<=v<=(3,12) else "pressup needs Python 3.9-3.12 (mediapipe 0.10.21); found %d.%d" % v)'
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	npm ci --prefix web --no-audit --no-fund
 	@touch $(STAMP)
 
 ## demo: analyse a generated session and write out/demo/report.html

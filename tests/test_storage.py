@@ -29,6 +29,7 @@ from pressup.storage import (
     make_engine,
     upgrade,
 )
+from pressup.storage import safety
 from pressup.storage import store as store_module
 from pressup.storage.models import (
     Base,
@@ -41,7 +42,9 @@ from pressup.storage.models import (
 
 DOSE = {"target_reps": 10, "target_hold_s": 2.0, "min_lowering_s": 1.5, "variant": "hands"}
 PROTOCOL = {"name": "default", "version": 1}
-TABLES = {"sessions", "events", "reps", "pain_ratings", "feedback", "track_chunks"}
+TABLES_0001 = {"sessions", "events", "reps", "pain_ratings", "feedback", "track_chunks"}
+TABLES_0002 = {"screenings", "symptom_reports", "progression_decisions", "prescriptions"}
+TABLES = TABLES_0001 | TABLES_0002
 CHILDREN = (EventRow, RepRow, PainRow, FeedbackRow, TrackChunkRow)
 
 
@@ -549,7 +552,7 @@ def test_models_match_migrations(url: str) -> None:
 def test_migrations_on_empty_database(url: str) -> None:
     assert current_revision(url) is None
     upgrade(url, "head")
-    assert current_revision(url) == head_revision() == "0001"
+    assert current_revision(url) == head_revision() == "0002"
     assert _tables(url) >= TABLES
     downgrade(url, "base")
     assert current_revision(url) is None
@@ -558,6 +561,16 @@ def test_migrations_on_empty_database(url: str) -> None:
     assert _tables(url) >= TABLES
     with Store(url, migrate=False) as s:
         assert s.list_sessions() == []
+
+
+def _safety_state(s: Store, sid: str) -> tuple[Any, ...]:
+    return (
+        safety.list_screenings(s),
+        safety.list_symptoms(s, sid),
+        safety.list_symptoms(s, None),
+        safety.list_decisions(s),
+        safety.active_prescription(s),
+    )
 
 
 def test_migrations_on_populated_database(url: str) -> None:
@@ -570,6 +583,22 @@ def test_migrations_on_populated_database(url: str) -> None:
         s.add_feedback(sid, helpful=True, comment=None)
         t, d = _frames(12, 0.0, rng)
         s.append_frames(sid, t, d, width=640, height=480)
+        safety.add_screening(s, answers={"fever": "no"}, outcome="clear", locked=False)
+        safety.add_symptoms(s, sid, [{"rep": 0, "pain": 2, "location": "buttock"}])
+        safety.add_symptoms(s, None, [{"rep": 0, "pain": 1, "location": "back"}])
+        safety.add_decision(
+            s,
+            session_id=sid,
+            action="keep",
+            variant="forearms",
+            target_hold_s=5.0,
+            target_reps=3,
+            target_peak_trunk_deg=None,
+            reason="r",
+            source="engine",
+        )
+        safety.set_prescription(s, variant="hands_bent", hold_s=10, reps=4, sessions_per_day=2)
+        before_safety = _safety_state(s, sid)
         before = (s.get_session(sid), s.list_events(sid), s.list_reps(sid), s.list_pain(sid))
 
     upgrade(url, "head")  # already there: a no-op that keeps the data
@@ -579,6 +608,16 @@ def test_migrations_on_populated_database(url: str) -> None:
         )
         assert len(s.list_feedback(sid)) == 1
         np.testing.assert_array_equal(s.load_track(sid).t_s, t)
+        assert _safety_state(s, sid) == before_safety
+
+    downgrade(url, "0001")  # drops only the safety tables; sessions stay
+    assert _tables(url) & TABLES == TABLES_0001
+    assert current_revision(url) == "0001"
+    assert _count(url, EventRow, sid) == 1 and _count(url, TrackChunkRow, sid) == 1
+    upgrade(url, "head")
+    with Store(url) as s:
+        assert s.get_session(sid) == before[0]
+        assert safety.latest_screening(s) is None and safety.list_decisions(s) == []
 
     downgrade(url, "base")
     assert _tables(url) & TABLES == set()

@@ -240,16 +240,19 @@ def test_two_tabs_on_one_session_both_see_updates(client: TestClient) -> None:
     frames = _frames(1)
     with _ws(client) as a, _ws(client) as b:
         sid = _hello(a)["session"]
-        _hello(b, sid)
         a.send_text(json.dumps(frames[0]))
-        mine = json.loads(a.receive_text())
-        theirs = json.loads(b.receive_text())
+        assert json.loads(a.receive_text())["seq"] == 0
+        # b joins the same session: its camera takes over, a becomes a viewer
+        welcome = _hello(b, sid)
+        assert welcome["resumed"] is True and welcome["last_t"] == frames[0]["t"]
+        a.send_text(json.dumps(frames[1]))
+        err = json.loads(a.receive_text())
+        assert err["code"] == "other_tab"
+        b.send_text(json.dumps(dict(frames[1], seq=0)))
+        mine = json.loads(b.receive_text())
+        theirs = json.loads(a.receive_text())
         assert mine["type"] == theirs["type"] == "update"
         assert mine["seq"] == theirs["seq"] == 0
-        # the later frames win: b continues the same session
-        b.send_text(json.dumps(frames[1]))
-        assert json.loads(b.receive_text())["seq"] == 1
-        assert json.loads(a.receive_text())["seq"] == 1
 
 
 def test_ping_pong_and_controls(client: TestClient) -> None:

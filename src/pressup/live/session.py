@@ -41,7 +41,8 @@ Array = npt.NDArray[np.float64]
 
 STABLE_S = 0.7  # a stage's checks must hold this long (seconds) before moving on
 WINDOW_S = 1.0  # set-up checks look at this much recent history (seconds)
-MAX_BUFFER_S = 120.0  # frames kept for calibration and replay (seconds)
+MAX_BUFFER_S = 120.0
+CHECK_EVERY_S = 0.2  # set-up and start-position checks are judged this often (seconds)  # frames kept for calibration and replay (seconds)
 
 
 @dataclass
@@ -76,6 +77,7 @@ class LiveSession:
         self._setup_ok_since = math.nan
         self._start_ok_since = math.nan
         self._checks: list[dict[str, Any]] = []
+        self._checked_at = -math.inf
         self._filters = self._new_filters()
         self._held_s = 0.0
         self._last_t = math.nan
@@ -131,7 +133,7 @@ class LiveSession:
             hold = {
                 "held_s": round(self._held_s, 1),
                 "target_s": self.spec.dose.target_hold_s,
-                "running": not self.state.lost,
+                "running": not self.state.lost and not self.paused,
             }
         stage = "paused" if self.paused else self.stage
         if stage == "exercise" and rep is None and self.state.reps_done > 0:
@@ -149,12 +151,22 @@ class LiveSession:
 
     # -- before the set ----------------------------------------------------------------------
     def _recent(self, seconds: float) -> tuple[Array, Array]:
-        t = np.fromiter(self._t, dtype=np.float64)
-        keep = t >= t[-1] - seconds
-        lm = np.stack([x for x, k in zip(self._lm, keep) if k])
-        return t[keep], lm
+        """The frames of the last ``seconds`` (walks back from the newest only)."""
+        last = self._t[-1]
+        ts: list[float] = []
+        lms: list[Array] = []
+        for t, lm in zip(reversed(self._t), reversed(self._lm)):
+            if t < last - seconds:
+                break
+            ts.append(t)
+            lms.append(lm)
+        return np.asarray(ts[::-1]), np.stack(lms[::-1])
 
     def _before_exercise(self, t_s: float) -> LiveUpdate:
+        # the checks look at a second of frames: judging them 5 times a second is enough
+        if t_s - self._checked_at < CHECK_EVERY_S:
+            return LiveUpdate(self.status())
+        self._checked_at = t_s
         _, lm = self._recent(WINDOW_S)
         setup = self.setup_checks(lm)
         setup_ok = all(c["ok"] for c in setup)

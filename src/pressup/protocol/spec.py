@@ -101,6 +101,42 @@ class FaultLimits:
 
 
 @dataclass(frozen=True)
+class PainRules:
+    """When pain or symptoms stop a set. Pain on the 0..10 scale (0 = none, 10 = worst).
+
+    Symptoms spreading further down the leg (peripheralising) always stop the set; that rule
+    has no setting.
+    """
+
+    stop_rise_points: int = 2
+    stop_above: int = 7
+    clinician_after_peripheralising: int = 2
+    clinician_window_sets: int = 5
+
+
+@dataclass(frozen=True)
+class Progression:
+    """How the dose moves between sessions. Holds in seconds, angles in degrees, pain 0..10."""
+
+    good_sessions_to_progress: int = 2
+    hold_step_s: float = 5.0
+    max_pain: int = 3
+    max_pain_rise: int = 1
+    max_faults_per_rep: float = 0.5
+    hold_met_fraction: float = 0.9
+    peak_step_deg: float = 2.0
+    max_target_trunk_deg: float = 60.0
+
+
+@dataclass(frozen=True)
+class ScreeningRules:
+    """When the safety questions are asked again. Days are calendar days."""
+
+    rescreen_days: int = 28
+    rescreen_after_stopped_sets: int = 1
+
+
+@dataclass(frozen=True)
 class ProtocolSpec:
     """The whole protocol. Build with :func:`load_spec` (validated) or the defaults."""
 
@@ -110,6 +146,9 @@ class ProtocolSpec:
     tracking: Tracking = Tracking()
     smoothing: Smoothing = Smoothing()
     faults: FaultLimits = FaultLimits()
+    pain: PainRules = PainRules()
+    progression: Progression = Progression()
+    screening: ScreeningRules = ScreeningRules()
 
     def summary(self) -> dict[str, Any]:
         """The block written into ``analysis.json``."""
@@ -146,6 +185,20 @@ _RANGES: dict[str, tuple[float, float]] = {
     "faults.neck_trunk_slope": (-1, 2),
     "faults.hips_lifted": (0.01, 1),
     "faults.short_hold_fraction": (0.1, 1),
+    "pain.stop_rise_points": (1, 10),
+    "pain.stop_above": (1, 10),
+    "pain.clinician_after_peripheralising": (1, 20),
+    "pain.clinician_window_sets": (1, 50),
+    "progression.good_sessions_to_progress": (1, 20),
+    "progression.hold_step_s": (1, 30),
+    "progression.max_pain": (0, 10),
+    "progression.max_pain_rise": (0, 10),
+    "progression.max_faults_per_rep": (0, 10),
+    "progression.hold_met_fraction": (0.1, 1),
+    "progression.peak_step_deg": (0, 20),
+    "progression.max_target_trunk_deg": (5, 75),
+    "screening.rescreen_days": (1, 365),
+    "screening.rescreen_after_stopped_sets": (1, 20),
 }
 _VARIANTS = ("forearms", "hands")
 
@@ -213,6 +266,32 @@ def spec_from_dict(raw: dict[str, Any]) -> ProtocolSpec:
         raise SpecError(
             f"dose.target_hold_s: expected between min_hold_s ({d.min_hold_s}) and max_hold_s "
             f"({d.max_hold_s}), got {d.target_hold_s}"
+        )
+    p, g = spec.pain, spec.progression
+    if p.clinician_after_peripheralising > p.clinician_window_sets:
+        raise SpecError(
+            "pain.clinician_after_peripheralising: expected at most pain.clinician_window_sets "
+            f"({p.clinician_window_sets}), got {p.clinician_after_peripheralising}"
+        )
+    if g.max_pain > p.stop_above:
+        raise SpecError(
+            f"progression.max_pain: expected at most pain.stop_above ({p.stop_above}), "
+            f"got {g.max_pain}"
+        )
+    if g.max_pain_rise >= p.stop_rise_points:
+        raise SpecError(
+            "progression.max_pain_rise: expected less than pain.stop_rise_points "
+            f"({p.stop_rise_points}), got {g.max_pain_rise}"
+        )
+    if (
+        not spec.positions.min_peak_trunk_deg
+        < g.max_target_trunk_deg
+        < spec.positions.max_trunk_deg
+    ):
+        raise SpecError(
+            "progression.max_target_trunk_deg: expected between positions.min_peak_trunk_deg "
+            f"({spec.positions.min_peak_trunk_deg}) and positions.max_trunk_deg "
+            f"({spec.positions.max_trunk_deg}), got {g.max_target_trunk_deg}"
         )
     if spec.positions.down_deg > spec.positions.rise_start_deg:
         raise SpecError(

@@ -24,6 +24,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -53,6 +54,9 @@ ID_LEN = 32
 STAGE_LEN = 32
 KIND_LEN = 64
 VARIANT_LEN = 16
+OUTCOME_LEN = 16
+LOCATION_LEN = 16
+SOURCE_LEN = 16
 
 
 class Base(DeclarativeBase):
@@ -175,13 +179,111 @@ class TrackChunkRow(Base):
     __table_args__ = (UniqueConstraint("session_id", "seq"),)  # also the session_id index
 
 
+# -- safety: screening, symptoms, progression (revision 0002) --------------------------------
+
+
+class ScreeningRow(Base):
+    """One safety screening (:mod:`pressup.safety.screening`).
+
+    ``answers``: question id -> ``"yes"``/``"no"``/``"unsure"``; ``outcome``: ``seek_care``,
+    ``ask_clinician``, ``advice``, ``go_gently`` or ``clear``; ``locked`` until a clinician's
+    approval is recorded (``approved_by``, ``approved_at``).
+    """
+
+    __tablename__ = "screenings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, index=True
+    )
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    outcome: Mapped[str] = mapped_column(String(OUTCOME_LEN), nullable=False)
+    locked: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    approved_by: Mapped[Optional[str]] = mapped_column(Text)
+    approved_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+
+class SymptomRow(Base):
+    """Pain 0..10 and where symptoms are felt; ``rep`` 0 = before the set, ``k`` after rep ``k``.
+
+    ``location``: ``none``, ``back``, ``buttock``, ``thigh``, ``below_knee`` or ``foot``.
+    ``session_id`` is NULL for a rating given outside a stored session.
+    """
+
+    __tablename__ = "symptom_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[Optional[str]] = mapped_column(
+        String(ID_LEN), ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    rep: Mapped[int] = mapped_column(Integer, nullable=False)
+    pain: Mapped[int] = mapped_column(Integer, nullable=False)
+    location: Mapped[str] = mapped_column(String(LOCATION_LEN), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+    __table_args__ = (
+        CheckConstraint("pain >= 0 AND pain <= 10", name="pain_range"),
+        CheckConstraint("rep >= 0", name="rep_range"),
+    )
+
+
+class DecisionRow(Base):
+    """One progression decision (:mod:`pressup.safety.progression`) and its one-line reason.
+
+    ``target_hold_s`` seconds, ``target_peak_trunk_deg`` degrees (NULL: as pain allows);
+    ``source`` ``engine`` or ``clinician``. ``session_id``: the latest session it judged
+    (NULL before any; set NULL when that session is deleted, the decision stays).
+    """
+
+    __tablename__ = "progression_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, index=True
+    )
+    session_id: Mapped[Optional[str]] = mapped_column(
+        String(ID_LEN), ForeignKey("sessions.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(SOURCE_LEN), nullable=False)
+    variant: Mapped[str] = mapped_column(String(VARIANT_LEN), nullable=False)
+    target_hold_s: Mapped[float] = mapped_column(Float, nullable=False)
+    target_reps: Mapped[int] = mapped_column(Integer, nullable=False)
+    target_peak_trunk_deg: Mapped[Optional[float]] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    source: Mapped[str] = mapped_column(String(SOURCE_LEN), nullable=False)
+
+    __table_args__ = (CheckConstraint("source IN ('engine', 'clinician')", name="source_kind"),)
+
+
+class PrescriptionRow(Base):
+    """A clinician's prescription; at most one is ``active`` (it overrides the engine).
+
+    ``hold_s`` seconds, ``reps`` per set, ``sessions_per_day``.
+    """
+
+    __tablename__ = "prescriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    variant: Mapped[str] = mapped_column(String(VARIANT_LEN), nullable=False)
+    hold_s: Mapped[float] = mapped_column(Float, nullable=False)
+    reps: Mapped[int] = mapped_column(Integer, nullable=False)
+    sessions_per_day: Mapped[int] = mapped_column(Integer, nullable=False)
+    notes: Mapped[str] = mapped_column(Text, nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, index=True)
+
+
 __all__ = [
     "NAMING_CONVENTION",
     "Base",
+    "DecisionRow",
     "EventRow",
     "FeedbackRow",
     "PainRow",
+    "PrescriptionRow",
     "RepRow",
+    "ScreeningRow",
     "SessionRow",
+    "SymptomRow",
     "TrackChunkRow",
 ]

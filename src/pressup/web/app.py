@@ -7,6 +7,8 @@ Routes:
 * ``GET /vendor/pose/...`` - the ``@mediapipe/pose`` runtime and models, served locally;
 * ``GET /api/health`` - liveness and whether the pose assets are installed;
 * ``GET /api/sessions``, ``GET /api/sessions/{id}`` - stored sessions (token required);
+* ``GET /api/timing`` - only with ``Settings.timing`` (``PRESSUP_TIMING=1``): how long frame
+  replies took inside the server (token required; ``&reset=1`` starts afresh);
 * ``WS /ws`` - the message protocol of ``docs/protocol.md``.
 
 Only the app's own page may talk to it: every WebSocket and every API call must carry the
@@ -18,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +30,7 @@ from fastapi.staticfiles import StaticFiles
 
 from pressup.protocol import ProtocolSpec, load_spec
 from pressup.storage import Store
-from pressup.web.hub import SessionHub, update_message
+from pressup.web.hub import SessionHub, dumps, update_message
 from pressup.web.schemas import (
     PROTOCOL_VERSION,
     Control,
@@ -45,6 +48,44 @@ log = logging.getLogger("pressup.web")
 STATIC = Path(__file__).parent / "static"
 
 
+class ReplyTimer:
+    """Opt-in: time from a ``frame`` message received to its ``update`` reply sent.
+
+    Measured with :func:`time.perf_counter_ns` from right after ``receive_text()`` returns to
+    right after ``send_text()`` of the reply returns (validation, engine, storage and the send;
+    not the time the message waited before the handler ran). Keeps the last :attr:`capacity`
+    samples in a ring buffer; nothing is recorded unless ``Settings.timing`` is on.
+    """
+
+    capacity = 1 << 18
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.samples: list[int] = [0] * self.capacity
+        self.count = 0
+
+    def add(self, ns: int) -> None:
+        self.samples[self.count % self.capacity] = ns
+        self.count += 1
+
+    def summary(self) -> dict[str, Any]:
+        kept = sorted(self.samples[: min(self.count, self.capacity)])
+
+        def pct(q: float) -> float | None:
+            return kept[min(len(kept) - 1, int(q * len(kept)))] / 1e6 if kept else None
+
+        return {
+            "count": self.count,
+            "window": len(kept),
+            "p50_ms": pct(0.50),
+            "p90_ms": pct(0.90),
+            "p99_ms": pct(0.99),
+            "max_ms": kept[-1] / 1e6 if kept else None,
+        }
+
+
 def _origin_ok(origin: str | None, settings: Settings) -> bool:
     return origin is not None and origin in settings.allowed_origins()
 
@@ -60,6 +101,8 @@ def create_app(
     app.state.settings = settings
     app.state.hub = hub
     app.state.store = store
+    timer = ReplyTimer() if settings.timing else None
+    app.state.timer = timer
 
     def require_token(token: str | None) -> None:
         if token is None or not secrets.compare_digest(token, settings.token):
@@ -112,6 +155,18 @@ def create_app(
             "pain": store.list_pain(session_id),
         }
 
+    @app.get("/api/timing")
+    async def timing(
+        token: str | None = Query(default=None), reset: bool = Query(default=False)
+    ) -> dict[str, Any]:
+        require_token(token)
+        if timer is None:
+            raise HTTPException(status_code=404, detail="timing is off (set PRESSUP_TIMING=1)")
+        out = timer.summary()
+        if reset:
+            timer.reset()
+        return out
+
     @app.websocket("/ws")
     async def ws_endpoint(ws: WebSocket) -> None:
         token = ws.query_params.get("token")
@@ -127,6 +182,7 @@ def create_app(
         try:
             while True:
                 raw = await ws.receive_text()
+                t0 = time.perf_counter_ns() if timer is not None else 0
                 try:
                     msg = parse_message(raw)
                     if isinstance(msg, Hello):
@@ -136,8 +192,9 @@ def create_app(
                             msg.session or ws.query_params.get("session"), msg.client
                         )
                         live.clients.add(ws)
+                        hub.take_over(live, ws)
                         await ws.send_text(
-                            json.dumps(
+                            dumps(
                                 {
                                     "v": PROTOCOL_VERSION,
                                     "type": "welcome",
@@ -145,6 +202,8 @@ def create_app(
                                     "resumed": resumed,
                                     "dose": hub.dose(),
                                     "status": live.session.status(),
+                                    "last_seq": live.last_seq,
+                                    "last_t": max(live.last_t, 0.0),
                                 }
                             )
                         )
@@ -155,9 +214,18 @@ def create_app(
                     if live is None:
                         raise MessageError("no_hello", "expected a hello message first")
                     if isinstance(msg, Frame):
+                        if live.source is not ws:
+                            raise MessageError(
+                                "other_tab",
+                                "another tab of this session is sending the camera now; "
+                                "this tab only shows it",
+                                msg.seq,
+                            )
                         upd = hub.on_frame(live, msg)
-                        payload = json.dumps(update_message(msg.seq, upd))
+                        payload = dumps(update_message(msg.seq, upd))
                         await ws.send_text(payload)
+                        if timer is not None:
+                            timer.add(time.perf_counter_ns() - t0)
                         if len(live.clients) > 1:
                             await hub.broadcast(live, payload, exclude=ws)
                     elif isinstance(msg, Pain):
@@ -179,7 +247,14 @@ def create_app(
                     elif isinstance(msg, Control):
                         _control(hub, live, msg.action)
                         await ws.send_text(
-                            json.dumps({"v": PROTOCOL_VERSION, "type": "saved", "what": "control"})
+                            dumps(
+                                {
+                                    "v": PROTOCOL_VERSION,
+                                    "type": "saved",
+                                    "what": "control",
+                                    "status": live.session.status(),
+                                }
+                            )
                         )
                 except MessageError as exc:
                     await ws.send_text(json.dumps(exc.to_dict()))

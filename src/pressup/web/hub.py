@@ -9,7 +9,7 @@ reaches the same state.
 
 from __future__ import annotations
 
-import asyncio
+import json
 import logging
 import math
 import time
@@ -47,7 +47,7 @@ class Live:
     pending_t: list[float] = field(default_factory=list)
     pending_lm: list[npt.NDArray[np.float64]] = field(default_factory=list)
     pending_since: float = field(default_factory=time.monotonic)
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    source: Any = None  # the tab whose camera feeds the session (the latest to say hello)
 
 
 class SessionHub:
@@ -148,9 +148,21 @@ class SessionHub:
             live.pending_t, live.pending_lm = [], []
         live.pending_since = time.monotonic()
 
+    def take_over(self, live: Live, ws: Any) -> None:
+        """The tab that said hello last feeds the session; its frames count from ``seq`` 0,
+        and their times must continue from the session's last time."""
+        live.source = ws
+        live.last_seq = -1
+
     def close_client(self, live: Live, ws: Any) -> None:
+        """A tab left: write its frames; a session nobody shows any more leaves memory (it is
+        rebuilt from the store if a tab comes back)."""
         live.clients.discard(ws)
+        if live.source is ws:
+            live.source = None
         self.flush(live)
+        if not live.clients:
+            self.live.pop(live.id, None)
 
     async def broadcast(self, live: Live, payload: str, exclude: Any = None) -> None:
         """Send to the session's other tabs (the sender gets its reply directly)."""
@@ -162,6 +174,22 @@ class SessionHub:
             except (RuntimeError, OSError, WebSocketDisconnect) as exc:
                 log.info("dropping a vanished tab of session %s: %s", live.id, exc)
                 live.clients.discard(ws)
+
+
+def _finite(obj: Any) -> Any:
+    """NaN and infinity become null (JSON has no NaN; browsers refuse it)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def dumps(obj: dict[str, Any]) -> str:
+    """Serialise a server message as strict JSON."""
+    return json.dumps(_finite(obj), allow_nan=False)
 
 
 def update_message(seq: int, upd: LiveUpdate) -> dict[str, Any]:

@@ -3,7 +3,10 @@
 * ``PRESSUP_DATABASE_URL`` - where sessions are stored (default: SQLite in the user's data folder);
 * ``PRESSUP_POSE_ASSETS`` - folder holding the ``@mediapipe/pose`` files (``pose.js``, the WASM
   runtime and the models); default: ``web/node_modules/@mediapipe/pose`` in the source tree,
-  installed by the README's set-up (``npm ci --prefix web``).
+  installed by the README's set-up (``npm ci --prefix web``);
+* ``PRESSUP_TIMING=1`` - measure, per frame, the time from the message received to the reply
+  sent, and serve the figures at ``GET /api/timing`` (for ``benchmarks/bench_load.py``; off by
+  default).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ class Settings:
         database_url: SQLAlchemy URL of the session store.
         pose_assets_dir: folder with the ``@mediapipe/pose`` files, or None.
         protocol_path: custom protocol TOML, or None for the default.
+        timing: record the server-side time of every frame reply (``GET /api/timing``).
     """
 
     host: str = "127.0.0.1"
@@ -45,6 +49,7 @@ class Settings:
     database_url: str = field(default_factory=default_database_url)
     pose_assets_dir: Path | None = field(default_factory=default_pose_assets)
     protocol_path: Path | None = None
+    timing: bool = field(default_factory=lambda: os.environ.get("PRESSUP_TIMING") == "1")
 
     def allowed_origins(self) -> set[str]:
         """Origins of the app's own page (``Origin`` headers accepted)."""

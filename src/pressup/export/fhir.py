@@ -1,0 +1,375 @@
+"""A stored session as a FHIR R4 ``Bundle`` of ``Observation`` resources.
+
+:func:`build_bundle` makes a ``Bundle`` of type ``collection`` holding a minimal
+pseudonymous ``Patient`` (only the ``id`` the caller gives; nothing else about the person
+leaves pressup) and these ``Observation``\\ s, all ``status: final`` with ``subject``
+``Patient/<id>``:
+
+* one per pain rating: LOINC ``72514-3`` "Pain severity - 0-10 verbal numeric rating [Score] -
+  Reported", category ``survey``, ``valueQuantity`` 0..10 in UCUM ``{score}``; a rating the
+  person declined has no value but ``dataAbsentReason`` ``asked-declined``.
+  ``effectiveDateTime`` is when the rating was stored; ``note`` says whether it was given
+  before the set or after repetition *n*.
+* per session, category ``therapy``, codes from :data:`MEASURES_SYSTEM`
+  (``https://pressup.invalid/fhir/CodeSystem/measures``), ``effectiveDateTime`` the session's
+  start (``created_at``):
+
+  - ``repetitions``: completed repetitions (the session's counter), UCUM ``{count}``;
+  - ``peak-trunk-extension``: the highest trunk extension angle of the complete repetitions
+    (elevation of the hip->shoulder line above the floor, the range of motion of the
+    press-up), degrees, UCUM ``deg``;
+  - ``hold-duration``: mean time held at the top over the complete repetitions, seconds,
+    UCUM ``s``.
+
+  The last two are left out when no complete repetition measured them.
+* with ``per_rep=True`` also a ``peak-trunk-extension`` and a ``hold-duration`` per complete
+  repetition (``note`` "repetition n"); the session values then list them in ``derivedFrom``.
+  ``partOf`` is not used: R4 allows it to point only at procedures and medication events,
+  and pressup stores none.
+
+Numbers are rounded to 0.01 (degrees, seconds). Resources have readable, stable ids
+(``<session id>-pain-1``, ``<session id>-peak-trunk-extension``, ...) and ``fullUrl``\\ s under
+:data:`BASE_URL`, so the relative references ``Patient/<id>`` resolve inside the bundle.
+
+FHIR version and validation
+---------------------------
+The content follows FHIR R4 (4.0.1). It is validated with the ``fhir.resources`` package (8.x,
+pydantic 2, as pressup already uses): from version 7 on its default models are R5 and it
+ships only ``R4B`` (4.3.0) and ``STU3`` besides; the last releases with R4 models (6.x) need
+pydantic 1, which conflicts with pressup's pydantic 2. R4B is the closest: it is a technical
+correction of R4 that changed only the medication-definition, evidence and subscription
+resources, so ``Bundle``, ``Patient``, ``Observation`` and their data types are the same in
+R4 and R4B and whatever validates against ``fhir.resources.R4B`` is valid R4 content. The
+bundle is checked with :func:`validate_bundle` before :func:`write_bundle` writes it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pressup.errors import InputError, PressupError, StorageError
+from pressup.storage import SessionRecord, Store
+
+#: FHIR release the bundles follow, and the fhir.resources models that validate them.
+FHIR_VERSION = "4.0.1"
+FHIR_MODELS = "fhir.resources.R4B"
+#: Base of the resources' ``fullUrl`` (``<BASE_URL>/Observation/<id>``).
+BASE_URL = "https://pressup.invalid/fhir"
+#: pressup's own code system for the exercise measures.
+MEASURES_SYSTEM = "https://pressup.invalid/fhir/CodeSystem/measures"
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
+ABSENT_SYSTEM = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+
+PAIN_CODE = "72514-3"
+PAIN_DISPLAY = "Pain severity - 0-10 verbal numeric rating [Score] - Reported"
+PEAK_TRUNK = "peak-trunk-extension"
+HOLD = "hold-duration"
+REPETITIONS = "repetitions"
+#: Display text of each code of :data:`MEASURES_SYSTEM`.
+MEASURE_DISPLAY: dict[str, str] = {
+    PEAK_TRUNK: "Peak trunk extension angle in the prone press-up",
+    HOLD: "Time held at the top of the prone press-up",
+    REPETITIONS: "Prone press-up repetitions completed",
+}
+#: UCUM unit (code, human unit) of each measure, and of the pain score.
+UNITS: dict[str, tuple[str, str]] = {
+    PEAK_TRUNK: ("deg", "deg"),
+    HOLD: ("s", "s"),
+    REPETITIONS: ("{count}", "repetitions"),
+    PAIN_CODE: ("{score}", "score"),
+}
+_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+
+
+def check_id(value: str, what: str = "patient id") -> str:
+    """``value`` if it is a valid FHIR resource id (1-64 of ``A-Z a-z 0-9 - .``).
+
+    Raises:
+        InputError: it is not.
+    """
+    if not isinstance(value, str) or not _ID.match(value):
+        raise InputError(f"{what}: expected 1 to 64 letters, digits, '-' or '.', got {value!r}")
+    return value
+
+
+def _res_id(session_id: str, suffix: str) -> str:
+    rid = f"{session_id}-{suffix}"
+    if _ID.match(rid):
+        return rid
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{BASE_URL}/{session_id}/{suffix}"))
+
+
+def _when(value: datetime) -> str:
+    """A FHIR dateTime (UTC, milliseconds)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _category(code: str, display: str) -> list[dict[str, Any]]:
+    return [{"coding": [{"system": CATEGORY_SYSTEM, "code": code, "display": display}]}]
+
+
+def _quantity(value: float, key: str) -> dict[str, Any]:
+    code, unit = UNITS[key]
+    return {"value": value, "unit": unit, "system": UCUM, "code": code}
+
+
+def _measure(
+    rid: str,
+    code: str,
+    value: float,
+    *,
+    subject: dict[str, str],
+    when: str,
+    note: str | None = None,
+    method: str | None = None,
+    derived_from: Sequence[str] = (),
+) -> dict[str, Any]:
+    obs: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": rid,
+        "status": "final",
+        "category": _category("therapy", "Therapy"),
+        "code": {
+            "coding": [{"system": MEASURES_SYSTEM, "code": code, "display": MEASURE_DISPLAY[code]}],
+            "text": MEASURE_DISPLAY[code],
+        },
+        "subject": subject,
+        "effectiveDateTime": when,
+        "valueQuantity": _quantity(value, code),
+    }
+    if method:
+        obs["method"] = {"text": method}
+    if note:
+        obs["note"] = [{"text": note}]
+    if derived_from:
+        obs["derivedFrom"] = [{"reference": f"Observation/{d}"} for d in derived_from]
+    return obs
+
+
+def _pain(
+    rid: str, rating: Mapping[str, Any], *, subject: dict[str, str], fallback: datetime
+) -> dict[str, Any]:
+    rep = int(rating.get("rep") or 0)
+    created = rating.get("created_at")
+    obs: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": rid,
+        "status": "final",
+        "category": _category("survey", "Survey"),
+        "code": {
+            "coding": [{"system": LOINC, "code": PAIN_CODE, "display": PAIN_DISPLAY}],
+            "text": "Pain severity 0-10",
+        },
+        "subject": subject,
+        "effectiveDateTime": _when(created if isinstance(created, datetime) else fallback),
+        "note": [{"text": "before the set" if rep == 0 else f"after repetition {rep}"}],
+    }
+    score = rating.get("score")
+    if rating.get("skipped") or score is None:
+        obs["dataAbsentReason"] = {
+            "coding": [
+                {"system": ABSENT_SYSTEM, "code": "asked-declined", "display": "Asked But Declined"}
+            ]
+        }
+    else:
+        obs["valueQuantity"] = _quantity(int(score), PAIN_CODE)
+    return obs
+
+
+def _value(rep: Mapping[str, Any], key: str) -> float | None:
+    v = rep.get(key)
+    if v is None or isinstance(v, bool):
+        return None
+    f = float(v)
+    return f if math.isfinite(f) else None
+
+
+def build_bundle(
+    session: SessionRecord,
+    reps: Sequence[Mapping[str, Any]],
+    pain: Sequence[Mapping[str, Any]],
+    patient_id: str,
+    *,
+    per_rep: bool = False,
+    timestamp: datetime | None = None,
+    base_url: str = BASE_URL,
+) -> dict[str, Any]:
+    """The FHIR R4 ``Bundle`` (as a JSON-ready dict) of one session.
+
+    Args:
+        session: the stored session (``Store.get_session``).
+        reps: its repetitions (``Store.list_reps``: seconds, degrees).
+        pain: its pain ratings (``Store.list_pain``: 0..10 or skipped).
+        patient_id: the pseudonymous ``Patient`` id to refer to (see :func:`check_id`).
+        per_rep: also one trunk-extension and one hold Observation per complete repetition.
+        timestamp: the bundle's ``timestamp`` (default: now, UTC).
+        base_url: base of the resources' ``fullUrl``.
+
+    Raises:
+        InputError: ``patient_id`` is not a valid FHIR id.
+    """
+    pid = check_id(patient_id)
+    sid = session.id
+    subject = {"reference": f"Patient/{pid}"}
+    start = _when(session.created_at)
+    resources: list[dict[str, Any]] = [{"resourceType": "Patient", "id": pid}]
+
+    for i, rating in enumerate(pain, start=1):
+        resources.append(
+            _pain(_res_id(sid, f"pain-{i}"), rating, subject=subject, fallback=session.created_at)
+        )
+
+    resources.append(
+        _measure(
+            _res_id(sid, REPETITIONS),
+            REPETITIONS,
+            int(session.reps_done),
+            subject=subject,
+            when=start,
+            note=f"target {session.target_reps} repetitions",
+        )
+    )
+    complete = [r for r in reps if r.get("complete", True)]
+    peaks: list[tuple[int, float]] = []
+    holds: list[tuple[int, float]] = []
+    for r in complete:
+        n = int(r["index"])
+        peak = _value(r, "peak_trunk_deg")
+        hold = _value(r, "hold_s")
+        if peak is not None:
+            peaks.append((n, peak))
+        if hold is not None:
+            holds.append((n, hold))
+    per_rep_peaks: list[str] = []
+    per_rep_holds: list[str] = []
+    if per_rep:
+        for n, peak in peaks:
+            rid = _res_id(sid, f"r{n}-{PEAK_TRUNK}")
+            per_rep_peaks.append(rid)
+            resources.append(
+                _measure(
+                    rid,
+                    PEAK_TRUNK,
+                    round(peak, 2),
+                    subject=subject,
+                    when=start,
+                    note=f"repetition {n}",
+                )
+            )
+        for n, hold in holds:
+            rid = _res_id(sid, f"r{n}-{HOLD}")
+            per_rep_holds.append(rid)
+            resources.append(
+                _measure(
+                    rid, HOLD, round(hold, 2), subject=subject, when=start, note=f"repetition {n}"
+                )
+            )
+    if peaks:
+        resources.append(
+            _measure(
+                _res_id(sid, PEAK_TRUNK),
+                PEAK_TRUNK,
+                round(max(p for _, p in peaks), 2),
+                subject=subject,
+                when=start,
+                method=f"maximum over {len(peaks)} complete repetitions",
+                derived_from=per_rep_peaks,
+            )
+        )
+    if holds:
+        resources.append(
+            _measure(
+                _res_id(sid, HOLD),
+                HOLD,
+                round(sum(h for _, h in holds) / len(holds), 2),
+                subject=subject,
+                when=start,
+                method=f"mean over {len(holds)} complete repetitions",
+                derived_from=per_rep_holds,
+            )
+        )
+    base = base_url.rstrip("/")
+    return {
+        "resourceType": "Bundle",
+        "id": _res_id(sid, "bundle"),
+        "type": "collection",
+        "timestamp": _when(timestamp or datetime.now(timezone.utc)),
+        "entry": [
+            {"fullUrl": f"{base}/{res['resourceType']}/{res['id']}", "resource": res}
+            for res in resources
+        ],
+    }
+
+
+def session_bundle(
+    store: Store,
+    session_id: str,
+    patient_id: str,
+    *,
+    per_rep: bool = False,
+    timestamp: datetime | None = None,
+) -> dict[str, Any]:
+    """:func:`build_bundle` for a stored session.
+
+    Raises:
+        StorageError: no session has this id.
+        InputError: ``patient_id`` is not a valid FHIR id.
+    """
+    check_id(patient_id)
+    session = store.get_session(session_id)
+    if session is None:
+        raise StorageError(f"no session with id {session_id!r} in the database")
+    return build_bundle(
+        session,
+        store.list_reps(session_id),
+        store.list_pain(session_id),
+        patient_id,
+        per_rep=per_rep,
+        timestamp=timestamp,
+    )
+
+
+def validate_bundle(bundle: Mapping[str, Any]) -> None:
+    """Check ``bundle`` against the FHIR models (``fhir.resources.R4B``; see module docs).
+
+    Raises:
+        PressupError: the bundle is not valid FHIR (names the first bad element).
+    """
+    from fhir.resources.R4B.bundle import Bundle
+    from pydantic import ValidationError
+
+    try:
+        Bundle.model_validate(dict(bundle))
+    except ValidationError as exc:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": str(exc)}
+        where = ".".join(str(x) for x in first["loc"])
+        raise PressupError(
+            f"the FHIR bundle is not valid R4 ({exc.error_count()} errors; first at {where}: "
+            f"{first['msg']})"
+        ) from exc
+
+
+def write_bundle(bundle: Mapping[str, Any], path: str | Path) -> Path:
+    """Validate ``bundle`` (:func:`validate_bundle`) and write it as JSON.
+
+    Raises:
+        PressupError: invalid bundle; InputError: the file cannot be written.
+    """
+    validate_bundle(bundle)
+    p = Path(path)
+    try:
+        p.write_text(json.dumps(bundle, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{p}: cannot write the bundle: {exc}") from exc
+    return p

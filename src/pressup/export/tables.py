@@ -1,0 +1,702 @@
+"""Tables of sessions and repetitions for clinicians and researchers (CSV and JSON).
+
+Two tables, each a list of frozen dataclasses with a CSV/JSON row form:
+
+* :class:`SessionSummary`, one row per session (a stored live session or one
+  ``pressup analyze`` folder): dates, stage, repetitions done and prescribed, hold and trunk
+  statistics, fault counts and pain before/after.
+* :class:`RepRecord`, one row per repetition: every field of
+  :class:`pressup.analysis.result.Rep` (seconds, degrees) plus the session id, with the fault
+  codes joined by ``;``.
+
+Units: every ``*_s`` column is seconds (``start_s`` etc. from the session's first frame;
+``hold_*_s``, ``press_s``, ``hold_s``, ``lower_s`` durations); every ``*_deg`` column degrees
+(``peak_trunk_deg``: elevation of the hip->shoulder line above the floor at the top;
+``peak_elbow_deg``: interior shoulder-elbow-wrist angle, 180 = straight); pain 0..10;
+timestamps ISO 8601 in UTC.
+
+Statistics (:func:`summarise`): ``hold_mean_s``, ``hold_max_s`` and ``peak_trunk_max_deg``
+are taken over the *complete* repetitions that have the value (an interrupted repetition's
+hold is partial); ``faults_<code>`` counts the repetitions (complete or not) showing that
+fault, ``faults_total`` the sum over every code. ``pain_before`` is the last rating given
+before the set (``rep == 0``), ``pain_after`` the last rating given after a repetition,
+``pain_max`` the highest; skipped ratings are ignored.
+
+CSV: one header row, ``,`` separated, UTF-8. Unknown values are empty cells; floats are
+written with :func:`repr` (the shortest text that reads back to the same float), booleans as
+``true``/``false``. :func:`read_sessions_csv` and :func:`read_reps_csv` read the files back
+into equal dataclasses. JSON: ``{"schema": ..., "rows": [...]}`` with the same keys, ``null``
+for unknown values and fault codes as a list.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from pressup.analysis.result import ANALYSIS_SCHEMA, FAULT_CODES
+from pressup.errors import InputError, StorageError
+from pressup.storage import SessionRecord, Store
+
+#: Schema tags of the JSON files.
+SESSIONS_SCHEMA = "pressup.export.sessions/1"
+REPS_SCHEMA = "pressup.export.reps/1"
+#: ``source`` of a row: a stored live session, or a ``pressup analyze`` folder.
+SOURCE_SESSION = "session"
+SOURCE_ANALYSIS = "analysis"
+#: Separator of fault codes in the ``faults`` CSV cell.
+FAULT_SEPARATOR = ";"
+#: Largest number of stored sessions read at once.
+MAX_SESSIONS = 1_000_000
+
+#: Columns of the sessions table, in order.
+SESSION_COLUMNS: tuple[str, ...] = (
+    "source",
+    "session_id",
+    "path",
+    "created_at",
+    "ended_at",
+    "stage",
+    "variant",
+    "reps_done",
+    "target_reps",
+    "reps_recorded",
+    "reps_complete",
+    "hold_mean_s",
+    "hold_max_s",
+    "peak_trunk_max_deg",
+    *(f"faults_{code}" for code in FAULT_CODES),
+    "faults_total",
+    "pain_before",
+    "pain_after",
+    "pain_max",
+)
+#: Columns of the repetitions table, in order (the :class:`~pressup.analysis.result.Rep`
+#: fields after ``source`` and ``session_id``).
+REP_COLUMNS: tuple[str, ...] = (
+    "source",
+    "session_id",
+    "index",
+    "start_s",
+    "top_start_s",
+    "top_end_s",
+    "end_s",
+    "press_s",
+    "hold_s",
+    "lower_s",
+    "variant",
+    "peak_trunk_deg",
+    "peak_elbow_deg",
+    "faults",
+    "complete",
+)
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """One session's row (see the module docstring for units and statistics).
+
+    Attributes:
+        source: ``"session"`` (stored live session) or ``"analysis"`` (analysis.json).
+        session_id: stored session id, or the analysis folder's name.
+        path: the analysis.json file (``None`` for stored sessions).
+        created_at, ended_at: UTC timestamps of a stored session (``None`` for analyses).
+        stage: coaching stage of a stored session (``None`` for analyses).
+        variant: ``"forearms"``, ``"hands"``, ``"mixed"`` (both seen) or ``None`` (no reps).
+        reps_done: completed repetitions (a stored session's counter; an analysis'
+            ``rep_count``).
+        target_reps: repetitions prescribed, if known.
+        reps_recorded, reps_complete: repetitions in the table, and the complete ones.
+        hold_mean_s, hold_max_s: seconds held at the top (complete reps).
+        peak_trunk_max_deg: highest trunk elevation in degrees (complete reps).
+        faults: repetitions showing each code of :data:`FAULT_CODES` (every code present).
+        faults_total: sum of ``faults``, plus repetitions with codes not in that list.
+        pain_before, pain_after, pain_max: pain ratings 0..10.
+    """
+
+    source: str
+    session_id: str
+    path: Optional[str]
+    created_at: Optional[datetime]
+    ended_at: Optional[datetime]
+    stage: Optional[str]
+    variant: Optional[str]
+    reps_done: int
+    target_reps: Optional[int]
+    reps_recorded: int
+    reps_complete: int
+    hold_mean_s: Optional[float]
+    hold_max_s: Optional[float]
+    peak_trunk_max_deg: Optional[float]
+    faults: dict[str, int] = field(default_factory=dict)
+    faults_total: int = 0
+    pain_before: Optional[int] = None
+    pain_after: Optional[int] = None
+    pain_max: Optional[int] = None
+
+    def to_row(self) -> dict[str, Any]:
+        """The row as Python values keyed by :data:`SESSION_COLUMNS` (fault counts flat)."""
+        row: dict[str, Any] = {
+            "source": self.source,
+            "session_id": self.session_id,
+            "path": self.path,
+            "created_at": self.created_at,
+            "ended_at": self.ended_at,
+            "stage": self.stage,
+            "variant": self.variant,
+            "reps_done": self.reps_done,
+            "target_reps": self.target_reps,
+            "reps_recorded": self.reps_recorded,
+            "reps_complete": self.reps_complete,
+            "hold_mean_s": self.hold_mean_s,
+            "hold_max_s": self.hold_max_s,
+            "peak_trunk_max_deg": self.peak_trunk_max_deg,
+        }
+        for code in FAULT_CODES:
+            row[f"faults_{code}"] = int(self.faults.get(code, 0))
+        row["faults_total"] = self.faults_total
+        row["pain_before"] = self.pain_before
+        row["pain_after"] = self.pain_after
+        row["pain_max"] = self.pain_max
+        return row
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> SessionSummary:
+        """Build from :meth:`to_row` output (values already typed)."""
+        return cls(
+            source=row["source"],
+            session_id=row["session_id"],
+            path=row["path"],
+            created_at=row["created_at"],
+            ended_at=row["ended_at"],
+            stage=row["stage"],
+            variant=row["variant"],
+            reps_done=row["reps_done"],
+            target_reps=row["target_reps"],
+            reps_recorded=row["reps_recorded"],
+            reps_complete=row["reps_complete"],
+            hold_mean_s=row["hold_mean_s"],
+            hold_max_s=row["hold_max_s"],
+            peak_trunk_max_deg=row["peak_trunk_max_deg"],
+            faults={code: row[f"faults_{code}"] for code in FAULT_CODES},
+            faults_total=row["faults_total"],
+            pain_before=row["pain_before"],
+            pain_after=row["pain_after"],
+            pain_max=row["pain_max"],
+        )
+
+
+@dataclass(frozen=True)
+class RepRecord:
+    """One repetition's row: the fields of :class:`~pressup.analysis.result.Rep`.
+
+    Times ``*_s`` in seconds from the session's first frame, durations ``press_s``,
+    ``hold_s``, ``lower_s`` in seconds, angles ``*_deg`` in degrees; ``None`` = not measured.
+    ``faults`` holds the fault codes seen in the repetition, each once, in order of first
+    appearance.
+    """
+
+    source: str
+    session_id: str
+    index: int
+    start_s: float
+    top_start_s: Optional[float]
+    top_end_s: Optional[float]
+    end_s: Optional[float]
+    press_s: Optional[float]
+    hold_s: Optional[float]
+    lower_s: Optional[float]
+    variant: str
+    peak_trunk_deg: Optional[float]
+    peak_elbow_deg: Optional[float]
+    faults: tuple[str, ...]
+    complete: bool
+
+    def to_row(self) -> dict[str, Any]:
+        """The row as Python values keyed by :data:`REP_COLUMNS`."""
+        return {name: getattr(self, name) for name in REP_COLUMNS}
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> RepRecord:
+        """Build from :meth:`to_row` output (values already typed)."""
+        return cls(**{name: row[name] for name in REP_COLUMNS})
+
+
+# -- building rows -----------------------------------------------------------------------
+
+
+def _num(value: Any) -> float | None:
+    """A finite float, or None for None/NaN/infinity/non-numbers."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def fault_codes(faults: Any) -> tuple[str, ...]:
+    """The distinct fault codes of a repetition's ``faults``, in order of first appearance.
+
+    Accepts fault dicts (``{"code", "start_s", "end_s", "rep"}``, as stored and as in
+    analysis.json), :class:`~pressup.analysis.result.Fault` objects or plain code strings.
+    """
+    out: list[str] = []
+    for f in faults or ():
+        if isinstance(f, str):
+            code = f
+        elif isinstance(f, Mapping):
+            code = str(f.get("code", ""))
+        else:
+            code = str(getattr(f, "code", ""))
+        if code and code not in out:
+            out.append(code)
+    return tuple(out)
+
+
+def rep_record(rep: Mapping[str, Any], *, session_id: str, source: str) -> RepRecord:
+    """One :class:`RepRecord` from a stored rep (``Store.list_reps``) or an analysis.json rep.
+
+    Raises:
+        InputError: ``index``, ``start_s`` or ``variant`` is missing or malformed.
+    """
+    try:
+        index = int(rep["index"])
+        start = _num(rep["start_s"])
+        variant = str(rep["variant"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(
+            f"rep of {session_id}: expected index, start_s and variant: {exc}"
+        ) from exc
+    if start is None:
+        raise InputError(f"rep {index} of {session_id}: start_s must be finite seconds")
+    return RepRecord(
+        source=source,
+        session_id=session_id,
+        index=index,
+        start_s=start,
+        top_start_s=_num(rep.get("top_start_s")),
+        top_end_s=_num(rep.get("top_end_s")),
+        end_s=_num(rep.get("end_s")),
+        press_s=_num(rep.get("press_s")),
+        hold_s=_num(rep.get("hold_s")),
+        lower_s=_num(rep.get("lower_s")),
+        variant=variant,
+        peak_trunk_deg=_num(rep.get("peak_trunk_deg")),
+        peak_elbow_deg=_num(rep.get("peak_elbow_deg")),
+        faults=fault_codes(rep.get("faults")),
+        complete=bool(rep.get("complete", True)),
+    )
+
+
+def _pain_scores(pain: Iterable[Mapping[str, Any]]) -> tuple[int | None, int | None, int | None]:
+    before: int | None = None
+    after: int | None = None
+    worst: int | None = None
+    for p in pain:
+        score = p.get("score")
+        if p.get("skipped") or score is None:
+            continue
+        s = int(score)
+        if int(p.get("rep") or 0) == 0:
+            before = s
+        else:
+            after = s
+        worst = s if worst is None else max(worst, s)
+    return before, after, worst
+
+
+def summarise(
+    *,
+    source: str,
+    session_id: str,
+    reps: Sequence[RepRecord],
+    reps_done: int,
+    target_reps: int | None,
+    pain: Iterable[Mapping[str, Any]] = (),
+    path: str | None = None,
+    created_at: datetime | None = None,
+    ended_at: datetime | None = None,
+    stage: str | None = None,
+) -> SessionSummary:
+    """A :class:`SessionSummary` from a session's repetitions and pain ratings.
+
+    ``pain`` holds ``{"rep", "score", "skipped"}`` mappings as ``Store.list_pain`` returns.
+    """
+    complete = [r for r in reps if r.complete]
+    holds = [r.hold_s for r in complete if r.hold_s is not None]
+    peaks = [r.peak_trunk_deg for r in complete if r.peak_trunk_deg is not None]
+    counts = dict.fromkeys(FAULT_CODES, 0)
+    total = 0
+    for r in reps:
+        for code in r.faults:
+            if code in counts:
+                counts[code] += 1
+            total += 1
+    variants = {r.variant for r in reps}
+    variant = None if not variants else variants.pop() if len(variants) == 1 else "mixed"
+    before, after, worst = _pain_scores(pain)
+    return SessionSummary(
+        source=source,
+        session_id=session_id,
+        path=path,
+        created_at=created_at,
+        ended_at=ended_at,
+        stage=stage,
+        variant=variant,
+        reps_done=int(reps_done),
+        target_reps=target_reps,
+        reps_recorded=len(reps),
+        reps_complete=len(complete),
+        hold_mean_s=sum(holds) / len(holds) if holds else None,
+        hold_max_s=max(holds) if holds else None,
+        peak_trunk_max_deg=max(peaks) if peaks else None,
+        faults=counts,
+        faults_total=total,
+        pain_before=before,
+        pain_after=after,
+        pain_max=worst,
+    )
+
+
+def stored_session_ids(store: Store) -> list[str]:
+    """Every stored session's id, oldest first."""
+    return [r.id for r in reversed(store.list_sessions(limit=MAX_SESSIONS))]
+
+
+def _stored(store: Store, session_id: str) -> SessionRecord:
+    record = store.get_session(session_id)
+    if record is None:
+        raise StorageError(f"no session with id {session_id!r} in the database")
+    return record
+
+
+def stored_reps(store: Store, session_id: str) -> list[RepRecord]:
+    """The repetitions of one stored session, by number.
+
+    Raises:
+        StorageError: no session has this id.
+    """
+    return [
+        rep_record(r, session_id=session_id, source=SOURCE_SESSION)
+        for r in store.list_reps(session_id)
+    ]
+
+
+def stored_summary(store: Store, session_id: str) -> SessionSummary:
+    """The :class:`SessionSummary` of one stored session.
+
+    Raises:
+        StorageError: no session has this id.
+    """
+    record = _stored(store, session_id)
+    return summarise(
+        source=SOURCE_SESSION,
+        session_id=record.id,
+        reps=stored_reps(store, session_id),
+        reps_done=record.reps_done,
+        target_reps=record.target_reps,
+        pain=store.list_pain(session_id),
+        created_at=record.created_at,
+        ended_at=record.ended_at,
+        stage=record.stage,
+    )
+
+
+# -- analyses ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnalysisFile:
+    """One ``analysis.json`` read from a ``pressup analyze`` folder.
+
+    ``session_id`` is the name of the folder holding the file; ``data`` the parsed JSON.
+    """
+
+    path: Path
+    session_id: str
+    data: dict[str, Any]
+
+
+def find_analyses(path: str | Path) -> list[Path]:
+    """The analysis.json files at ``path``.
+
+    ``path`` may be an analysis.json file, a folder holding one (``pressup analyze`` with one
+    input) or a folder whose sub-folders hold one each (several inputs; sub-folders without
+    one, e.g. failed inputs with ``error.json``, are skipped), sorted by name.
+
+    Raises:
+        InputError: nothing there, or no analysis.json found.
+    """
+    p = Path(path)
+    if p.is_file():
+        return [p]
+    if not p.is_dir():
+        raise InputError(f"{p}: expected an analysis.json file or a pressup analyze folder")
+    if (p / "analysis.json").is_file():
+        return [p / "analysis.json"]
+    found = sorted(d / "analysis.json" for d in p.iterdir() if (d / "analysis.json").is_file())
+    if not found:
+        raise InputError(f"{p}: no analysis.json in this folder or its sub-folders")
+    return found
+
+
+def load_analysis(path: str | Path) -> AnalysisFile:
+    """Read one analysis.json (schema ``pressup.analysis/1``).
+
+    Raises:
+        InputError: unreadable, not JSON, or another schema.
+    """
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"{p}: expected a readable analysis.json: {exc}") from exc
+    if not isinstance(data, dict) or data.get("schema") != ANALYSIS_SCHEMA:
+        found = data.get("schema") if isinstance(data, dict) else type(data).__name__
+        raise InputError(f"{p}: expected schema {ANALYSIS_SCHEMA!r}, found {found!r}")
+    if not isinstance(data.get("reps"), list):
+        raise InputError(f"{p}: expected a list of reps under 'reps'")
+    name = p.parent.name if p.name == "analysis.json" else p.stem
+    return AnalysisFile(path=p, session_id=name or p.stem, data=data)
+
+
+def analysis_reps(analysis: AnalysisFile) -> list[RepRecord]:
+    """The repetitions of one analysis."""
+    return [
+        rep_record(r, session_id=analysis.session_id, source=SOURCE_ANALYSIS)
+        for r in analysis.data["reps"]
+    ]
+
+
+def analysis_summary(analysis: AnalysisFile) -> SessionSummary:
+    """The :class:`SessionSummary` of one analysis (no dates, stage or pain)."""
+    reps = analysis_reps(analysis)
+    protocol = analysis.data.get("protocol") or {}
+    target = protocol.get("target_reps") if isinstance(protocol, Mapping) else None
+    done = analysis.data.get("rep_count")
+    return summarise(
+        source=SOURCE_ANALYSIS,
+        session_id=analysis.session_id,
+        path=str(analysis.path),
+        reps=reps,
+        reps_done=int(done) if isinstance(done, int) else sum(r.complete for r in reps),
+        target_reps=int(target) if isinstance(target, int) else None,
+    )
+
+
+# -- collecting ------------------------------------------------------------------------------
+
+
+def collect_sessions(
+    store: Store | None = None,
+    session_ids: Sequence[str] | None = None,
+    analyses: Sequence[str | Path] = (),
+) -> list[SessionSummary]:
+    """Session rows: stored sessions (``session_ids``, default all, oldest first), then the
+    analyses found at each path of ``analyses`` (see :func:`find_analyses`).
+
+    Raises:
+        StorageError: an unknown session id or a database error.
+        InputError: an analysis path without a readable analysis.json.
+    """
+    rows: list[SessionSummary] = []
+    if store is not None:
+        ids = list(session_ids) if session_ids else stored_session_ids(store)
+        rows.extend(stored_summary(store, sid) for sid in ids)
+    for path in analyses:
+        rows.extend(analysis_summary(load_analysis(p)) for p in find_analyses(path))
+    return rows
+
+
+def collect_reps(
+    store: Store | None = None,
+    session_ids: Sequence[str] | None = None,
+    analyses: Sequence[str | Path] = (),
+) -> list[RepRecord]:
+    """Repetition rows, in the order of :func:`collect_sessions`, by number within each."""
+    rows: list[RepRecord] = []
+    if store is not None:
+        ids = list(session_ids) if session_ids else stored_session_ids(store)
+        for sid in ids:
+            rows.extend(stored_reps(store, sid))
+    for path in analyses:
+        for p in find_analyses(path):
+            rows.extend(analysis_reps(load_analysis(p)))
+    return rows
+
+
+# -- CSV and JSON ------------------------------------------------------------------------------
+
+
+def _cell(value: Any) -> str:
+    """One CSV cell: '' for None, repr for floats (exact), true/false, ISO timestamps."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return FAULT_SEPARATOR.join(value)
+    return str(value)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _opt(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    return lambda text: None if text == "" else parse(text)
+
+
+def _bool(text: str) -> bool:
+    if text not in ("true", "false"):
+        raise ValueError(f"expected true or false, got {text!r}")
+    return text == "true"
+
+
+def _datetime(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+
+
+def _codes(text: str) -> tuple[str, ...]:
+    return tuple(c for c in text.split(FAULT_SEPARATOR) if c)
+
+
+_SESSION_PARSERS: dict[str, Callable[[str], Any]] = {
+    "source": str,
+    "session_id": str,
+    "path": _opt(str),
+    "created_at": _opt(_datetime),
+    "ended_at": _opt(_datetime),
+    "stage": _opt(str),
+    "variant": _opt(str),
+    "reps_done": int,
+    "target_reps": _opt(int),
+    "reps_recorded": int,
+    "reps_complete": int,
+    "hold_mean_s": _opt(float),
+    "hold_max_s": _opt(float),
+    "peak_trunk_max_deg": _opt(float),
+    **{f"faults_{code}": int for code in FAULT_CODES},
+    "faults_total": int,
+    "pain_before": _opt(int),
+    "pain_after": _opt(int),
+    "pain_max": _opt(int),
+}
+_REP_PARSERS: dict[str, Callable[[str], Any]] = {
+    "source": str,
+    "session_id": str,
+    "index": int,
+    "start_s": float,
+    "top_start_s": _opt(float),
+    "top_end_s": _opt(float),
+    "end_s": _opt(float),
+    "press_s": _opt(float),
+    "hold_s": _opt(float),
+    "lower_s": _opt(float),
+    "variant": str,
+    "peak_trunk_deg": _opt(float),
+    "peak_elbow_deg": _opt(float),
+    "faults": _codes,
+    "complete": _bool,
+}
+
+
+def _write_csv(path: str | Path, columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> Path:
+    p = Path(path)
+    try:
+        with p.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(columns)
+            for row in rows:
+                w.writerow([_cell(row[c]) for c in columns])
+    except OSError as exc:
+        raise InputError(f"{p}: cannot write the table: {exc}") from exc
+    return p
+
+
+def _read_csv(
+    path: str | Path, parsers: Mapping[str, Callable[[str], Any]]
+) -> list[dict[str, Any]]:
+    p = Path(path)
+    try:
+        with p.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            missing = [c for c in parsers if c not in (reader.fieldnames or [])]
+            if missing:
+                raise InputError(f"{p}: expected columns {missing} in the header")
+            out: list[dict[str, Any]] = []
+            for line, raw in enumerate(reader, start=2):
+                try:
+                    out.append({c: parse(raw[c] or "") for c, parse in parsers.items()})
+                except ValueError as exc:
+                    raise InputError(f"{p}, line {line}: {exc}") from exc
+            return out
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"{p}: expected a readable CSV table: {exc}") from exc
+
+
+def _write_json(path: str | Path, schema: str, rows: Iterable[dict[str, Any]]) -> Path:
+    p = Path(path)
+    doc = {"schema": schema, "rows": [{k: _json_value(v) for k, v in r.items()} for r in rows]}
+    try:
+        p.write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{p}: cannot write the table: {exc}") from exc
+    return p
+
+
+def write_sessions_csv(rows: Iterable[SessionSummary], path: str | Path) -> Path:
+    """Write the sessions table as CSV (columns :data:`SESSION_COLUMNS`)."""
+    return _write_csv(path, SESSION_COLUMNS, (r.to_row() for r in rows))
+
+
+def write_reps_csv(rows: Iterable[RepRecord], path: str | Path) -> Path:
+    """Write the repetitions table as CSV (columns :data:`REP_COLUMNS`)."""
+    return _write_csv(path, REP_COLUMNS, (r.to_row() for r in rows))
+
+
+def read_sessions_csv(path: str | Path) -> list[SessionSummary]:
+    """Read a sessions CSV written by :func:`write_sessions_csv`.
+
+    Raises:
+        InputError: unreadable, a column missing, or a malformed cell.
+    """
+    return [SessionSummary.from_row(r) for r in _read_csv(path, _SESSION_PARSERS)]
+
+
+def read_reps_csv(path: str | Path) -> list[RepRecord]:
+    """Read a repetitions CSV written by :func:`write_reps_csv`.
+
+    Raises:
+        InputError: unreadable, a column missing, or a malformed cell.
+    """
+    return [RepRecord.from_row(r) for r in _read_csv(path, _REP_PARSERS)]
+
+
+def write_sessions_json(rows: Iterable[SessionSummary], path: str | Path) -> Path:
+    """Write ``{"schema": "pressup.export.sessions/1", "rows": [...]}``."""
+    return _write_json(path, SESSIONS_SCHEMA, (r.to_row() for r in rows))
+
+
+def write_reps_json(rows: Iterable[RepRecord], path: str | Path) -> Path:
+    """Write ``{"schema": "pressup.export.reps/1", "rows": [...]}``."""
+    return _write_json(path, REPS_SCHEMA, (r.to_row() for r in rows))

@@ -1,0 +1,313 @@
+"""``pressup screen`` and ``pressup progress``: safety questions and the next dose, in the terminal.
+
+Wire into the main app (``pressup/cli.py``) with::
+
+    from pressup.safety.cli import register as register_safety
+    register_safety(app)
+
+which adds the commands :func:`screen` and :func:`progress`. :data:`screen_app` and
+:data:`progress_app` are the same commands as stand-alone Typer apps. Every user error is one
+line on stderr and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+
+from pressup.errors import InputError, PressupError
+from pressup.protocol import load_spec
+from pressup.protocol.spec import ProtocolSpec
+from pressup.safety.progression import Decision, load_prescription
+from pressup.safety.screening import (
+    QUESTIONS,
+    STATEMENT,
+    Approval,
+    Question,
+    ScreeningResult,
+    evaluate,
+    parse_answer,
+)
+
+DB_HELP = (
+    "SQLAlchemy URL of the session store (default: PRESSUP_DATABASE_URL or the user data folder)"
+)
+PROTOCOL_HELP = "protocol TOML file (re-screening and progression settings)"
+
+screen_app = typer.Typer(add_completion=False)
+progress_app = typer.Typer(add_completion=False)
+
+err = Console(stderr=True)
+out = Console()
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands ``screen`` and ``progress`` to the main ``pressup`` app."""
+    app.command("screen")(screen)
+    app.command("progress")(progress)
+
+
+def _fail(exc: PressupError) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=exc.exit_code)
+
+
+def _say(text: str = "", style: str | None = None) -> None:
+    out.print(text, style=style, highlight=False, soft_wrap=True)
+
+
+def _parse_day(text: str, what: str) -> date:
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"{what}: expected a date like 2026-03-01, got {text!r}") from None
+    if day > date.today():
+        raise InputError(f"{what}: {day.isoformat()} is in the future")
+    return day
+
+
+def _load_answers(path: Path) -> tuple[dict[str, Any], Approval | None]:
+    """An answers file: ``{question_id: "yes"|"no"|"unsure", ..., "approval": {by, on}}``."""
+    try:
+        raw = json.loads(path.read_text())
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read answers file: {exc}") from exc
+    except ValueError as exc:
+        raise InputError(f"{path}: not valid JSON: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise InputError(f"{path}: expected a JSON object of question id -> answer")
+    approval: Approval | None = None
+    given = raw.pop("approval", None)
+    if given is not None:
+        if not isinstance(given, dict) or set(given) - {"by", "on"} or "by" not in given:
+            raise InputError(f'{path}: approval: expected {{"by": NAME, "on": "YYYY-MM-DD"}}')
+        on = given.get("on", date.today().isoformat())
+        if not isinstance(on, str):
+            raise InputError(f"{path}: approval.on: expected a date like 2026-03-01")
+        approval = Approval(by=given["by"], on=_parse_day(on, "approval.on"))
+    return raw, approval
+
+
+def _ask(q: Question, number: int, total: int) -> str:
+    while True:
+        text = typer.prompt(f"{number}/{total}. {q.text} [yes/no/unsure]")
+        try:
+            return parse_answer(q.id, text)
+        except InputError:
+            _say("Please answer yes, no or unsure.", style="yellow")
+
+
+def _ask_approval() -> Approval | None:
+    if not typer.confirm(
+        "Has a doctor or physiotherapist who knows about this said the press-up is fine for you?",
+        default=False,
+    ):
+        return None
+    name = typer.prompt("Their name")
+    while True:
+        text = typer.prompt("When did they say so (YYYY-MM-DD)", default=date.today().isoformat())
+        try:
+            return Approval(by=name, on=_parse_day(text, "approval date"))
+        except InputError as exc:
+            _say(str(exc), style="yellow")
+
+
+def _show_result(result: ScreeningResult, *, final: bool = True) -> None:
+    """The outcome; ``final=False`` before asking for an approval (no closing lines)."""
+    style = "bold red" if result.locked else "bold green"
+    _say()
+    _say(result.headline, style=style)
+    for line in result.messages:
+        _say(f"  - {line}")
+    if not final:
+        return
+    if result.locked and result.outcome != "seek_care":
+        _say('Once a clinician approves, record it: pressup screen --approve "THEIR NAME"')
+    _say()
+    _say(STATEMENT, style="dim")
+
+
+@screen_app.command()
+def screen(
+    answers: Optional[Path] = typer.Option(
+        None,
+        "--answers",
+        help='JSON file {question_id: "yes"|"no"|"unsure", ...} instead of asking',
+    ),
+    approve: Optional[str] = typer.Option(
+        None, "--approve", help="record a clinician's approval of your latest screening"
+    ),
+    approved_on: Optional[str] = typer.Option(
+        None, "--approved-on", help="day of that approval, YYYY-MM-DD (default: today)"
+    ),
+    status: bool = typer.Option(False, "--status", help="show the latest screening only"),
+    questions: bool = typer.Option(False, "--questions", help="list the question ids and exit"),
+    database: Optional[str] = typer.Option(None, "--database", help=DB_HELP),
+    protocol: Optional[Path] = typer.Option(None, "--protocol", help=PROTOCOL_HELP),
+) -> None:
+    """Answer the safety questions (yes / no / unsure); the outcome is stored with the date.
+
+    Asked before the first session, and again every 4 weeks or after a set stopped by pain.
+    """
+    from pressup.safety.history import gate
+    from pressup.storage import Store
+    from pressup.storage.safety import add_screening, approve_screening, latest_screening
+
+    if questions:
+        for q in QUESTIONS:
+            _say(f"{q.id}: {q.text}")
+        return
+    try:
+        spec = load_spec(protocol)
+        with Store(database) as store:
+            if approve is not None:
+                latest = latest_screening(store)
+                if latest is None:
+                    raise InputError("no screening to approve yet; run `pressup screen` first")
+                day = _parse_day(approved_on, "--approved-on") if approved_on else date.today()
+                ok = Approval(by=approve, on=day)
+                rec = approve_screening(store, latest.id, approved_by=ok.by, approved_at=ok.on)
+                _say(
+                    f"Approval by {rec.approved_by} on {day.isoformat()} recorded for the "
+                    f"screening of {latest.created_at:%Y-%m-%d}: the coach is unlocked.",
+                    style="bold green",
+                )
+                if latest.outcome == "seek_care":
+                    _say(
+                        "Your answers included warning signs that need medical care: record "
+                        "this only after a clinician has seen you about them.",
+                        style="yellow",
+                    )
+                return
+            if status:
+                _show_status(store, spec)
+                return
+            if answers is not None:
+                raw, from_file = _load_answers(answers)
+                result = evaluate(raw, from_file)
+            else:
+                _say(STATEMENT, style="bold")
+                _say("Answer each question yes, no or unsure.")
+                total = len(QUESTIONS)
+                given = {q.id: _ask(q, i, total) for i, q in enumerate(QUESTIONS, start=1)}
+                result = evaluate(given)
+                if result.locked and result.outcome == "ask_clinician":
+                    _show_result(result, final=False)
+                    said = _ask_approval()
+                    if said is not None:
+                        result = evaluate(given, said)
+            add_screening(
+                store,
+                answers=result.answers,
+                outcome=result.outcome,
+                locked=result.locked,
+                approved_by=result.approval.by if result.approval else None,
+                approved_at=result.approval.on if result.approval else None,
+            )
+            _show_result(result)
+            now = datetime.now(timezone.utc)
+            g = gate(store, spec, now)
+            if not g.allowed and not result.locked:
+                _say(g.reason, style="yellow")
+    except PressupError as exc:
+        raise _fail(exc) from None
+
+
+def _show_status(store: Any, spec: ProtocolSpec) -> None:
+    from pressup.safety.history import gate
+    from pressup.storage.safety import latest_screening
+
+    latest = latest_screening(store)
+    if latest is None:
+        _say("No screening yet: run `pressup screen` before your first session.")
+        return
+    _say(
+        f"Last screening: {latest.created_at:%Y-%m-%d %H:%M} UTC, outcome {latest.outcome}"
+        + (" (locked)" if latest.locked else ""),
+        style="bold red" if latest.locked else "bold green",
+    )
+    if latest.approved_by:
+        when = f" on {latest.approved_at:%Y-%m-%d}" if latest.approved_at else ""
+        _say(f"Approved by {latest.approved_by}{when}.")
+    g = gate(store, spec, datetime.now(timezone.utc))
+    _say(g.reason, style=None if g.allowed else "yellow")
+
+
+def _show_decision(decision: Decision, spec: ProtocolSpec) -> None:
+    head = "Your clinician's prescription" if decision.source == "clinician" else "Next session"
+    _say(f"{head}: {decision.words()}", style="bold")
+    if decision.sessions_per_day:
+        per = "session" if decision.sessions_per_day == 1 else "sessions"
+        _say(f"  {decision.sessions_per_day} {per} a day")
+    if decision.target_peak_trunk_deg is not None:
+        _say(f"  How high: about {decision.target_peak_trunk_deg:.0f} degrees of trunk lift")
+    else:
+        _say("  How high: only as high as stays pain free")
+    if decision.notes:
+        _say(f"  Notes: {decision.notes}")
+    _say(f"Why: {decision.reason}")
+    for line in decision.advice:
+        _say(f"! {line}", style="bold yellow")
+    p = spec.pain
+    _say(
+        f"During the set: stop if pain rises {p.stop_rise_points} points or more, goes above "
+        f"{p.stop_above}/10, or spreads further down the leg.",
+        style="dim",
+    )
+
+
+@progress_app.command()
+def progress(
+    prescription: Optional[Path] = typer.Option(
+        None,
+        "--prescription",
+        help="record a clinician's prescription (TOML, or JSON by suffix): variant, hold_s, "
+        "reps, sessions_per_day, notes",
+    ),
+    clear: bool = typer.Option(
+        False, "--clear-prescription", help="end the clinician's prescription (engine resumes)"
+    ),
+    database: Optional[str] = typer.Option(None, "--database", help=DB_HELP),
+    protocol: Optional[Path] = typer.Option(None, "--protocol", help=PROTOCOL_HELP),
+) -> None:
+    """Print the next dose (variant, hold, reps, how high) with its reason; store the decision."""
+    from pressup.safety.history import gate, review
+    from pressup.storage import Store
+    from pressup.storage.safety import clear_prescription, set_prescription
+
+    try:
+        spec = load_spec(protocol)
+        given = load_prescription(prescription) if prescription is not None else None
+        with Store(database) as store:
+            if clear:
+                n = clear_prescription(store)
+                _say(
+                    "Clinician's prescription ended: pressup's progression resumes from it."
+                    if n
+                    else "No clinician's prescription was active."
+                )
+            if given is not None:
+                set_prescription(
+                    store,
+                    variant=given.variant,
+                    hold_s=given.hold_s,
+                    reps=given.reps,
+                    sessions_per_day=given.sessions_per_day or 1,
+                    notes=given.notes,
+                )
+                _say("Clinician's prescription recorded; it overrides pressup's progression.")
+            g = gate(store, spec, datetime.now(timezone.utc))
+            if not g.allowed:
+                _say(g.reason, style="bold red")
+            decision = review(store, spec).decision
+            _show_decision(decision, spec)
+    except PressupError as exc:
+        raise _fail(exc) from None
+
+
+__all__ = ["progress", "progress_app", "register", "screen", "screen_app"]

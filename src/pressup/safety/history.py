@@ -1,0 +1,241 @@
+"""Safety and progression fed from the session store, and decisions recorded in it.
+
+Glue between the pure rules (:mod:`~pressup.safety.screening`, :mod:`~pressup.safety.symptoms`,
+:mod:`~pressup.safety.progression`) and :mod:`pressup.storage`:
+
+* :func:`load_history` - stored sessions as :class:`~pressup.safety.progression.SessionSummary`
+  (one set per session: its reps, holds, peak angles, faults and symptom reports);
+* :func:`current_prescription` - the dose in force: the active clinician's prescription, else
+  the latest decision (``since`` = when that dose began), else the bottom of the ladder;
+* :func:`review` - decide, and store the decision when it is new;
+* :func:`gate` - may the coach start a set (screened, not locked, not due again)?
+
+A session's rung is read from its dose JSON: ``ladder_variant`` if present, else ``variant``
+(the engine's ``hands`` counts as ``hands_bent``). A set counts as stopped when an event of
+kind :data:`STOP_EVENT` was stored (its ``reason`` is the stop line) or its symptom reports
+break the stop rules.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pressup.errors import InputError
+from pressup.protocol.spec import ProtocolSpec
+from pressup.safety.progression import (
+    Decision,
+    Prescription,
+    SessionSummary,
+    Variant,
+    decide,
+    parse_variant,
+    set_problem,
+    starting_prescription,
+    summarise_set,
+)
+from pressup.safety.screening import Gate, coach_gate
+from pressup.storage import SessionRecord, Store
+from pressup.storage.safety import (
+    DecisionRecord,
+    active_prescription,
+    add_decision,
+    latest_screening,
+    list_decisions,
+    list_symptoms,
+)
+
+#: Event kind the live coach stores when a set is stopped (data: ``reason``, one line).
+STOP_EVENT = "set_stopped"
+#: How many past sessions and decisions are read.
+HISTORY_LIMIT = 500
+
+
+def _variant(dose: dict[str, Any], reps: list[dict[str, Any]]) -> Variant:
+    for key in ("ladder_variant", "variant"):
+        try:
+            return parse_variant(dose.get(key), engine_names=True)
+        except InputError:
+            continue
+    seen = Counter(r.get("variant") for r in reps)
+    return "hands_bent" if seen.get("hands", 0) > seen.get("forearms", 0) else "forearms"
+
+
+def _finite(values: list[Any]) -> list[float]:
+    return [float(v) for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
+
+
+def session_summary(store: Store, record: SessionRecord, spec: ProtocolSpec) -> SessionSummary:
+    """One stored session as a :class:`SessionSummary` with one set."""
+    reps = [r for r in store.list_reps(record.id) if r.get("complete", True)]
+    symptoms = [s.report() for s in list_symptoms(store, record.id)]
+    stops = [e for e in store.list_events(record.id) if e.get("kind") == STOP_EVENT]
+    hold = record.dose.get("target_hold_s", spec.dose.target_hold_s)
+    if isinstance(hold, bool) or not isinstance(hold, (int, float)) or not hold > 0:
+        hold = spec.dose.target_hold_s
+    reason = stops[-1].get("reason") if stops else None
+    summary = summarise_set(
+        variant=_variant(record.dose, reps),
+        target_reps=record.target_reps,
+        target_hold_s=float(hold),
+        reps_done=len(reps),
+        holds_s=_finite([r.get("hold_s") for r in reps]),
+        peak_trunk_deg=_finite([r.get("peak_trunk_deg") for r in reps]),
+        fault_counts=[len(r.get("faults") or []) for r in reps],
+        symptoms=symptoms,
+        stopped=bool(stops),
+        stop_reason=reason if isinstance(reason, str) else None,
+        spec=spec,
+    )
+    return SessionSummary(started_at=record.created_at, sets=(summary,), session_id=record.id)
+
+
+def load_history(
+    store: Store,
+    spec: ProtocolSpec,
+    *,
+    since: datetime | None = None,
+    limit: int = HISTORY_LIMIT,
+) -> list[SessionSummary]:
+    """Stored sessions (oldest first) that have reps or symptom reports.
+
+    Args:
+        since: only sessions created after this moment.
+        limit: at most this many of the newest sessions are read.
+    """
+    out: list[SessionSummary] = []
+    for record in reversed(store.list_sessions(limit=limit)):
+        if since is not None and record.created_at <= since:
+            continue
+        summary = session_summary(store, record, spec)
+        s = summary.sets[0]
+        if s.reps_done or s.symptoms or s.stopped:
+            out.append(summary)
+    return out
+
+
+def _dose_key(d: DecisionRecord) -> tuple[str, float, int]:
+    return d.variant, round(d.target_hold_s, 6), d.target_reps
+
+
+def current_prescription(store: Store, spec: ProtocolSpec) -> Prescription:
+    """The dose in force (see the module docstring)."""
+    clinician = active_prescription(store)
+    if clinician is not None:
+        return Prescription(
+            variant=parse_variant(clinician.variant),
+            hold_s=clinician.hold_s,
+            reps=clinician.reps,
+            sessions_per_day=clinician.sessions_per_day,
+            notes=clinician.notes,
+            source="clinician",
+            since=clinician.created_at,
+        )
+    decisions = list_decisions(store, limit=HISTORY_LIMIT)
+    if not decisions:
+        return starting_prescription(spec)
+    latest = decisions[0]
+    since = latest.created_at
+    for d in decisions:
+        if _dose_key(d) != _dose_key(latest):
+            break
+        since = d.created_at
+    return Prescription(
+        variant=parse_variant(latest.variant),
+        hold_s=latest.target_hold_s,
+        reps=latest.target_reps,
+        target_peak_trunk_deg=latest.target_peak_trunk_deg,
+        source="engine",
+        since=since,
+    )
+
+
+@dataclass(frozen=True)
+class Review:
+    """A decision, the prescription it was made from, and its stored record (if new)."""
+
+    decision: Decision
+    current: Prescription
+    record: DecisionRecord | None
+
+
+def review(store: Store, spec: ProtocolSpec, *, save: bool = True) -> Review:
+    """Decide the next dose from the stored history; store the decision if it is new.
+
+    When no session was done since the latest stored decision and that decision's dose is
+    the one in force, it is shown again (its reason; advice worked out afresh) and nothing is
+    stored: asking twice neither steps the dose twice nor fills the table.
+    """
+    history = load_history(store, spec)
+    current = current_prescription(store, spec)
+    decision = decide(history, current, spec)
+    session_id = history[-1].session_id if history else None
+    last = list_decisions(store, limit=1)
+    if last:
+        d = last[0]
+        same_dose = (d.variant, round(d.target_hold_s, 6), d.target_reps) == (
+            current.variant,
+            round(current.hold_s, 6),
+            current.reps,
+        )
+        if d.session_id == session_id and same_dose and d.source == current.source:
+            again = Decision(
+                action=d.action,  # type: ignore[arg-type]
+                variant=current.variant,
+                target_hold_s=current.hold_s,
+                target_reps=current.reps,
+                target_peak_trunk_deg=d.target_peak_trunk_deg,
+                reason=d.reason,
+                source=current.source,
+                advice=decision.advice,
+                sessions_per_day=current.sessions_per_day,
+                notes=current.notes,
+            )
+            return Review(again, current, None)
+    if not save:
+        return Review(decision, current, None)
+    record = add_decision(
+        store,
+        session_id=session_id,
+        action=decision.action,
+        variant=decision.variant,
+        target_hold_s=decision.target_hold_s,
+        target_reps=decision.target_reps,
+        target_peak_trunk_deg=decision.target_peak_trunk_deg,
+        reason=decision.reason,
+        source=decision.source,
+    )
+    return Review(decision, current, record)
+
+
+def stopped_sets_since(store: Store, spec: ProtocolSpec, since: datetime) -> int:
+    """Sets stopped by the pain rules (or marked stopped) in sessions after ``since``."""
+    return sum(
+        1
+        for session in load_history(store, spec, since=since)
+        for s in session.sets
+        if set_problem(s, spec) is not None
+    )
+
+
+def gate(store: Store, spec: ProtocolSpec, now: datetime) -> Gate:
+    """May the coach start a set now? (:func:`pressup.safety.screening.coach_gate`)."""
+    latest = latest_screening(store)
+    stopped = stopped_sets_since(store, spec, latest.created_at) if latest is not None else 0
+    return coach_gate(latest, now, stopped, spec.screening)
+
+
+__all__ = [
+    "HISTORY_LIMIT",
+    "STOP_EVENT",
+    "Review",
+    "current_prescription",
+    "gate",
+    "load_history",
+    "review",
+    "session_summary",
+    "stopped_sets_since",
+]
