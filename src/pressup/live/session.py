@@ -41,8 +41,8 @@ Array = npt.NDArray[np.float64]
 
 STABLE_S = 0.7  # a stage's checks must hold this long (seconds) before moving on
 WINDOW_S = 1.0  # set-up checks look at this much recent history (seconds)
-MAX_BUFFER_S = 120.0
-CHECK_EVERY_S = 0.2  # set-up and start-position checks are judged this often (seconds)  # frames kept for calibration and replay (seconds)
+MAX_BUFFER_S = 120.0  # frames kept for calibration and replay (seconds)
+CHECK_EVERY_S = 0.2  # set-up and start-position checks are judged this often (seconds)
 
 
 @dataclass
