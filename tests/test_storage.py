@@ -27,9 +27,9 @@ from pressup.storage import (
     downgrade,
     head_revision,
     make_engine,
+    safety,
     upgrade,
 )
-from pressup.storage import safety
 from pressup.storage import store as store_module
 from pressup.storage.models import (
     Base,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pressup.errors import InputError
-from pressup.protocol import ProtocolSpec
+from pressup.errors import InputError, SpecError
+from pressup.protocol import ProtocolSpec, load_spec
 from pressup.safety.symptoms import (
     LOCATIONS,
     Location,
@@ -220,3 +221,36 @@ def test_pain_rules_match_their_definition(p0: int, p1: int) -> None:
     stop = check_rep(r(0, p0), r(1, p1), RULES)
     expected = p1 - p0 >= RULES.stop_rise_points or p1 > RULES.stop_above
     assert (stop is not None) == expected
+
+
+# -- the protocol file -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("[pain]\nstop_above = 11\n", "pain.stop_above"),
+        ("[pain]\nstop_rise = 2\n", "pain.stop_rise"),
+        ("[pain]\nstop_rise_points = 1.5\n", "pain.stop_rise_points"),
+        ("[pain]\nclinician_after_peripheralising = 6\n", "pain.clinician_after_peripheralising"),
+        ("[progression]\nmax_pain = 8\n", "progression.max_pain"),
+        ("[progression]\nmax_pain_rise = 2\n", "progression.max_pain_rise"),
+        ("[progression]\nmax_target_trunk_deg = 80\n", "progression.max_target_trunk_deg"),
+        ("[progression]\nhold_step_s = 0\n", "progression.hold_step_s"),
+        ("[screening]\nrescreen_days = 0\n", "screening.rescreen_days"),
+        ("[screening]\nrescreen_after_stopped_sets = true\n", "rescreen_after_stopped_sets"),
+    ],
+)
+def test_bad_safety_settings_name_the_key(tmp_path: Path, text: str, needle: str) -> None:
+    f = tmp_path / "p.toml"
+    f.write_text(text)
+    with pytest.raises(SpecError, match=needle.replace(".", r"\.")):
+        load_spec(f)
+
+
+def test_safety_settings_override(tmp_path: Path) -> None:
+    f = tmp_path / "p.toml"
+    f.write_text("[pain]\nstop_above = 5\n[screening]\nrescreen_days = 14\n")
+    spec = load_spec(f)
+    assert spec.pain.stop_above == 5 and spec.screening.rescreen_days == 14
+    assert spec.progression == ProtocolSpec().progression

@@ -358,6 +358,15 @@ def models_install_heavy(
     out.print(f"heavy model installed: {p}")
 
 
+def _register_subcommands() -> None:
+    from pressup.safety.cli import register as register_safety
+
+    register_safety(app)
+
+
+_register_subcommands()
+
+
 def main() -> None:  # pragma: no cover
     app()
 

@@ -8,7 +8,10 @@ ratings, feedback and the landmark frames (in chunks). SQLite is the embedded de
 one transaction; unknown session ids raise :class:`pressup.errors.StorageError`.
 
 Tables (see :mod:`pressup.storage.models`): ``sessions``, ``events``, ``reps``,
-``pain_ratings``, ``feedback``, ``track_chunks``; children cascade on delete.
+``pain_ratings``, ``feedback``, ``track_chunks``; children cascade on delete. Revision ``0002``
+adds the safety tables ``screenings``, ``symptom_reports`` (cascade), ``progression_decisions``
+(session set NULL on delete) and ``prescriptions``, written and read by the functions in
+:mod:`pressup.storage.safety` (each one transaction, taking a :class:`Store`).
 
 Schema changes: migrations
 --------------------------

@@ -9,7 +9,9 @@ degrees, ``width``/``height`` pixels, timestamps are UTC (``DateTime(timezone=Tr
 Types are portable: ``JSON`` for structured values, ``LargeBinary`` for landmark blobs, no
 SQLite-only SQL. Every child table has ``session_id`` with ``ON DELETE CASCADE`` and an index
 whose first column is ``session_id`` (for ``reps`` and ``track_chunks`` that is the unique
-``(session_id, number|seq)`` index).
+``(session_id, number|seq)`` index). The safety tables (revision ``0002``) have a nullable
+``session_id``: ``symptom_reports`` cascade, ``progression_decisions`` keep their row (set
+NULL); ``screenings`` and ``prescriptions`` belong to no session.
 
 Columns are ``Optional`` (not ``X | None``) because SQLAlchemy evaluates these annotations at
 run time and pressup supports Python 3.9.
