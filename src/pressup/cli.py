@@ -359,9 +359,11 @@ def models_install_heavy(
 
 
 def _register_subcommands() -> None:
+    from pressup.export.cli import export_app
     from pressup.safety.cli import register as register_safety
 
     register_safety(app)
+    app.add_typer(export_app, name="export")
 
 
 _register_subcommands()
