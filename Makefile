@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow lint bench eval clean
+.PHONY: demo test test-slow chromium lint bench eval clean
 
 $(STAMP): pyproject.toml web/package-lock.json
 	@command -v npm >/dev/null || { echo "pressup's live coach page needs Node.js (npm) for @mediapipe/pose"; exit 1; }
@@ -19,14 +19,18 @@ $(STAMP): pyproject.toml web/package-lock.json
 demo: $(STAMP)
 	$(BIN)/pressup demo --out out/demo
 
+## chromium: the browser of tests/test_e2e_browser.py (Debian package; never fatal)
+chromium:
+	@command -v chromium >/dev/null || (apt-get install -y chromium >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y chromium >/dev/null)) || echo "chromium not installed: browser tests will be skipped"
+
 ## test: lint, type-check and the default (fast) test suite
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 ## test-slow: MediaPipe over the shared real and rendered clips (needs ../shared/data)
-test-slow: $(STAMP)
+test-slow: $(STAMP) chromium
 	$(BIN)/python -m pytest -q -m slow
 
 ## bench: engine and pipeline speed figures

@@ -139,7 +139,12 @@ class Server:
         self.cmd = [*cmd, "coach", "--no-browser", "--port", "0", "--database", db]
         self.out = workdir / "server.out"
         self.err = workdir / "server.err"
-        env = {**os.environ, "PRESSUP_TIMING": "1", "COLUMNS": "400"}
+        env = {
+            **os.environ,
+            "PRESSUP_TIMING": "1",
+            "PRESSUP_REQUIRE_SCREENING": "0",  # simulated clients skip the safety questions
+            "COLUMNS": "400",
+        }
         with self.out.open("wb") as out, self.err.open("wb") as err:
             self.proc = subprocess.Popen(
                 self.cmd, stdout=out, stderr=err, env=env, start_new_session=True

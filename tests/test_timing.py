@@ -39,6 +39,7 @@ def _settings(tmp_path: Path, timing: bool) -> Settings:
         database_url=f"sqlite:///{tmp_path / 'coach.db'}",
         pose_assets_dir=None,
         timing=timing,
+        require_screening=False,
     )
 
 

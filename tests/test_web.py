@@ -29,6 +29,7 @@ def settings(tmp_path: Path) -> Settings:
         token=TOKEN,
         database_url=f"sqlite:///{tmp_path / 'coach.db'}",
         pose_assets_dir=None,
+        require_screening=False,
     )
 
 

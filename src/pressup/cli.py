@@ -360,10 +360,12 @@ def models_install_heavy(
 
 def _register_subcommands() -> None:
     from pressup.export.cli import export_app
+    from pressup.report.history_cli import history_app
     from pressup.safety.cli import register as register_safety
 
     register_safety(app)
     app.add_typer(export_app, name="export")
+    app.add_typer(history_app, name="history")
 
 
 _register_subcommands()

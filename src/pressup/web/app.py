@@ -7,9 +7,15 @@ Routes:
 * ``GET /vendor/pose/...`` - the ``@mediapipe/pose`` runtime and models, served locally;
 * ``GET /api/health`` - liveness and whether the pose assets are installed;
 * ``GET /api/sessions``, ``GET /api/sessions/{id}`` - stored sessions (token required);
+* ``GET /history``, ``GET /sessions/{id}/report`` - the history page and one stored
+  session's report, HTML (token required; :mod:`pressup.report.history`);
 * ``GET /api/timing`` - only with ``Settings.timing`` (``PRESSUP_TIMING=1``): how long frame
   replies took inside the server (token required; ``&reset=1`` starts afresh);
-* ``WS /ws`` - the message protocol of ``docs/protocol.md``.
+* ``GET /screen``, ``/api/screening...``, ``GET /api/gate`` - the safety screening
+  (:mod:`pressup.web.screening`);
+* ``WS /ws`` - the message protocol of ``docs/protocol.md``; with
+  ``Settings.require_screening`` a ``hello`` is refused (``screening_required``) while the
+  screening gate is closed.
 
 Only the app's own page may talk to it: every WebSocket and every API call must carry the
 per-launch token, and the WebSocket's ``Origin`` must be the app's own origin.
@@ -25,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from pressup.protocol import ProtocolSpec, load_spec
@@ -42,6 +48,7 @@ from pressup.web.schemas import (
     Ping,
     parse_message,
 )
+from pressup.web.screening import gate_now, screening_router
 from pressup.web.settings import Settings
 
 log = logging.getLogger("pressup.web")
@@ -125,6 +132,8 @@ def create_app(
         response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
         return response
 
+    app.include_router(screening_router(store, spec, require_token, settings.require_screening))
+
     @app.get("/")
     async def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
@@ -154,6 +163,35 @@ def create_app(
             "reps": store.list_reps(session_id),
             "pain": store.list_pain(session_id),
         }
+
+    @app.get("/history", response_class=HTMLResponse)
+    def history_page(token: str | None = Query(default=None)) -> HTMLResponse:
+        require_token(token)
+        from urllib.parse import quote
+
+        from pressup.report.history import render_history
+
+        def link(sid: str) -> str:
+            return f"/sessions/{quote(sid)}/report?token={quote(settings.token)}"
+
+        html = render_history(store, spec, report_link=link)
+        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+    @app.get("/sessions/{session_id}/report", response_class=HTMLResponse)
+    def session_report_page(
+        session_id: str, token: str | None = Query(default=None)
+    ) -> HTMLResponse:
+        require_token(token)
+        from pressup.errors import PressupError
+        from pressup.report.history import session_report
+
+        if store.get_session(session_id) is None:
+            raise HTTPException(status_code=404, detail=f"no session {session_id}")
+        try:
+            html = session_report(store, session_id, spec)
+        except PressupError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from None
+        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
     @app.get("/api/timing")
     async def timing(
@@ -186,6 +224,10 @@ def create_app(
                 try:
                     msg = parse_message(raw)
                     if isinstance(msg, Hello):
+                        if settings.require_screening:
+                            closed = gate_now(store, spec)
+                            if not closed.allowed:
+                                raise MessageError("screening_required", closed.reason)
                         if live is not None:
                             hub.close_client(live, ws)
                         live, resumed = hub.open(

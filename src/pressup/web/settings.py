@@ -6,7 +6,9 @@
   installed by the README's set-up (``npm ci --prefix web``);
 * ``PRESSUP_TIMING=1`` - measure, per frame, the time from the message received to the reply
   sent, and serve the figures at ``GET /api/timing`` (for ``benchmarks/bench_load.py``; off by
-  default).
+  default);
+* ``PRESSUP_REQUIRE_SCREENING=0`` - let the coach start without an up-to-date safety screening
+  (for automated tests; default: required).
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ class Settings:
         pose_assets_dir: folder with the ``@mediapipe/pose`` files, or None.
         protocol_path: custom protocol TOML, or None for the default.
         timing: record the server-side time of every frame reply (``GET /api/timing``).
+        require_screening: refuse to open a coaching session (WebSocket ``hello``) unless the
+            safety screening is done, not locked and not due again
+            (:func:`pressup.safety.history.gate`).
     """
 
     host: str = "127.0.0.1"
@@ -50,6 +55,9 @@ class Settings:
     pose_assets_dir: Path | None = field(default_factory=default_pose_assets)
     protocol_path: Path | None = None
     timing: bool = field(default_factory=lambda: os.environ.get("PRESSUP_TIMING") == "1")
+    require_screening: bool = field(
+        default_factory=lambda: os.environ.get("PRESSUP_REQUIRE_SCREENING", "1") != "0"
+    )
 
     def allowed_origins(self) -> set[str]:
         """Origins of the app's own page (``Origin`` headers accepted)."""

@@ -83,6 +83,7 @@ const P = {
   pain: [],
   feedback: [],
   dose: null,
+  gate: null,
 };
 window.__pressup = P;
 
@@ -473,6 +474,7 @@ function onDone() {
   if (S.doneShown) return;
   S.doneShown = true;
   S.endRequested = false;
+  if (S.status) $('rep-count').textContent = `${S.status.reps_done ?? 0} of ${S.status.target_reps ?? '?'}`;
   stopCapture();
   ui.show($('banner-lost'), false);
   renderDone();
@@ -542,6 +544,10 @@ function onSaved(msg) {
 function onServerError(msg) {
   const err = { code: msg.code || 'unknown', message: msg.message || '', seq: msg.seq ?? null };
   P.errors.push(err);
+  if (err.code === 'screening_required') {
+    onScreeningRequired(err.message);
+    return;
+  }
   if (P.errors.length > 500) P.errors.splice(0, P.errors.length - 500);
   if (err.code === 'out_of_order') {
     const m = /seq > (-?\d+) and t >= (-?[\d.]+|-?inf)/.exec(err.message);
@@ -553,6 +559,39 @@ function onServerError(msg) {
     S.lastErrorToast = now;
     ui.toast(`The coach refused a message (${err.code}). Carrying on.`);
   }
+}
+
+// -- the safety screening gate -------------------------------------------------------------------
+const screenUrl = () => `/screen?token=${encodeURIComponent(token || '')}`;
+
+/** Ask the app whether the coach may start; shows the reason and a link when it may not. */
+async function checkGate() {
+  try {
+    const r = await fetch(`/api/gate?token=${encodeURIComponent(token || '')}`, { cache: 'no-store' });
+    if (!r.ok) return true; // the server checks again when the session opens
+    const g = await r.json();
+    P.gate = g;
+    if (g && g.can_start === false) {
+      ui.showGate(g.reason, screenUrl());
+      return false;
+    }
+    ui.hideGate();
+    return true;
+  } catch (err) {
+    return true; // the connection banner will say it
+  }
+}
+
+function onScreeningRequired(message) {
+  sock.close();
+  stopCapture();
+  S.resumeId = null;
+  setCapture('off');
+  ui.showScreen('intro', 'intro');
+  ui.introStatus('');
+  ui.showGate(message || 'Please answer the safety questions first.', screenUrl());
+  $('start').disabled = false;
+  $('gate-link').focus();
 }
 
 // -- wiring --------------------------------------------------------------------------------------
@@ -591,9 +630,16 @@ function bindVoiceSettings() {
 }
 
 function bindButtons() {
-  $('start').addEventListener('click', () => {
+  $('start').addEventListener('click', async () => {
     speaker.unlock();
     ui.fatal('');
+    $('start').disabled = true;
+    const ok = await checkGate();
+    $('start').disabled = false;
+    if (!ok) {
+      $('gate-link').focus();
+      return;
+    }
     startCapture(); // connects once the camera works
   });
   $('btn-pause').addEventListener('click', () => {
@@ -674,11 +720,13 @@ function boot() {
     $('start').disabled = true;
     return;
   }
+  $('screen-link').href = screenUrl();
   if (!poseAvailable()) {
     showPoseMissing();
     return;
   }
   checkHealth();
+  checkGate();
   const stored = store.get(KEY.session);
   const at = Number(store.get(KEY.at)) || 0;
   if (validSession(stored) && Date.now() - at < RESUME_WITHIN_MS) {

@@ -288,3 +288,21 @@ export function introError(text) {
 export function introStatus(text) {
   setText($('intro-status'), text || '');
 }
+
+/** The screening gate on the start screen: why the coach cannot start, and where to go. */
+export function showGate(reason, href) {
+  const box = $('gate');
+  if (!reason) {
+    show(box, false);
+    return;
+  }
+  setText($('gate-reason'), reason);
+  if (href) $('gate-link').href = href;
+  show(box, true);
+  show($('start'), false);
+}
+
+export function hideGate() {
+  show($('gate'), false);
+  show($('start'), true);
+}

@@ -1,0 +1,118 @@
+"""``pressup history``: the history and progress page, and the report of one stored session.
+
+Wire into the main CLI with ``app.add_typer(history_app, name="history")``:
+
+* ``pressup history [-o FILE.html] [--database URL] [--protocol FILE] [--open]`` writes the
+  history page (default ``out/history.html``);
+* ``pressup history report SESSION_ID -o FILE.html`` re-analyses a stored session's landmark
+  frames and writes the ``pressup analyze`` report.
+
+Every user error is one line on stderr and the exit code of its
+:class:`~pressup.errors.PressupError`. Heavy modules are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import webbrowser
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from pressup.errors import InputError, PressupError
+
+history_app = typer.Typer(
+    invoke_without_command=True,
+    help="Your sessions over the weeks: a page with the table, plots and calendar.",
+)
+
+_err = Console(stderr=True)
+_out = Console()
+
+DB_HELP = (
+    "SQLAlchemy URL of the session store (default: PRESSUP_DATABASE_URL or the user data folder)"
+)
+PROTOCOL_HELP = "protocol TOML file (dose defaults and progression rules)"
+DEFAULT_OUTPUT = Path("out") / "history.html"
+
+
+def _fail(exc: PressupError) -> typer.Exit:
+    _err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=exc.exit_code)
+
+
+def _write(path: Path, text: str) -> None:
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; expected an output file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+
+
+@history_app.callback()
+def history(
+    ctx: typer.Context,
+    output: Path = typer.Option(DEFAULT_OUTPUT, "--output", "-o", help="HTML file to write"),
+    database: Optional[str] = typer.Option(None, "--database", help=DB_HELP),
+    protocol: Optional[Path] = typer.Option(None, "--protocol", help=PROTOCOL_HELP),
+    open_page: bool = typer.Option(False, "--open", help="open the page in the web browser"),
+) -> None:
+    """Write the history page: sessions, progress plots and the adherence calendar."""
+    ctx.obj = {"database": database, "protocol": protocol}
+    if ctx.invoked_subcommand is not None:
+        return
+    from pressup.protocol import load_spec
+    from pressup.report.history import render_history
+    from pressup.storage import Store
+
+    try:
+        spec = load_spec(protocol)
+        store = Store(database)
+        try:
+            page = render_history(store, spec)
+        finally:
+            store.close()
+        _write(output, page)
+    except PressupError as exc:
+        raise _fail(exc) from None
+    _out.print(f"history written: {output}", highlight=False)
+    if open_page:
+        webbrowser.open(output.resolve().as_uri())
+
+
+@history_app.command("report")
+def history_report(
+    ctx: typer.Context,
+    session_id: str = typer.Argument(..., help="session id (see `pressup sessions list`)"),
+    output: Path = typer.Option(..., "--output", "-o", help="HTML file to write"),
+    database: Optional[str] = typer.Option(None, "--database", help=DB_HELP),
+    protocol: Optional[Path] = typer.Option(None, "--protocol", help=PROTOCOL_HELP),
+    open_page: bool = typer.Option(False, "--open", help="open the report in the web browser"),
+) -> None:
+    """Write the report of one stored session (as `pressup analyze` makes for a video)."""
+    from pressup.protocol import load_spec
+    from pressup.report.history import session_report
+    from pressup.storage import Store
+
+    parent = ctx.obj if isinstance(ctx.obj, dict) else {}
+    db = database if database is not None else parent.get("database")
+    proto = protocol if protocol is not None else parent.get("protocol")
+    try:
+        spec = load_spec(proto)
+        store = Store(db)
+        try:
+            page = session_report(store, session_id, spec)
+        finally:
+            store.close()
+        _write(output, page)
+    except PressupError as exc:
+        raise _fail(exc) from None
+    _out.print(f"report written: {output}", highlight=False)
+    if open_page:
+        webbrowser.open(output.resolve().as_uri())
+
+
+__all__ = ["DEFAULT_OUTPUT", "history_app"]

@@ -1,0 +1,208 @@
+"""The history page, the stored-session report, their web routes and ``pressup history``.
+
+A real store in tmp_path holds three sessions over two weeks, each with reps from a synthetic
+track run through the offline analysis and pain ratings; the newest also has its landmark
+frames, so its report can be re-made from the store.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from pressup.analysis.result import Analysis
+from pressup.analysis.run import analyze_track
+from pressup.pose.track import PoseTrack
+from pressup.protocol import load_spec
+from pressup.protocol.spec import ProtocolSpec
+from pressup.report.history import CALENDAR_WEEKS, render_history, session_report
+from pressup.report.history_cli import history_app
+from pressup.safety.history import review
+from pressup.storage import Store
+from pressup.storage.models import SessionRow
+from pressup.storage.safety import list_decisions, set_prescription
+from pressup.synthetic import RepScript, SessionScript, make_session
+from pressup.web.app import create_app
+from pressup.web.settings import Settings
+
+NOW = datetime(2026, 3, 18, 18, 0, tzinfo=timezone.utc)  # a Wednesday
+TOKEN = "history-token-1"
+#: (days before NOW, pain before, pain after)
+PLAN = ((13, 4, 3), (6, 3, 2), (1, 2, 2))
+
+
+@dataclass
+class Populated:
+    url: str
+    store: Store
+    spec: ProtocolSpec
+    sids: list[str]
+    analysis: Analysis
+
+
+def _script() -> SessionScript:
+    return SessionScript(
+        reps=[
+            RepScript("forearms", press_s=1.5, hold_s=6.0, lower_s=2.0, rest_s=3.0),
+            RepScript(
+                "forearms",
+                press_s=1.5,
+                hold_s=5.0,
+                lower_s=2.0,
+                rest_s=3.0,
+                faults=("neck_extended",),
+            ),
+        ],
+        noise_px=0.5,
+        seed=5,
+    )
+
+
+@pytest.fixture(scope="module")
+def session_track() -> tuple[PoseTrack, Analysis]:
+    track, _ = make_session(_script())
+    return track, analyze_track(track, load_spec())
+
+
+def _backdate(store: Store, sid: str, when: datetime) -> None:
+    with store._tx(write=True) as s:
+        row = s.get(SessionRow, sid)
+        assert row is not None
+        row.created_at = when
+        row.updated_at = when
+
+
+@pytest.fixture
+def populated(tmp_path: Path, session_track: tuple[PoseTrack, Analysis]) -> Iterator[Populated]:
+    track, analysis = session_track
+    url = f"sqlite:///{tmp_path}/h.db"
+    store = Store(url)
+    sids: list[str] = []
+    for i, (days, before, after) in enumerate(PLAN):
+        sid = store.create_session(
+            client="test",
+            dose={"variant": "forearms", "target_hold_s": 5.0},
+            protocol={"name": "t"},
+            target_reps=2,
+        )
+        for rep in analysis.reps:
+            store.upsert_rep(sid, rep)
+        store.update_session(sid, stage="done", reps_done=analysis.rep_count, ended=True)
+        store.add_pain(sid, rep=0, score=before, skipped=False, t_s=0.5)
+        store.add_pain(sid, rep=1, score=None, skipped=True, t_s=9.0)
+        store.add_pain(sid, rep=2, score=after, skipped=False, t_s=18.0)
+        if i == len(PLAN) - 1:
+            w, h = track.source.width, track.source.height
+            store.append_frames(sid, track.t_s, track.data, width=w, height=h)
+        _backdate(store, sid, NOW - timedelta(days=days))
+        sids.append(sid)
+    yield Populated(url, store, load_spec(), sids, analysis)
+    store.close()
+
+
+def _cells(page: str, level: str) -> list[str]:
+    return re.findall(rf'class="day day-{level}[^"]*" data-date="([0-9-]+)"', page)
+
+
+def test_fixture_sessions_have_reps(populated: Populated) -> None:
+    for sid in populated.sids:
+        reps = populated.store.list_reps(sid)
+        assert len(reps) == 2 and all(r["complete"] for r in reps)
+
+
+def test_page_has_rows_plots_calendar_and_reason(populated: Populated) -> None:
+    page = render_history(populated.store, populated.spec, now=NOW)
+    for sid in populated.sids:
+        assert f'data-session="{sid}"' in page
+    assert page.count('class="session-row"') == 3
+    assert "4 \u2192 3" in page and "3 \u2192 2" in page and "2 \u2192 2" in page
+    assert "Head tipped back" in page or "neck" in page.lower()
+    assert page.count("<svg") == 3
+    assert 'id="plot-trunk"' in page and 'id="plot-hold"' in page and 'id="plot-pain"' in page
+    # calendar: 8 weeks of 7 days, three days with one session each (1 a day by default)
+    assert page.count('class="day ') == 7 * CALENDAR_WEEKS
+    marked = sorted(_cells(page, "full"))
+    want = sorted((NOW - timedelta(days=d)).date().isoformat() for d, _, _ in PLAN)
+    assert marked == want
+    assert _cells(page, "some") == []
+    # the reason shown is the one review gives, and viewing stored nothing
+    reason = review(populated.store, populated.spec, save=False).decision.reason
+    assert reason and html.escape(reason) in page
+    assert list_decisions(populated.store) == []
+    # self-contained: no external assets or scripts
+    assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")
+    assert 'src="' not in page and "<link" not in page
+
+
+def test_calendar_counts_against_prescribed_sessions_per_day(populated: Populated) -> None:
+    set_prescription(populated.store, variant="forearms", hold_s=8, reps=3, sessions_per_day=2)
+    page = render_history(populated.store, populated.spec, now=NOW)
+    assert len(_cells(page, "some")) == 3 and _cells(page, "full") == []
+    assert "2 sessions a day" in page
+    assert "your clinician" in page
+
+
+def test_save_decision_stores_once(populated: Populated) -> None:
+    render_history(populated.store, populated.spec, now=NOW, save_decision=True)
+    render_history(populated.store, populated.spec, now=NOW, save_decision=True)
+    assert len(list_decisions(populated.store)) == 1
+
+
+def test_empty_store_says_no_sessions(tmp_path: Path) -> None:
+    with Store(f"sqlite:///{tmp_path}/empty.db") as store:
+        page = render_history(store, load_spec(), now=NOW)
+    assert "No sessions yet" in page
+    assert "<svg" not in page
+    assert 'id="decision-reason"' in page
+    assert page.count('class="day ') == 7 * CALENDAR_WEEKS
+
+
+def test_session_report_from_stored_track(populated: Populated) -> None:
+    page = session_report(populated.store, populated.sids[-1], populated.spec)
+    assert "Your press-up report" in page and "<svg" in page
+    assert 'id="rep-table"' in page
+    empty = session_report(populated.store, populated.sids[0], populated.spec)
+    assert "No recording for this session" in empty
+
+
+def test_web_routes_need_the_token(populated: Populated) -> None:
+    settings = Settings(port=8765, token=TOKEN, database_url=populated.url, pose_assets_dir=None)
+    app = create_app(settings, store=populated.store, spec=populated.spec)
+    with TestClient(app) as client:
+        assert client.get("/history").status_code == 403
+        assert client.get("/history?token=wrong").status_code == 403
+        r = client.get(f"/history?token={TOKEN}")
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+        assert r.text.count('class="session-row"') == 3
+        assert f"/sessions/{populated.sids[-1]}/report?token={TOKEN}" in r.text
+        sid = populated.sids[-1]
+        assert client.get(f"/sessions/{sid}/report").status_code == 403
+        rep = client.get(f"/sessions/{sid}/report?token={TOKEN}")
+        assert rep.status_code == 200 and "<svg" in rep.text
+        assert client.get(f"/sessions/nope/report?token={TOKEN}").status_code == 404
+
+
+def test_cli_writes_the_page_and_a_report(populated: Populated, tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "o" / "history.html"
+    res = runner.invoke(history_app, ["-o", str(out), "--database", populated.url])
+    assert res.exit_code == 0, res.output
+    assert out.is_file() and out.read_text().count('class="session-row"') == 3
+    rep = tmp_path / "o" / "report.html"
+    res = runner.invoke(
+        history_app, ["report", populated.sids[-1], "-o", str(rep), "--database", populated.url]
+    )
+    assert res.exit_code == 0, res.output
+    assert "<svg" in rep.read_text()
+    res = runner.invoke(
+        history_app, ["report", "nope", "-o", str(rep), "--database", populated.url]
+    )
+    assert res.exit_code != 0 and "no session" in res.output
