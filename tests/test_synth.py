@@ -13,13 +13,12 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from pressup.analysis.result import LABELS
 from pressup.pose.track import LANDMARK_INDEX, PoseTrack, load_track
 from pressup.synthetic import (
     BODY_Y,
-    FAULT_CODES,
     HIP_LIFT_FRACTION,
     KNEE_Y,
-    LABELS,
     NECK_PER_TRUNK,
     NEUTRAL_NECK_DEG,
     THIGH,
@@ -142,12 +141,6 @@ def test_track_format() -> None:
     hip = track.data[0, LANDMARK_INDEX["left_hip"], :2]
     np.testing.assert_allclose(hip, [480.0, 270.0], atol=1e-9)
     assert truth.trunk_len_px == pytest.approx(TRUNK * 0.7 * 960)
-
-
-def test_vocabulary_matches_result_contract() -> None:
-    result = pytest.importorskip("pressup.analysis.result")
-    assert tuple(result.LABELS) == LABELS
-    assert tuple(result.FAULT_CODES) == FAULT_CODES
 
 
 def test_label_timeline_matches_script() -> None:

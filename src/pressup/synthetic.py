@@ -117,6 +117,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from pressup.analysis.result import FAULT_CODES
 from pressup.pose.track import (
     LANDMARK_INDEX,
     LANDMARK_NAMES,
@@ -188,25 +189,6 @@ HAND_OFFSETS: dict[str, tuple[float, float]] = {
     "thumb": (0.045, 0.008),
 }
 
-LABELS: tuple[str, ...] = (
-    "prone_flat",
-    "rising",
-    "sphinx",
-    "pressup_hands",
-    "updog",
-    "lowering",
-    "other_pose",
-    "not_visible",
-)
-FAULT_CODES: tuple[str, ...] = (
-    "elbows_locked",
-    "neck_extended",
-    "neck_flexed",
-    "hips_lifted",
-    "shoulders_shrugged",
-    "fast_lowering",
-    "short_hold",
-)
 OTHER_POSES: tuple[str, ...] = ("plank", "pushup", "stand")
 HEAD_SHOULDER_NAMES: tuple[str, ...] = (
     "nose",

@@ -43,6 +43,7 @@ from typing import Any, Callable, Optional
 from pressup.analysis.result import ANALYSIS_SCHEMA, FAULT_CODES
 from pressup.errors import InputError, StorageError
 from pressup.storage import SessionRecord, Store
+from pressup.storage.store import REP_KEYS
 
 #: Schema tags of the JSON files.
 SESSIONS_SCHEMA = "pressup.export.sessions/1"
@@ -79,23 +80,7 @@ SESSION_COLUMNS: tuple[str, ...] = (
 )
 #: Columns of the repetitions table, in order (the :class:`~pressup.analysis.result.Rep`
 #: fields after ``source`` and ``session_id``).
-REP_COLUMNS: tuple[str, ...] = (
-    "source",
-    "session_id",
-    "index",
-    "start_s",
-    "top_start_s",
-    "top_end_s",
-    "end_s",
-    "press_s",
-    "hold_s",
-    "lower_s",
-    "variant",
-    "peak_trunk_deg",
-    "peak_elbow_deg",
-    "faults",
-    "complete",
-)
+REP_COLUMNS: tuple[str, ...] = ("source", "session_id", *REP_KEYS)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import os
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import asdict, dataclass, fields, is_dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -63,21 +63,7 @@ SQLITE_BUSY_TIMEOUT_S = 30.0
 #: Frame rate reported by :meth:`Store.load_track` when it cannot be estimated.
 DEFAULT_FPS = 30.0
 #: Keys of a stored repetition, as in :class:`pressup.analysis.result.Rep`.
-REP_KEYS: tuple[str, ...] = (
-    "index",
-    "start_s",
-    "top_start_s",
-    "top_end_s",
-    "end_s",
-    "press_s",
-    "hold_s",
-    "lower_s",
-    "variant",
-    "peak_trunk_deg",
-    "peak_elbow_deg",
-    "faults",
-    "complete",
-)
+REP_KEYS: tuple[str, ...] = tuple(f.name for f in fields(Rep))
 _REP_OPTIONAL_FLOATS: tuple[str, ...] = (
     "top_start_s",
     "top_end_s",
