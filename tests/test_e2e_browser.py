@@ -67,8 +67,22 @@ STATE_JS = """() => {
           repsDone: P.repsDone, targetReps: P.targetReps, session: P.session,
           framesSent: P.framesSent, updates: P.updates, hold: P.hold, capture: P.capture,
           errors: P.errors, lastCue: P.lastCue && P.lastCue.text,
-          painOpen: !document.getElementById('pain').hidden};
+          painOpen: !document.getElementById('pain').hidden,
+          painStep: document.getElementById('pain').dataset.step || null,
+          review: P.review, stopped: P.stopped};
 }"""
+
+
+def _rate(b: Any, score: int, place: str | None, shot: str | None = None) -> None:
+    """Answer the open pain dialog: the score, then where it is felt (None: skip that step)."""
+    b.page.get_by_test_id(f"pain-{score}").click()
+    b.page.wait_for_function("() => document.getElementById('pain').dataset.step === 'place'")
+    if shot:
+        b.shot(shot)
+    if place is None:
+        b.page.locator("#pain-skip").click()
+    else:
+        b.page.get_by_test_id(f"place-{place}").click()
 
 
 def _data_dir() -> Path:
@@ -262,6 +276,12 @@ def test_page_runs_pose_and_shows_the_camera_assistant(coach: Coach, open_browse
     b = open_browser()  # Chromium's own fake camera: a moving test pattern, nobody in it
     b.page.goto(coach.url)
     b.page.get_by_role("button", name="Start camera").click()
+    # the rating before the set comes first, while the person is at the screen
+    b.page.wait_for_function("() => !document.getElementById('pain').hidden")
+    assert "Before you start" in b.page.locator("#pain-title").inner_text()
+    assert b.state()["capture"] == "off"
+    b.shot("pain-before")
+    _rate(b, 3, "back", shot="pain-place")
     st = _wait(
         b,
         "pose results sent and answered",
@@ -279,6 +299,11 @@ def test_page_runs_pose_and_shows_the_camera_assistant(coach: Coach, open_browse
     assert "can't see you" in caption.inner_text()
     b.page.wait_for_timeout(300)
     b.shot("setup")
+    stored = coach.get(f"/api/sessions/{st['session']}")
+    assert [(p["rep"], p["score"]) for p in stored["pain"]] == [(0, 3)]
+    assert stored["symptoms"] == [{"rep": 0, "pain": 3, "location": "back"}]
+    dose = b.page.get_by_test_id("dose-today")
+    assert dose.is_visible() and dose.inner_text().startswith("Today: 3 press-ups on your forearms")
     assert b.problems == []
     assert st["errors"] == [] and b.state()["errors"] == []
 
@@ -432,6 +457,8 @@ def test_a_whole_set_from_the_fake_camera(camera: Path, coach: Coach, open_brows
     b.page.wait_for_function("() => typeof window.Pose === 'function'")
     b.shot("intro")
     b.page.get_by_role("button", name="Start camera").click()
+    b.page.wait_for_function("() => !document.getElementById('pain').hidden")
+    _rate(b, 2, "back")
 
     shots: dict[str, float] = {}
     stages: list[str] = []
@@ -468,7 +495,7 @@ def test_a_whole_set_from_the_fake_camera(camera: Path, coach: Coach, open_brows
                 b.shot("pain")
                 shots["pain"] = time.monotonic() - t0
             answered.append(b.page.evaluate("window.__pressup.repsDone"))
-            b.page.get_by_test_id("pain-2").click()
+            _rate(b, 2, "back")
         b.page.wait_for_timeout(200 if st["screen"] not in ("intro", "setup") else 40)
         st = b.state()
     elapsed = time.monotonic() - t0
@@ -478,7 +505,11 @@ def test_a_whole_set_from_the_fake_camera(camera: Path, coach: Coach, open_brows
     b.page.wait_for_timeout(1000)
     if b.state()["painOpen"]:
         answered.append(b.state()["repsDone"])
-        b.page.get_by_test_id("pain-2").click()
+        _rate(b, 2, "buttock")
+    # the last rating ends the set: the decision for next time arrives and shows
+    b.page.wait_for_function("() => window.__pressup.review !== null")
+    assert b.page.get_by_test_id("next-time").is_visible()
+    assert b.page.locator("#next-words").inner_text()
     b.page.get_by_test_id("feedback-yes").click()
     b.page.wait_for_function(
         "() => document.getElementById('feedback-status').textContent.startsWith('Thank you')"
@@ -511,6 +542,12 @@ def test_a_whole_set_from_the_fake_camera(camera: Path, coach: Coach, open_brows
     assert all(abs(h - t) <= 1.5 for h, t in zip(holds, truth)), (holds, truth)
     scores = {p["rep"]: p["score"] for p in stored["pain"]}
     assert all(scores.get(rep) == 2 for rep in answered), (answered, stored["pain"])
+    # buttock after the last press-up, back only before: a spread after the set is over (said,
+    # not stopped), and the next dose does not go up
+    places = {s["rep"]: s["location"] for s in stored["symptoms"]}
+    assert places[0] == "back" and places[3] == "buttock", stored["symptoms"]
+    assert stored["stopped"] is None
+    assert st["review"]["action"] in ("keep", "regress"), st["review"]
 
     from pressup.storage import Store
 

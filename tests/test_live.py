@@ -131,3 +131,46 @@ def test_landmarks_to_pixels() -> None:
     assert px[0, 2] == pytest.approx(-64.0)
     assert px[0, 3] == 1.0  # visibility clipped to 0..1
     assert not math.isnan(px.sum())
+
+
+# -- pain ratings and the stop rules -------------------------------------------------------------
+def test_a_rating_that_breaks_a_rule_stops_the_set_at_once() -> None:
+    script = SessionScript(reps=_reps(3), noise_px=0.5)
+    track, _ = make_session(script)
+    s = LiveSession(SPEC, variant="forearms")
+    assert s.on_rating(0, 2, "back").events == []
+    stopped = None
+    for i in range(0, track.n_frames, 2):
+        row = track.data[i]
+        s.on_frame(float(track.t_s[i]), track.source.width, track.source.height, row)
+        if s.state.reps_done == 1 and stopped is None:
+            assert s.on_rating(1, 3, "back").events == []  # one point up: carry on
+            stopped = s.on_rating(1, 4, "back")  # re-rated two points up: stop
+    assert stopped is not None
+    [event] = stopped.events
+    assert (event.kind, event.rep, event.data["rules"]) == ("set_stopped", 1, ["pain_rise"])
+    [cue] = stopped.cues
+    assert cue.kind == "safety" and "Lower yourself down slowly" in cue.text
+    # the rest of the recording changes nothing: the set stays stopped after one press-up
+    assert s.stage == "done" and s.state.reps_done == 1
+    assert s.status()["stopped"]["rules"] == ["pain_rise"]
+
+
+def test_a_rule_after_the_last_press_up_is_said_but_stops_nothing() -> None:
+    s, *_ = _replay(SessionScript(reps=_reps(3), noise_px=0.5))
+    assert s.stage == "done" and s.state.reps_done == 3
+    s.on_rating(0, 1, "back")
+    upd = s.on_rating(3, 3, "thigh")
+    assert upd.events == [] and s.stopped is None
+    [cue] = upd.cues
+    assert cue.id == "after_set" and "symptoms spread further down the leg" in cue.text
+
+
+def test_the_coach_names_the_variant_and_dose_at_the_start() -> None:
+    from dataclasses import replace
+
+    spec = replace(SPEC, dose=replace(SPEC.dose, target_reps=4, target_hold_s=12.0))
+    s = LiveSession(spec, variant="hands_straight")
+    [cue] = s.coach.on_start()
+    assert "4 press-ups on your hands, elbows straight but not locked" in cue.text
+    assert "12 seconds" in cue.text

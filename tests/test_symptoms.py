@@ -16,6 +16,7 @@ from pressup.safety.symptoms import (
     Location,
     SymptomReport,
     check_before,
+    check_rating,
     check_rep,
     classify,
     clinician_advice,
@@ -221,6 +222,36 @@ def test_pain_rules_match_their_definition(p0: int, p1: int) -> None:
     stop = check_rep(r(0, p0), r(1, p1), RULES)
     expected = p1 - p0 >= RULES.stop_rise_points or p1 > RULES.stop_above
     assert (stop is not None) == expected
+
+
+@given(
+    st.one_of(st.none(), st.tuples(pains, locations)),
+    st.integers(0, 6),
+    pains,
+    st.one_of(st.none(), locations),
+)
+def test_a_live_rating_is_judged_like_the_full_rules(
+    before: tuple[int, Location] | None, rep: int, pain: int, place: Location | None
+) -> None:
+    """The live coach's check (place or rating before the set may be missing) agrees with
+    the rules on complete ratings, and never invents a spread it was not told about."""
+    b = r(0, *before) if before is not None else None
+    stop = check_rating(b, rep, pain, place, RULES)
+    if rep == 0:
+        assert (stop is not None) == (pain > RULES.stop_above)
+        return
+    if b is None:
+        assert (stop is not None) == (pain > RULES.stop_above)
+        return
+    if place is not None:
+        full = check_rep(b, r(rep, pain, place), RULES)
+        assert (stop.rules if stop else None) == (full.rules if full else None)
+        if spreads(b.location, place):
+            assert stop is not None and stop.rule == "peripheralising"
+    else:
+        assert stop is None or "peripheralising" not in stop.rules
+        expected = pain - b.pain >= RULES.stop_rise_points or pain > RULES.stop_above
+        assert (stop is not None) == expected
 
 
 # -- the protocol file -------------------------------------------------------------------------

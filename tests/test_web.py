@@ -95,6 +95,11 @@ def test_a_whole_set_over_the_websocket_is_counted_and_stored(
         assert cues.count("rep_done") == 3
         ws.send_text(json.dumps({"v": 1, "type": "pain", "rep": 3, "score": 2}))
         assert json.loads(ws.receive_text())["type"] == "saved"
+        # the last rating ends the set: the decision for next time follows
+        review = json.loads(ws.receive_text())
+        assert review["type"] == "review", review
+        assert review["action"] == "keep" and review["target_reps"] == 3, review
+        assert "pain was not rated before and after the set" in review["reason"], review
         ws.send_text(json.dumps({"v": 1, "type": "feedback", "helpful": True, "comment": "ok"}))
         assert json.loads(ws.receive_text())["what"] == "feedback"
     store = Store(settings.database_url)
@@ -265,3 +270,207 @@ def test_ping_pong_and_controls(client: TestClient) -> None:
         assert json.loads(ws.receive_text())["what"] == "control"
         ws.send_text(json.dumps({"v": 1, "type": "control", "action": "fly"}))
         assert json.loads(ws.receive_text())["code"] == "bad_schema"
+
+
+# -- pain, symptoms, stop rules and the dose -----------------------------------------------------
+def _pain(ws: Any, rep: int, score: int | None, location: str | None = None) -> dict[str, Any]:
+    msg: dict[str, Any] = {"v": 1, "type": "pain", "rep": rep}
+    if score is None:
+        msg["skipped"] = True
+    else:
+        msg["score"] = score
+    if location is not None:
+        msg["location"] = location
+    ws.send_text(json.dumps(msg))
+    saved: dict[str, Any] = json.loads(ws.receive_text())
+    assert saved["type"] == "saved" and saved["what"] == "pain" and saved["rep"] == rep, saved
+    return saved
+
+
+def test_symptoms_spreading_down_the_leg_stop_the_set_mid_way(
+    client: TestClient, settings: Settings
+) -> None:
+    from pressup.protocol import ProtocolSpec
+    from pressup.safety.history import load_history
+    from pressup.storage.safety import list_symptoms
+
+    frames = _frames(3)
+    with _ws(client) as ws:
+        sid = _hello(ws)["session"]
+        _pain(ws, 0, 2, "back")
+        # frames until the first press-up is done and the coach asks for a rating
+        for f in frames:
+            ws.send_text(json.dumps(f))
+            upd = json.loads(ws.receive_text())
+            if upd["status"]["reps_done"] == 1:
+                break
+        assert upd["status"]["stage"] in ("rest", "exercise")
+        _pain(ws, 1, 3, "thigh")
+        stop = json.loads(ws.receive_text())
+        assert stop["type"] == "update", stop
+        assert stop["status"]["stage"] == "done"
+        assert stop["status"]["stopped"]["rules"] == ["peripheralising"]
+        [event] = stop["events"]
+        assert event["kind"] == "set_stopped" and event["rep"] == 1
+        assert "thigh now, back only before" in event["reason"]
+        [cue] = stop["cues"]
+        assert cue["kind"] == "safety" and cue["text"].startswith("Stop the set: symptoms spread")
+        review = json.loads(ws.receive_text())
+        assert review["type"] == "review"
+        assert "symptoms spread" in review["reason"]
+        # the next dose is not higher than this one (the gentlest: it stays, with advice)
+        assert review["target_reps"] <= 3 and review["target_hold_s"] <= 5.0
+        # frames after the stop are answered but no longer counted
+        ws.send_text(json.dumps({**frames[-1], "seq": 10_000, "t": 10_000.0}))
+        after = json.loads(ws.receive_text())
+        assert after["status"]["stage"] == "done" and after["status"]["reps_done"] == 1
+    store = Store(settings.database_url)
+    rec = store.get_session(sid)
+    assert rec is not None and rec.stage == "done" and rec.ended_at is not None
+    assert [(r.rep, r.pain, r.location) for r in list_symptoms(store, sid)] == [
+        (0, 2, "back"),
+        (1, 3, "thigh"),
+    ]
+    stops = [e for e in store.list_events(sid) if e["kind"] == "set_stopped"]
+    assert len(stops) == 1 and stops[0]["rules"] == ["peripheralising"]
+    [summary] = load_history(store, ProtocolSpec())
+    assert summary.sets[0].stopped and summary.sets[0].response == "peripheralising"
+
+
+def test_pain_rules_stop_before_the_set_and_after_a_rise(client: TestClient) -> None:
+    with _ws(client) as ws:
+        _hello(ws)
+        _pain(ws, 0, 8, "back")
+        stop = json.loads(ws.receive_text())
+        assert stop["status"]["stage"] == "done"
+        assert stop["events"][0]["rules"] == ["pain_limit"]
+        assert "Do not start the set" in stop["cues"][0]["text"]
+        assert "rest today" in stop["cues"][0]["text"]
+        assert json.loads(ws.receive_text())["type"] == "review"
+    with _ws(client) as ws:
+        _hello(ws)  # a new session
+        _pain(ws, 0, 2, "back")
+        _pain(ws, 1, 3)  # one point up, no place given: carry on (nothing else arrives)
+        _pain(ws, 2, 4)  # two points up: stop
+        stop = json.loads(ws.receive_text())
+        assert stop["events"][0]["rules"] == ["pain_rise"]
+        assert "from 2 to 4" in stop["events"][0]["reason"]
+
+
+def test_a_skipped_rating_or_an_unknown_place_is_handled(client: TestClient) -> None:
+    with _ws(client) as ws:
+        _hello(ws)
+        _pain(ws, 0, None)
+        _pain(ws, 1, 9)  # no rating before the set: the pain limit still applies
+        stop = json.loads(ws.receive_text())
+        assert stop["events"][0]["rules"] == ["pain_limit"]
+        assert json.loads(ws.receive_text())["type"] == "review"
+        ws.send_text(json.dumps({"v": 1, "type": "pain", "rep": 2, "score": 1, "location": "knee"}))
+        err = json.loads(ws.receive_text())
+        assert err["type"] == "error" and err["code"] == "bad_schema"
+        assert "location" in err["message"] and "knee" in err["message"]
+
+
+def test_spreading_twice_advises_seeing_a_clinician(client: TestClient) -> None:
+    reviews = []
+    for _ in range(2):
+        with _ws(client) as ws:
+            _hello(ws)
+            _pain(ws, 0, 2, "buttock")
+            _pain(ws, 1, 2, "below_knee")
+            assert json.loads(ws.receive_text())["events"][0]["kind"] == "set_stopped"
+            reviews.append(json.loads(ws.receive_text()))
+    assert not any("Symptoms spread down the leg" in a for a in reviews[0]["advice"])
+    assert any("2 of your last 2 sets" in a for a in reviews[1]["advice"]), reviews[1]
+
+
+def test_the_dose_comes_from_a_clinicians_prescription(
+    client: TestClient, settings: Settings
+) -> None:
+    from pressup.storage.safety import set_prescription
+
+    store = Store(settings.database_url)
+    set_prescription(store, variant="hands_bent", hold_s=12, reps=4, sessions_per_day=2)
+    with _ws(client) as ws:
+        welcome = _hello(ws)
+    dose = welcome["dose"]
+    assert (dose["target_reps"], dose["target_hold_s"]) == (4, 12.0)
+    assert (dose["ladder_variant"], dose["variant"], dose["source"]) == (
+        "hands_bent",
+        "hands",
+        "clinician",
+    )
+    assert welcome["status"]["target_reps"] == 4
+    rec = store.get_session(welcome["session"])
+    assert rec is not None and rec.target_reps == 4 and rec.dose["ladder_variant"] == "hands_bent"
+
+
+def test_the_dose_steps_up_after_good_sessions(client: TestClient, settings: Settings) -> None:
+    """Good sessions at the starting dose (all reps, full holds, pain low and steady) move the
+    next session's dose up one step, and the coach says it at the start."""
+    from pressup.protocol import ProtocolSpec
+    from pressup.safety.history import current_prescription
+    from pressup.safety.progression import starting_prescription, step_up
+
+    spec = ProtocolSpec()
+    start = starting_prescription(spec)
+    up = step_up(start, spec)
+    assert up is not None
+    n_good = spec.progression.good_sessions_to_progress
+    store = Store(settings.database_url)
+    for _ in range(n_good):
+        with _ws(client) as ws:
+            sid = _hello(ws)["session"]
+            assert client.app.state.hub.live[sid].session.spec.dose.target_hold_s == start.hold_s
+            _pain(ws, 0, 2, "back")
+        for k in range(1, start.reps + 1):
+            store.upsert_rep(sid, _good_rep(k, start.hold_s))
+        with _ws(client, extra="") as ws:
+            _hello(ws, sid)
+            _pain(ws, start.reps, 2, "back")
+            ws.send_text(json.dumps({"v": 1, "type": "control", "action": "end"}))
+            assert json.loads(ws.receive_text())["what"] == "control"
+            review = json.loads(ws.receive_text())
+            assert review["type"] == "review"
+    assert review["action"] == "progress", review
+    with _ws(client) as ws:
+        welcome = _hello(ws)
+    new = up[0]
+    assert (welcome["dose"]["target_reps"], welcome["dose"]["target_hold_s"]) == (
+        new.reps,
+        new.hold_s,
+    )
+    assert current_prescription(store, spec).hold_s == new.hold_s
+
+
+def _good_rep(k: int, hold_s: float) -> dict[str, Any]:
+    t0 = 20.0 * k
+    return {
+        "index": k,
+        "start_s": t0,
+        "top_start_s": t0 + 2,
+        "top_end_s": t0 + 2 + hold_s,
+        "end_s": t0 + 5 + hold_s,
+        "hold_s": hold_s,
+        "peak_trunk_deg": 25.0,
+        "variant": "forearms",
+        "complete": True,
+        "faults": [],
+    }
+
+
+def test_a_restarted_server_keeps_a_stopped_set_stopped(settings: Settings) -> None:
+    with TestClient(create_app(settings)) as c1, _ws(c1) as ws:
+        sid = _hello(ws)["session"]
+        _pain(ws, 0, 1, "back")
+        _pain(ws, 1, 4, "back")
+        assert json.loads(ws.receive_text())["status"]["stopped"]["rules"] == ["pain_rise"]
+    with TestClient(create_app(settings)) as c2, _ws(c2) as ws:
+        welcome = _hello(ws, sid)
+        assert welcome["resumed"] and welcome["status"]["stage"] == "done"
+        assert welcome["status"]["stopped"]["rules"] == ["pain_rise"]
+        # the ratings came back too: a further rating is judged against the one before the set
+        assert c2.app.state.hub.live[sid].session.ratings[0] == (1, "back")
+        got = c2.get(f"/api/sessions/{sid}?token={TOKEN}").json()
+        assert got["stopped"]["rules"] == ["pain_rise"]
+        assert [s["location"] for s in got["symptoms"]] == ["back", "back"]

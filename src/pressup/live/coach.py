@@ -10,7 +10,8 @@ I/O; the web page shows every cue as a caption and speaks it. The script follows
 * repetition done: "2 of 5", a pain rating, rest, then the next breath in;
 * form faults: one cue at a time, by priority, with a cooldown, each at most once a repetition;
 * tracking lost: say so (the hold timer stops);
-* set complete: well done, and a summary.
+* set complete: well done, and a summary;
+* a pain or symptom rule fired: stop, say why, lower down slowly and rest.
 
 See ``docs/coach-script.md`` for the full table of cues.
 """
@@ -24,6 +25,7 @@ from typing import Any
 from pressup.engine import Event
 from pressup.protocol import ProtocolSpec
 from pressup.report.wording import FAULT_WORDING
+from pressup.safety.symptoms import Stop
 
 #: Form cues by priority (first = most important to say).
 FORM_PRIORITY: tuple[str, ...] = (
@@ -60,6 +62,7 @@ class Coach:
     """Stateful cue scheduler for one session (times in seconds of the session clock)."""
 
     spec: ProtocolSpec
+    variant_words: str | None = None  # e.g. "on your forearms": the rung of the ladder
     form_cooldown_s: float = 8.0
     check_repeat_s: float = 7.0
     _last_form_t: float = -math.inf
@@ -87,11 +90,12 @@ class Coach:
     def on_start(self) -> list[Cue]:
         """The person is in the start position: the set begins."""
         d = self.spec.dose
+        how = f" {self.variant_words}" if self.variant_words else ""
         return [
             Cue(
                 "start",
-                f"Good, that's the start position. We'll do {d.target_reps} press-ups and hold "
-                f"each for {d.target_hold_s:.0f} seconds. Breathe in.",
+                f"Good, that's the start position. We'll do {d.target_reps} press-ups{how}, and "
+                f"hold each for {d.target_hold_s:.0f} seconds. Breathe in.",
                 "breath",
                 priority=2,
             )
@@ -133,7 +137,8 @@ class Coach:
                     cues.append(
                         Cue(
                             "pain",
-                            "How is your back? Tap a number from 0 to 10, or lie still to skip.",
+                            "How is your back? Tap a number from 0 to 10, then where you feel it. "
+                            "Or lie still to skip.",
                             "info",
                             priority=3,
                         )
@@ -171,6 +176,28 @@ class Coach:
             self._rest_prompt_at = math.inf
             cues.append(Cue("ready", "When you're ready, breathe in.", "breath", 3))
         return cues
+
+    def on_stopped(self, stop: Stop, before_set: bool) -> list[Cue]:
+        """A stop rule fired: say why, and what to do now."""
+        self._rest_prompt_at = math.inf
+        then = (
+            " Please rest today rather than exercise."
+            if before_set
+            else " Lower yourself down slowly and rest. Next time we'll go gentler."
+        )
+        return [Cue("stopped", stop.message + then, "safety", priority=1)]
+
+    def on_rule_after_set(self, stop: Stop) -> list[Cue]:
+        """A stop rule fired on the rating after the last press-up (the set was done)."""
+        why = stop.message.removeprefix("Stop the set: ")
+        return [
+            Cue(
+                "after_set",
+                f"Thank you. Note that {why} Rest now; next time we'll go gentler.",
+                "safety",
+                priority=1,
+            )
+        ]
 
     def on_top_entered(self, rep: int) -> list[Cue]:
         """The trunk has stopped rising: ask for the hold straight away (the engine confirms

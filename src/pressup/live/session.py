@@ -17,6 +17,12 @@ returns. Stages::
   early is still counted.
 
 The hold timer runs only while the engine is at the top of a press-up and the person is tracked.
+
+Pain ratings (:meth:`LiveSession.on_rating`) come before the set (press-up 0) and after each
+press-up, with where the symptoms are felt. The stop rules of the protocol's ``[pain]`` section
+(:func:`pressup.safety.symptoms.check_rating`) are applied to each: when one fires during the
+set, the set stops at once (stage ``done``), a ``set_stopped`` event carries the reason, and the
+coach says why.
 """
 
 from __future__ import annotations
@@ -36,6 +42,14 @@ from pressup.kinematics.features import ViewGeometry, frame_features
 from pressup.live.coach import Coach, Cue
 from pressup.pose.track import LANDMARK_INDEX, PoseTrack, TrackSource
 from pressup.protocol import ProtocolSpec
+from pressup.safety.progression import VARIANT_WORDS, Variant
+from pressup.safety.symptoms import (
+    STOP_EVENT,
+    Location,
+    Stop,
+    SymptomReport,
+    check_rating,
+)
 
 Array = npt.NDArray[np.float64]
 
@@ -62,11 +76,14 @@ def _check(cid: str, ok: bool, message: str) -> dict[str, Any]:
 class LiveSession:
     """The live pipeline for one person (see the module docstring)."""
 
-    def __init__(self, spec: ProtocolSpec) -> None:
+    def __init__(self, spec: ProtocolSpec, variant: Variant | None = None) -> None:
+        """``spec``: the protocol with this session's dose; ``variant``: the rung of the
+        progression ladder (its words are said at the start), if known."""
         self.spec = spec
+        self.variant = variant
         self.stage = "setup"
         self.paused = False
-        self.coach = Coach(spec)
+        self.coach = Coach(spec, variant_words=VARIANT_WORDS[variant] if variant else None)
         self.view: ViewGeometry | None = None
         self.engine = Engine(spec)
         self.state: EngineState = self.engine.initial()
@@ -86,6 +103,9 @@ class LiveSession:
         self._light = math.nan
         self.reps: list[dict[str, Any]] = []
         self.last_label = "not_visible"
+        #: ratings given so far: press-up number (0 = before the set) -> (pain, place or None)
+        self.ratings: dict[int, tuple[int, Location | None]] = {}
+        self.stopped: dict[str, Any] | None = None  # {"reason", "rules"} once a rule stopped it
 
     def _new_filters(self) -> dict[str, OneEuro]:
         s = self.spec.smoothing
@@ -147,7 +167,70 @@ class LiveSession:
             "target_reps": self.spec.dose.target_reps,
             "hold": hold,
             "rep": rep.number if rep is not None else None,
+            "stopped": self.stopped,
         }
+
+    # -- pain and symptoms -----------------------------------------------------------------------
+    def on_rating(self, rep: int, pain: int | None, location: Location | None = None) -> LiveUpdate:
+        """A pain rating: before the set (``rep`` 0) or after press-up ``rep``.
+
+        Args:
+            rep: 0 before the set, else the press-up just done (1-based).
+            pain: 0..10, or ``None`` when the person skipped the question (nothing to judge).
+            location: where the symptoms are felt, or ``None`` when not said.
+
+        Returns:
+            Nothing new when no rule fires. When one fires during the set (or before it): the
+            set stops, with a ``set_stopped`` event and a safety cue saying why. When it fires
+            on the rating after the last press-up: a safety cue only (the set was already done;
+            the progression lowers the next target from the stored ratings).
+        """
+        if pain is None:
+            return LiveUpdate(self.status())
+        self.ratings[rep] = (pain, location)
+        if self.stopped is not None:
+            return LiveUpdate(self.status())
+        stop = check_rating(self._before(), rep, pain, location, self.spec.pain)
+        if stop is None:
+            return LiveUpdate(self.status())
+        if self.stage == "done":
+            return LiveUpdate(self.status(), cues=self.coach.on_rule_after_set(stop))
+        return self.stop(stop, after_rep=rep)
+
+    def _before(self) -> SymptomReport | None:
+        if 0 not in self.ratings:
+            return None
+        pain, location = self.ratings[0]
+        return SymptomReport(0, pain, location or "none")
+
+    def stop(self, stop: Stop, after_rep: int) -> LiveUpdate:
+        """Stop the set now because of ``stop`` (the rating after press-up ``after_rep``)."""
+        t = self._t[-1] if self._t else 0.0
+        self.stage = "done"
+        self.paused = False
+        self.stopped = {"reason": stop.message, "rules": list(stop.rules)}
+        event = Event(
+            t,
+            STOP_EVENT,
+            rep=after_rep if after_rep > 0 else None,
+            data={"reason": stop.message, "rules": list(stop.rules)},
+        )
+        return LiveUpdate(
+            self.status(),
+            events=[event],
+            cues=self.coach.on_stopped(stop, before_set=after_rep == 0),
+        )
+
+    def restore(
+        self,
+        ratings: dict[int, tuple[int, Location | None]],
+        stopped: dict[str, Any] | None,
+    ) -> None:
+        """Put back ratings and a stop from the store (after a server restart)."""
+        self.ratings.update(ratings)
+        if stopped is not None:
+            self.stopped = stopped
+            self.stage = "done"
 
     # -- before the set ----------------------------------------------------------------------
     def _recent(self, seconds: float) -> tuple[Array, Array]:

@@ -438,6 +438,7 @@ def render_history(
     *,
     report_link: Callable[[str], str] | None = None,
     save_decision: bool = False,
+    progress_link: str | None = None,
 ) -> str:
     """The history page as one HTML string.
 
@@ -449,6 +450,7 @@ def render_history(
         report_link: maps a session id to the URL of its report (``None``: no links).
         save_decision: store the decision if it is new (as ``pressup progress`` does);
             by default viewing the page stores nothing.
+        progress_link: URL of the progress and prescription page (``None``: no link).
     """
     when = now if now is not None else datetime.now().astimezone()
     if when.tzinfo is None:
@@ -466,6 +468,7 @@ def render_history(
         "generated": when.strftime("%Y-%m-%d %H:%M"),
         "version": __version__,
         "n_sessions": len(points),
+        "progress_link": progress_link,
         "rows": table_rows(points, zone, report_link),
         "trunk_svg": Markup(trunk_svg(points, zone)) if points else None,
         "hold_svg": Markup(hold_svg(points, zone)) if points else None,

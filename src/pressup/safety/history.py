@@ -9,6 +9,9 @@ Glue between the pure rules (:mod:`~pressup.safety.screening`, :mod:`~pressup.sa
   the latest decision (``since`` = when that dose began), else the bottom of the ladder;
 * :func:`review` - decide, and store the decision when it is new;
 * :func:`gate` - may the coach start a set (screened, not locked, not due again)?
+* :func:`plan_session` - the dose for a new live session (after a :func:`review`), as the
+  protocol the coach runs and the dose JSON stored with the session; :func:`spec_from_dose`
+  rebuilds that protocol from a stored session's dose.
 
 A session's rung is read from its dose JSON: ``ladder_variant`` if present, else ``variant``
 (the engine's ``hands`` counts as ``hands_bent``). A set counts as stopped when an event of
@@ -27,10 +30,12 @@ from typing import Any
 from pressup.errors import InputError
 from pressup.protocol.spec import ProtocolSpec
 from pressup.safety.progression import (
+    VARIANT_WORDS,
     Decision,
     Prescription,
     SessionSummary,
     Variant,
+    apply_to_spec,
     decide,
     parse_variant,
     set_problem,
@@ -38,6 +43,7 @@ from pressup.safety.progression import (
     summarise_set,
 )
 from pressup.safety.screening import Gate, coach_gate
+from pressup.safety.symptoms import STOP_EVENT
 from pressup.storage import SessionRecord, Store
 from pressup.storage.safety import (
     DecisionRecord,
@@ -48,8 +54,6 @@ from pressup.storage.safety import (
     list_symptoms,
 )
 
-#: Event kind the live coach stores when a set is stopped (data: ``reason``, one line).
-STOP_EVENT = "set_stopped"
 #: How many past sessions and decisions are read.
 HISTORY_LIMIT = 500
 
@@ -228,14 +232,82 @@ def gate(store: Store, spec: ProtocolSpec, now: datetime) -> Gate:
     return coach_gate(latest, now, stopped, spec.screening)
 
 
+@dataclass(frozen=True)
+class SessionPlan:
+    """What a new live session runs: the protocol with its dose, and that dose as stored."""
+
+    spec: ProtocolSpec
+    variant: Variant
+    dose: dict[str, Any]
+    review: Review
+
+
+def _dose_json(spec: ProtocolSpec, variant: Variant, rx: Prescription) -> dict[str, Any]:
+    d = spec.dose
+    return {
+        "target_reps": d.target_reps,
+        "target_hold_s": d.target_hold_s,
+        "min_lowering_s": d.min_lowering_s,
+        "variant": d.variant,
+        "rest_between_reps_s": d.rest_between_reps_s,
+        "ladder_variant": variant,
+        "variant_words": VARIANT_WORDS[variant],
+        "source": rx.source,
+        "target_peak_trunk_deg": rx.target_peak_trunk_deg,
+        "sessions_per_day": rx.sessions_per_day,
+        "notes": rx.notes,
+        "pain_stop_above": spec.pain.stop_above,
+        "pain_stop_rise_points": spec.pain.stop_rise_points,
+    }
+
+
+def plan_session(store: Store, spec: ProtocolSpec) -> SessionPlan:
+    """The dose of the next set: review the history (storing a new decision if any), then take
+    the prescription in force (a clinician's, else the progression's).
+
+    The returned ``dose`` carries the engine's dose plus ``ladder_variant``, ``source``,
+    ``reason`` (one line, for the person), ``advice`` and the pain stop limits.
+    """
+    rv = review(store, spec)
+    rx = current_prescription(store, spec)
+    session_spec = apply_to_spec(spec, rx)
+    dose = _dose_json(session_spec, rx.variant, rx)
+    dose["reason"] = rv.decision.reason
+    dose["advice"] = list(rv.decision.advice)
+    return SessionPlan(session_spec, rx.variant, dose, rv)
+
+
+def spec_from_dose(spec: ProtocolSpec, dose: dict[str, Any]) -> tuple[ProtocolSpec, Variant | None]:
+    """The protocol a stored session ran with: ``spec`` with its stored dose (reps, hold,
+    rung). A dose without these keys (older sessions) leaves ``spec`` as it is."""
+    try:
+        variant = parse_variant(dose.get("ladder_variant"))
+    except InputError:
+        return spec, None
+    reps = dose.get("target_reps")
+    hold = dose.get("target_hold_s")
+    try:
+        rx = Prescription(
+            variant=variant,
+            hold_s=hold if isinstance(hold, (int, float)) else spec.dose.target_hold_s,
+            reps=reps if isinstance(reps, int) else spec.dose.target_reps,
+        )
+    except InputError:
+        return spec, variant
+    return apply_to_spec(spec, rx), variant
+
+
 __all__ = [
     "HISTORY_LIMIT",
     "STOP_EVENT",
     "Review",
+    "SessionPlan",
     "current_prescription",
     "gate",
     "load_history",
+    "plan_session",
     "review",
     "session_summary",
+    "spec_from_dose",
     "stopped_sets_since",
 ]

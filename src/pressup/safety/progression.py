@@ -119,8 +119,9 @@ def parse_variant(value: object, *, engine_names: bool = False) -> Variant:
 
 
 def dose_words(variant: Variant, reps: int, hold_s: float) -> str:
-    """``"3 press-ups, 10 s hold, on your forearms"``."""
-    return f"{reps} press-ups, {hold_s:g} s hold, {VARIANT_WORDS[variant]}"
+    """``"3 press-ups, 10 s hold, on your forearms"`` (``"1 press-up, ..."`` for one)."""
+    noun = "press-up" if reps == 1 else "press-ups"
+    return f"{reps} {noun}, {hold_s:g} s hold, {VARIANT_WORDS[variant]}"
 
 
 # -- inputs ---------------------------------------------------------------------------------

@@ -50,6 +50,9 @@ RESPONSES: tuple[Response, ...] = get_args(Response)
 StopRule = Literal["peripheralising", "pain_limit", "pain_rise"]
 
 PAIN_MAX = 10
+#: Event kind stored when the live coach stops a set (data: ``reason``, one line, and
+#: ``rules``, the :data:`StopRule` names that fired).
+STOP_EVENT = "set_stopped"
 _BACK = 1  # rank of "back"
 
 
@@ -168,6 +171,38 @@ def check_rep(before: SymptomReport, after: SymptomReport, rules: PainRules) -> 
     return Stop(tuple(fired), f"Stop the set: {lines[0]}.")
 
 
+def check_rating(
+    before: SymptomReport | None,
+    rep: int,
+    pain: int,
+    location: Location | None,
+    rules: PainRules,
+) -> Stop | None:
+    """The stop rules for one rating as the live coach receives it.
+
+    Unlike :func:`check_rep`, the place may be unsaid and there may be no rating before the
+    set: a rating before the set (``rep`` 0) goes to :func:`check_before`; without a rating
+    before the set only the pain limit is checked; without a ``location`` the spread rule is
+    skipped (the place is taken as unchanged) and the pain rules still apply.
+
+    Args:
+        before: the rating given before the set, if any.
+        rep: 0 before the set, else the press-up just done (1-based).
+        pain: 0..10.
+        location: where the symptoms are felt, or ``None`` when not said.
+        rules: the ``[pain]`` thresholds.
+
+    Raises:
+        InputError: ``rep`` or ``pain`` out of range.
+    """
+    now = SymptomReport(rep, pain, location or (before.location if before else "none"))
+    if rep == 0:
+        return check_before(now, rules)
+    if before is None:
+        return first_stop([now], rules)
+    return check_rep(before, now, rules)
+
+
 def _split(reports: Sequence[SymptomReport]) -> tuple[SymptomReport | None, list[SymptomReport]]:
     before = next((r for r in reports if r.rep == 0), None)
     after = sorted((r for r in reports if r.rep > 0), key=lambda r: r.rep)
@@ -239,12 +274,14 @@ __all__ = [
     "LOCATIONS",
     "LOCATION_WORDS",
     "RESPONSES",
+    "STOP_EVENT",
     "Location",
     "Response",
     "Stop",
     "StopRule",
     "SymptomReport",
     "check_before",
+    "check_rating",
     "check_rep",
     "classify",
     "clinician_advice",

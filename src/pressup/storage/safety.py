@@ -23,6 +23,7 @@ from pressup.safety.screening import ANSWERS, OUTCOMES, QUESTION_IDS
 from pressup.safety.symptoms import SymptomReport
 from pressup.storage.models import (
     DecisionRow,
+    PainRow,
     PrescriptionRow,
     ScreeningRow,
     SessionRow,
@@ -33,6 +34,7 @@ from pressup.storage.store import (
     _bool,
     _now,
     _opt_float,
+    _opt_int,
     _req_int,
     _text,
     _utc,
@@ -319,6 +321,68 @@ def add_symptoms(
         return [_symptom(r) for r in rows]
 
 
+def add_rating(
+    store: Store,
+    session_id: str,
+    *,
+    rep: int,
+    pain: int | None,
+    location: str | None,
+    t_s: float | None,
+) -> SymptomRecord | None:
+    """Store one rating from the live coach, in one transaction.
+
+    The pain score always goes to the session's pain ratings (``pain`` ``None`` = skipped);
+    when both the score and the place were given it is also stored as a symptom report.
+
+    Args:
+        rep: 0 = before the set, else the press-up it follows (1-based).
+        pain: 0..10, or ``None`` when the person skipped the question.
+        location: a :data:`~pressup.safety.symptoms.Location` (name or plain words), or
+            ``None`` when not said.
+        t_s: session time in seconds, if known.
+
+    Returns:
+        The symptom report stored, or ``None`` when there was none to store.
+    """
+    rep_n = _req_int("rep", rep, minimum=0)
+    score = _opt_int("pain", pain, minimum=0)
+    report = (
+        SymptomReport(rep=rep_n, pain=score, location=location)  # type: ignore[arg-type]
+        if score is not None and location is not None
+        else None
+    )
+    if score is not None and score > 10:
+        raise InputError(f"pain: expected an integer 0..10, got {score}")
+    when = _opt_float("t_s", t_s)
+    with store._tx(write=True) as s:
+        session = store._session(s, session_id, lock=True)
+        now = _now()
+        s.add(
+            PainRow(
+                session_id=session_id,
+                rep=rep_n,
+                score=score,
+                skipped=score is None,
+                t_s=when,
+                created_at=now,
+            )
+        )
+        row = None
+        if report is not None:
+            row = SymptomRow(
+                session_id=session_id,
+                rep=report.rep,
+                pain=report.pain,
+                location=report.location,
+                created_at=now,
+            )
+            s.add(row)
+        session.updated_at = now
+        s.flush()
+        return _symptom(row) if row is not None else None
+
+
 def list_symptoms(store: Store, session_id: str | None) -> list[SymptomRecord]:
     """A session's symptom reports in the order stored (``None``: those outside sessions)."""
     if session_id is None:
@@ -467,6 +531,7 @@ __all__ = [
     "SymptomRecord",
     "active_prescription",
     "add_decision",
+    "add_rating",
     "add_screening",
     "add_symptoms",
     "approve_screening",

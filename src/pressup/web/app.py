@@ -13,6 +13,8 @@ Routes:
   replies took inside the server (token required; ``&reset=1`` starts afresh);
 * ``GET /screen``, ``/api/screening...``, ``GET /api/gate`` - the safety screening
   (:mod:`pressup.web.screening`);
+* ``GET /progress``, ``GET /api/progress``, ``POST``/``DELETE /api/prescription`` - the dose in
+  force, the next dose and a clinician's prescription (:mod:`pressup.web.progress`);
 * ``WS /ws`` - the message protocol of ``docs/protocol.md``; with
   ``Settings.require_screening`` a ``hello`` is refused (``screening_required``) while the
   screening gate is closed.
@@ -35,8 +37,11 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from pressup.protocol import ProtocolSpec, load_spec
+from pressup.safety.symptoms import STOP_EVENT
 from pressup.storage import Store
-from pressup.web.hub import SessionHub, dumps, update_message
+from pressup.storage.safety import list_symptoms
+from pressup.web.hub import SessionHub, dumps, review_message, update_message
+from pressup.web.progress import progress_router
 from pressup.web.schemas import (
     PROTOCOL_VERSION,
     Control,
@@ -133,6 +138,7 @@ def create_app(
         return response
 
     app.include_router(screening_router(store, spec, require_token, settings.require_screening))
+    app.include_router(progress_router(store, spec, require_token))
 
     @app.get("/")
     async def index() -> FileResponse:
@@ -158,10 +164,20 @@ def create_app(
         rec = store.get_session(session_id)
         if rec is None:
             raise HTTPException(status_code=404, detail=f"no session {session_id}")
+        stops = [e for e in store.list_events(session_id) if e.get("kind") == STOP_EVENT]
         return {
             **_public(rec),
             "reps": store.list_reps(session_id),
             "pain": store.list_pain(session_id),
+            "symptoms": [
+                {"rep": r.rep, "pain": r.pain, "location": r.location}
+                for r in list_symptoms(store, session_id)
+            ],
+            "stopped": (
+                {"reason": stops[-1].get("reason"), "rules": stops[-1].get("rules") or []}
+                if stops
+                else None
+            ),
         }
 
     @app.get("/history", response_class=HTMLResponse)
@@ -174,7 +190,9 @@ def create_app(
         def link(sid: str) -> str:
             return f"/sessions/{quote(sid)}/report?token={quote(settings.token)}"
 
-        html = render_history(store, spec, report_link=link)
+        html = render_history(
+            store, spec, report_link=link, progress_link=f"/progress?token={quote(settings.token)}"
+        )
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
     @app.get("/sessions/{session_id}/report", response_class=HTMLResponse)
@@ -242,7 +260,7 @@ def create_app(
                                     "type": "welcome",
                                     "session": live.id,
                                     "resumed": resumed,
-                                    "dose": hub.dose(),
+                                    "dose": live.dose,
                                     "status": live.session.status(),
                                     "last_seq": live.last_seq,
                                     "last_t": max(live.last_t, 0.0),
@@ -270,17 +288,26 @@ def create_app(
                             timer.add(time.perf_counter_ns() - t0)
                         if len(live.clients) > 1:
                             await hub.broadcast(live, payload, exclude=ws)
+                        if upd.events and live.session.stage == "done":
+                            rv = hub.review_if_over(live)
+                            if rv is not None:
+                                await hub.broadcast(live, dumps(review_message(rv)))
                     elif isinstance(msg, Pain):
-                        store.add_pain(
-                            live.id,
-                            rep=msg.rep,
-                            score=msg.score,
-                            skipped=msg.skipped or msg.score is None,
-                            t_s=live.last_t if live.last_t > 0 else None,
-                        )
+                        upd, rv = hub.on_rating(live, msg)
                         await ws.send_text(
-                            json.dumps({"v": PROTOCOL_VERSION, "type": "saved", "what": "pain"})
+                            json.dumps(
+                                {
+                                    "v": PROTOCOL_VERSION,
+                                    "type": "saved",
+                                    "what": "pain",
+                                    "rep": msg.rep,
+                                }
+                            )
                         )
+                        if upd.events or upd.cues:
+                            await hub.broadcast(live, dumps(update_message(live.last_seq, upd)))
+                        if rv is not None:
+                            await hub.broadcast(live, dumps(review_message(rv)))
                     elif isinstance(msg, Feedback):
                         store.add_feedback(live.id, helpful=msg.helpful, comment=msg.comment)
                         await ws.send_text(
@@ -298,6 +325,10 @@ def create_app(
                                 }
                             )
                         )
+                        if msg.action == "end":
+                            rv = hub.review_if_over(live)
+                            if rv is not None:
+                                await hub.broadcast(live, dumps(review_message(rv)))
                 except MessageError as exc:
                     await ws.send_text(json.dumps(exc.to_dict()))
         except WebSocketDisconnect:

@@ -4,7 +4,12 @@ One :class:`SessionHub` per app. A session lives in memory while it is used; its
 frames are written in chunks of at most :data:`CHUNK_S` seconds, events, repetitions and ratings
 at once. A session not in memory (after a server restart) is rebuilt by replaying its stored
 frames through a fresh :class:`~pressup.live.LiveSession`: the engine is pure, so the replay
-reaches the same state.
+reaches the same state; its stored ratings and any stop are put back after the frames.
+
+A new session takes its dose from :func:`pressup.safety.history.plan_session` (a clinician's
+prescription, else the progression's decision after reviewing the stored history). When a set
+ends (completed with its last rating in, stopped by a pain rule, or ended with the button) the
+history is reviewed again and the decision for next time is sent to the page.
 """
 
 from __future__ import annotations
@@ -23,8 +28,11 @@ from fastapi import WebSocketDisconnect
 from pressup.errors import StorageError
 from pressup.live import LiveSession, LiveUpdate, landmarks_to_pixels
 from pressup.protocol import ProtocolSpec
+from pressup.safety.history import Review, plan_session, review, spec_from_dose
+from pressup.safety.symptoms import STOP_EVENT, Location, parse_location
 from pressup.storage import Store
-from pressup.web.schemas import PROTOCOL_VERSION, Frame, MessageError
+from pressup.storage.safety import add_rating, list_symptoms
+from pressup.web.schemas import PROTOCOL_VERSION, Frame, MessageError, Pain
 
 log = logging.getLogger("pressup.web")
 
@@ -48,6 +56,9 @@ class Live:
     pending_lm: list[npt.NDArray[np.float64]] = field(default_factory=list)
     pending_since: float = field(default_factory=time.monotonic)
     source: Any = None  # the tab whose camera feeds the session (the latest to say hello)
+    dose: dict[str, Any] = field(default_factory=dict)  # as stored with the session
+    rated: set[int] = field(default_factory=set)  # press-ups with a rating (or a skip) stored
+    reviewed: bool = False  # the decision for next time was made after this set
 
 
 class SessionHub:
@@ -56,54 +67,66 @@ class SessionHub:
         self.store = store
         self.live: dict[str, Live] = {}
 
-    def dose(self) -> dict[str, Any]:
-        d = self.spec.dose
-        return {
-            "target_reps": d.target_reps,
-            "target_hold_s": d.target_hold_s,
-            "min_lowering_s": d.min_lowering_s,
-            "variant": d.variant,
-            "rest_between_reps_s": d.rest_between_reps_s,
-        }
-
     # -- sessions ------------------------------------------------------------------------------
     def open(self, session_id: str | None, client: str) -> tuple[Live, bool]:
-        """Resume ``session_id`` (from memory or the store) or start a new session."""
+        """Resume ``session_id`` (from memory or the store) or start a new session with the
+        dose of :func:`~pressup.safety.history.plan_session`."""
         if session_id is not None:
             if session_id in self.live:
                 return self.live[session_id], True
             rec = self.store.get_session(session_id)
             if rec is None:
                 raise MessageError("unknown_session", f"session {session_id} is not stored here")
-            live = Live(session_id, self._replay(session_id))
+            live = self._replay(session_id, dict(rec.dose))
             self.live[session_id] = live
             return live, True
+        plan = plan_session(self.store, self.spec)
         sid = self.store.create_session(
             client=client,
-            dose=self.dose(),
+            dose=plan.dose,
             protocol=self.spec.summary(),
-            target_reps=self.spec.dose.target_reps,
+            target_reps=plan.spec.dose.target_reps,
         )
-        live = Live(sid, LiveSession(self.spec))
+        live = Live(sid, LiveSession(plan.spec, plan.variant), dose=plan.dose)
         self.live[sid] = live
         return live, False
 
-    def _replay(self, session_id: str) -> LiveSession:
-        s = LiveSession(self.spec)
+    def _replay(self, session_id: str, dose: dict[str, Any]) -> Live:
+        spec, variant = spec_from_dose(self.spec, dose)
+        s = LiveSession(spec, variant)
+        live = Live(session_id, s, dose=dose)
         try:
             track = self.store.load_track(session_id)
         except StorageError as exc:
             log.info("session %s has no frames to replay: %s", session_id, exc)
-            return s
-        for i in range(track.n_frames):
-            row = track.data[i]
-            s.on_frame(
-                float(track.t_s[i]),
-                track.source.width,
-                track.source.height,
-                row if np.isfinite(row[0, 0]) else None,
-            )
-        return s
+        else:
+            for i in range(track.n_frames):
+                row = track.data[i]
+                s.on_frame(
+                    float(track.t_s[i]),
+                    track.source.width,
+                    track.source.height,
+                    row if np.isfinite(row[0, 0]) else None,
+                )
+        places: dict[int, Location] = {
+            r.rep: parse_location(r.location) for r in list_symptoms(self.store, session_id)
+        }
+        ratings: dict[int, tuple[int, Location | None]] = {}
+        for p in self.store.list_pain(session_id):
+            live.rated.add(int(p["rep"]))
+            if p["score"] is not None:
+                ratings[int(p["rep"])] = (int(p["score"]), places.get(int(p["rep"])))
+        stops = [e for e in self.store.list_events(session_id) if e.get("kind") == STOP_EVENT]
+        stopped = (
+            {
+                "reason": str(stops[-1].get("reason", "")),
+                "rules": list(stops[-1].get("rules") or []),
+            }
+            if stops
+            else None
+        )
+        s.restore(ratings, stopped)
+        return live
 
     # -- frames --------------------------------------------------------------------------------
     def on_frame(self, live: Live, msg: Frame) -> LiveUpdate:
@@ -135,6 +158,52 @@ class SessionHub:
             self.flush(live)
         return upd
 
+    # -- ratings -------------------------------------------------------------------------------
+    def on_rating(self, live: Live, msg: Pain) -> tuple[LiveUpdate, Review | None]:
+        """Store a pain rating (and where the symptoms are), apply the stop rules, and review
+        the history when this rating ends the set.
+
+        Returns:
+            What the session did (a stop: event and cue) and the decision for next time, when
+            one was made now.
+        """
+        score = None if msg.skipped else msg.score
+        place = parse_location(msg.location) if msg.location is not None else None
+        add_rating(
+            self.store,
+            live.id,
+            rep=msg.rep,
+            pain=score,
+            location=place if score is not None else None,
+            t_s=live.last_t if live.last_t > 0 else None,
+        )
+        live.rated.add(msg.rep)
+        upd = live.session.on_rating(msg.rep, score, place)
+        if upd.events:
+            self.store.add_events(live.id, [e.to_dict() for e in upd.events])
+            self.flush(live)
+            self.store.update_session(
+                live.id, stage="done", reps_done=live.session.state.reps_done, ended=True
+            )
+        return upd, self.review_if_over(live)
+
+    def review_if_over(self, live: Live) -> Review | None:
+        """Decide the next dose once the set is over and its last rating is in (or skipped).
+
+        A set is over when it is done (completed, stopped, or ended with the button); its last
+        rating is the one after the last press-up (none is needed when no press-up was done or
+        a rule stopped the set). Made once per session in memory.
+        """
+        s = live.session
+        if live.reviewed or s.stage != "done":
+            return None
+        n = s.state.reps_done
+        if s.stopped is None and n > 0 and not any(r >= n for r in live.rated):
+            return None
+        self.flush(live)
+        live.reviewed = True
+        return review(self.store, self.spec)
+
     def flush(self, live: Live) -> None:
         """Write the queued landmark frames as one chunk."""
         if live.pending_t:
@@ -165,7 +234,8 @@ class SessionHub:
             self.live.pop(live.id, None)
 
     async def broadcast(self, live: Live, payload: str, exclude: Any = None) -> None:
-        """Send to the session's other tabs (the sender gets its reply directly)."""
+        """Send to every tab of the session but ``exclude`` (e.g. the sender of a frame, which
+        gets its reply directly)."""
         for ws in list(live.clients):
             if ws is exclude:
                 continue
@@ -200,6 +270,24 @@ def update_message(seq: int, upd: LiveUpdate) -> dict[str, Any]:
         "status": upd.status,
         "events": [e.to_dict() for e in upd.events if e.kind != "hold_tick"],
         "cues": [c.to_dict() for c in upd.cues],
+    }
+
+
+def review_message(rv: Review) -> dict[str, Any]:
+    """The decision for next time, for the page (``type`` ``review``)."""
+    d = rv.decision
+    return {
+        "v": PROTOCOL_VERSION,
+        "type": "review",
+        "action": d.action,
+        "variant": d.variant,
+        "target_reps": d.target_reps,
+        "target_hold_s": d.target_hold_s,
+        "target_peak_trunk_deg": d.target_peak_trunk_deg,
+        "source": d.source,
+        "words": d.words(),
+        "reason": d.reason,
+        "advice": list(d.advice),
     }
 
 

@@ -83,10 +83,14 @@ class Frame(_Msg):
 
 
 class Pain(_Msg):
+    """A pain rating 0..10 before the set (``rep`` 0) or after press-up ``rep``, with where the
+    symptoms are felt (:data:`pressup.safety.symptoms.LOCATIONS`; optional)."""
+
     type: Literal["pain"]
     rep: int = Field(ge=0, le=100)
     score: int | None = Field(default=None, ge=0, le=10)
     skipped: bool = False
+    location: Literal["none", "back", "buttock", "thigh", "below_knee", "foot"] | None = None
 
 
 class Feedback(_Msg):

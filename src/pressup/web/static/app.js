@@ -5,7 +5,8 @@
 //
 // The person lies on the floor and cannot reach the keyboard, so the page never waits for a
 // click once the camera runs: pain ratings skip themselves, a reload resumes the session, a
-// dropped connection reconnects.
+// dropped connection reconnects. The rating before the set is asked at the start button, while
+// the person is still at the screen; the coach applies the stop rules to every rating.
 
 import { CoachSocket, validSession } from './ws.js';
 import { PoseRunner, cameraErrorText, drawSkeleton, poseAvailable } from './pose.js';
@@ -23,7 +24,6 @@ const KEY = {
 };
 const RESUME_WITHIN_MS = 30 * 60 * 1000; // a reload within this continues the stored session
 const PAIN_AUTO_SKIP_S = 8;
-const HIGH_PAIN = 7;
 const MAX_BUFFERED = 256 * 1024; // bytes waiting in the socket before frames are dropped
 const POSE_MISSING =
   'The body tracker (@mediapipe/pose) is not installed, so the camera cannot follow you. ' +
@@ -84,6 +84,8 @@ const P = {
   feedback: [],
   dose: null,
   gate: null,
+  review: null, // the decision for next time, once the set is over
+  stopped: null, // {reason, rules} when a pain rule stopped the set
 };
 window.__pressup = P;
 
@@ -95,8 +97,12 @@ const S = {
   resumeId: null, // stored session to continue (recent reload), or null
   dose: null,
   reps: new Map(), // rep number -> {rep, hold_s, faults}
-  pain: new Map(), // rep number -> score, or null when skipped
+  pain: new Map(), // rep number -> {score (null when skipped), place (null when not said)}
   painAsked: new Set(),
+  lastPlace: null, // where the symptoms were, at the last rating
+  before: null, // the rating before the set, until the session is welcomed
+  review: null,
+  stopped: null,
   capture: 'off', // off | starting | camera | running | failed
   endRequested: false,
   doneShown: false,
@@ -212,6 +218,9 @@ function onMessage(msg) {
     case 'saved':
       onSaved(msg);
       break;
+    case 'review':
+      onReview(msg);
+      break;
     case 'error':
       onServerError(msg);
       break;
@@ -241,6 +250,14 @@ function onWelcome(msg) {
   store.set(KEY.at, Date.now());
   S.dose = msg.dose || S.dose;
   P.dose = S.dose;
+  ui.renderDose(S.dose);
+  if (S.before && !msg.resumed) {
+    // the rating given at the start button belongs to this new session
+    const b = S.before;
+    S.before = null;
+    S.painAsked.add(0);
+    sendPain(0, b.score, b.place, true);
+  }
   if (msg.status) applyStatus(msg.status);
   // a reload mid-session: carry on without a click (the camera permission is remembered)
   if (S.capture === 'off' && S.resumeId && msg.status && msg.status.stage !== 'done') startCapture();
@@ -249,6 +266,9 @@ function onWelcome(msg) {
 function resetSessionData() {
   S.reps = new Map();
   S.pain = new Map();
+  S.review = null;
+  S.stopped = null;
+  ui.renderNext(null);
   S.painAsked = new Set();
   S.doneShown = false;
   S.endRequested = false;
@@ -266,6 +286,11 @@ function onUpdate(msg) {
 }
 
 function onEvent(e) {
+  if (e.kind === 'set_stopped') {
+    S.stopped = { reason: e.reason, rules: e.rules || [] };
+    P.stopped = S.stopped;
+    if (ui.painOpenFor() !== null) ui.closePain();
+  }
   if (e.kind === 'rep_completed') {
     const rep = Number(e.rep ?? e.index);
     if (Number.isFinite(rep)) S.reps.set(rep, normaliseRep(rep, e));
@@ -306,6 +331,10 @@ function liveAllowed(stage) {
 function applyStatus(st) {
   S.status = st;
   const stage = st.stage;
+  if (st.stopped && !S.stopped) {
+    S.stopped = st.stopped;
+    P.stopped = st.stopped;
+  }
   P.stage = stage;
   P.repsDone = st.reps_done ?? 0;
   P.targetReps = st.target_reps ?? null;
@@ -435,38 +464,59 @@ function showPoseMissing() {
   $('start').disabled = true;
 }
 
-// -- pain ----------------------------------------------------------------------------------------
+// -- pain ---------------------------------------------------------------------------------------
 function askPain(rep, autoSkip, title) {
-  if (!(rep >= 1) || S.painAsked.has(rep)) return;
+  if (!(rep >= 1) || S.painAsked.has(rep) || S.stopped) return;
   if (ui.painOpenFor() !== null) ui.answerPain(null);
   S.painAsked.add(rep);
   if (S.session) store.set(KEY.painAsked, JSON.stringify({ session: S.session, reps: [...S.painAsked] }));
   ui.openPain(rep, {
     autoSkipS: autoSkip ? PAIN_AUTO_SKIP_S : 0,
     title,
-    onAnswer: (score) => sendPain(rep, score),
+    previous: S.lastPlace,
+    onAnswer: (score, place) => sendPain(rep, score, place),
   });
 }
 
-function sendPain(rep, score) {
+/** The rating before the set, asked at the start button (no timer: the person is at the screen). */
+function askBefore() {
+  return new Promise((resolve) => {
+    ui.openPain(0, {
+      autoSkipS: 0,
+      title: 'Before you start: how is your back right now?',
+      previous: S.lastPlace,
+      onAnswer: (score, place) => resolve({ score, place }),
+    });
+  });
+}
+
+function sendPain(rep, score, place, quiet = false) {
   const msg = score === null ? { type: 'pain', rep, skipped: true } : { type: 'pain', rep, score };
+  if (score !== null && place) msg.location = place;
   sock.sendReliable(msg);
-  S.pain.set(rep, score);
-  P.pain.push({ rep, score, skipped: score === null });
-  if (score !== null) {
-    const text = `Pain ${score} out of 10, noted. Thank you.`;
+  S.pain.set(rep, { score, place: score === null ? null : place || null });
+  if (score !== null && place) S.lastPlace = place;
+  P.pain.push({ rep, score, skipped: score === null, location: msg.location || null });
+  if (score !== null && !quiet) {
+    const where = place ? `, ${ui.PLACE_WORDS[place] || place}` : '';
+    const text = `Pain ${score} out of 10${where}, noted. Thank you.`;
     captions.show(text, 'info');
     captions.announce(text);
   }
-  if (score !== null && score >= HIGH_PAIN) {
-    const text =
-      "That's a lot of pain. Rest now. If it is getting worse, or spreading into a leg, stop and " +
-      'check with a doctor or physiotherapist.';
-    captions.show(text, 'safety');
-    captions.announce(text);
-    speaker.say({ id: 'pain_high', text, kind: 'safety', priority: 1 });
-  }
   if (S.doneShown) renderDone();
+}
+
+function onReview(msg) {
+  S.review = msg;
+  P.review = msg;
+  ui.renderNext(msg);
+  const text = `Next time: ${msg.words}`;
+  captions.announce(text);
+  if (S.doneShown) {
+    captions.show(text, 'info');
+    speaker.say({ id: 'next', text, kind: 'info', priority: 4 });
+  }
+  for (const a of msg.advice || []) speaker.say({ id: 'advice', text: a, kind: 'safety', priority: 1 });
 }
 
 // -- done ----------------------------------------------------------------------------------------
@@ -480,7 +530,7 @@ function onDone() {
   renderDone();
   loadStoredSummary();
   const last = S.status ? S.status.reps_done : 0;
-  if (last > 0 && !S.painAsked.has(last) && ui.painOpenFor() === null) {
+  if (last > 0 && !S.stopped && !S.painAsked.has(last) && ui.painOpenFor() === null) {
     askPain(last, false, `How is your back now, after press-up ${last}?`);
   }
 }
@@ -493,7 +543,9 @@ function renderDone() {
     reps: [...S.reps.values()],
     pain: S.pain,
     targetHold: S.dose ? S.dose.target_hold_s : null,
+    stopped: S.stopped,
   });
+  ui.renderNext(S.review);
 }
 
 /** After a reload the page has not seen the repetitions: ask the app for what it stored. */
@@ -508,11 +560,14 @@ async function loadStoredSummary() {
       const n = Number(rep.index ?? rep.rep ?? rep.number ?? i + 1);
       if (Number.isFinite(n) && !S.reps.has(n)) S.reps.set(n, normaliseRep(n, rep));
     });
+    const places = new Map((Array.isArray(d.symptoms) ? d.symptoms : []).map((x) => [Number(x.rep), x.location]));
     for (const p of Array.isArray(d.pain) ? d.pain : []) {
       const n = Number(p && p.rep);
       if (!Number.isFinite(n) || S.pain.has(n)) continue;
-      S.pain.set(n, p.skipped || p.score === null || p.score === undefined ? null : Number(p.score));
+      const skipped = p.skipped || p.score === null || p.score === undefined;
+      S.pain.set(n, { score: skipped ? null : Number(p.score), place: skipped ? null : places.get(n) || null });
     }
+    if (!S.stopped && d.stopped) S.stopped = d.stopped;
     if (S.doneShown) renderDone();
   } catch (err) {
     /* the summary from this page is enough */
@@ -635,11 +690,17 @@ function bindButtons() {
     ui.fatal('');
     $('start').disabled = true;
     const ok = await checkGate();
-    $('start').disabled = false;
     if (!ok) {
+      $('start').disabled = false;
       $('gate-link').focus();
       return;
     }
+    if (!S.resumeId && !S.session) {
+      ui.introStatus('Before you start: rate your pain below, then say where you feel it.');
+      S.before = await askBefore();
+      ui.introStatus('');
+    }
+    $('start').disabled = false;
     startCapture(); // connects once the camera works
   });
   $('btn-pause').addEventListener('click', () => {
@@ -657,8 +718,11 @@ function bindButtons() {
   $('pain').addEventListener('click', (ev) => {
     const b = ev.target.closest('button');
     if (!b) return;
-    if (b.id === 'pain-skip') ui.answerPain(null);
-    else if (b.dataset.score !== undefined) ui.answerPain(Number(b.dataset.score));
+    if (b.id === 'pain-skip') {
+      if (ui.painStep() === 'place') ui.answerPlace(null);
+      else ui.answerPain(null);
+    } else if (b.dataset.score !== undefined) ui.answerPain(Number(b.dataset.score));
+    else if (b.dataset.place !== undefined) ui.answerPlace(b.dataset.place);
   });
   $('feedback-yes').addEventListener('click', () => sendFeedback(true));
   $('feedback-no').addEventListener('click', () => sendFeedback(false));
@@ -680,6 +744,14 @@ function bindButtons() {
     if (ui.painOpenFor() === null) return;
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     if (ev.target instanceof Element && ev.target.matches('input, textarea, select')) return;
+    if (ui.painStep() === 'place') {
+      const places = ['none', 'back', 'buttock', 'thigh', 'below_knee', 'foot'];
+      if (/^[1-6]$/.test(ev.key)) ui.answerPlace(places[Number(ev.key) - 1]);
+      else if (ev.key === 'Escape' || ev.key === 's' || ev.key === 'S') ui.answerPlace(null);
+      else return;
+      ev.preventDefault();
+      return;
+    }
     if (/^[0-9]$/.test(ev.key)) ui.answerPain(Number(ev.key));
     else if (ev.key === 't' || ev.key === 'T') ui.answerPain(10);
     else if (ev.key === 'Escape' || ev.key === 's' || ev.key === 'S') ui.answerPain(null);
@@ -721,6 +793,8 @@ function boot() {
     return;
   }
   $('screen-link').href = screenUrl();
+  $('history-link').href = `/history?token=${encodeURIComponent(token)}`;
+  $('progress-link').href = `/progress?token=${encodeURIComponent(token)}`;
   if (!poseAvailable()) {
     showPoseMissing();
     return;

@@ -157,49 +157,100 @@ export function renderExercise(status, targetHold) {
 }
 
 // -- pain rating ---------------------------------------------------------------------------------
+// Two steps: the pain score (0 to 10), then where the symptoms are felt. Either step can be
+// skipped (a tap on Skip, or lying still until the timer runs out when `autoSkipS` is set).
 let painState = null;
 
+const SCORE_HELP = '0 = no pain, 10 = the worst pain. Keys: 0 to 9, T for 10, S to skip.';
+const PLACE_HELP = 'Tap the place furthest down your leg where you feel it. Keys: 1 to 6, S to skip.';
+
 /**
- * Ask for a pain rating for repetition `rep`.
+ * Ask for a pain rating (and where it is felt) for repetition `rep` (0 = before the set).
  * @param {number} rep
- * @param {{autoSkipS: number, title: string, onAnswer: (score: number|null) => void}} o
+ * @param {{autoSkipS: number, title?: string, previous?: string|null,
+ *          onAnswer: (score: number|null, place: string|null) => void}} o
  */
 export function openPain(rep, o) {
   closePain();
   const panel = $('pain');
-  setText($('pain-title'), o.title || `How is your back? Press-up ${rep}`);
+  painState = { rep, o, step: 'score', score: null, tick: null, deadline: 0 };
   panel.hidden = false;
   document.body.classList.add('has-pain');
-  painState = { rep, onAnswer: o.onAnswer, timer: null, tick: null, deadline: 0 };
-  if (o.autoSkipS > 0) {
-    painState.deadline = performance.now() + o.autoSkipS * 1000;
+  showStep('score', o.title || `How is your back? Press-up ${rep}`);
+}
+
+function showStep(step, title) {
+  const panel = $('pain');
+  painState.step = step;
+  panel.dataset.step = step;
+  setText($('pain-title'), title);
+  setText($('pain-help'), step === 'score' ? SCORE_HELP : PLACE_HELP);
+  show($('score-row'), step === 'score');
+  show($('place-row'), step === 'place');
+  for (const b of panel.querySelectorAll('button[data-place]')) {
+    const before = painState.o.previous === b.dataset.place;
+    b.classList.toggle('was', before);
+    b.title = before ? 'Your answer last time' : '';
+  }
+  clearInterval(painState.tick);
+  const autoSkipS = painState.o.autoSkipS || 0;
+  if (autoSkipS > 0) {
+    painState.deadline = performance.now() + autoSkipS * 1000;
     const tick = () => {
       if (!painState) return;
       const left = Math.ceil((painState.deadline - performance.now()) / 1000);
       if (left <= 0) {
-        answerPain(null);
+        if (painState.step === 'score') answerPain(null);
+        else answerPlace(null);
         return;
       }
-      setText($('pain-timer'), `Skipping in ${left} s if you stay still`);
+      setText($('pain-timer'), painState.step === 'score' ? `Skipping in ${left} s if you stay still` : `Carrying on in ${left} s if you stay still`);
     };
     tick();
     painState.tick = setInterval(tick, 250);
   } else {
     setText($('pain-timer'), '');
   }
-  const focusable = panel.querySelector('button[data-score="0"]');
-  if (focusable && !document.activeElement?.matches('input, textarea')) focusable.focus({ preventScroll: true });
+  const first = panel.querySelector(step === 'score' ? 'button[data-score="0"]' : 'button[data-place]');
+  if (first && !document.activeElement?.matches('input, textarea')) first.focus({ preventScroll: true });
 }
 
+/** The repetition the dialog asks about, or null when it is closed. */
 export function painOpenFor() {
   return painState ? painState.rep : null;
 }
 
+/** 'score' or 'place' while the dialog is open, else null. */
+export function painStep() {
+  return painState ? painState.step : null;
+}
+
+/** The score was chosen (or skipped: null, which ends the rating). */
 export function answerPain(score) {
   if (!painState) return;
-  const { onAnswer } = painState;
+  if (painState.step !== 'score') {
+    answerPlace(null);
+    return;
+  }
+  if (score === null) {
+    finish(null, null);
+    return;
+  }
+  painState.score = score;
+  showStep('place', `Pain ${score}. Where do you feel it?`);
+}
+
+/** Where the symptoms are felt (null: not said). Ends the rating. */
+export function answerPlace(place) {
+  if (!painState) return;
+  if (painState.step !== 'place') return;
+  finish(painState.score, place);
+}
+
+function finish(score, place) {
+  const { onAnswer } = painState.o;
   closePain();
-  onAnswer(score);
+  onAnswer(score, place);
 }
 
 export function closePain() {
@@ -212,17 +263,35 @@ export function closePain() {
 }
 
 // -- done ----------------------------------------------------------------------------------------
+export const PLACE_WORDS = {
+  none: 'no symptoms',
+  back: 'back only',
+  buttock: 'buttock',
+  thigh: 'thigh',
+  below_knee: 'below the knee',
+  foot: 'foot',
+};
+
 /**
- * @param {{repsDone: number, target: number|null, ended: boolean,
+ * @param {{repsDone: number, target: number|null, stopped: {reason: string}|null,
  *          reps: Array<{rep: number, hold_s: number|null, faults: string[]}>,
- *          pain: Map<number, number|null>, targetHold: number|null}} s
+ *          pain: Map<number, {score: number|null, place: string|null}>, targetHold: number|null}} s
  */
 export function renderDone(s) {
   const finished = s.target && s.repsDone >= s.target;
-  setText($('done-title'), finished ? "Well done: that's the set" : 'Session ended');
+  setText(
+    $('done-title'),
+    s.stopped ? 'The set was stopped to keep you safe' : finished ? "Well done: that's the set" : 'Session ended',
+  );
+  setText($('done-stopped'), s.stopped ? s.stopped.reason : '');
+  show($('done-stopped'), Boolean(s.stopped));
   const noun = (s.target || s.repsDone) === 1 ? 'press-up' : 'press-ups';
   let lead = s.target ? `You did ${s.repsDone} of ${s.target} ${noun}.` : `You did ${s.repsDone} ${noun}.`;
-  if (s.pain.has(0) && s.pain.get(0) !== null) lead += ` Pain before you started: ${s.pain.get(0)} of 10.`;
+  const before = s.pain.get(0);
+  if (before && before.score !== null) {
+    lead += ` Pain before you started: ${before.score} of 10`;
+    lead += before.place ? ` (${PLACE_WORDS[before.place] || before.place}).` : '.';
+  }
   setText($('done-lead'), lead);
   const rows = $('summary-rows');
   rows.replaceChildren();
@@ -230,6 +299,7 @@ export function renderDone(s) {
   const n = Math.max(s.repsDone, ...s.reps.map((r) => r.rep), 0);
   for (let i = 1; i <= n; i += 1) {
     const r = byRep.get(i);
+    const p = s.pain.get(i);
     const tr = document.createElement('tr');
     const cells = [
       String(i),
@@ -237,7 +307,8 @@ export function renderDone(s) {
         ? `${Math.round(r.hold_s)} s${s.targetHold ? ` of ${Math.round(s.targetHold)}` : ''}`
         : '–',
       r ? (r.faults.length ? r.faults.map(faultWords).join('; ') : 'Good form') : '–',
-      s.pain.has(i) ? (s.pain.get(i) === null ? 'skipped' : String(s.pain.get(i))) : '–',
+      p ? (p.score === null ? 'skipped' : String(p.score)) : '–',
+      p && p.place ? PLACE_WORDS[p.place] || p.place : '–',
     ];
     cells.forEach((text, k) => {
       const td = document.createElement(k === 0 ? 'th' : 'td');
@@ -248,6 +319,35 @@ export function renderDone(s) {
     rows.appendChild(tr);
   }
   show($('summary'), n > 0);
+}
+
+/**
+ * The decision for next time (a `review` message from the coach).
+ * @param {{words: string, reason: string, advice: string[], source: string}|null} r
+ */
+export function renderNext(r) {
+  show($('next-time'), Boolean(r));
+  if (!r) return;
+  setText($('next-words'), r.words);
+  setText($('next-reason'), r.source === 'clinician' ? `Set by your clinician. ${r.reason}` : `Why: ${r.reason}`);
+  const advice = (r.advice || []).join(' ');
+  setText($('next-advice'), advice);
+  show($('next-advice'), Boolean(advice));
+}
+
+/** Today's dose on the set-up screen (from the coach's welcome). */
+export function renderDose(d) {
+  const el = $('dose-today');
+  if (!d || !d.target_reps) {
+    show(el, false);
+    return;
+  }
+  const how = d.variant_words ? ` ${d.variant_words}` : '';
+  let text = `Today: ${d.target_reps} press-ups${how}, holding each for ${Math.round(d.target_hold_s)} seconds.`;
+  if (d.source === 'clinician') text += ' Set by your clinician.';
+  else if (d.reason) text += ` ${d.reason.charAt(0).toUpperCase()}${d.reason.slice(1)}${/[.!?]$/.test(d.reason) ? '' : '.'}`;
+  setText(el, text);
+  show(el, true);
 }
 
 /** Keep the page's bottom clear of the fixed dock (pain rating + caption). */

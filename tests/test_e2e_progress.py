@@ -1,0 +1,234 @@
+"""The progress page in a real browser: headless Chromium, the real server, keyboard and form.
+
+Starts ``pressup coach --no-browser`` as a subprocess (its own SQLite file in a temporary
+folder; no pose runtime needed) and drives Debian's Chromium (``/usr/bin/chromium``, or
+``$PRESSUP_CHROMIUM``) with Playwright, as ``tests/test_e2e_browser.py`` does. Skips (with the
+reason) when Chromium or the ``playwright`` package is missing. The screenshot ``progress.png``
+goes to ``$PRESSUP_SCREENSHOTS`` when set (the docs use ``docs/screenshots``), otherwise to a
+temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pressup.protocol import load_spec
+from pressup.safety.history import review
+from pressup.safety.screening import QUESTION_IDS
+from pressup.storage import Store
+from pressup.storage.safety import add_symptoms
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("PRESSUP_CHROMIUM", "/usr/bin/chromium")
+SHOTS = Path(os.environ.get("PRESSUP_SCREENSHOTS") or tempfile.gettempdir()) / (
+    "" if os.environ.get("PRESSUP_SCREENSHOTS") else "pressup-screenshots"
+)
+VIEWPORT = {"width": 1280, "height": 900}
+
+
+def _playwright() -> Any:
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"{CHROMIUM} not found: install Chromium (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("the playwright package is missing: pip install -e '.[test]'")
+    return sync_playwright
+
+
+@dataclass
+class Coach:
+    origin: str
+    token: str
+    database: str
+
+    def page(self, path: str) -> str:
+        return f"{self.origin}{path}?token={self.token}"
+
+    def post(self, path: str, body: Any) -> Any:
+        req = urllib.request.Request(
+            self.page(path),
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", "Origin": self.origin},
+            method="POST",
+        )
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read())
+
+
+def _pressup_cli() -> str:
+    exe = Path(sys.executable).parent / "pressup"
+    return str(exe) if exe.is_file() else str(REPO / ".venv" / "bin" / "pressup")
+
+
+@pytest.fixture
+def coach(tmp_path: Path) -> Iterator[Coach]:
+    """``pressup coach`` on a free port with its own database."""
+    _playwright()
+    database = f"sqlite:///{tmp_path / 'e2e-progress.db'}"
+    log = (tmp_path / "server.log").open("w")
+    env = {**os.environ, "COLUMNS": "400", "NO_COLOR": "1", "TERM": "dumb"}
+    env.pop("PRESSUP_TIMING", None)
+    proc = subprocess.Popen(
+        [_pressup_cli(), "coach", "--no-browser", "--port", "0", "--database", database],
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+        env=env,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(
+        target=lambda: [lines.append(line) for line in proc.stdout or []], daemon=True
+    )
+    reader.start()
+    try:
+        match = None
+        deadline = time.monotonic() + 60
+        while match is None and time.monotonic() < deadline and proc.poll() is None:
+            match = re.search(r"(http://127\.0\.0\.1:\d+)/\?token=([\w-]+)", "".join(lines))
+            time.sleep(0.05)
+        if match is None:
+            log.flush()
+            pytest.fail(
+                "pressup coach printed no URL; stdout: "
+                f"{''.join(lines)!r}; stderr: {(tmp_path / 'server.log').read_text()[-2000:]}"
+            )
+        origin, token = match.group(1), match.group(2)
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{origin}/api/health", timeout=2):
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.1)
+        yield Coach(origin, token, database)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def _good_session(store: Store) -> None:
+    """Three forearm press-ups held 5.4 s of the 5 s asked, pain 1/10 in the back throughout."""
+    sid = store.create_session(
+        client="e2e",
+        dose={"variant": "forearms", "ladder_variant": "forearms", "target_hold_s": 5.0},
+        protocol={},
+        target_reps=3,
+    )
+    for i in (1, 2, 3):
+        store.upsert_rep(
+            sid,
+            {
+                "index": i,
+                "start_s": 10.0 * i,
+                "hold_s": 5.4,
+                "variant": "forearms",
+                "peak_trunk_deg": 21.0,
+                "faults": [],
+            },
+        )
+    add_symptoms(store, sid, [{"rep": i, "pain": 1, "location": "back"} for i in range(4)])
+
+
+def test_progress_page_records_a_prescription(coach: Coach) -> None:
+    # a screening with no warning signs, a first decision, two good sessions and a step up
+    coach.post("/api/screening", {"answers": dict.fromkeys(QUESTION_IDS, "no")})
+    spec = load_spec()
+    with Store(coach.database) as store:
+        review(store, spec)
+        _good_session(store)
+        _good_session(store)
+        assert review(store, spec).decision.action == "progress"
+
+    sync_playwright = _playwright()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            page = browser.new_context(viewport=VIEWPORT).new_page()
+            page.set_default_timeout(15_000)
+            problems: list[str] = []
+            page.on("pageerror", lambda exc: problems.append(str(exc)))
+            page.goto(coach.page("/progress"))
+            page.wait_for_selector("#main[data-state='ready']")
+
+            now = page.locator("#now-dose")
+            assert now.inner_text() == "3 press-ups on your forearms, hold 10 s"
+            assert page.locator("#now-from").inner_text().startswith("pressup's progression, since")
+            assert "2 good sessions in a row" in page.locator("#now-reason").inner_text()
+            assert page.locator("#decision-rows tr").count() == 2
+            assert page.locator("#gate").is_hidden() and page.locator("#active").is_hidden()
+            assert page.locator("#link-history").get_attribute("href") == (
+                f"/history?token={coach.token}"
+            )
+            # the form starts from the dose in force
+            assert page.locator("#variant-forearms").is_checked()
+            assert page.locator("#hold_s").input_value() == "10"
+
+            # a value out of range: the server's message, next to the form, with focus on it
+            page.get_by_label("On your hands, elbows bent").check()
+            page.get_by_label("Hold at the top").fill("15")
+            page.get_by_label("Press-ups in a set").fill("50")
+            page.get_by_label("Sessions a day").fill("2")
+            page.get_by_role("button", name="Save the prescription").click()
+            error = page.locator("#form-error")
+            error.wait_for(state="visible")
+            assert "Press-ups in a set: expected a value from 1 to 20, got 50" in error.inner_text()
+            assert page.evaluate("document.activeElement.id") == "form-error"
+            assert page.locator("#reps").get_attribute("aria-invalid") == "true"
+            assert now.inner_text() == "3 press-ups on your forearms, hold 10 s"  # unchanged
+
+            # corrected with the keyboard, then saved
+            page.locator("#reps").focus()
+            page.keyboard.press("Control+A")
+            page.keyboard.type("4")
+            page.get_by_label("Notes for the person").fill(
+                "Keep your hips on the floor. Stop and call me if the pain spreads into the leg."
+            )
+            page.locator("#notes").focus()
+            page.keyboard.press("Tab")
+            page.keyboard.press("Enter")
+            page.wait_for_function("window.__progress.saved === 1")
+            assert error.is_hidden()
+            assert now.inner_text() == (
+                "4 press-ups on your hands, elbows bent, hold 15 s, twice a day"
+            )
+            assert page.locator("#now-from").inner_text().startswith("Set by your clinician on")
+            assert "Keep your hips on the floor" in page.locator("#now-notes").inner_text()
+            assert page.locator("#next-action").inner_text().lower() == "your clinician's plan"
+            assert page.locator("#active").is_visible()
+            assert page.evaluate("document.activeElement.id") == "saved"
+            assert page.locator("#decision-rows tr").count() == 3
+            assert problems == []
+
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "progress.png"), full_page=True)
+
+            # ending it hands the dose back to pressup's progression
+            page.get_by_role("button", name="End the clinician's prescription").click()
+            page.wait_for_function("document.getElementById('active').hidden")
+            assert page.locator("#now-from").inner_text().startswith("pressup's progression")
+            assert "carries on from 4 press-ups" in page.locator("#saved").inner_text()
+            assert problems == []
+        finally:
+            browser.close()
