@@ -25,7 +25,9 @@ app = typer.Typer(
 )
 protocol_app = typer.Typer(no_args_is_help=True, help="Show or check a protocol file.")
 models_app = typer.Typer(no_args_is_help=True, help="Pose models on this machine.")
-sessions_app = typer.Typer(no_args_is_help=True, help="Stored live-coaching sessions.")
+sessions_app = typer.Typer(
+    no_args_is_help=True, help="Stored sessions: list, export a track, add a recorded set."
+)
 app.add_typer(protocol_app, name="protocol")
 app.add_typer(models_app, name="models")
 app.add_typer(sessions_app, name="sessions")
@@ -361,9 +363,11 @@ def models_install_heavy(
 def _register_subcommands() -> None:
     from pressup.export.cli import export_app
     from pressup.report.history_cli import history_app
+    from pressup.safety.cli import add_session
     from pressup.safety.cli import register as register_safety
 
     register_safety(app)
+    sessions_app.command("add")(add_session)
     app.add_typer(export_app, name="export")
     app.add_typer(history_app, name="history")
 
