@@ -344,7 +344,7 @@ export function renderDose(d) {
   }
   const how = d.variant_words ? ` ${d.variant_words}` : '';
   let text = `Today: ${d.target_reps} press-ups${how}, holding each for ${Math.round(d.target_hold_s)} seconds.`;
-  if (d.source === 'clinician') text += ' Set by your clinician.';
+  if (d.source === 'clinician') text += ` Set by your clinician.${d.notes ? ` Notes: ${d.notes}` : ''}`;
   else if (d.reason) text += ` ${d.reason.charAt(0).toUpperCase()}${d.reason.slice(1)}${/[.!?]$/.test(d.reason) ? '' : '.'}`;
   setText(el, text);
   show(el, true);
