@@ -232,3 +232,87 @@ def test_progress_page_records_a_prescription(coach: Coach) -> None:
             assert problems == []
         finally:
             browser.close()
+
+
+def _past_session(store: Store, days_ago: float, k: int) -> None:
+    """A stored session ``days_ago`` days back: the ``k``-th of a steady progression."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    from pressup.storage.models import SessionRow
+
+    hold = 5.0 if k < 4 else 10.0
+    sid = store.create_session(
+        client="e2e",
+        dose={"variant": "forearms", "ladder_variant": "forearms", "target_hold_s": hold},
+        protocol={},
+        target_reps=3,
+    )
+    for i in (1, 2, 3):
+        store.upsert_rep(
+            sid,
+            {
+                "index": i,
+                "start_s": 20.0 * i,
+                "hold_s": hold + 0.3 * (i - 1),
+                "variant": "forearms",
+                "peak_trunk_deg": 14.0 + 1.5 * k + i,
+                "faults": ["shoulders_shrugged"] if k < 2 and i == 3 else [],
+            },
+        )
+    pain = max(0, 4 - k // 2)
+    add_symptoms(
+        store,
+        sid,
+        [
+            {"rep": 0, "pain": pain, "location": "buttock" if k < 3 else "back"},
+            {"rep": 3, "pain": max(0, pain - 1), "location": "back"},
+        ],
+    )
+    when = datetime.now(timezone.utc) - timedelta(days=days_ago)
+    with store._tx(write=True) as s:
+        s.execute(update(SessionRow).where(SessionRow.id == sid).values(created_at=when))
+
+
+def test_screening_then_history_with_downloads(coach: Coach) -> None:
+    """Answer the safety questions in the browser (a disc problem: start gently), then look at
+    the history of two sessions and download the sessions table from it."""
+    sync_playwright = _playwright()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            page = browser.new_context(viewport=VIEWPORT, accept_downloads=True).new_page()
+            page.set_default_timeout(15_000)
+            problems: list[str] = []
+            page.on("pageerror", lambda exc: problems.append(str(exc)))
+            page.goto(coach.page("/screen"))
+            page.wait_for_selector("#main[data-state='questions']")
+            for qid in QUESTION_IDS:
+                answer = "yes" if qid == "herniated_disc" else "no"
+                page.locator(f"input[name='{qid}'][value='{answer}']").check()
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=str(SHOTS / "screening.png"))
+            page.get_by_role("button", name="See the result").click()
+            page.wait_for_selector("#main[data-state='outcome']")
+            outcome = page.locator("#outcome").inner_text()
+            assert "forearms" in outcome.lower(), outcome
+            page.screenshot(path=str(SHOTS / "screening-outcome.png"))
+
+            with Store(coach.database) as store:
+                for k in range(8):  # four weeks, twice a week: higher, longer, less pain
+                    _past_session(store, days_ago=27 - 3.5 * k, k=k)
+            page.goto(coach.page("/history"))
+            assert page.locator("tr.session-row").count() == 8
+            assert page.locator("#dl-fhir option").count() == 8
+            with page.expect_download() as info:
+                page.locator("#dl-sessions-csv").click()
+            download = info.value
+            assert download.suggested_filename == "pressup-sessions.csv"
+            lines = Path(download.path()).read_text().splitlines()
+            assert len(lines) == 9 and lines[0].startswith("source,session_id")
+            page.screenshot(path=str(SHOTS / "history.png"), full_page=True)
+            assert problems == []
+        finally:
+            browser.close()

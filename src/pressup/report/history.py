@@ -439,6 +439,7 @@ def render_history(
     report_link: Callable[[str], str] | None = None,
     save_decision: bool = False,
     progress_link: str | None = None,
+    export_token: str | None = None,
 ) -> str:
     """The history page as one HTML string.
 
@@ -451,6 +452,8 @@ def render_history(
         save_decision: store the decision if it is new (as ``pressup progress`` does);
             by default viewing the page stores nothing.
         progress_link: URL of the progress and prescription page (``None``: no link).
+        export_token: the coach app's token: the page then offers the downloads of
+            :mod:`pressup.web.exports` (``None``, as in a saved file: no downloads).
     """
     when = now if now is not None else datetime.now().astimezone()
     if when.tzinfo is None:
@@ -469,6 +472,7 @@ def render_history(
         "version": __version__,
         "n_sessions": len(points),
         "progress_link": progress_link,
+        "export_token": export_token,
         "rows": table_rows(points, zone, report_link),
         "trunk_svg": Markup(trunk_svg(points, zone)) if points else None,
         "hold_svg": Markup(hold_svg(points, zone)) if points else None,

@@ -40,6 +40,7 @@ from pressup.protocol import ProtocolSpec, load_spec
 from pressup.safety.symptoms import STOP_EVENT
 from pressup.storage import Store
 from pressup.storage.safety import list_symptoms
+from pressup.web.exports import exports_router
 from pressup.web.hub import SessionHub, dumps, review_message, update_message
 from pressup.web.progress import progress_router
 from pressup.web.schemas import (
@@ -138,6 +139,7 @@ def create_app(
         return response
 
     app.include_router(screening_router(store, spec, require_token, settings.require_screening))
+    app.include_router(exports_router(store, require_token))
     app.include_router(progress_router(store, spec, require_token))
 
     @app.get("/")
@@ -191,7 +193,11 @@ def create_app(
             return f"/sessions/{quote(sid)}/report?token={quote(settings.token)}"
 
         html = render_history(
-            store, spec, report_link=link, progress_link=f"/progress?token={quote(settings.token)}"
+            store,
+            spec,
+            report_link=link,
+            progress_link=f"/progress?token={quote(settings.token)}",
+            export_token=settings.token,
         )
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
