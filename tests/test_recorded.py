@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,35 @@ def test_sessions_add_needs_the_screening(track_file: Path, tmp_path: Path) -> N
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     res = CliRunner().invoke(app, ["sessions", "add", str(track_file), "--database", url])
     assert res.exit_code != 0 and "pressup screen" in res.output
+
+
+PG_URL = os.environ.get("PRESSUP_TEST_POSTGRES_URL", "")
+
+
+@pytest.mark.skipif(not PG_URL, reason="set PRESSUP_TEST_POSTGRES_URL to test on PostgreSQL")
+def test_the_safety_loop_on_postgresql(track_file: Path) -> None:
+    """Screening, a recorded set with a stop, the review and the history, on PostgreSQL."""
+    from pressup.pose import load_track
+    from pressup.safety.history import current_prescription, gate
+    from pressup.storage import downgrade, upgrade
+
+    downgrade(PG_URL, "base")
+    upgrade(PG_URL)
+    result = evaluate(dict.fromkeys(QUESTION_IDS, "no"))
+    with Store(PG_URL) as store:
+        add_screening(store, answers=result.answers, outcome=result.outcome, locked=result.locked)
+        done = store_recorded_set(
+            store,
+            SPEC,
+            load_track(track_file),
+            [Rating(0, 1, "back"), Rating(1, 1, "thigh"), Rating(2, 1, "back")],
+        )
+        assert done.set_stopped and done.stop is not None
+        assert done.stop.rules == ("peripheralising",)
+        [summary] = load_history(store, SPEC)
+        assert summary.sets[0].stopped and summary.sets[0].response == "peripheralising"
+        assert current_prescription(store, SPEC).variant == "forearms"
+        from datetime import datetime, timezone
+
+        # a stopped set makes the safety questions due again
+        assert not gate(store, SPEC, datetime.now(timezone.utc)).allowed
