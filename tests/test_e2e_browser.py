@@ -509,6 +509,7 @@ def test_a_whole_set_from_the_fake_camera(camera: Path, coach: Coach, open_brows
     # the last rating ends the set: the decision for next time arrives and shows
     b.page.wait_for_function("() => window.__pressup.review !== null")
     assert b.page.get_by_test_id("next-time").is_visible()
+    assert "spread down the leg" in b.page.get_by_test_id("next-response").inner_text()
     assert b.page.locator("#next-words").inner_text()
     b.page.get_by_test_id("feedback-yes").click()
     b.page.wait_for_function(
@@ -524,12 +525,18 @@ def test_a_whole_set_from_the_fake_camera(camera: Path, coach: Coach, open_brows
     # the counter on the exercise screen counted up while it showed (the set's last update
     # carries the third rep and "done" at once, so that screen is gone before it could say
     # "3 of 3"); the done screen gives the final count
-    assert counts[-2:] == ["1 of 3", "2 of 3"], counts
+    # ("3 of 3" may be read as the done screen takes over: it writes the final count)
+    assert [c for c in counts if c != "3 of 3"][-2:] == ["1 of 3", "2 of 3"], counts
     assert b.page.locator("#done-lead").inner_text().startswith("You did 3 of 3 press-ups.")
     assert b.page.locator("#summary-rows tr").count() == 3
-    assert [s for s in stages if s != "intro"][:3] == ["setup", "start_check", "exercise"], stages
+    # every stage the page was told of (the poll above can miss one that lasts under a second)
+    told = b.page.evaluate("window.__pressup.stages")
+    assert [s for s in told if s != "intro"][:3] == ["setup", "start_check", "exercise"], told
     assert stages[-1] == "done"
-    assert set(shots) >= {"start-check", "hold", "pain"}, shots
+    # the start check passes in about a second with this clip (a person already lying still):
+    # its picture is taken when the poll catches it, which a busy machine may miss; the stage
+    # itself is asserted above
+    assert set(shots) >= {"hold", "pain"}, shots
     assert answered, "no pain rating was asked"
 
     stored = coach.get(f"/api/sessions/{st['session']}")

@@ -206,3 +206,32 @@ def test_cli_writes_the_page_and_a_report(populated: Populated, tmp_path: Path) 
         history_app, ["report", "nope", "-o", str(rep), "--database", populated.url]
     )
     assert res.exit_code != 0 and "no session" in res.output
+
+
+def test_the_table_says_how_symptoms_responded_and_which_set_stopped(
+    populated: Populated,
+) -> None:
+    from pressup.storage.safety import add_symptoms
+
+    first, second, last = populated.sids
+    # buttock before, back only after: centralising; buttock before, thigh after: a spread
+    add_symptoms(
+        populated.store,
+        first,
+        [{"rep": 0, "pain": 4, "location": "buttock"}, {"rep": 2, "pain": 3, "location": "back"}],
+    )
+    add_symptoms(
+        populated.store,
+        second,
+        [{"rep": 0, "pain": 3, "location": "buttock"}, {"rep": 2, "pain": 3, "location": "thigh"}],
+    )
+    page = render_history(populated.store, populated.spec, NOW)
+    rows = {
+        sid: re.search(rf'data-session="{sid}">(.*?)</tr>', page, re.S).group(1)  # type: ignore[union-attr]
+        for sid in populated.sids
+    }
+    assert "moved toward the spine (centralising)" in rows[first]
+    assert "Set stopped" not in rows[first]
+    assert "spread down the leg (peripheralising)" in rows[second]
+    assert "Set stopped: symptoms spread further down the leg" in html.unescape(rows[second])
+    assert '<td class="symptoms">\u2014</td>' in rows[last]  # no places rated

@@ -100,6 +100,7 @@ def test_a_whole_set_over_the_websocket_is_counted_and_stored(
         assert review["type"] == "review", review
         assert review["action"] == "keep" and review["target_reps"] == 3, review
         assert "pain was not rated before and after the set" in review["reason"], review
+        assert review["response"] is None  # no place said before and after
         ws.send_text(json.dumps({"v": 1, "type": "feedback", "helpful": True, "comment": "ok"}))
         assert json.loads(ws.receive_text())["what"] == "feedback"
     store = Store(settings.database_url)
@@ -318,6 +319,7 @@ def test_symptoms_spreading_down_the_leg_stop_the_set_mid_way(
         review = json.loads(ws.receive_text())
         assert review["type"] == "review"
         assert "symptoms spread" in review["reason"]
+        assert review["response"] == "peripheralising"
         # the next dose is not higher than this one (the gentlest: it stays, with advice)
         assert review["target_reps"] <= 3 and review["target_hold_s"] <= 5.0
         # frames after the stop are answered but no longer counted

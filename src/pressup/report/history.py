@@ -38,6 +38,7 @@ from pressup.report import plots
 from pressup.report.wording import fault_wording, variant_name
 from pressup.safety.history import current_prescription, review
 from pressup.safety.progression import VARIANT_WORDS, parse_variant
+from pressup.safety.symptoms import RESPONSE_WORDS, STOP_EVENT, Response, classify, first_stop
 from pressup.storage import SessionRecord, Store
 from pressup.storage.safety import list_symptoms
 
@@ -83,6 +84,10 @@ class SessionPoint:
     faults: tuple[str, ...]
     pain_before: Optional[int]
     pain_after: Optional[int]
+    response: Optional[Response] = (
+        None  # centralising / peripheralising / unchanged (None: not rated)
+    )
+    stopped: Optional[str] = None  # why a stop rule stopped the set, if one did
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,8 @@ class HistoryRow:
     pain: str
     pain_worse: bool
     link: Optional[str]
+    symptoms: str = _DASH
+    stopped: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +184,11 @@ def session_point(store: Store, record: SessionRecord, spec: ProtocolSpec) -> Se
             if isinstance(code, str) and code not in codes:
                 codes.append(code)
     before, after = _pains(store, record.id)
+    reports = [x.report() for x in list_symptoms(store, record.id)]
+    rated = any(r.rep == 0 for r in reports) and any(r.rep > 0 for r in reports)
+    stops = [e for e in store.list_events(record.id) if e.get("kind") == STOP_EVENT]
+    rule = first_stop(reports, spec.pain)
+    reason = stops[-1].get("reason") if stops else (rule.message if rule else None)
     return SessionPoint(
         id=record.id,
         when=record.created_at,
@@ -189,6 +201,8 @@ def session_point(store: Store, record: SessionRecord, spec: ProtocolSpec) -> Se
         faults=tuple(codes),
         pain_before=before,
         pain_after=after,
+        response=classify(reports) if rated else None,
+        stopped=str(reason) if reason else None,
     )
 
 
@@ -241,6 +255,8 @@ def table_rows(
                     and p.pain_after > p.pain_before
                 ),
                 link=link(p.id) if link is not None else None,
+                symptoms=RESPONSE_WORDS[p.response] if p.response is not None else _DASH,
+                stopped=p.stopped,
             )
         )
     return rows

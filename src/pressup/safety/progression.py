@@ -576,7 +576,7 @@ def decide(
             action = "keep"
             peak, height = _peak_target(ordered, current.variant, latest, spec)
             reason = (
-                f"Last session {latest.why}: stay at the gentlest dose, {current.words()}; "
+                f"In the last session {latest.why}: stay at the gentlest dose, {current.words()}; "
                 f"{height}."
             )
             advice.append(
@@ -587,7 +587,7 @@ def decide(
             action = "regress"
             new, change = down
             peak, height = _peak_target(ordered, new.variant, latest, spec)
-            reason = f"Last session {latest.why}: one step back, {change}; {height}."
+            reason = f"In the last session {latest.why}: one step back, {change}; {height}."
     else:
         good = 0
         for session in reversed(recent):
@@ -611,7 +611,7 @@ def decide(
             if latest.kind == "good":
                 why = f"{good} of {n_needed} good sessions at this dose so far"
             else:
-                why = f"last session {latest.why}"
+                why = f"in the last session {latest.why}"
             reason = f"Keep {current.words()}: {why}; {height}."
     return Decision(
         action=action,

@@ -46,6 +46,13 @@ LOCATION_WORDS: dict[Location, str] = {
 Response = Literal["centralising", "peripheralising", "unchanged"]
 RESPONSES: tuple[Response, ...] = get_args(Response)
 
+#: The responses in plain words, for the person and the clinician.
+RESPONSE_WORDS: dict[Response, str] = {
+    "centralising": "moved toward the spine (centralising)",
+    "peripheralising": "spread down the leg (peripheralising)",
+    "unchanged": "unchanged",
+}
+
 #: Which rule stopped a set (most serious first).
 StopRule = Literal["peripheralising", "pain_limit", "pain_rise"]
 
@@ -274,6 +281,7 @@ __all__ = [
     "LOCATIONS",
     "LOCATION_WORDS",
     "RESPONSES",
+    "RESPONSE_WORDS",
     "STOP_EVENT",
     "Location",
     "Response",

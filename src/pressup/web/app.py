@@ -297,7 +297,9 @@ def create_app(
                         if upd.events and live.session.stage == "done":
                             rv = hub.review_if_over(live)
                             if rv is not None:
-                                await hub.broadcast(live, dumps(review_message(rv)))
+                                await hub.broadcast(
+                                    live, dumps(review_message(rv, hub.response(live)))
+                                )
                     elif isinstance(msg, Pain):
                         upd, rv = hub.on_rating(live, msg)
                         await ws.send_text(
@@ -313,7 +315,7 @@ def create_app(
                         if upd.events or upd.cues:
                             await hub.broadcast(live, dumps(update_message(live.last_seq, upd)))
                         if rv is not None:
-                            await hub.broadcast(live, dumps(review_message(rv)))
+                            await hub.broadcast(live, dumps(review_message(rv, hub.response(live))))
                     elif isinstance(msg, Feedback):
                         store.add_feedback(live.id, helpful=msg.helpful, comment=msg.comment)
                         await ws.send_text(
@@ -334,7 +336,9 @@ def create_app(
                         if msg.action == "end":
                             rv = hub.review_if_over(live)
                             if rv is not None:
-                                await hub.broadcast(live, dumps(review_message(rv)))
+                                await hub.broadcast(
+                                    live, dumps(review_message(rv, hub.response(live)))
+                                )
                 except MessageError as exc:
                     await ws.send_text(json.dumps(exc.to_dict()))
         except WebSocketDisconnect:

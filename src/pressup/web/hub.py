@@ -29,7 +29,14 @@ from pressup.errors import StorageError
 from pressup.live import LiveSession, LiveUpdate, landmarks_to_pixels
 from pressup.protocol import ProtocolSpec
 from pressup.safety.history import Review, plan_session, review, spec_from_dose
-from pressup.safety.symptoms import STOP_EVENT, Location, parse_location
+from pressup.safety.symptoms import (
+    RESPONSE_WORDS,
+    STOP_EVENT,
+    Location,
+    Response,
+    classify,
+    parse_location,
+)
 from pressup.storage import Store
 from pressup.storage.safety import add_rating, list_symptoms
 from pressup.web.schemas import PROTOCOL_VERSION, Frame, MessageError, Pain
@@ -204,6 +211,14 @@ class SessionHub:
         live.reviewed = True
         return review(self.store, self.spec)
 
+    def response(self, live: Live) -> Response | None:
+        """How the symptoms responded over this set (``None`` without a rating with a place
+        both before the set and after a press-up)."""
+        reports = [r.report() for r in list_symptoms(self.store, live.id)]
+        if not (any(r.rep == 0 for r in reports) and any(r.rep > 0 for r in reports)):
+            return None
+        return classify(reports)
+
     def flush(self, live: Live) -> None:
         """Write the queued landmark frames as one chunk."""
         if live.pending_t:
@@ -273,10 +288,13 @@ def update_message(seq: int, upd: LiveUpdate) -> dict[str, Any]:
     }
 
 
-def review_message(rv: Review) -> dict[str, Any]:
-    """The decision for next time, for the page (``type`` ``review``)."""
+def review_message(rv: Review, response: Response | None = None) -> dict[str, Any]:
+    """The decision for next time, for the page (``type`` ``review``), with how the symptoms
+    responded over the set, if known."""
     d = rv.decision
     return {
+        "response": response,
+        "response_words": RESPONSE_WORDS[response] if response is not None else None,
         "v": PROTOCOL_VERSION,
         "type": "review",
         "action": d.action,

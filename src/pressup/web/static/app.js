@@ -66,6 +66,7 @@ const token = new URLSearchParams(location.search).get('token');
 /** For tests and debugging: kept current as messages arrive. */
 const P = {
   stage: 'intro',
+  stages: ['intro'], // every stage the coach reported, in order
   repsDone: 0,
   targetReps: null,
   session: null,
@@ -331,6 +332,7 @@ function liveAllowed(stage) {
 function applyStatus(st) {
   S.status = st;
   const stage = st.stage;
+  if (stage !== P.stage) P.stages.push(stage);
   if (st.stopped && !S.stopped) {
     S.stopped = st.stopped;
     P.stopped = st.stopped;

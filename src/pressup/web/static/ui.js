@@ -329,7 +329,9 @@ export function renderNext(r) {
   show($('next-time'), Boolean(r));
   if (!r) return;
   setText($('next-words'), r.words);
-  setText($('next-reason'), r.source === 'clinician' ? `Set by your clinician. ${r.reason}` : `Why: ${r.reason}`);
+  setText($('next-reason'), r.source === 'clinician' ? r.reason : `Why: ${r.reason}`);
+  setText($('next-response'), r.response_words ? `Your symptoms during this set: ${r.response_words}.` : '');
+  show($('next-response'), Boolean(r.response_words));
   const advice = (r.advice || []).join(' ');
   setText($('next-advice'), advice);
   show($('next-advice'), Boolean(advice));
