@@ -125,6 +125,33 @@ def test_session_summary_values(populated: Populated) -> None:
     assert (row.pain_before, row.pain_after, row.pain_max) == (2, 1, 4)
 
 
+def test_symptom_columns_say_where_how_and_whether_it_stopped(
+    populated: Populated, tmp_path: Path
+) -> None:
+    from pressup.storage.safety import add_symptoms
+
+    row = tables.stored_summary(populated.store, populated.sid)
+    assert (row.location_before, row.symptom_response, row.stopped) == (None, None, False)
+    add_symptoms(
+        populated.store,
+        populated.sid,
+        [
+            {"rep": 0, "pain": 2, "location": "back"},
+            {"rep": 1, "pain": 4, "location": "thigh"},
+        ],
+    )
+    populated.store.add_events(
+        populated.sid,
+        [{"t_s": 9.0, "kind": "set_stopped", "reason": "Stop the set: spread.", "rules": []}],
+    )
+    row = tables.stored_summary(populated.store, populated.sid)
+    assert (row.location_before, row.location_after) == ("back", "thigh")
+    assert row.symptom_response == "peripheralising"
+    assert row.stopped and row.stop_reason == "Stop the set: spread."
+    p = tables.write_sessions_csv([row], tmp_path / "s.csv")
+    assert tables.read_sessions_csv(p) == [row]
+
+
 def test_sessions_csv_round_trips_exactly(populated: Populated, tmp_path: Path) -> None:
     rows = tables.collect_sessions(populated.store)
     p = tables.write_sessions_csv(rows, tmp_path / "s.csv")

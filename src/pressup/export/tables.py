@@ -20,7 +20,12 @@ are taken over the *complete* repetitions that have the value (an interrupted re
 hold is partial); ``faults_<code>`` counts the repetitions (complete or not) showing that
 fault, ``faults_total`` the sum over every code. ``pain_before`` is the last rating given
 before the set (``rep == 0``), ``pain_after`` the last rating given after a repetition,
-``pain_max`` the highest; skipped ratings are ignored.
+``pain_max`` the highest; skipped ratings are ignored. ``location_before`` and
+``location_after`` are where the symptoms were felt at those ratings (``none``, ``back``,
+``buttock``, ``thigh``, ``below_knee``, ``foot``), ``symptom_response`` how they responded over
+the set (``centralising``, ``peripheralising``, ``unchanged``; empty without a place before and
+after), ``stopped`` whether the coach stopped the set by a pain or symptom rule (a stored
+``set_stopped`` event) and ``stop_reason`` why.
 
 CSV: one header row, ``,`` separated, UTF-8. Unknown values are empty cells; floats are
 written with :func:`repr` (the shortest text that reads back to the same float), booleans as
@@ -35,18 +40,20 @@ import csv
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 from pressup.analysis.result import ANALYSIS_SCHEMA, FAULT_CODES
 from pressup.errors import InputError, StorageError
+from pressup.safety.symptoms import STOP_EVENT, classify
 from pressup.storage import SessionRecord, Store
+from pressup.storage.safety import list_symptoms
 from pressup.storage.store import REP_KEYS
 
 #: Schema tags of the JSON files.
-SESSIONS_SCHEMA = "pressup.export.sessions/1"
+SESSIONS_SCHEMA = "pressup.export.sessions/2"
 REPS_SCHEMA = "pressup.export.reps/1"
 #: ``source`` of a row: a stored live session, or a ``pressup analyze`` folder.
 SOURCE_SESSION = "session"
@@ -77,6 +84,11 @@ SESSION_COLUMNS: tuple[str, ...] = (
     "pain_before",
     "pain_after",
     "pain_max",
+    "location_before",
+    "location_after",
+    "symptom_response",
+    "stopped",
+    "stop_reason",
 )
 #: Columns of the repetitions table, in order (the :class:`~pressup.analysis.result.Rep`
 #: fields after ``source`` and ``session_id``).
@@ -124,6 +136,11 @@ class SessionSummary:
     pain_before: Optional[int] = None
     pain_after: Optional[int] = None
     pain_max: Optional[int] = None
+    location_before: Optional[str] = None
+    location_after: Optional[str] = None
+    symptom_response: Optional[str] = None
+    stopped: bool = False
+    stop_reason: Optional[str] = None
 
     def to_row(self) -> dict[str, Any]:
         """The row as Python values keyed by :data:`SESSION_COLUMNS` (fault counts flat)."""
@@ -149,6 +166,11 @@ class SessionSummary:
         row["pain_before"] = self.pain_before
         row["pain_after"] = self.pain_after
         row["pain_max"] = self.pain_max
+        row["location_before"] = self.location_before
+        row["location_after"] = self.location_after
+        row["symptom_response"] = self.symptom_response
+        row["stopped"] = self.stopped
+        row["stop_reason"] = self.stop_reason
         return row
 
     @classmethod
@@ -174,6 +196,11 @@ class SessionSummary:
             pain_before=row["pain_before"],
             pain_after=row["pain_after"],
             pain_max=row["pain_max"],
+            location_before=row["location_before"],
+            location_after=row["location_after"],
+            symptom_response=row["symptom_response"],
+            stopped=row["stopped"],
+            stop_reason=row["stop_reason"],
         )
 
 
@@ -382,7 +409,12 @@ def stored_summary(store: Store, session_id: str) -> SessionSummary:
         StorageError: no session has this id.
     """
     record = _stored(store, session_id)
-    return summarise(
+    reports = [r.report() for r in list_symptoms(store, session_id)]
+    before = [r for r in reports if r.rep == 0]
+    after = sorted((r for r in reports if r.rep > 0), key=lambda r: r.rep)
+    stops = [e for e in store.list_events(session_id) if e.get("kind") == STOP_EVENT]
+    reason = stops[-1].get("reason") if stops else None
+    row = summarise(
         source=SOURCE_SESSION,
         session_id=record.id,
         reps=stored_reps(store, session_id),
@@ -392,6 +424,14 @@ def stored_summary(store: Store, session_id: str) -> SessionSummary:
         created_at=record.created_at,
         ended_at=record.ended_at,
         stage=record.stage,
+    )
+    return replace(
+        row,
+        location_before=before[-1].location if before else None,
+        location_after=after[-1].location if after else None,
+        symptom_response=classify(reports) if before and after else None,
+        stopped=reason is not None,
+        stop_reason=str(reason) if reason is not None else None,
     )
 
 
@@ -585,6 +625,11 @@ _SESSION_PARSERS: dict[str, Callable[[str], Any]] = {
     "pain_before": _opt(int),
     "pain_after": _opt(int),
     "pain_max": _opt(int),
+    "location_before": _opt(str),
+    "location_after": _opt(str),
+    "symptom_response": _opt(str),
+    "stopped": _bool,
+    "stop_reason": _opt(str),
 }
 _REP_PARSERS: dict[str, Callable[[str], Any]] = {
     "source": str,
@@ -678,7 +723,7 @@ def read_reps_csv(path: str | Path) -> list[RepRecord]:
 
 
 def write_sessions_json(rows: Iterable[SessionSummary], path: str | Path) -> Path:
-    """Write ``{"schema": "pressup.export.sessions/1", "rows": [...]}``."""
+    """Write ``{"schema": "pressup.export.sessions/2", "rows": [...]}``."""
     return _write_json(path, SESSIONS_SCHEMA, (r.to_row() for r in rows))
 
 
