@@ -476,6 +476,7 @@ function askPain(rep, autoSkip, title) {
     autoSkipS: autoSkip ? PAIN_AUTO_SKIP_S : 0,
     title,
     previous: S.lastPlace,
+    onPlaceStep: askPlaceAloud,
     onAnswer: (score, place) => sendPain(rep, score, place),
   });
 }
@@ -487,9 +488,17 @@ function askBefore() {
       autoSkipS: 0,
       title: 'Before you start: how is your back right now?',
       previous: S.lastPlace,
+      onPlaceStep: askPlaceAloud,
       onAnswer: (score, place) => resolve({ score, place }),
     });
   });
+}
+
+/** The second question of a rating, said aloud: the person may be lying on the floor. */
+function askPlaceAloud(score) {
+  const text = `Pain ${score}. Where do you feel it? No symptoms, back only, buttock, thigh, below the knee, or foot.`;
+  captions.announce(text);
+  speaker.say({ id: 'place', text, kind: 'info', priority: 3 });
 }
 
 function sendPain(rep, score, place, quiet = false) {

@@ -168,6 +168,7 @@ const PLACE_HELP = 'Tap the place furthest down your leg where you feel it. Keys
  * Ask for a pain rating (and where it is felt) for repetition `rep` (0 = before the set).
  * @param {number} rep
  * @param {{autoSkipS: number, title?: string, previous?: string|null,
+ *          onPlaceStep?: (score: number) => void,
  *          onAnswer: (score: number|null, place: string|null) => void}} o
  */
 export function openPain(rep, o) {
@@ -238,6 +239,7 @@ export function answerPain(score) {
   }
   painState.score = score;
   showStep('place', `Pain ${score}. Where do you feel it?`);
+  if (painState.o.onPlaceStep) painState.o.onPlaceStep(score);
 }
 
 /** Where the symptoms are felt (null: not said). Ends the rating. */
