@@ -237,13 +237,15 @@ def open_browser() -> Iterator[Any]:
     with sync_playwright() as pw:
         browsers: list[Any] = []
 
-        def launch(camera_file: Optional[Path] = None) -> Browser:
+        def launch(
+            camera_file: Optional[Path] = None, viewport: Optional[dict[str, int]] = None
+        ) -> Browser:
             args = list(CHROME_ARGS)
             if camera_file is not None:
                 args.append(f"--use-file-for-fake-video-capture={camera_file}")
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
             browsers.append(browser)
-            context = browser.new_context(viewport=VIEWPORT)
+            context = browser.new_context(viewport=viewport or VIEWPORT)
             page = context.new_page()
             page.set_default_timeout(15_000)
             b = Browser(page)
@@ -561,3 +563,54 @@ def test_a_whole_set_from_the_fake_camera(camera: Path, coach: Coach, open_brows
     assert Store(coach.database).list_feedback(st["session"])[-1]["helpful"] is True
     assert b.problems == []
     assert [e for e in st["errors"] if e["code"] != "pose"] == []
+
+
+# -- 4. small screens ----------------------------------------------------------------------------
+#: Scroll the button just above the bottom dock (rating dialog and caption), then ask what is
+#: on top at its centre: "ok" when it is the button itself.
+UNCOVERED_JS = """(id) => {
+  const el = document.getElementById(id);
+  el.scrollIntoView({block: 'start'});
+  const dockTop = document.getElementById('dock').getBoundingClientRect().top;
+  let r = el.getBoundingClientRect();
+  scrollBy(0, r.bottom - dockTop + 8);
+  r = el.getBoundingClientRect();
+  if (r.width === 0 || r.top < 0 || r.bottom > dockTop) {
+    return 'no room above the dock: ' + JSON.stringify([r.top, r.bottom, dockTop, innerHeight]);
+  }
+  const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  if (top && top.closest('button') === el) return 'ok';
+  return 'covered by ' + (top ? top.outerHTML.slice(0, 80) : 'nothing');
+}"""
+
+
+@pytest.mark.slow
+@pytest.mark.data
+@pytest.mark.parametrize(
+    "viewport", [{"width": 844, "height": 390}, {"width": 900, "height": 700}], ids=str
+)
+def test_small_screens_keep_the_buttons_reachable(
+    camera: Path, coach: Coach, open_browser: Any, viewport: dict[str, int]
+) -> None:
+    """A phone on its side, or a small laptop: Pause and End stay reachable (scrolled into view,
+    not under the caption bar or the pain dialog) during the set and while a rating is asked."""
+    b = open_browser(camera, viewport=viewport)
+    b.page.goto(coach.url)
+    b.page.wait_for_function("() => typeof window.Pose === 'function'")
+    b.page.get_by_role("button", name="Start camera").click()
+    b.page.wait_for_function("() => !document.getElementById('pain').hidden")
+    _rate(b, 1, "back")
+    _wait(b, "the set", lambda s: s["screen"] in ("exercise", "rest"), timeout_s=90)
+    seen: dict[str, str] = {}
+    for button in ("btn-pause", "btn-end"):
+        seen[f"exercise {button}"] = b.page.evaluate(UNCOVERED_JS, button)
+    st = _wait(b, "a pain rating", lambda s: s["painOpen"] or s["screen"] == "done", 90)
+    if st["painOpen"]:
+        for button in ("btn-pause", "btn-end"):
+            seen[f"rating {button}"] = b.page.evaluate(UNCOVERED_JS, button)
+        title = b.page.locator("#pain-title").bounding_box()
+        seen["rating title in view"] = "ok" if title and title["y"] >= 0 else f"cut: {title}"
+        name = f"small-{viewport['width']}x{viewport['height']}"
+        b.shot(name)
+    assert all(v == "ok" for v in seen.values()), seen
+    assert b.problems == []
