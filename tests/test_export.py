@@ -291,6 +291,39 @@ def _by_system(raw: dict[str, Any], system: str) -> list[dict[str, Any]]:
     return out
 
 
+def test_fhir_symptom_observations(populated: Populated, tmp_path: Path) -> None:
+    from pressup.storage.safety import add_symptoms
+
+    add_symptoms(
+        populated.store,
+        populated.sid,
+        [
+            {"rep": 0, "pain": 2, "location": "thigh"},
+            {"rep": 1, "pain": 4, "location": "buttock"},
+        ],
+    )
+    populated.store.add_events(
+        populated.sid,
+        [{"t_s": 9.0, "kind": "set_stopped", "reason": "Stop the set: x.", "rules": ["pain_rise"]}],
+    )
+    bundle = fhir.session_bundle(populated.store, populated.sid, PATIENT, timestamp=STAMP)
+    p = fhir.write_bundle(bundle, tmp_path / "b.json")  # validates before writing
+    Bundle.model_validate_json(p.read_text())
+    by_code = {}
+    for o in _by_system(bundle, fhir.MEASURES_SYSTEM):
+        by_code.setdefault(o["code"]["coding"][0]["code"], []).append(o)
+    places = [o["valueCodeableConcept"]["coding"][0]["code"] for o in by_code["symptom-location"]]
+    assert places == ["thigh", "buttock"]
+    assert [o["note"][0]["text"] for o in by_code["symptom-location"]] == [
+        "before the set",
+        "after repetition 1",
+    ]
+    [response] = by_code["symptom-response"]
+    assert response["valueCodeableConcept"]["coding"][0]["code"] == "centralising"
+    [stopped] = by_code["set-stopped"]
+    assert stopped["valueBoolean"] is True and "pain_rise" in stopped["note"][0]["text"]
+
+
 def test_fhir_bundle_validates_and_has_the_observations(
     populated: Populated, tmp_path: Path
 ) -> None:

@@ -22,6 +22,16 @@ leaves pressup) and these ``Observation``\\ s, all ``status: final`` with ``subj
     UCUM ``s``.
 
   The last two are left out when no complete repetition measured them.
+* symptoms (when the person said where they were), codes from :data:`MEASURES_SYSTEM`:
+
+  - ``symptom-location`` per rating with a place, category ``survey``: where the symptoms
+    were felt furthest from the spine, ``valueCodeableConcept`` from
+    :data:`LOCATION_SYSTEM` (``none``, ``back``, ``buttock``, ``thigh``, ``below_knee``,
+    ``foot``); ``note`` before the set / after repetition *n*;
+  - ``symptom-response`` per session with a place before and after the set: ``centralising``,
+    ``peripheralising`` or ``unchanged`` (:data:`RESPONSE_SYSTEM`), McKenzie-style;
+  - ``set-stopped`` when a pain or symptom rule stopped the set: ``valueBoolean`` true, the
+    rule and its reason in ``note``.
 * with ``per_rep=True`` also a ``peak-trunk-extension`` and a ``hold-duration`` per complete
   repetition (``note`` "repetition n"); the session values then list them in ``derivedFrom``.
   ``partOf`` is not used: R4 allows it to point only at procedures and medication events,
@@ -55,7 +65,15 @@ from pathlib import Path
 from typing import Any
 
 from pressup.errors import InputError, PressupError, StorageError
+from pressup.safety.symptoms import (
+    LOCATION_WORDS,
+    RESPONSE_WORDS,
+    STOP_EVENT,
+    SymptomReport,
+    classify,
+)
 from pressup.storage import SessionRecord, Store
+from pressup.storage.safety import list_symptoms
 
 #: FHIR release the bundles follow, and the fhir.resources models that validate them.
 FHIR_VERSION = "4.0.1"
@@ -64,6 +82,9 @@ FHIR_MODELS = "fhir.resources.R4B"
 BASE_URL = "https://pressup.invalid/fhir"
 #: pressup's own code system for the exercise measures.
 MEASURES_SYSTEM = "https://pressup.invalid/fhir/CodeSystem/measures"
+#: pressup's code systems for where symptoms are felt and how they responded over a set.
+LOCATION_SYSTEM = "https://pressup.invalid/fhir/CodeSystem/symptom-location"
+RESPONSE_SYSTEM = "https://pressup.invalid/fhir/CodeSystem/symptom-response"
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
@@ -74,11 +95,17 @@ PAIN_DISPLAY = "Pain severity - 0-10 verbal numeric rating [Score] - Reported"
 PEAK_TRUNK = "peak-trunk-extension"
 HOLD = "hold-duration"
 REPETITIONS = "repetitions"
+SYMPTOM_LOCATION = "symptom-location"
+SYMPTOM_RESPONSE = "symptom-response"
+SET_STOPPED = "set-stopped"
 #: Display text of each code of :data:`MEASURES_SYSTEM`.
 MEASURE_DISPLAY: dict[str, str] = {
     PEAK_TRUNK: "Peak trunk extension angle in the prone press-up",
     HOLD: "Time held at the top of the prone press-up",
     REPETITIONS: "Prone press-up repetitions completed",
+    SYMPTOM_LOCATION: "Where the symptoms are felt, furthest from the spine",
+    SYMPTOM_RESPONSE: "Symptom response to the set of prone press-ups",
+    SET_STOPPED: "Set of prone press-ups stopped by a pain or symptom rule",
 }
 #: UCUM unit (code, human unit) of each measure, and of the pain score.
 UNITS: dict[str, tuple[str, str]] = {
@@ -187,6 +214,37 @@ def _pain(
     return obs
 
 
+def _coded(
+    rid: str,
+    code: str,
+    *,
+    category: tuple[str, str],
+    subject: dict[str, str],
+    when: str,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """An Observation with one of :data:`MEASURE_DISPLAY`'s codes and no value yet."""
+    obs: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": rid,
+        "status": "final",
+        "category": _category(*category),
+        "code": {
+            "coding": [{"system": MEASURES_SYSTEM, "code": code, "display": MEASURE_DISPLAY[code]}],
+            "text": MEASURE_DISPLAY[code],
+        },
+        "subject": subject,
+        "effectiveDateTime": when,
+    }
+    if note:
+        obs["note"] = [{"text": note}]
+    return obs
+
+
+def _concept(system: str, code: str, display: str) -> dict[str, Any]:
+    return {"coding": [{"system": system, "code": code, "display": display}], "text": display}
+
+
 def _value(rep: Mapping[str, Any], key: str) -> float | None:
     v = rep.get(key)
     if v is None or isinstance(v, bool):
@@ -204,6 +262,8 @@ def build_bundle(
     per_rep: bool = False,
     timestamp: datetime | None = None,
     base_url: str = BASE_URL,
+    symptoms: Sequence[SymptomReport] = (),
+    stop: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The FHIR R4 ``Bundle`` (as a JSON-ready dict) of one session.
 
@@ -215,6 +275,8 @@ def build_bundle(
         per_rep: also one trunk-extension and one hold Observation per complete repetition.
         timestamp: the bundle's ``timestamp`` (default: now, UTC).
         base_url: base of the resources' ``fullUrl``.
+        symptoms: its symptom reports (where the symptoms were felt at each rating).
+        stop: the ``set_stopped`` event (``reason``, ``rules``) when a rule stopped the set.
 
     Raises:
         InputError: ``patient_id`` is not a valid FHIR id.
@@ -229,6 +291,44 @@ def build_bundle(
         resources.append(
             _pain(_res_id(sid, f"pain-{i}"), rating, subject=subject, fallback=session.created_at)
         )
+
+    for i, report in enumerate(symptoms, start=1):
+        obs = _coded(
+            _res_id(sid, f"{SYMPTOM_LOCATION}-{i}"),
+            SYMPTOM_LOCATION,
+            category=("survey", "Survey"),
+            subject=subject,
+            when=start,
+            note="before the set" if report.rep == 0 else f"after repetition {report.rep}",
+        )
+        obs["valueCodeableConcept"] = _concept(
+            LOCATION_SYSTEM, report.location, LOCATION_WORDS[report.location]
+        )
+        resources.append(obs)
+    if any(x.rep == 0 for x in symptoms) and any(x.rep > 0 for x in symptoms):
+        response = classify(symptoms)
+        obs = _coded(
+            _res_id(sid, SYMPTOM_RESPONSE),
+            SYMPTOM_RESPONSE,
+            category=("therapy", "Therapy"),
+            subject=subject,
+            when=start,
+        )
+        obs["valueCodeableConcept"] = _concept(RESPONSE_SYSTEM, response, RESPONSE_WORDS[response])
+        resources.append(obs)
+    if stop is not None:
+        rules = ", ".join(str(x) for x in stop.get("rules") or [])
+        reason = str(stop.get("reason") or "")
+        obs = _coded(
+            _res_id(sid, SET_STOPPED),
+            SET_STOPPED,
+            category=("therapy", "Therapy"),
+            subject=subject,
+            when=start,
+            note=f"{reason} (rules: {rules})" if rules else reason or None,
+        )
+        obs["valueBoolean"] = True
+        resources.append(obs)
 
     resources.append(
         _measure(
@@ -330,6 +430,7 @@ def session_bundle(
     session = store.get_session(session_id)
     if session is None:
         raise StorageError(f"no session with id {session_id!r} in the database")
+    stops = [e for e in store.list_events(session_id) if e.get("kind") == STOP_EVENT]
     return build_bundle(
         session,
         store.list_reps(session_id),
@@ -337,6 +438,8 @@ def session_bundle(
         patient_id,
         per_rep=per_rep,
         timestamp=timestamp,
+        symptoms=[r.report() for r in list_symptoms(store, session_id)],
+        stop=stops[-1] if stops else None,
     )
 
 
