@@ -200,3 +200,41 @@ def test_nan_and_untracked_frames_never_count() -> None:
 def test_engine_ignores_a_one_frame_glitch_of_another_pose() -> None:
     a, _ = _analyze(SessionScript(reps=_clean_reps(1), other_pose=[(8.0, 8.1, "stand")]))
     assert a.rep_count == 1
+
+
+def _up_and_down(thigh_per_trunk: float) -> tuple[int, Counter[str]]:
+    """Feed a press-up shaped trunk curve (0 -> 16 deg, held 4 s, back to 0) whose thighs rise
+    ``thigh_per_trunk`` times as steeply as the trunk; the reps counted and labels seen."""
+    engine = Engine(SPEC)
+    state = engine.initial()
+    labels: Counter[str] = Counter()
+    fps = 30.0
+    curve = [0.0] * 60 + [16.0 * i / 45 for i in range(45)] + [16.0] * 120
+    curve += [16.0 * (1 - i / 60) for i in range(60)] + [0.0] * 90
+    for i, trunk in enumerate(curve):
+        f = KinFrame(
+            i / fps,
+            tracked=True,
+            trunk_deg=trunk,
+            elbow_deg=90.0,
+            hip_ext_deg=trunk,
+            neck_deg=0.0,
+            shrug_ratio=1.0,
+            hip_height=0.0,
+            thigh_deg=thigh_per_trunk * trunk,
+            shin_deg=0.0,
+            forearm_deg=10.0,
+        )
+        state, _ = engine.step(state, f)
+        labels[state.label] += 1
+    return state.reps_done, labels
+
+
+def test_legs_rising_with_the_body_is_a_push_up_not_a_press_up() -> None:
+    """The pelvis stays down in a press-up: thighs rising more steeply than
+    ``legs_with_body_ratio`` times the trunk are a plank or push-up."""
+    ratio = SPEC.positions.legs_with_body_ratio
+    done, labels = _up_and_down(0.3)  # thighs nearly flat, as in a press-up
+    assert done == 1 and labels["other_pose"] == 0
+    done, labels = _up_and_down(ratio + 0.3)
+    assert done == 0 and labels["other_pose"] > 100, labels

@@ -43,7 +43,6 @@ KNOWN_REAL_FAILURES: dict[str, str] = {
     "abdurehmanasif__y2mate.com_-_How_to_Do_the_Cobra_Back_Workout_360p": (
         "refused as too oblique: the floor tilts 36 degrees, expected 3"
     ),
-    "riyer8__correct57": "low-resolution fast push-ups: the bottom passes for lying flat: +1",
 }
 
 

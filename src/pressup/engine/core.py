@@ -165,6 +165,11 @@ class Engine:
             return True  # upright, or on the toes with the knees off the floor
         if f.thigh_deg > p.max_thigh_deg:
             return True  # kneeling, all fours, downward dog
+        if (
+            f.trunk_deg >= p.min_peak_trunk_deg
+            and f.thigh_deg > p.legs_with_body_ratio * f.trunk_deg
+        ):
+            return True  # the legs rise with the body: a plank or push-up, not a press-up
         # thighs raised with the body in one straight line: a knee plank or knee push-up
         return (
             f.thigh_deg > p.straight_body_thigh_deg and abs(f.hip_ext_deg) < p.straight_body_hip_deg

@@ -59,6 +59,7 @@ class Positions:
     max_shin_deg: float = 14.0
     straight_body_thigh_deg: float = 30.0
     straight_body_hip_deg: float = 12.0
+    legs_with_body_ratio: float = 1.4
     max_trunk_deg: float = 75.0
     updog_hip_lift: float = 0.22
     updog_min_elbow_deg: float = 160.0
@@ -176,6 +177,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "positions.down_deg": (0.1, 30),
     "positions.top_band_deg": (0.5, 30),
     "positions.min_peak_trunk_deg": (1, 60),
+    "positions.legs_with_body_ratio": (1, 5),
     "positions.forearms_max_elbow_deg": (60, 170),
     "tracking.min_visibility": (0, 1),
     "tracking.min_trunk_frac": (0, 1),
