@@ -420,6 +420,7 @@ def add_session(
     from pressup.pose import PoseOptions, open_track
     from pressup.safety.history import gate
     from pressup.safety.recorded import store_recorded_set
+    from pressup.safety.symptoms import RESPONSE_WORDS, SymptomReport, classify
     from pressup.storage import Store
 
     try:
@@ -447,6 +448,13 @@ def add_session(
                 + (f", holds {holds}" if holds else ""),
                 style="bold",
             )
+            reports = [
+                SymptomReport(r.rep, r.pain, r.location)
+                for r in ratings
+                if r.pain is not None and r.location is not None
+            ]
+            if any(r.rep == 0 for r in reports) and any(r.rep > 0 for r in reports):
+                _say(f"Your symptoms during the set: {RESPONSE_WORDS[classify(reports)]}.")
             if done.stop is not None:
                 when = (
                     "before the set"
