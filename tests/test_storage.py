@@ -703,3 +703,44 @@ def test_postgresql_round_trip() -> None:
     assert _count(PG_URL, TrackChunkRow, sid) == 0
     downgrade(PG_URL, "base")
     assert _tables(PG_URL) & TABLES == set()
+
+
+# -- many sessions at once -------------------------------------------------------------------
+
+
+def test_bulk_reads_equal_the_per_session_reads(store: Store) -> None:
+    """reps_of / pain_of / events_of / symptoms_of / session_data give, for every id, exactly
+    what the per-session reads give; ids with nothing (or unknown) map to empty lists."""
+    from pressup.storage.safety import add_symptoms, list_symptoms, session_data, symptoms_of
+
+    ids = []
+    for k in range(4):
+        sid = _new(store)
+        ids.append(sid)
+        for i in range(1, k + 1):
+            store.upsert_rep(sid, _rep(i, peak_trunk_deg=20.0 + k))
+            store.add_pain(sid, rep=i, score=k, skipped=False, t_s=float(i))
+        if k % 2:
+            add_symptoms(store, sid, [{"rep": 0, "pain": k, "location": "thigh"}])
+            store.add_events(
+                sid,
+                [
+                    {"t_s": 1.0, "kind": "set_stopped", "reason": f"r{k}", "rules": []},
+                    {"t_s": 2.0, "kind": "other", "x": 1},
+                ],
+            )
+    unknown = "0" * 32
+    reps = store.reps_of([*ids, unknown])
+    pain = store.pain_of(ids)
+    stops = store.events_of(ids, "set_stopped")
+    symptoms = symptoms_of(store, ids)
+    data = session_data(store, ids)
+    assert reps[unknown] == []
+    for sid in ids:
+        assert reps[sid] == store.list_reps(sid)
+        assert pain[sid] == store.list_pain(sid)
+        assert stops[sid] == [e for e in store.list_events(sid) if e["kind"] == "set_stopped"]
+        assert symptoms[sid] == list_symptoms(store, sid)
+        assert data[sid].reps == reps[sid] and data[sid].stops == stops[sid]
+    assert [len(reps[sid]) for sid in ids] == [0, 1, 2, 3]
+    assert [len(stops[sid]) for sid in ids] == [0, 1, 0, 1]

@@ -47,9 +47,9 @@ from typing import Any, Callable, Optional
 
 from pressup.analysis.result import ANALYSIS_SCHEMA, FAULT_CODES
 from pressup.errors import InputError, StorageError
-from pressup.safety.symptoms import STOP_EVENT, classify
+from pressup.safety.symptoms import classify
 from pressup.storage import SessionRecord, Store
-from pressup.storage.safety import list_symptoms
+from pressup.storage.safety import SessionData, session_data
 from pressup.storage.store import REP_KEYS
 
 #: Schema tags of the JSON files.
@@ -409,18 +409,21 @@ def stored_summary(store: Store, session_id: str) -> SessionSummary:
         StorageError: no session has this id.
     """
     record = _stored(store, session_id)
-    reports = [r.report() for r in list_symptoms(store, session_id)]
+    return _summary_of(record, session_data(store, [session_id])[session_id])
+
+
+def _summary_of(record: SessionRecord, d: SessionData) -> SessionSummary:
+    reports = [r.report() for r in d.symptoms]
     before = [r for r in reports if r.rep == 0]
     after = sorted((r for r in reports if r.rep > 0), key=lambda r: r.rep)
-    stops = [e for e in store.list_events(session_id) if e.get("kind") == STOP_EVENT]
-    reason = stops[-1].get("reason") if stops else None
+    reason = d.stops[-1].get("reason") if d.stops else None
     row = summarise(
         source=SOURCE_SESSION,
         session_id=record.id,
-        reps=stored_reps(store, session_id),
+        reps=[rep_record(r, session_id=record.id, source=SOURCE_SESSION) for r in d.reps],
         reps_done=record.reps_done,
         target_reps=record.target_reps,
-        pain=store.list_pain(session_id),
+        pain=d.pain,
         created_at=record.created_at,
         ended_at=record.ended_at,
         stage=record.stage,
@@ -534,8 +537,12 @@ def collect_sessions(
     """
     rows: list[SessionSummary] = []
     if store is not None:
-        ids = list(session_ids) if session_ids else stored_session_ids(store)
-        rows.extend(stored_summary(store, sid) for sid in ids)
+        if session_ids:
+            records = [_stored(store, sid) for sid in session_ids]
+        else:
+            records = list(reversed(store.list_sessions(limit=MAX_SESSIONS)))
+        data = session_data(store, [r.id for r in records])
+        rows.extend(_summary_of(r, data[r.id]) for r in records)
     for path in analyses:
         rows.extend(analysis_summary(load_analysis(p)) for p in find_analyses(path))
     return rows

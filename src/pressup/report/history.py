@@ -38,9 +38,9 @@ from pressup.report import plots
 from pressup.report.wording import fault_wording, variant_name
 from pressup.safety.history import current_prescription, review
 from pressup.safety.progression import VARIANT_WORDS, parse_variant
-from pressup.safety.symptoms import RESPONSE_WORDS, STOP_EVENT, Response, classify, first_stop
+from pressup.safety.symptoms import RESPONSE_WORDS, Response, classify, first_stop
 from pressup.storage import SessionRecord, Store
-from pressup.storage.safety import list_symptoms
+from pressup.storage.safety import SessionData, SymptomRecord, session_data
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -157,24 +157,30 @@ def _variant(record: SessionRecord, reps: list[dict[str, Any]]) -> str:
     return variant_name(next(iter(seen)))
 
 
-def _pains(store: Store, session_id: str) -> tuple[int | None, int | None]:
+def _pains(
+    pain: list[dict[str, Any]], symptoms: list[SymptomRecord]
+) -> tuple[int | None, int | None]:
     """Pain before the set (rep 0) and after it (the last rated rep), 0..10."""
     rated = [
         (int(p["rep"]), int(p["score"]))
-        for p in store.list_pain(session_id)
+        for p in pain
         if not p["skipped"] and p["score"] is not None
     ]
     if not rated:
-        rated = [(s.rep, s.pain) for s in list_symptoms(store, session_id)]
+        rated = [(s.rep, s.pain) for s in symptoms]
     before = [score for rep, score in rated if rep == 0]
     after = [(rep, score) for rep, score in rated if rep > 0]
     last_after = max(after, key=lambda x: x[0])[1] if after else None
     return (before[-1] if before else None), last_after
 
 
-def session_point(store: Store, record: SessionRecord, spec: ProtocolSpec) -> SessionPoint:
-    """The numbers of one stored session (complete reps only)."""
-    reps = [r for r in store.list_reps(record.id) if r.get("complete", True)]
+def session_point(
+    store: Store, record: SessionRecord, spec: ProtocolSpec, data: SessionData | None = None
+) -> SessionPoint:
+    """The numbers of one stored session (complete reps only); ``data`` when already read
+    (:func:`~pressup.storage.safety.session_data`)."""
+    d = data if data is not None else session_data(store, [record.id])[record.id]
+    reps = [r for r in d.reps if r.get("complete", True)]
     holds = _finite([r.get("hold_s") for r in reps])
     peaks = _finite([r.get("peak_trunk_deg") for r in reps])
     codes: list[str] = []
@@ -183,12 +189,11 @@ def session_point(store: Store, record: SessionRecord, spec: ProtocolSpec) -> Se
             code = f.get("code") if isinstance(f, dict) else f
             if isinstance(code, str) and code not in codes:
                 codes.append(code)
-    before, after = _pains(store, record.id)
-    reports = [x.report() for x in list_symptoms(store, record.id)]
+    before, after = _pains(d.pain, d.symptoms)
+    reports = [x.report() for x in d.symptoms]
     rated = any(r.rep == 0 for r in reports) and any(r.rep > 0 for r in reports)
-    stops = [e for e in store.list_events(record.id) if e.get("kind") == STOP_EVENT]
     rule = first_stop(reports, spec.pain)
-    reason = stops[-1].get("reason") if stops else (rule.message if rule else None)
+    reason = d.stops[-1].get("reason") if d.stops else (rule.message if rule else None)
     return SessionPoint(
         id=record.id,
         when=record.created_at,
@@ -207,10 +212,13 @@ def session_point(store: Store, record: SessionRecord, spec: ProtocolSpec) -> Se
 
 
 def collect(store: Store, spec: ProtocolSpec, limit: int = SESSION_LIMIT) -> list[SessionPoint]:
-    """Stored sessions with at least one complete rep or a pain rating, oldest first."""
+    """Stored sessions with at least one complete rep or a pain rating, oldest first (read in
+    a few queries, whatever their number)."""
+    records = list(reversed(store.list_sessions(limit=limit)))
+    data = session_data(store, [r.id for r in records])
     out: list[SessionPoint] = []
-    for record in reversed(store.list_sessions(limit=limit)):
-        p = session_point(store, record, spec)
+    for record in records:
+        p = session_point(store, record, spec, data[record.id])
         if p.reps_done or p.pain_before is not None or p.pain_after is not None:
             out.append(p)
     return out

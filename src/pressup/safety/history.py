@@ -47,11 +47,13 @@ from pressup.safety.symptoms import STOP_EVENT
 from pressup.storage import SessionRecord, Store
 from pressup.storage.safety import (
     DecisionRecord,
+    SymptomRecord,
     active_prescription,
     add_decision,
     latest_screening,
     list_decisions,
     list_symptoms,
+    session_data,
 )
 
 #: How many past sessions and decisions are read.
@@ -72,11 +74,14 @@ def _finite(values: list[Any]) -> list[float]:
     return [float(v) for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
 
 
-def session_summary(store: Store, record: SessionRecord, spec: ProtocolSpec) -> SessionSummary:
-    """One stored session as a :class:`SessionSummary` with one set."""
-    reps = [r for r in store.list_reps(record.id) if r.get("complete", True)]
-    symptoms = [s.report() for s in list_symptoms(store, record.id)]
-    stops = [e for e in store.list_events(record.id) if e.get("kind") == STOP_EVENT]
+def _summary(
+    record: SessionRecord,
+    reps: list[dict[str, Any]],
+    symptoms: list[SymptomRecord],
+    stops: list[dict[str, Any]],
+    spec: ProtocolSpec,
+) -> SessionSummary:
+    reps = [r for r in reps if r.get("complete", True)]
     hold = record.dose.get("target_hold_s", spec.dose.target_hold_s)
     if isinstance(hold, bool) or not isinstance(hold, (int, float)) or not hold > 0:
         hold = spec.dose.target_hold_s
@@ -89,12 +94,20 @@ def session_summary(store: Store, record: SessionRecord, spec: ProtocolSpec) -> 
         holds_s=_finite([r.get("hold_s") for r in reps]),
         peak_trunk_deg=_finite([r.get("peak_trunk_deg") for r in reps]),
         fault_counts=[len(r.get("faults") or []) for r in reps],
-        symptoms=symptoms,
+        symptoms=[x.report() for x in symptoms],
         stopped=bool(stops),
         stop_reason=reason if isinstance(reason, str) else None,
         spec=spec,
     )
     return SessionSummary(started_at=record.created_at, sets=(summary,), session_id=record.id)
+
+
+def session_summary(store: Store, record: SessionRecord, spec: ProtocolSpec) -> SessionSummary:
+    """One stored session as a :class:`SessionSummary` with one set."""
+    stops = [e for e in store.list_events(record.id) if e.get("kind") == STOP_EVENT]
+    return _summary(
+        record, store.list_reps(record.id), list_symptoms(store, record.id), stops, spec
+    )
 
 
 def load_history(
@@ -106,15 +119,23 @@ def load_history(
 ) -> list[SessionSummary]:
     """Stored sessions (oldest first) that have reps or symptom reports.
 
+    Reads the sessions' repetitions, symptom reports and stops in a few queries, not three per
+    session.
+
     Args:
         since: only sessions created after this moment.
         limit: at most this many of the newest sessions are read.
     """
+    records = [
+        r
+        for r in reversed(store.list_sessions(limit=limit))
+        if since is None or r.created_at > since
+    ]
+    data = session_data(store, [r.id for r in records])
     out: list[SessionSummary] = []
-    for record in reversed(store.list_sessions(limit=limit)):
-        if since is not None and record.created_at <= since:
-            continue
-        summary = session_summary(store, record, spec)
+    for record in records:
+        d = data[record.id]
+        summary = _summary(record, d.reps, d.symptoms, d.stops, spec)
         s = summary.sets[0]
         if s.reps_done or s.symptoms or s.stopped:
             out.append(summary)

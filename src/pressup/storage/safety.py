@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from pressup.errors import InputError, StorageError
 from pressup.safety.progression import PRESCRIPTION_LIMITS, SOURCES, VARIANTS
 from pressup.safety.screening import ANSWERS, OUTCOMES, QUESTION_IDS
-from pressup.safety.symptoms import SymptomReport
+from pressup.safety.symptoms import STOP_EVENT, SymptomReport
 from pressup.storage.models import (
     DecisionRow,
     PainRow,
@@ -32,6 +32,7 @@ from pressup.storage.models import (
 from pressup.storage.store import (
     Store,
     _bool,
+    _chunks,
     _now,
     _opt_float,
     _opt_int,
@@ -395,6 +396,44 @@ def list_symptoms(store: Store, session_id: str | None) -> list[SymptomRecord]:
         return [_symptom(r) for r in s.scalars(stmt)]
 
 
+def symptoms_of(store: Store, session_ids: Sequence[str]) -> dict[str, list[SymptomRecord]]:
+    """:func:`list_symptoms` of many sessions in a few queries (an id with none maps to
+    ``[]``)."""
+    out: dict[str, list[SymptomRecord]] = {sid: [] for sid in session_ids}
+    with store._tx(write=False) as s:
+        for chunk in _chunks(list(out)):
+            stmt = (
+                select(SymptomRow).where(SymptomRow.session_id.in_(chunk)).order_by(SymptomRow.id)
+            )
+            for r in s.scalars(stmt):
+                if r.session_id is not None:
+                    out[r.session_id].append(_symptom(r))
+    return out
+
+
+@dataclass(frozen=True)
+class SessionData:
+    """What the history, the progression and the exports read of one stored session:
+    repetitions (:meth:`Store.list_reps`), pain ratings (:meth:`Store.list_pain`), symptom
+    reports and the ``set_stopped`` events, each in the order stored."""
+
+    reps: list[dict[str, Any]]
+    pain: list[dict[str, Any]]
+    symptoms: list[SymptomRecord]
+    stops: list[dict[str, Any]]
+
+
+def session_data(store: Store, session_ids: Sequence[str]) -> dict[str, SessionData]:
+    """:class:`SessionData` of many sessions in a few queries, whatever their number."""
+    reps = store.reps_of(session_ids)
+    pain = store.pain_of(session_ids)
+    symptoms = symptoms_of(store, session_ids)
+    stops = store.events_of(session_ids, STOP_EVENT)
+    return {
+        sid: SessionData(reps[sid], pain[sid], symptoms[sid], stops[sid]) for sid in session_ids
+    }
+
+
 # -- progression decisions --------------------------------------------------------------------
 
 
@@ -528,6 +567,7 @@ __all__ = [
     "DecisionRecord",
     "PrescriptionRecord",
     "ScreeningRecord",
+    "SessionData",
     "SymptomRecord",
     "active_prescription",
     "add_decision",
@@ -541,5 +581,7 @@ __all__ = [
     "list_decisions",
     "list_screenings",
     "list_symptoms",
+    "session_data",
     "set_prescription",
+    "symptoms_of",
 ]

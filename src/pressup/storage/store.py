@@ -581,24 +581,37 @@ class Store:
         stmt = select(RepRow).where(RepRow.session_id == session_id).order_by(RepRow.number)
         with self._tx(write=False) as s:
             self._session(s, session_id)
-            return [
-                {
-                    "index": r.number,
-                    "start_s": r.start_s,
-                    "top_start_s": r.top_start_s,
-                    "top_end_s": r.top_end_s,
-                    "end_s": r.end_s,
-                    "press_s": r.press_s,
-                    "hold_s": r.hold_s,
-                    "lower_s": r.lower_s,
-                    "variant": r.variant,
-                    "peak_trunk_deg": r.peak_trunk_deg,
-                    "peak_elbow_deg": r.peak_elbow_deg,
-                    "faults": list(r.faults),
-                    "complete": r.complete,
-                }
-                for r in s.scalars(stmt)
-            ]
+            return [_rep_dict(r) for r in s.scalars(stmt)]
+
+    def reps_of(self, session_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """:meth:`list_reps` of many sessions in a few queries: id -> repetitions by number
+        (an id with none, or unknown, maps to ``[]``)."""
+        out: dict[str, list[dict[str, Any]]] = {sid: [] for sid in session_ids}
+        with self._tx(write=False) as s:
+            for chunk in _chunks(list(out)):
+                stmt = (
+                    select(RepRow)
+                    .where(RepRow.session_id.in_(chunk))
+                    .order_by(RepRow.session_id, RepRow.number)
+                )
+                for r in s.scalars(stmt):
+                    out[r.session_id].append(_rep_dict(r))
+        return out
+
+    def events_of(self, session_ids: Sequence[str], kind: str) -> dict[str, list[dict[str, Any]]]:
+        """The events of one ``kind`` of many sessions in a few queries: id -> events in the
+        order stored, as :meth:`list_events` gives them (an id with none maps to ``[]``)."""
+        out: dict[str, list[dict[str, Any]]] = {sid: [] for sid in session_ids}
+        with self._tx(write=False) as s:
+            for chunk in _chunks(list(out)):
+                stmt = (
+                    select(EventRow)
+                    .where(EventRow.session_id.in_(chunk), EventRow.kind == kind)
+                    .order_by(EventRow.id)
+                )
+                for r in s.scalars(stmt):
+                    out[r.session_id].append({"t_s": r.t_s, "kind": r.kind, "rep": r.rep, **r.data})
+        return out
 
     # -- ratings and feedback -------------------------------------------------------------
 
@@ -652,16 +665,18 @@ class Store:
         stmt = select(PainRow).where(PainRow.session_id == session_id).order_by(PainRow.id)
         with self._tx(write=False) as s:
             self._session(s, session_id)
-            return [
-                {
-                    "rep": r.rep,
-                    "score": r.score,
-                    "skipped": r.skipped,
-                    "t_s": r.t_s,
-                    "created_at": _utc(r.created_at),
-                }
-                for r in s.scalars(stmt)
-            ]
+            return [_pain_dict(r) for r in s.scalars(stmt)]
+
+    def pain_of(self, session_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """:meth:`list_pain` of many sessions in a few queries (an id with none maps to
+        ``[]``)."""
+        out: dict[str, list[dict[str, Any]]] = {sid: [] for sid in session_ids}
+        with self._tx(write=False) as s:
+            for chunk in _chunks(list(out)):
+                stmt = select(PainRow).where(PainRow.session_id.in_(chunk)).order_by(PainRow.id)
+                for r in s.scalars(stmt):
+                    out[r.session_id].append(_pain_dict(r))
+        return out
 
     def add_feedback(self, session_id: str, *, helpful: bool, comment: str | None) -> None:
         """Store the user's feedback: was the session helpful, and an optional comment."""
@@ -817,6 +832,42 @@ def _req_int(name: str, value: Any, *, minimum: int | None = None) -> int:
     if minimum is not None and n < minimum:
         raise InputError(f"{name}: expected an integer >= {minimum}, got {n}")
     return n
+
+
+def _pain_dict(r: PainRow) -> dict[str, Any]:
+    return {
+        "rep": r.rep,
+        "score": r.score,
+        "skipped": r.skipped,
+        "t_s": r.t_s,
+        "created_at": _utc(r.created_at),
+    }
+
+
+def _rep_dict(r: RepRow) -> dict[str, Any]:
+    return {
+        "index": r.number,
+        "start_s": r.start_s,
+        "top_start_s": r.top_start_s,
+        "top_end_s": r.top_end_s,
+        "end_s": r.end_s,
+        "press_s": r.press_s,
+        "hold_s": r.hold_s,
+        "lower_s": r.lower_s,
+        "variant": r.variant,
+        "peak_trunk_deg": r.peak_trunk_deg,
+        "peak_elbow_deg": r.peak_elbow_deg,
+        "faults": list(r.faults),
+        "complete": r.complete,
+    }
+
+
+#: Most ids in one ``IN (...)`` (SQLite allows 32766 bound parameters; PostgreSQL more).
+IN_CHUNK = 500
+
+
+def _chunks(ids: list[str]) -> list[list[str]]:
+    return [ids[i : i + IN_CHUNK] for i in range(0, len(ids), IN_CHUNK)]
 
 
 def _opt_int(name: str, value: Any, *, minimum: int | None = None) -> int | None:
