@@ -277,9 +277,9 @@ def progress(
     protocol: Optional[Path] = typer.Option(None, "--protocol", help=PROTOCOL_HELP),
 ) -> None:
     """Print the next dose (variant, hold, reps, how high) with its reason; store the decision."""
-    from pressup.safety.history import gate, review
+    from pressup.safety.history import gate, prescribe, review
     from pressup.storage import Store
-    from pressup.storage.safety import clear_prescription, set_prescription
+    from pressup.storage.safety import clear_prescription
 
     try:
         spec = load_spec(protocol)
@@ -293,14 +293,7 @@ def progress(
                     else "No clinician's prescription was active."
                 )
             if given is not None:
-                set_prescription(
-                    store,
-                    variant=given.variant,
-                    hold_s=given.hold_s,
-                    reps=given.reps,
-                    sessions_per_day=given.sessions_per_day or 1,
-                    notes=given.notes,
-                )
+                prescribe(store, spec, given)
                 _say("Clinician's prescription recorded; it overrides pressup's progression.")
             g = gate(store, spec, datetime.now(timezone.utc))
             if not g.allowed:

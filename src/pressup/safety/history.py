@@ -54,6 +54,7 @@ from pressup.storage.safety import (
     list_decisions,
     list_symptoms,
     session_data,
+    set_prescription,
 )
 
 #: How many past sessions and decisions are read.
@@ -236,6 +237,20 @@ def review(store: Store, spec: ProtocolSpec, *, save: bool = True) -> Review:
     return Review(decision, current, record)
 
 
+def prescribe(store: Store, spec: ProtocolSpec, rx: Prescription) -> Review:
+    """Record a clinician's prescription as the active one and store the decision it makes,
+    so that when it ends pressup's progression carries on from the clinician's dose."""
+    set_prescription(
+        store,
+        variant=rx.variant,
+        hold_s=rx.hold_s,
+        reps=rx.reps,
+        sessions_per_day=rx.sessions_per_day or 1,
+        notes=rx.notes,
+    )
+    return review(store, spec)
+
+
 def stopped_sets_since(store: Store, spec: ProtocolSpec, since: datetime) -> int:
     """Sets stopped by the pain rules (or marked stopped) in sessions after ``since``."""
     return sum(
@@ -327,6 +342,7 @@ __all__ = [
     "gate",
     "load_history",
     "plan_session",
+    "prescribe",
     "review",
     "session_summary",
     "spec_from_dose",

@@ -64,29 +64,23 @@ def exports_router(store: Store, require_token: Callable[[Optional[str]], None])
     """The download routes (see the module docstring)."""
     router = APIRouter()
 
-    @router.get("/export/sessions.{fmt}")
-    def sessions_table(
-        fmt: Literal["csv", "json"], token: Optional[str] = Query(default=None)
+    @router.get("/export/{table}.{fmt}")
+    def table_download(
+        table: Literal["sessions", "reps"],
+        fmt: Literal["csv", "json"],
+        token: Optional[str] = Query(default=None),
     ) -> Response:
         require_token(token)
-        from pressup.export.tables import collect_sessions, write_sessions_csv, write_sessions_json
+        from pressup.export import tables as t
 
-        writer = write_sessions_json if fmt == "json" else write_sessions_csv
-        return _download(
-            lambda p: writer(collect_sessions(store), p), f"pressup-sessions.{fmt}", MEDIA[fmt]
-        )
-
-    @router.get("/export/reps.{fmt}")
-    def reps_table(
-        fmt: Literal["csv", "json"], token: Optional[str] = Query(default=None)
-    ) -> Response:
-        require_token(token)
-        from pressup.export.tables import collect_reps, write_reps_csv, write_reps_json
-
-        writer = write_reps_json if fmt == "json" else write_reps_csv
-        return _download(
-            lambda p: writer(collect_reps(store), p), f"pressup-reps.{fmt}", MEDIA[fmt]
-        )
+        collect = t.collect_sessions if table == "sessions" else t.collect_reps
+        writer: Callable[..., Path] = {
+            ("sessions", "csv"): t.write_sessions_csv,
+            ("sessions", "json"): t.write_sessions_json,
+            ("reps", "csv"): t.write_reps_csv,
+            ("reps", "json"): t.write_reps_json,
+        }[(table, fmt)]
+        return _download(lambda p: writer(collect(store), p), f"pressup-{table}.{fmt}", MEDIA[fmt])
 
     @router.get("/export/fhir")
     def fhir_bundle(

@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pressup.errors import InputError
 from pressup.protocol import ProtocolSpec
-from pressup.safety.history import HISTORY_LIMIT, current_prescription, review
+from pressup.safety.history import HISTORY_LIMIT, current_prescription, prescribe, review
 from pressup.safety.progression import (
     NOTES_MAX_LEN,
     PRESCRIPTION_LIMITS,
@@ -57,9 +57,8 @@ from pressup.storage.safety import (
     active_prescription,
     clear_prescription,
     list_decisions,
-    set_prescription,
 )
-from pressup.web.screening import MAX_BODY_BYTES, gate_now
+from pressup.web.screening import gate_now, json_object
 
 STATIC = Path(__file__).parent / "static"
 #: How many stored decisions the page lists.
@@ -273,21 +272,6 @@ def _rule_error(exc: InputError, raw: dict[str, Any]) -> str:
     return text
 
 
-async def _json_object(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise HTTPException(status_code=413, detail=f"body over {MAX_BODY_BYTES} bytes")
-    try:
-        data = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise HTTPException(status_code=422, detail=f"body: expected JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise HTTPException(
-            status_code=422, detail=f"body: expected a JSON object, got {type(data).__name__}"
-        )
-    return data
-
-
 def parse_prescription(data: dict[str, Any]) -> Prescription:
     """A body as a clinician's :class:`Prescription`.
 
@@ -327,20 +311,12 @@ def progress_router(
         return JSONResponse(progress_state(store, spec), headers=no_store)
 
     @router.post("/api/prescription")
-    async def prescribe(
+    async def post_prescription(
         request: Request, token: Optional[str] = Query(default=None)
     ) -> JSONResponse:
         require_token(token)
-        rx = parse_prescription(await _json_object(request))
-        set_prescription(
-            store,
-            variant=rx.variant,
-            hold_s=rx.hold_s,
-            reps=rx.reps,
-            sessions_per_day=rx.sessions_per_day or 1,
-            notes=rx.notes,
-        )
-        review(store, spec)  # stored, as `pressup progress --prescription` does
+        rx = parse_prescription(await json_object(request))
+        prescribe(store, spec, rx)  # the decision too, as `pressup progress` does
         return JSONResponse(progress_state(store, spec), status_code=201, headers=no_store)
 
     @router.delete("/api/prescription")

@@ -112,7 +112,12 @@ def _field_errors(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-async def _body(request: Request, model: type[BaseModel]) -> Any:
+async def json_object(request: Request) -> dict[str, Any]:
+    """A request's body as one JSON object of at most :data:`MAX_BODY_BYTES`.
+
+    Raises:
+        HTTPException: 413 when too large, 422 when not JSON or not an object.
+    """
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         raise HTTPException(status_code=413, detail=f"body over {MAX_BODY_BYTES} bytes")
@@ -124,6 +129,11 @@ async def _body(request: Request, model: type[BaseModel]) -> Any:
         raise HTTPException(
             status_code=422, detail=f"body: expected a JSON object, got {type(data).__name__}"
         )
+    return data
+
+
+async def _body(request: Request, model: type[BaseModel]) -> Any:
+    data = await json_object(request)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -251,4 +261,4 @@ def screening_router(
     return router
 
 
-__all__ = ["ApprovalIn", "ScreeningIn", "gate_now", "screening_router"]
+__all__ = ["ApprovalIn", "ScreeningIn", "gate_now", "json_object", "screening_router"]
