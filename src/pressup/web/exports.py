@@ -73,14 +73,15 @@ def exports_router(store: Store, require_token: Callable[[Optional[str]], None])
         require_token(token)
         from pressup.export import tables as t
 
-        collect = t.collect_sessions if table == "sessions" else t.collect_reps
-        writer: Callable[..., Path] = {
-            ("sessions", "csv"): t.write_sessions_csv,
-            ("sessions", "json"): t.write_sessions_json,
-            ("reps", "csv"): t.write_reps_csv,
-            ("reps", "json"): t.write_reps_json,
-        }[(table, fmt)]
-        return _download(lambda p: writer(collect(store), p), f"pressup-{table}.{fmt}", MEDIA[fmt])
+        if table == "sessions":
+            rows: Any = t.collect_sessions(store)
+            writer: Callable[[Any, Path], Path] = (
+                t.write_sessions_json if fmt == "json" else t.write_sessions_csv
+            )
+        else:
+            rows = t.collect_reps(store)
+            writer = t.write_reps_json if fmt == "json" else t.write_reps_csv
+        return _download(lambda p: writer(rows, p), f"pressup-{table}.{fmt}", MEDIA[fmt])
 
     @router.get("/export/fhir")
     def fhir_bundle(
