@@ -23,10 +23,6 @@ import base64
 import gzip
 import json
 import os
-import re
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -39,16 +35,10 @@ from typing import Any, Optional
 
 import pytest
 
+from e2e_support import CHROMIUM, REPO, SHOTS, coach_server, playwright_or_skip
+
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("PRESSUP_CHROMIUM", "/usr/bin/chromium")
-#: Screenshots go to $PRESSUP_SCREENSHOTS (the docs were made with
-#: PRESSUP_SCREENSHOTS=docs/screenshots); by default a temporary folder, so a test run leaves
-#: the tree clean.
-SHOTS = Path(os.environ.get("PRESSUP_SCREENSHOTS") or tempfile.gettempdir()) / (
-    "" if os.environ.get("PRESSUP_SCREENSHOTS") else "pressup-screenshots"
-)
 VIEWPORT = {"width": 1280, "height": 900}
 CLIP = "render/s03_heavy_man_hands_left_floor.mp4"  # 3 hands press-ups, 38 s, 640x480 at 30 fps
 CHROME_ARGS = [
@@ -89,16 +79,6 @@ def _data_dir() -> Path:
     return Path(os.environ.get("PRESSUP_DATA") or REPO.parent / "shared" / "data")
 
 
-def _playwright() -> Any:
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(f"{CHROMIUM} not found: install Chromium (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("the playwright package is missing: pip install -e '.[test]'")
-    return sync_playwright
-
-
 # -- the server ----------------------------------------------------------------------------------
 @dataclass
 class Coach:
@@ -114,68 +94,19 @@ class Coach:
             return json.loads(r.read())
 
 
-def _pressup_cli() -> str:
-    exe = Path(sys.executable).parent / "pressup"
-    return str(exe) if exe.is_file() else str(REPO / ".venv" / "bin" / "pressup")
-
-
 @pytest.fixture
 def coach(tmp_path: Path) -> Iterator[Coach]:
     """``pressup coach`` on a free port with its own database; skips without the pose runtime."""
-    _playwright()
-    database = f"sqlite:///{tmp_path / 'e2e.db'}"
-    log = (tmp_path / "server.log").open("w")
-    env = {**os.environ, "COLUMNS": "400", "NO_COLOR": "1", "TERM": "dumb"}
-    env.pop("PRESSUP_TIMING", None)
+    playwright_or_skip()
     # no safety screening needed to start a set (docs/protocol.md: "for automated tests")
-    env["PRESSUP_REQUIRE_SCREENING"] = "0"
-    proc = subprocess.Popen(
-        [_pressup_cli(), "coach", "--no-browser", "--port", "0", "--database", database],
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-        env=env,
-    )
-    lines: list[str] = []
-    reader = threading.Thread(
-        target=lambda: [lines.append(line) for line in proc.stdout or []], daemon=True
-    )
-    reader.start()
-    try:
-        match = None
-        deadline = time.monotonic() + 60
-        while match is None and time.monotonic() < deadline and proc.poll() is None:
-            match = re.search(r"(http://127\.0\.0\.1:(\d+))/\?token=([\w-]+)", "".join(lines))
-            time.sleep(0.05)
-        if match is None:
-            log.flush()
-            pytest.fail(
-                "pressup coach printed no URL; stdout: "
-                f"{''.join(lines)!r}; stderr: {(tmp_path / 'server.log').read_text()[-2000:]}"
-            )
-        origin, port, token = match.group(1), int(match.group(2)), match.group(3)
-        health = None
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{origin}/api/health", timeout=2) as r:
-                    health = json.loads(r.read())
-                break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.1)
-        assert health is not None and health["ok"], "the coach never answered /api/health"
-        if not health["pose_assets"]:
+    with coach_server(tmp_path, {"PRESSUP_REQUIRE_SCREENING": "0"}) as srv:
+        if not srv.health["pose_assets"]:
             pytest.skip(
                 "the pose runtime (@mediapipe/pose) is not installed: run `npm ci --prefix web`"
             )
-        yield Coach(f"{origin}/?token={token}", origin, port, token, database)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        yield Coach(
+            f"{srv.origin}/?token={srv.token}", srv.origin, srv.port, srv.token, srv.database
+        )
 
 
 # -- the browser ---------------------------------------------------------------------------------
@@ -233,7 +164,7 @@ class Browser:
 @pytest.fixture
 def open_browser() -> Iterator[Any]:
     """``open_browser(camera_file=None)``: a page in headless Chromium with a fake camera."""
-    sync_playwright = _playwright()
+    sync_playwright = playwright_or_skip()
     with sync_playwright() as pw:
         browsers: list[Any] = []
 

@@ -2,7 +2,7 @@
 
 Starts ``pressup coach --no-browser`` as a subprocess (its own SQLite file in a temporary
 folder; no pose runtime needed) and drives Debian's Chromium (``/usr/bin/chromium``, or
-``$PRESSUP_CHROMIUM``) with Playwright, as ``tests/test_e2e_browser.py`` does. Skips (with the
+``$PRESSUP_CHROMIUM``) with Playwright (``tests/e2e_support.py``). Skips (with the
 reason) when Chromium or the ``playwright`` package is missing. The screenshot ``progress.png``
 goes to ``$PRESSUP_SCREENSHOTS`` when set (the docs use ``docs/screenshots``), otherwise to a
 temporary folder.
@@ -11,13 +11,6 @@ temporary folder.
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
-import sys
-import tempfile
-import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -27,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from e2e_support import CHROMIUM, SHOTS, coach_server, playwright_or_skip
 from pressup.protocol import load_spec
 from pressup.safety.history import review
 from pressup.safety.screening import QUESTION_IDS
@@ -35,22 +29,7 @@ from pressup.storage.safety import add_symptoms
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("PRESSUP_CHROMIUM", "/usr/bin/chromium")
-SHOTS = Path(os.environ.get("PRESSUP_SCREENSHOTS") or tempfile.gettempdir()) / (
-    "" if os.environ.get("PRESSUP_SCREENSHOTS") else "pressup-screenshots"
-)
 VIEWPORT = {"width": 1280, "height": 900}
-
-
-def _playwright() -> Any:
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(f"{CHROMIUM} not found: install Chromium (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("the playwright package is missing: pip install -e '.[test]'")
-    return sync_playwright
 
 
 @dataclass
@@ -73,59 +52,12 @@ class Coach:
             return json.loads(r.read())
 
 
-def _pressup_cli() -> str:
-    exe = Path(sys.executable).parent / "pressup"
-    return str(exe) if exe.is_file() else str(REPO / ".venv" / "bin" / "pressup")
-
-
 @pytest.fixture
 def coach(tmp_path: Path) -> Iterator[Coach]:
-    """``pressup coach`` on a free port with its own database."""
-    _playwright()
-    database = f"sqlite:///{tmp_path / 'e2e-progress.db'}"
-    log = (tmp_path / "server.log").open("w")
-    env = {**os.environ, "COLUMNS": "400", "NO_COLOR": "1", "TERM": "dumb"}
-    env.pop("PRESSUP_TIMING", None)
-    proc = subprocess.Popen(
-        [_pressup_cli(), "coach", "--no-browser", "--port", "0", "--database", database],
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-        env=env,
-    )
-    lines: list[str] = []
-    reader = threading.Thread(
-        target=lambda: [lines.append(line) for line in proc.stdout or []], daemon=True
-    )
-    reader.start()
-    try:
-        match = None
-        deadline = time.monotonic() + 60
-        while match is None and time.monotonic() < deadline and proc.poll() is None:
-            match = re.search(r"(http://127\.0\.0\.1:\d+)/\?token=([\w-]+)", "".join(lines))
-            time.sleep(0.05)
-        if match is None:
-            log.flush()
-            pytest.fail(
-                "pressup coach printed no URL; stdout: "
-                f"{''.join(lines)!r}; stderr: {(tmp_path / 'server.log').read_text()[-2000:]}"
-            )
-        origin, token = match.group(1), match.group(2)
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{origin}/api/health", timeout=2):
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.1)
-        yield Coach(origin, token, database)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    """``pressup coach`` on a free port with its own database (no pose runtime needed)."""
+    playwright_or_skip()
+    with coach_server(tmp_path) as srv:
+        yield Coach(srv.origin, srv.token, srv.database)
 
 
 def _good_session(store: Store) -> None:
@@ -161,7 +93,7 @@ def test_progress_page_records_a_prescription(coach: Coach) -> None:
         _good_session(store)
         assert review(store, spec).decision.action == "progress"
 
-    sync_playwright = _playwright()
+    sync_playwright = playwright_or_skip()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         try:
@@ -278,7 +210,7 @@ def _past_session(store: Store, days_ago: float, k: int) -> None:
 def test_screening_then_history_with_downloads(coach: Coach) -> None:
     """Answer the safety questions in the browser (a disc problem: start gently), then look at
     the history of two sessions and download the sessions table from it."""
-    sync_playwright = _playwright()
+    sync_playwright = playwright_or_skip()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         try:
