@@ -5,9 +5,9 @@
 // names the field and is shown next to the form). DELETE /api/prescription -> ends it.
 // pressup does not diagnose: it suggests a dose; a clinician's prescription always comes first.
 
-const $ = (id) => document.getElementById(id);
-const token = new URLSearchParams(location.search).get('token');
-const q = `token=${encodeURIComponent(token || '')}`;
+import { $, el, pageToken, show } from './dom.js';
+
+const { token, q } = pageToken();
 
 /** The form's fields: the body key, the input's id and its label in plain words. */
 const FIELDS = {
@@ -23,20 +23,9 @@ const SEE_CLINICIAN = /clinician|doctor|physiotherapist/i;
 const P = { state: 'loading', data: null, errors: [], saved: 0 };
 window.__progress = P;
 
-function show(el, visible) {
-  el.hidden = !visible;
-}
-
 function setState(state) {
   P.state = state;
   $('main').dataset.state = state;
-}
-
-function el(tag, attrs = {}, text = '') {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text) e.textContent = text;
-  return e;
 }
 
 function capital(text) {

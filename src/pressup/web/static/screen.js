@@ -4,9 +4,9 @@
 // POST /api/screening -> the outcome: go to the coach, or (locked) record a clinician's approval.
 // pressup does not diagnose: the statement stays on the page above the questions and the result.
 
-const $ = (id) => document.getElementById(id);
-const token = new URLSearchParams(location.search).get('token');
-const q = `token=${encodeURIComponent(token || '')}`;
+import { $, el, pageToken, show } from './dom.js';
+
+const { token, q } = pageToken();
 const coachUrl = `/?${q}`;
 
 const GROUPS = [
@@ -24,20 +24,9 @@ const CHOICES = [
 const P = { state: 'loading', questions: [], result: null, errors: [] };
 window.__screening = P;
 
-function show(el, visible) {
-  el.hidden = !visible;
-}
-
 function setState(state) {
   P.state = state;
   $('main').dataset.state = state;
-}
-
-function el(tag, attrs = {}, text = '') {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text) e.textContent = text;
-  return e;
 }
 
 async function api(path, body) {

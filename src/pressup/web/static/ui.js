@@ -3,16 +3,14 @@
 
 import { CHECK_WORDS, STAGE_WORDS, faultWords, labelWords } from './words.js';
 
-export const $ = (id) => document.getElementById(id);
+import { $, show } from './dom.js';
+
+export { $, show };
 
 /** Set text only when it changed (status arrives 10-30 times a second). */
 export function setText(el, text) {
   const s = String(text);
   if (el && el.textContent !== s) el.textContent = s;
-}
-
-export function show(el, visible) {
-  if (el && el.hidden === !!visible) el.hidden = !visible;
 }
 
 /** Which screen a stage belongs to. `lastActive`: the stage before a pause. */
