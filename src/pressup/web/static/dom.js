@@ -21,3 +21,7 @@ export function pageToken() {
   const token = new URLSearchParams(location.search).get('token');
   return { token, q: `token=${encodeURIComponent(token || '')}` };
 }
+
+/** Where a page opened without the token explains itself (in the `load-error` element). */
+export const NO_TOKEN =
+  'This page needs the address that "pressup coach" printed (it ends in ?token=…). Open the coach from that link, then come back here.';

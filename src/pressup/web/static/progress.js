@@ -5,7 +5,7 @@
 // names the field and is shown next to the form). DELETE /api/prescription -> ends it.
 // pressup does not diagnose: it suggests a dose; a clinician's prescription always comes first.
 
-import { $, el, pageToken, show } from './dom.js';
+import { $, NO_TOKEN, el, pageToken, show } from './dom.js';
 
 const { token, q } = pageToken();
 
@@ -300,8 +300,7 @@ async function boot() {
   $('form').addEventListener('submit', save);
   $('end').addEventListener('click', endPrescription);
   if (!token) {
-    $('load-error').textContent =
-      'This page needs the address that "pressup coach" printed (it ends in ?token=…). Open the coach from that link, then come back here.';
+    $('load-error').textContent = NO_TOKEN;
     show($('load-error'), true);
     setState('error');
     return;

@@ -4,7 +4,7 @@
 // POST /api/screening -> the outcome: go to the coach, or (locked) record a clinician's approval.
 // pressup does not diagnose: the statement stays on the page above the questions and the result.
 
-import { $, el, pageToken, show } from './dom.js';
+import { $, NO_TOKEN, el, pageToken, show } from './dom.js';
 
 const { token, q } = pageToken();
 const coachUrl = `/?${q}`;
@@ -203,8 +203,7 @@ async function boot() {
   $('approval').addEventListener('submit', approve);
   $('again').addEventListener('click', again);
   if (!token) {
-    $('load-error').textContent =
-      'This page needs the address that "pressup coach" printed (it ends in ?token=…). Open the coach from that link, then come back here.';
+    $('load-error').textContent = NO_TOKEN;
     show($('load-error'), true);
     setState('error');
     return;
