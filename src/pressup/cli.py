@@ -195,6 +195,53 @@ def evaluate(
         markdown.write_text(text + "\n")
 
 
+@app.command("evaluate-corpus")
+def evaluate_corpus(
+    corpus_dir: Path = typer.Argument(..., help="rendered corpus (scenarios/, tracks/, truth/)"),
+    out_dir: Path = typer.Option(
+        Path("out/corpus-eval"), "--out", "-o", help="folder of the per-clip analyses"
+    ),
+    markdown: Optional[Path] = typer.Option(None, "--markdown", help="also write the matrix here"),
+    split: str = typer.Option("all", "--split", help="dev, eval or all"),
+    protocol: Optional[Path] = typer.Option(None, "--protocol", help="protocol TOML file"),
+) -> None:
+    """Analyse every complete clip of a rendered corpus and print the accuracy matrix."""
+    from pressup.evaluation.corpus import SPLITS, evaluate_corpus, format_matrix, load_corpus
+    from pressup.protocol import load_spec
+
+    try:
+        if split not in (*SPLITS, "all"):
+            raise InputError(f"--split: expected dev, eval or all, got {split!r}")
+        _check_out_dir(out_dir)
+        spec = load_spec(protocol)
+        names = [c.name for c in load_corpus(corpus_dir) if split in ("all", c.split)]
+        if not names:
+            raise InputError(
+                f"{corpus_dir}: expected complete clips (a track and a truth file) in split "
+                f"{split!r}, found none"
+            )
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} clips"),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+        ) as prog:
+            task = prog.add_task("corpus", total=len(names))
+
+            def update(done: int, total: int, name: str) -> None:
+                prog.update(task, completed=done, total=total, description=name)
+
+            results = evaluate_corpus(corpus_dir, spec, out_dir, names, update)
+    except PressupError as exc:
+        raise _fail(exc) from None
+    text = format_matrix(results)
+    sys.stdout.write(text)
+    if markdown is not None:
+        markdown.write_text(text)
+
+
 @app.command()
 def demo(
     out_dir: Path = typer.Option(Path("pressup-demo"), "--out", "-o", help="output folder"),

@@ -34,6 +34,7 @@ _LIVE_FAULTS = (
 _FAULT_POS = {c: i for i, c in enumerate(_LIVE_FAULTS)}
 _NO_FAULTS: tuple[float, ...] = (_NAN,) * len(_LIVE_FAULTS)
 _NO_ACTIVE: tuple[bool, ...] = (False,) * len(_LIVE_FAULTS)
+_MAX_HIP_SHARE = 0.35  # trunk lengths of pelvis rise counted into the chest rise
 assert set(_LIVE_FAULTS) <= set(FAULT_CODES)
 
 
@@ -63,6 +64,7 @@ class RepDraft(NamedTuple):
     top_start_s: float = _NAN
     top_end_s: float = _NAN
     peak_trunk_deg: float = -math.inf
+    peak_rise_deg: float = -math.inf  # highest chest rise (see Engine.rise_deg)
     peak_elbow_deg: float = _NAN
     forearm_frames: int = 0  # frames at the top that looked like the sphinx (forearms down)
     hands_frames: int = 0  # frames at the top that looked like the hands variant
@@ -80,6 +82,7 @@ class EngineState(NamedTuple):
     rest_since: float = _NAN
     rest_level: float = _NAN  # resting trunk angle (degrees), learned while lying still
     rest_hip: float = _NAN  # resting pelvis height (trunk lengths)
+    rest_foot: float = _NAN  # knee-ankle-toe angle while lying (degrees; ~160 = feet flat)
     level: float = _NAN  # trunk level of the current top (degrees)
     top_base: float = _NAN  # trunk angle when the current top was entered (degrees)
     top_entry_t: float = _NAN  # when the current top was entered
@@ -128,6 +131,22 @@ class Engine:
         return EngineState()
 
     # -- helpers ---------------------------------------------------------------------------
+    @staticmethod
+    def rise_deg(state: EngineState, f: KinFrame) -> float:
+        """How far the chest has risen, as a trunk angle in degrees: the trunk angle, plus the
+        angle the pelvis's own rise adds to the shoulders' height when the hips leave the floor.
+
+        This, not the trunk angle alone, drives the repetition: a press-up lifts the shoulders
+        whatever the pelvis does, while the hip->shoulder line flattens when the hips rise with
+        it (the hips-lifted fault on the forearms). With the pelvis on the floor it is the trunk
+        angle. The pelvis's share is capped at 0.35 trunk lengths (about 20 degrees), so that
+        one misplaced hip cannot fake a press-up.
+        """
+        lift = f.hip_height - state.rest_hip
+        if not (lift > 0.0):
+            return f.trunk_deg
+        return f.trunk_deg + math.degrees(math.asin(min(lift, _MAX_HIP_SHARE)))
+
     def _hip_lift(self, state: EngineState, f: KinFrame) -> float:
         """Pelvis height above its resting level, in trunk lengths (NaN if unknown)."""
         return f.hip_height - state.rest_hip
@@ -159,21 +178,51 @@ class Engine:
             return "updog"
         return "pressup_hands"
 
-    def _is_other(self, f: KinFrame) -> bool:
+    def _other_reason(self, state: EngineState, f: KinFrame) -> str | None:
+        """Why this frame is not the prone press-up family, or None when it is.
+
+        Decided by what holds the body up: the pelvis and thighs on the floor (or the pelvis
+        lifted with the tops of the feet still down, the hips-lifted fault), the forearms or
+        hands beside the chest. Reasons: ``upright`` (sitting, kneeling up, standing),
+        ``kneeling`` (all fours, downward dog), ``arms_overhead`` (swimmer, superman),
+        ``plank`` (on the toes with the legs up: plank, push-up, knee push-up).
+        """
         p = self.spec.positions
-        if f.trunk_deg > p.max_trunk_deg or f.shin_deg > p.max_shin_deg:
-            return True  # upright, or on the toes with the knees off the floor
+        if f.trunk_deg > p.max_trunk_deg:
+            return "upright"
         if f.thigh_deg > p.max_thigh_deg:
-            return True  # kneeling, all fours, downward dog
+            return "kneeling"  # kneeling, all fours, downward dog
         if (
+            f.elbow_ahead > p.arms_overhead_elbow_ahead
+            or f.wrist_ahead > p.arms_overhead_wrist_ahead
+        ):
+            return "arms_overhead"
+        if f.thigh_deg > p.straight_body_thigh_deg and abs(f.hip_ext_deg) < p.straight_body_hip_deg:
+            return "plank"  # thighs raised with the body in one straight line: knee plank
+        legs_up = f.shin_deg > p.max_shin_deg or (
             f.trunk_deg >= p.min_peak_trunk_deg
             and f.thigh_deg > p.legs_with_body_ratio * f.trunk_deg
-        ):
-            return True  # the legs rise with the body: a plank or push-up, not a press-up
-        # thighs raised with the body in one straight line: a knee plank or knee push-up
-        return (
-            f.thigh_deg > p.straight_body_thigh_deg and abs(f.hip_ext_deg) < p.straight_body_hip_deg
         )
+        if not legs_up:
+            return None
+        # the legs rise with the body: on the toes it is a plank or push-up; with the tops of
+        # the feet on the floor, a press-up whose hips have left the floor
+        # the feet as they were while lying before, when known (a person about to plank or
+        # push up tucks the toes first; a press-up keeps the tops of the feet down), and a
+        # clearly tucked foot now
+        tucked = p.toes_tucked_max_foot_deg
+        if math.isfinite(state.rest_foot):
+            flat_feet = state.rest_foot >= tucked and not (f.foot_deg < tucked - 20.0)
+        else:
+            flat_feet = f.foot_deg >= tucked
+        if not flat_feet:
+            return "plank"  # toes tucked, or the feet not seen: do not count it
+        if self._on_forearms(f) or f.hip_ext_deg > p.straight_body_hip_deg:
+            return None  # on the forearms, or on the hands with the back arched
+        return "plank"  # straight body on the hands
+
+    def _is_other(self, state: EngineState, f: KinFrame) -> bool:
+        return self._other_reason(state, f) is not None
 
     def _fault_conditions(self, f: KinFrame, phase: str, hip_lift: float) -> tuple[bool, ...]:
         lim = self.spec.faults
@@ -233,6 +282,8 @@ class Engine:
         t = f.t_s
         if not f.tracked or not math.isfinite(f.trunk_deg):
             return self._untracked(state, t, events)
+        real = f
+        f = f._replace(trunk_deg=self.rise_deg(state, f))  # the state machine follows the chest
         if state.lost:
             events.append(Event(t, "tracking_regained"))
             state = state._replace(lost=False)
@@ -261,7 +312,7 @@ class Engine:
         if abs(speed) < self._calm:
             state = state._replace(calm_t=t)
 
-        if self._is_other(f):
+        if self._is_other(state, real):
             if math.isnan(state.other_since):
                 state = state._replace(other_since=t)
             if state.phase != "other" and t - state.other_since < self._min_pos:
@@ -283,7 +334,7 @@ class Engine:
         phase = state.phase
         trunk = f.trunk_deg
         if phase in ("start", "other", "rest"):
-            state, events = self._rest_or_rise(state, f, events)
+            state, events = self._rest_or_rise(state, f, events, real)
         elif phase == "rising":
             state, events = self._rising(state, f, events)
         elif phase == "top":
@@ -299,10 +350,12 @@ class Engine:
             upd: dict[str, Any] = {}
             if drop and state.phase in ("lowering", "settle"):
                 upd["lower_seen_deg"] = rep.lower_seen_deg + drop
-            if trunk > rep.peak_trunk_deg:
-                upd["peak_trunk_deg"] = trunk
+            if real.trunk_deg > rep.peak_trunk_deg:
+                upd["peak_trunk_deg"] = real.trunk_deg
+            if trunk > rep.peak_rise_deg:
+                upd["peak_rise_deg"] = trunk
             if state.phase == "top":
-                on_forearms = self._on_forearms(f)
+                on_forearms = self._on_forearms(real)
                 if on_forearms is not None:
                     key = "forearm_frames" if on_forearms else "hands_frames"
                     upd[key] = getattr(rep, key) + 1
@@ -310,7 +363,7 @@ class Engine:
                     upd["peak_elbow_deg"] = f.elbow_deg
             if upd:
                 state = state._replace(rep=rep._replace(**upd))
-            state, events = self._faults(state, f, events)
+            state, events = self._faults(state, real, events)
 
         label = {
             "rest": "prone_flat",
@@ -321,7 +374,7 @@ class Engine:
             "other": "other_pose",
         }.get(state.phase)
         if label is None:
-            label = self._variant_label(f, state.rep, self._hip_lift(state, f))
+            label = self._variant_label(real, state.rep, self._hip_lift(state, real))
         return self._relabel(state, label, t, events)
 
     def _relabel(
@@ -348,8 +401,10 @@ class Engine:
         return self._relabel(state, "not_visible", t, events)
 
     def _rest_or_rise(
-        self, state: EngineState, f: KinFrame, events: list[Event]
+        self, state: EngineState, f: KinFrame, events: list[Event], real: KinFrame
     ) -> tuple[EngineState, list[Event]]:
+        """``f`` carries the chest rise as its trunk angle (see :meth:`rise_deg`), ``real`` the
+        measured frame."""
         t, trunk = f.t_s, f.trunk_deg
         calm = abs(state.speed) < self._calm
         if state.phase == "rest":
@@ -359,6 +414,11 @@ class Engine:
                 upd: dict[str, Any] = {
                     "rest_level": state.rest_level + alpha * (trunk - state.rest_level)
                 }
+                if calm and math.isfinite(f.foot_deg):
+                    foot = state.rest_foot
+                    upd["rest_foot"] = (
+                        f.foot_deg if math.isnan(foot) else foot + alpha * (f.foot_deg - foot)
+                    )
                 if calm and math.isfinite(f.hip_height):
                     hip = state.rest_hip
                     upd["rest_hip"] = (
@@ -382,7 +442,12 @@ class Engine:
         if trunk < self._max_rest and abs(state.speed) < self._still:
             hip = f.hip_height if math.isfinite(f.hip_height) else state.rest_hip
             return (
-                state._replace(phase="rest", rest_since=t, rest_level=trunk, rest_hip=hip),
+                state._replace(
+                    phase="rest",
+                    rest_since=t,
+                    rest_level=trunk,
+                    rest_hip=hip,
+                ),
                 events,
             )
         if trunk >= self._max_rest:
@@ -399,7 +464,7 @@ class Engine:
 
     def _down_level(self, rep: RepDraft) -> float:
         """Trunk angle (degrees) below which a lowering counts as back on the floor."""
-        amp = max(rep.peak_trunk_deg - rep.start_level, 0.0)
+        amp = max(rep.peak_rise_deg - rep.start_level, 0.0)
         return rep.start_level + max(self._down, 0.2 * amp)
 
     def _enter_top(
@@ -447,7 +512,7 @@ class Engine:
             return state._replace(phase="rest", rep=None, rest_since=f.t_s), events
         if abs(state.speed) < self._still and trunk >= self._min_peak:
             return self._enter_top(state, f, events)
-        peak = max(rep.peak_trunk_deg, trunk)
+        peak = max(rep.peak_rise_deg, trunk)
         if trunk < peak - self._band and state.speed < 0 and peak >= self._min_peak:
             # came down from a peak without stopping: a hold of (almost) no time
             if not rep.top_confirmed:
@@ -563,7 +628,7 @@ class Engine:
             rep = rep._replace(faults=(*rep.faults, fault))
         # the lowering must have been seen for at least half of its way down (not hidden by a
         # cut or a close-up)
-        amp = rep.peak_trunk_deg - rep.start_level
+        amp = rep.peak_rise_deg - rep.start_level
         complete = (
             rep.seen_flat_before
             and math.isfinite(rep.top_start_s)

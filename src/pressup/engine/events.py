@@ -25,6 +25,11 @@ class KinFrame(NamedTuple):
     thigh_deg: float = math.nan
     shin_deg: float = math.nan
     forearm_deg: float = math.nan
+    shoulder_height: float = math.nan
+    wrist_ahead: float = math.nan
+    face_deg: float = math.nan
+    foot_deg: float = math.nan
+    elbow_ahead: float = math.nan
 
 
 #: Event kinds the engine emits, in the order they can occur within a repetition.

@@ -63,6 +63,9 @@ class Positions:
     max_trunk_deg: float = 75.0
     updog_hip_lift: float = 0.22
     updog_min_elbow_deg: float = 160.0
+    toes_tucked_max_foot_deg: float = 135.0
+    arms_overhead_elbow_ahead: float = 0.6
+    arms_overhead_wrist_ahead: float = 0.9
     min_position_s: float = 0.3
 
 
@@ -179,6 +182,9 @@ _RANGES: dict[str, tuple[float, float]] = {
     "positions.min_peak_trunk_deg": (1, 60),
     "positions.legs_with_body_ratio": (1, 5),
     "positions.forearms_max_elbow_deg": (60, 170),
+    "positions.toes_tucked_max_foot_deg": (60, 180),
+    "positions.arms_overhead_elbow_ahead": (0.1, 3),
+    "positions.arms_overhead_wrist_ahead": (0.2, 5),
     "tracking.min_visibility": (0, 1),
     "tracking.min_trunk_frac": (0, 1),
     "tracking.max_scale_jump": (1, 10),
