@@ -57,6 +57,7 @@ REP_KEYS = {
     "peak_elbow_deg",
     "faults",
     "complete",
+    "not_counted",
 }
 FAULT_KEYS = {"code", "start_s", "end_s", "rep"}
 SOURCE_KEYS = {"path", "fps", "frames", "duration_s", "width", "height", "rotation_deg"}

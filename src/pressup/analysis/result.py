@@ -85,6 +85,9 @@ class Rep:
     peak_elbow_deg: float
     faults: list[Fault] = field(default_factory=list)
     complete: bool = True
+    #: why an incomplete repetition does not count: ``not_from_floor`` (it did not start from
+    #: lying), ``no_hold``, ``lowering_not_seen`` or ``ended_up`` (the recording ended first)
+    not_counted: str | None = None
 
 
 @dataclass(frozen=True)

@@ -160,6 +160,7 @@ def _rep_from_dict(d: dict[str, Any]) -> Rep:
         peak_elbow_deg=float(d["peak_elbow_deg"]),
         faults=faults,
         complete=bool(d["complete"]),
+        not_counted=d.get("not_counted"),
     )
 
 

@@ -178,6 +178,19 @@ class Engine:
             return "updog"
         return "pressup_hands"
 
+    def _feet_flat(self, state: EngineState, f: KinFrame) -> bool:
+        """True when the tops of the feet rest on the floor (the prone press-up), False when
+        the toes are tucked under (standing on them) or the feet are not seen.
+
+        The feet as they were while lying before count first (a person about to plank or push
+        up tucks the toes while still lying; in a press-up they stay flat): once they were flat,
+        only a clearly tucked foot (20 degrees past the limit) counts as tucked.
+        """
+        tucked = self.spec.positions.toes_tucked_max_foot_deg
+        if math.isfinite(state.rest_foot) and state.rest_foot >= tucked:
+            return not (f.foot_deg < tucked - 20.0)
+        return f.foot_deg >= tucked
+
     def _other_reason(self, state: EngineState, f: KinFrame) -> str | None:
         """Why this frame is not the prone press-up family, or None when it is.
 
@@ -185,7 +198,7 @@ class Engine:
         lifted with the tops of the feet still down, the hips-lifted fault), the forearms or
         hands beside the chest. Reasons: ``upright`` (sitting, kneeling up, standing),
         ``kneeling`` (all fours, downward dog), ``arms_overhead`` (swimmer, superman),
-        ``plank`` (on the toes with the legs up: plank, push-up, knee push-up).
+        ``plank`` (on the toes or knees with the body straight: plank, push-up, knee push-up).
         """
         p = self.spec.positions
         if f.trunk_deg > p.max_trunk_deg:
@@ -199,6 +212,9 @@ class Engine:
             return "arms_overhead"
         if f.thigh_deg > p.straight_body_thigh_deg and abs(f.hip_ext_deg) < p.straight_body_hip_deg:
             return "plank"  # thighs raised with the body in one straight line: knee plank
+        feet_flat = self._feet_flat(state, f)
+        if not feet_flat and self._hip_lift(state, f) > p.on_toes_hip_lift:
+            return "plank"  # the pelvis up on tucked toes: plank, push-up
         legs_up = f.shin_deg > p.max_shin_deg or (
             f.trunk_deg >= p.min_peak_trunk_deg
             and f.thigh_deg > p.legs_with_body_ratio * f.trunk_deg
@@ -207,15 +223,7 @@ class Engine:
             return None
         # the legs rise with the body: on the toes it is a plank or push-up; with the tops of
         # the feet on the floor, a press-up whose hips have left the floor
-        # the feet as they were while lying before, when known (a person about to plank or
-        # push up tucks the toes first; a press-up keeps the tops of the feet down), and a
-        # clearly tucked foot now
-        tucked = p.toes_tucked_max_foot_deg
-        if math.isfinite(state.rest_foot):
-            flat_feet = state.rest_foot >= tucked and not (f.foot_deg < tucked - 20.0)
-        else:
-            flat_feet = f.foot_deg >= tucked
-        if not flat_feet:
+        if not feet_flat:
             return "plank"  # toes tucked, or the feet not seen: do not count it
         if self._on_forearms(f) or f.hip_ext_deg > p.straight_body_hip_deg:
             return None  # on the forearms, or on the hands with the back arched
@@ -312,7 +320,8 @@ class Engine:
         if abs(speed) < self._calm:
             state = state._replace(calm_t=t)
 
-        if self._is_other(state, real):
+        other = self._other_reason(state, real)
+        if other is not None:
             if math.isnan(state.other_since):
                 state = state._replace(other_since=t)
             if state.phase != "other" and t - state.other_since < self._min_pos:
@@ -322,12 +331,15 @@ class Engine:
                 state, _ = self._close_faults(state, t, events)
                 events.append(
                     Event(
-                        t, "rep_abandoned", abandoned.number, {"reason": "left the prone position"}
+                        t,
+                        "rep_abandoned",
+                        abandoned.number,
+                        {"reason": "left the prone position", "code": other},
                     )
                 )
                 state = state._replace(rep=None)
             state = state._replace(phase="other", rest_since=_NAN)
-            return self._relabel(state, "other_pose", t, events)
+            return self._relabel(state, "other_pose", t, events, {"reason": other})
 
         if not math.isnan(state.other_since):
             state = state._replace(other_since=_NAN)
@@ -378,12 +390,16 @@ class Engine:
         return self._relabel(state, label, t, events)
 
     def _relabel(
-        self, state: EngineState, label: str, t: float, events: list[Event]
+        self,
+        state: EngineState,
+        label: str,
+        t: float,
+        events: list[Event],
+        extra: dict[str, Any] | None = None,
     ) -> tuple[EngineState, list[Event]]:
         if label != state.label:
-            events.append(
-                Event(t, "position", state.rep.number if state.rep else None, {"label": label})
-            )
+            data = {"label": label, **(extra or {})}
+            events.append(Event(t, "position", state.rep.number if state.rep else None, data))
             state = state._replace(label=label)
         return state, events
 
@@ -505,7 +521,10 @@ class Engine:
         if trunk < rep.start_level + self._down:
             events.append(
                 Event(
-                    f.t_s, "rep_abandoned", rep.number, {"reason": "went back down without a hold"}
+                    f.t_s,
+                    "rep_abandoned",
+                    rep.number,
+                    {"reason": "went back down without a hold", "code": "no_hold"},
                 )
             )
             state, _ = self._close_faults(state, f.t_s, events)
@@ -635,6 +654,15 @@ class Engine:
             and rep.lower_seen_deg >= 0.5 * amp
         )
         d = self._rep_dict(rep, t, complete)
+        if not complete:
+            # why it does not count, for the coach and the report
+            d["not_counted"] = (
+                "not_from_floor"
+                if not rep.seen_flat_before
+                else "no_hold"
+                if not math.isfinite(rep.top_start_s)
+                else "lowering_not_seen"
+            )
         done = state.reps_done + (1 if complete else 0)
         events.append(Event(t, "rep_completed" if complete else "rep_unfinished", rep.number, d))
         state = state._replace(
@@ -701,6 +729,7 @@ class Engine:
             d = self._rep_dict(rep, t_end, False)
             d["end_s"] = _NAN
             d["lower_s"] = _NAN
+            d["not_counted"] = "ended_up"  # the recording or the set ended before the lowering
             events.append(Event(t_end, "rep_unfinished", rep.number, d))
             state = state._replace(rep=None)
         return state, events

@@ -34,15 +34,18 @@ class KinFrame(NamedTuple):
 
 #: Event kinds the engine emits, in the order they can occur within a repetition.
 EVENT_KINDS: tuple[str, ...] = (
-    "position",  # data: {"label": new per-frame label}
+    "position",  # data: {"label": new per-frame label, "reason": why, for other_pose}
     "rep_started",  # the trunk began to rise from the floor
     "top_reached",  # the hold at the top began
     "hold_tick",  # data: {"held_s": whole seconds held so far}
     "hold_ended",  # data: {"hold_s": seconds}
     "lowering_started",
     "rep_completed",  # data: the finished rep as a dict
-    "rep_abandoned",  # data: {"reason": ...}; a movement that was not a press-up
-    "rep_unfinished",  # data: the rep as a dict, complete=False (not seen from start to end)
+    # data: {"reason": words, "code": no_hold | upright | kneeling | arms_overhead | plank}
+    "rep_abandoned",  # a movement that was not a press-up
+    # data: the rep as a dict, complete=False, "not_counted": not_from_floor | no_hold |
+    # lowering_not_seen | ended_up (it was not seen from the floor, up and back down)
+    "rep_unfinished",
     "fault_started",  # data: {"code": ...}
     "fault_ended",  # data: {"code": ..., "start_s": ...}
     "tracking_lost",

@@ -229,6 +229,7 @@ class RepRecord:
     peak_elbow_deg: Optional[float]
     faults: tuple[str, ...]
     complete: bool
+    not_counted: str | None = None
 
     def to_row(self) -> dict[str, Any]:
         """The row as Python values keyed by :data:`REP_COLUMNS`."""
@@ -305,6 +306,7 @@ def rep_record(rep: Mapping[str, Any], *, session_id: str, source: str) -> RepRe
         peak_elbow_deg=_num(rep.get("peak_elbow_deg")),
         faults=fault_codes(rep.get("faults")),
         complete=bool(rep.get("complete", True)),
+        not_counted=rep.get("not_counted"),
     )
 
 
@@ -654,6 +656,7 @@ _REP_PARSERS: dict[str, Callable[[str], Any]] = {
     "peak_elbow_deg": _opt(float),
     "faults": _codes,
     "complete": _bool,
+    "not_counted": _opt(str),
 }
 
 

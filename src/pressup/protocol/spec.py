@@ -57,13 +57,14 @@ class Positions:
     forearms_max_elbow_deg: float = 115.0
     max_thigh_deg: float = 45.0
     max_shin_deg: float = 14.0
-    straight_body_thigh_deg: float = 30.0
+    straight_body_thigh_deg: float = 25.0
     straight_body_hip_deg: float = 12.0
     legs_with_body_ratio: float = 1.4
     max_trunk_deg: float = 75.0
     updog_hip_lift: float = 0.22
     updog_min_elbow_deg: float = 160.0
     toes_tucked_max_foot_deg: float = 135.0
+    on_toes_hip_lift: float = 0.06
     arms_overhead_elbow_ahead: float = 0.6
     arms_overhead_wrist_ahead: float = 0.9
     min_position_s: float = 0.3
@@ -183,6 +184,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "positions.legs_with_body_ratio": (1, 5),
     "positions.forearms_max_elbow_deg": (60, 170),
     "positions.toes_tucked_max_foot_deg": (60, 180),
+    "positions.on_toes_hip_lift": (0.01, 1),
     "positions.arms_overhead_elbow_ahead": (0.1, 3),
     "positions.arms_overhead_wrist_ahead": (0.2, 5),
     "tracking.min_visibility": (0, 1),

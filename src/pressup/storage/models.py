@@ -128,6 +128,7 @@ class RepRow(Base):
     peak_elbow_deg: Mapped[Optional[float]] = mapped_column(Float)
     faults: Mapped[list[Any]] = mapped_column(JSON, nullable=False)
     complete: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    not_counted: Mapped[Optional[str]] = mapped_column(String(32))
 
     __table_args__ = (UniqueConstraint("session_id", "number"),)  # also the session_id index
 

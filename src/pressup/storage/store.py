@@ -859,6 +859,7 @@ def _rep_dict(r: RepRow) -> dict[str, Any]:
         "peak_elbow_deg": r.peak_elbow_deg,
         "faults": list(r.faults),
         "complete": r.complete,
+        "not_counted": r.not_counted,
     }
 
 
@@ -971,6 +972,9 @@ def _rep_values(rep: Any) -> dict[str, Any]:
         "variant": _text("rep.variant", rep["variant"], max_len=VARIANT_LEN),
         "faults": faults,
         "complete": _bool("rep.complete", rep.get("complete", True)),
+        "not_counted": None
+        if rep.get("not_counted") is None
+        else _text("rep.not_counted", rep["not_counted"], max_len=32),
     }
     for key in _REP_OPTIONAL_FLOATS:
         values[key] = _opt_float(f"rep.{key}", rep.get(key))
