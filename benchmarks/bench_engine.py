@@ -8,9 +8,9 @@ A synthetic session of 5 press-ups (30 fps, 1 px landmark noise) is built once; 
 are computed and smoothed once, as the offline analysis does, and turned into engine frames.
 Then, each in its own timing loop:
 
-* ``engine.step``: ``Engine(spec, baselines).step(state, frame)`` over every frame, the whole
+* ``engine.step``: ``Engine(spec).step(state, frame)`` over every frame, the whole
   track replayed ``--loops`` times per repeat (by default enough for about ``--target-s``
-  seconds in all). Baselines are learned from a first engine pass, as ``analyze_track`` does,
+  seconds in all). The engine learns the neutral from the first hold, as ``analyze_track`` does,
   so the head and shoulder faults are live.
 * ``compute_features``: called on one frame at a time (``data[i:i+1]``), as the live coach
   will do.
@@ -29,12 +29,8 @@ import sys
 import time
 from collections.abc import Callable
 
-import numpy as np
-
-from pressup.analysis.result import RAISED_LABELS
 from pressup.analysis.run import (
     analyze_track,
-    estimate_baselines,
     iter_frames,
     run_engine,
     smoothed_features,
@@ -97,12 +93,13 @@ def main() -> int:
     view = estimate_view(track, spec.tracking)
     feats = smoothed_features(track, view, spec)
     frames: list[KinFrame] = list(iter_frames(track.t_s, feats))
-    labels, _ = run_engine(Engine(spec), iter(frames), track.duration_s)
-    raised = np.array([lab in RAISED_LABELS for lab in labels], dtype=bool)
-    baselines = estimate_baselines(feats, raised, spec)
-    engine = Engine(spec, baselines)
+    engine = Engine(spec)
 
-    # sanity: the judged pass finds the scripted reps
+    # sanity: the pass finds the scripted reps
+    final = engine.initial()
+    for fr in frames:
+        final, _ = engine.step(final, fr)
+    baselines = final.neutral
     _, events = run_engine(engine, iter(frames), track.duration_s)
     found = sum(e.kind == "rep_completed" for e in events)
 

@@ -22,7 +22,7 @@ from pressup.analysis.result import (
     Rep,
     Segment,
 )
-from pressup.engine import Baselines, Engine, Event, KinFrame
+from pressup.engine import Engine, Event, KinFrame
 from pressup.kinematics import compute_features, estimate_view, zero_phase
 from pressup.kinematics.features import FEATURES, ViewGeometry
 from pressup.pose import PoseOptions, PoseTrack, open_track
@@ -42,29 +42,6 @@ def smoothed_features(track: PoseTrack, view: ViewGeometry, spec: ProtocolSpec) 
     for name in FEATURES:
         out[name] = zero_phase(raw[name], fps, spec.smoothing.offline_cutoff_hz)
     return out
-
-
-def estimate_baselines(
-    feats: dict[str, Array], raised: npt.NDArray[np.bool_], spec: ProtocolSpec
-) -> Baselines:
-    """The person's own neutral head line and shoulder height, learned from their holds.
-
-    ``raised`` marks the frames at the top of a press-up (from a first engine pass). Neutral
-    neck: ``neck = a + slope * trunk`` with the spec's ``neck_trunk_slope`` and ``a`` the
-    median over raised frames, so each hold is judged against the person's usual head line at
-    that trunk height. Shrug reference: the median ear-shoulder ratio over raised frames.
-    Needs at least 30 raised frames; otherwise the faults stay off (NaN).
-    """
-    trunk = feats["trunk_deg"]
-    slope = spec.faults.neck_trunk_slope
-    neck_a, shrug_ref = math.nan, math.nan
-    ok = raised & np.isfinite(feats["neck_deg"]) & np.isfinite(trunk)
-    if ok.sum() >= 30:
-        neck_a = float(np.median(feats["neck_deg"][ok] - slope * trunk[ok]))
-    ok = raised & np.isfinite(feats["shrug_ratio"])
-    if ok.sum() >= 30:
-        shrug_ref = float(np.median(feats["shrug_ratio"][ok]))
-    return Baselines(neck_a_deg=neck_a, neck_b=slope, shrug_ref=shrug_ref)
 
 
 def iter_frames(t_s: Array, feats: dict[str, Array]) -> Iterator[KinFrame]:
@@ -174,12 +151,9 @@ def analyze_track(track: PoseTrack, spec: ProtocolSpec) -> Analysis:
     view = estimate_view(track, spec.tracking)
     feats = smoothed_features(track, view, spec)
     duration = track.duration_s
-    # pass 1 finds the holds; the person's own neutral is learned from them; pass 2 judges.
-    labels, _ = run_engine(Engine(spec), iter_frames(track.t_s, feats), duration)
-    raised = np.array([lab in RAISED_LABELS for lab in labels], dtype=bool)
-    baselines = estimate_baselines(feats, raised, spec)
-    engine = Engine(spec, baselines)
-    labels, events = run_engine(engine, iter_frames(track.t_s, feats), duration)
+    # one pass, as live: the engine learns the person's neutral head line and shoulder height
+    # from their first hold and judges every later one against it
+    labels, events = run_engine(Engine(spec), iter_frames(track.t_s, feats), duration)
 
     reps = [
         _rep_from_dict(e.data)

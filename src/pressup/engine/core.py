@@ -35,6 +35,8 @@ _FAULT_POS = {c: i for i, c in enumerate(_LIVE_FAULTS)}
 _NO_FAULTS: tuple[float, ...] = (_NAN,) * len(_LIVE_FAULTS)
 _NO_ACTIVE: tuple[bool, ...] = (False,) * len(_LIVE_FAULTS)
 _MAX_HIP_SHARE = 0.35  # trunk lengths of pelvis rise counted into the chest rise
+_FLOOR_BAND_DEG = 0.8  # degrees: this close to the starting level the trunk is back down
+_MIN_NEUTRAL_FRAMES = 8  # hold frames needed to learn the neutral head line and shoulders
 assert set(_LIVE_FAULTS) <= set(FAULT_CODES)
 
 
@@ -44,7 +46,8 @@ class Baselines(NamedTuple):
     Attributes:
         neck_a_deg, neck_b: neutral neck angle (degrees) = ``neck_a_deg + neck_b * trunk_deg``.
         shrug_ref: typical ear-shoulder / shoulder-hip ratio at the top.
-    NaN disables the corresponding fault.
+    NaN disables the corresponding fault. The engine learns them from the person's first hold
+    of the set (see :meth:`Engine.step`), live and offline alike, unless given in advance.
     """
 
     neck_a_deg: float = _NAN
@@ -69,6 +72,10 @@ class RepDraft(NamedTuple):
     forearm_frames: int = 0  # frames at the top that looked like the sphinx (forearms down)
     hands_frames: int = 0  # frames at the top that looked like the hands variant
     faults: tuple[dict[str, Any], ...] = ()
+    neck_sum: float = 0.0  # sum of neck_deg - slope * trunk_deg over judged hold frames
+    neck_n: int = 0
+    shrug_sum: float = 0.0  # sum of shrug_ratio over judged hold frames
+    shrug_n: int = 0
 
 
 class EngineState(NamedTuple):
@@ -99,6 +106,7 @@ class EngineState(NamedTuple):
     held_ticks: int = 0
     other_since: float = _NAN  # when frames started to look like another exercise
     set_done: bool = False
+    neutral: Baselines = Baselines()  # the person's neutral head line and shoulder height
 
 
 def _fresh_top(state: EngineState) -> EngineState:
@@ -128,7 +136,7 @@ class Engine:
         self._min_fault = spec.faults.min_duration_s
 
     def initial(self) -> EngineState:
-        return EngineState()
+        return EngineState(neutral=self.baselines)
 
     # -- helpers ---------------------------------------------------------------------------
     @staticmethod
@@ -232,9 +240,11 @@ class Engine:
     def _is_other(self, state: EngineState, f: KinFrame) -> bool:
         return self._other_reason(state, f) is not None
 
-    def _fault_conditions(self, f: KinFrame, phase: str, hip_lift: float) -> tuple[bool, ...]:
+    def _fault_conditions(
+        self, state: EngineState, f: KinFrame, phase: str, hip_lift: float
+    ) -> tuple[bool, ...]:
         lim = self.spec.faults
-        b = self.baselines
+        b = state.neutral
         top = phase == "top"
         moving = phase in ("rising", "top", "lowering")
         neck_dev = _NAN
@@ -371,8 +381,10 @@ class Engine:
                 if on_forearms is not None:
                     key = "forearm_frames" if on_forearms else "hands_frames"
                     upd[key] = getattr(rep, key) + 1
-                if math.isfinite(f.elbow_deg) and not (f.elbow_deg <= rep.peak_elbow_deg):
-                    upd["peak_elbow_deg"] = f.elbow_deg
+                if math.isfinite(real.elbow_deg) and not (real.elbow_deg <= rep.peak_elbow_deg):
+                    upd["peak_elbow_deg"] = real.elbow_deg
+                if rep.top_confirmed:
+                    upd.update(self._hold_sums(rep, real))
             if upd:
                 state = state._replace(rep=rep._replace(**upd))
             state, events = self._faults(state, real, events)
@@ -554,7 +566,7 @@ class Engine:
             return state._replace(phase="rising", rep=rep), events
         level = trunk if trunk > level else level + 0.02 * (trunk - level)
         upd: dict[str, Any] = {"level": level}
-        if trunk >= level - 1.0:
+        if trunk >= level - 0.5:
             upd["last_high_t"] = t
         if math.isnan(state.top_calm_t) and abs(state.speed) < self._calm:
             upd["top_calm_t"] = t
@@ -573,11 +585,38 @@ class Engine:
             state = state._replace(held_ticks=held)
         return state, events
 
+    def _hold_sums(self, rep: RepDraft, f: KinFrame) -> dict[str, Any]:
+        """The hold frame ``f`` added to the repetition's head and shoulder sums."""
+        upd: dict[str, Any] = {}
+        neck = f.neck_deg - self.spec.faults.neck_trunk_slope * f.trunk_deg
+        if math.isfinite(neck):
+            upd["neck_sum"] = rep.neck_sum + neck
+            upd["neck_n"] = rep.neck_n + 1
+        if math.isfinite(f.shrug_ratio):
+            upd["shrug_sum"] = rep.shrug_sum + f.shrug_ratio
+            upd["shrug_n"] = rep.shrug_n + 1
+        return upd
+
+    def _learn_neutral(self, state: EngineState, rep: RepDraft) -> EngineState:
+        """After the first hold long enough to judge (``_MIN_NEUTRAL_FRAMES`` frames), its mean
+        head line and shoulder height become the person's neutral for the rest of the set."""
+        b = state.neutral
+        slope = self.spec.faults.neck_trunk_slope
+        neck_a, shrug = b.neck_a_deg, b.shrug_ref
+        if math.isnan(neck_a) and rep.neck_n >= _MIN_NEUTRAL_FRAMES:
+            neck_a = rep.neck_sum / rep.neck_n
+        if math.isnan(shrug) and rep.shrug_n >= _MIN_NEUTRAL_FRAMES:
+            shrug = rep.shrug_sum / rep.shrug_n
+        if neck_a is b.neck_a_deg and shrug is b.shrug_ref:
+            return state
+        return state._replace(neutral=Baselines(neck_a_deg=neck_a, neck_b=slope, shrug_ref=shrug))
+
     def _start_lowering(
         self, state: EngineState, f: KinFrame, events: list[Event]
     ) -> tuple[EngineState, list[Event]]:
         rep = state.rep
         assert rep is not None
+        state = self._learn_neutral(state, rep)
         # the hold ended at its last still moment while still near the top level
         top_end = state.last_high_t if math.isfinite(state.last_high_t) else f.t_s
         if math.isfinite(state.calm_t) and rep.top_start_s <= state.calm_t < top_end:
@@ -587,7 +626,9 @@ class Engine:
                 rep = rep._replace(top_start_s=state.top_calm_t)
             rep = rep._replace(top_confirmed=True)
             events.append(Event(rep.top_start_s, "top_reached", rep.number))
-        rep = rep._replace(top_end_s=top_end)
+        # the way down from the top level to here was seen already (within the top band)
+        seen = max(0.0, state.level - f.trunk_deg) if math.isfinite(state.level) else 0.0
+        rep = rep._replace(top_end_s=top_end, lower_seen_deg=rep.lower_seen_deg + seen)
         hold = top_end - rep.top_start_s
         events.append(Event(top_end, "hold_ended", rep.number, {"hold_s": hold}))
         events.append(Event(top_end, "lowering_started", rep.number))
@@ -601,7 +642,8 @@ class Engine:
         assert rep is not None
         if trunk < self._down_level(rep):
             state = state._replace(phase="settle", down_t=t)
-            if abs(state.speed) < self._calm:
+            quick = self._quick_drop(rep, t) and trunk <= rep.start_level + _FLOOR_BAND_DEG
+            if abs(state.speed) < self._calm or quick:
                 return self._complete(state, t, trunk, events)
             return state, events
         if (
@@ -613,11 +655,23 @@ class Engine:
             return state._replace(phase="top", level=trunk, top_base=trunk, last_high_t=t), events
         return state, events
 
+    def _quick_drop(self, rep: RepDraft, t: float) -> bool:
+        """The lowering under way is still short: under 1.2 times the quickest good lowering."""
+        return t - rep.top_end_s < 1.2 * self.spec.dose.min_lowering_s
+
     def _settle(
         self, state: EngineState, f: KinFrame, events: list[Event]
     ) -> tuple[EngineState, list[Event]]:
         t = f.t_s
-        if abs(state.speed) < self._calm or state.speed > self._still:
+        rep = state.rep
+        assert rep is not None
+        # back on the floor: still, rising again, or (a quick drop, which reaches the floor
+        # before its speed dies away) back within _FLOOR_BAND_DEG of the level it started from
+        if (
+            abs(state.speed) < self._calm
+            or state.speed > self._still
+            or (self._quick_drop(rep, t) and f.trunk_deg <= rep.start_level + _FLOOR_BAND_DEG)
+        ):
             return self._complete(state, t, f.trunk_deg, events)
         if t - state.down_t > 1.0:
             return self._complete(state, state.down_t, f.trunk_deg, events)
@@ -679,7 +733,7 @@ class Engine:
         phase = state.phase
         if phase == "top" and not (state.rep is not None and state.rep.top_confirmed):
             phase = "rising"  # judge the head, shoulders and elbows only once the hold is on
-        conds = self._fault_conditions(f, phase, self._hip_lift(state, f))
+        conds = self._fault_conditions(state, f, phase, self._hip_lift(state, f))
         since = list(state.fault_since)
         active = list(state.fault_active)
         changed = False
