@@ -249,7 +249,7 @@ class Engine:
         moving = phase in ("rising", "top", "lowering")
         neck_dev = _NAN
         if top and math.isfinite(b.neck_a_deg) and math.isfinite(f.neck_deg):
-            neck_dev = f.neck_deg - (b.neck_a_deg + b.neck_b * f.trunk_deg)
+            neck_dev = self.head_line(f) - b.neck_a_deg
         return (
             top and f.elbow_deg >= lim.elbows_locked_deg,
             neck_dev > lim.neck_extended_deg,
@@ -585,10 +585,18 @@ class Engine:
             state = state._replace(held_ticks=held)
         return state, events
 
+    def head_line(self, f: KinFrame) -> float:
+        """The head's line against the neutral model, in degrees (+ = tipped back):
+        ``neck_deg - neck_trunk_slope * trunk_deg`` (a neutral head tips back about
+        ``neck_trunk_slope`` degrees per degree of trunk elevation). Measuring it against the
+        chest rise instead, when the hips lift, found no more faults on the development clips.
+        """
+        return f.neck_deg - self.spec.faults.neck_trunk_slope * f.trunk_deg
+
     def _hold_sums(self, rep: RepDraft, f: KinFrame) -> dict[str, Any]:
         """The hold frame ``f`` added to the repetition's head and shoulder sums."""
         upd: dict[str, Any] = {}
-        neck = f.neck_deg - self.spec.faults.neck_trunk_slope * f.trunk_deg
+        neck = self.head_line(f)
         if math.isfinite(neck):
             upd["neck_sum"] = rep.neck_sum + neck
             upd["neck_n"] = rep.neck_n + 1
@@ -730,6 +738,7 @@ class Engine:
     def _faults(
         self, state: EngineState, f: KinFrame, events: list[Event]
     ) -> tuple[EngineState, list[Event]]:
+        """Start and end form faults on frame ``f``."""
         phase = state.phase
         if phase == "top" and not (state.rep is not None and state.rep.top_confirmed):
             phase = "rising"  # judge the head, shoulders and elbows only once the hold is on

@@ -97,8 +97,8 @@ class FaultLimits:
 
     min_duration_s: float = 0.5
     elbows_locked_deg: float = 176.0
-    neck_extended_deg: float = 5.5
-    neck_flexed_deg: float = 5.5
+    neck_extended_deg: float = 8.0
+    neck_flexed_deg: float = 8.0
     neck_trunk_slope: float = 0.67
     shrug_fraction: float = 0.85
     hips_lifted: float = 0.12
