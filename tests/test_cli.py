@@ -61,7 +61,14 @@ REP_KEYS = {
 }
 FAULT_KEYS = {"code", "start_s", "end_s", "rep"}
 SOURCE_KEYS = {"path", "fps", "frames", "duration_s", "width", "height", "rotation_deg"}
-VIEW_KEYS = {"side", "tracked_fraction", "floor_tilt_deg", "shoulder_spread", "raised_fraction"}
+VIEW_KEYS = {
+    "side",
+    "tracked_fraction",
+    "floor_tilt_deg",
+    "shoulder_spread",
+    "raised_fraction",
+    "judged",
+}
 PROTOCOL_KEYS = {"name", "version", "target_hold_s", "target_reps", "min_lowering_s", "variant"}
 
 # --------------------------------------------------------------------------------------------

@@ -119,6 +119,38 @@ def _labels_from_reps(t_s: Array, labels: list[str], reps: list[Rep]) -> list[st
     return out
 
 
+#: Form measures and the feature each needs during the hold.
+_JUDGED_BY: dict[str, str] = {
+    "elbows": "elbow_deg",
+    "hips": "hip_height",
+    "head": "neck_deg",
+    "shoulders": "shrug_ratio",
+}
+_MIN_JUDGED_FRAMES = 8  # hold frames with the measure seen (as the engine's neutral learner)
+
+
+def judged_counts(t_s: Array, feats: dict[str, Array], reps: list[Rep]) -> dict[str, int]:
+    """On how many counted press-ups each form measure could be judged.
+
+    A measure is judged on a press-up when its landmarks were seen in at least
+    ``_MIN_JUDGED_FRAMES`` frames of the hold. The head and shoulders are judged against the
+    person's first such hold (the engine learns the neutral there), so the press-up that taught
+    the neutral is not judged itself. Keys: ``reps`` (counted press-ups) and each measure.
+    """
+    counted = [r for r in reps if r.complete]
+    out = {"reps": len(counted)}
+    for measure, col in _JUDGED_BY.items():
+        seen = []
+        for r in counted:
+            i0, i1 = np.searchsorted(t_s, [r.top_start_s, r.top_end_s])
+            seen.append(int(np.isfinite(feats[col][int(i0) : int(i1)]).sum()) >= _MIN_JUDGED_FRAMES)
+        n = sum(seen)
+        if measure in ("head", "shoulders") and n:
+            n -= 1  # the first hold with it seen is the neutral, not judged
+        out[measure] = n
+    return out
+
+
 def _rep_from_dict(d: dict[str, Any]) -> Rep:
     faults = [
         Fault(f["code"], float(f["start_s"]), float(f["end_s"]), d["index"]) for f in d["faults"]
@@ -199,6 +231,7 @@ def analyze_track(track: PoseTrack, spec: ProtocolSpec) -> Analysis:
             "raised_fraction": round(
                 float(np.mean([lab in RAISED_LABELS for lab in labels])) if labels else 0.0, 3
             ),
+            "judged": judged_counts(track.t_s, feats, reps),
         },
         reps=reps,
         segments=segments,
