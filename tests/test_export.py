@@ -27,9 +27,9 @@ from typer.testing import CliRunner, Result
 
 from pressup.analysis.result import FAULT_CODES, Analysis
 from pressup.analysis.run import analyze_track
+from pressup.cli.export import export_app
 from pressup.errors import InputError, PressupError, StorageError
 from pressup.export import fhir, tables, trc
-from pressup.export.cli import export_app
 from pressup.pose.track import LANDMARK_NAMES, PoseTrack
 from pressup.protocol import load_spec
 from pressup.storage import Store
@@ -588,7 +588,7 @@ def test_cli_help_lists_the_commands() -> None:
 
 
 def test_wired_into_the_main_cli() -> None:
-    """``pressup export`` once ``app.add_typer(export_app, name="export")`` is in cli.py."""
+    """``pressup export`` is wired into the main app (``pressup.cli``)."""
     from pressup.cli import app
 
     assert any(g.name == "export" for g in app.registered_groups)

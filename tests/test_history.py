@@ -20,11 +20,11 @@ from typer.testing import CliRunner
 
 from pressup.analysis.result import Analysis
 from pressup.analysis.run import analyze_track
+from pressup.cli.history import history_app
 from pressup.pose.track import PoseTrack
 from pressup.protocol import load_spec
 from pressup.protocol.spec import ProtocolSpec
 from pressup.report.history import CALENDAR_WEEKS, render_history, session_report
-from pressup.report.history_cli import history_app
 from pressup.safety.history import review
 from pressup.storage import Store
 from pressup.storage.models import SessionRow

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from pressup.cli.safety import register
 from pressup.errors import InputError
 from pressup.protocol import ProtocolSpec
-from pressup.safety.cli import register
 from pressup.safety.history import current_prescription, load_history, review
 from pressup.safety.progression import (
     VARIANTS,

@@ -13,9 +13,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from pressup.cli.safety import register
 from pressup.errors import InputError
 from pressup.protocol import ProtocolSpec
-from pressup.safety.cli import register
 from pressup.safety.history import STOP_EVENT, gate
 from pressup.safety.screening import (
     QUESTION_IDS,

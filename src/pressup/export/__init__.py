@@ -5,7 +5,7 @@
 * :mod:`pressup.export.fhir`: a session as a FHIR R4 ``Bundle`` of ``Observation``\\ s (pain
   scores, trunk extension range, hold time, repetitions).
 * :mod:`pressup.export.trc`: a landmark track as an OpenSim ``.trc`` marker file in mm.
-* :mod:`pressup.export.cli`: the ``pressup export`` commands (``export_app``).
 
-Import the submodules directly; this package imports nothing heavy.
+The ``pressup export`` commands are in :mod:`pressup.cli.export`. Import the submodules
+directly; this package imports nothing heavy.
 """

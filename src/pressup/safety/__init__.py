@@ -7,7 +7,8 @@
 * :mod:`pressup.safety.progression` - the next dose (variant, hold, reps, how high) from the
   last sessions, each decision with a one-line reason; a clinician's prescription wins.
 * :mod:`pressup.safety.history` - the same, fed from and recorded in the session store.
-* :mod:`pressup.safety.cli` - ``pressup screen`` and ``pressup progress``.
+
+The commands ``pressup screen`` and ``pressup progress`` are in :mod:`pressup.cli.safety`.
 
 Thresholds live in the protocol file (``[pain]``, ``[progression]``, ``[screening]``).
 pressup does not diagnose.

@@ -29,10 +29,12 @@ start a set now?
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Literal, Optional, Protocol, get_args
+from pathlib import Path
+from typing import Any, Literal, Optional, Protocol, get_args
 
 from pressup.errors import InputError
 from pressup.protocol.spec import ScreeningRules
@@ -377,6 +379,50 @@ def evaluate(answers: Mapping[str, object], approval: Approval | None = None) ->
     )
 
 
+def parse_day(text: str, what: str) -> date:
+    """A day written ``YYYY-MM-DD``, not in the future; ``what`` names it in the error.
+
+    Raises:
+        InputError: not such a date, or a day after today.
+    """
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"{what}: expected a date like 2026-03-01, got {text!r}") from None
+    if day > date.today():
+        raise InputError(f"{what}: {day.isoformat()} is in the future")
+    return day
+
+
+def load_answers(path: Path) -> tuple[dict[str, Any], Approval | None]:
+    """An answers file: ``{question_id: "yes"|"no"|"unsure", ..., "approval": {by, on}}``.
+
+    The answers come back unchecked (:func:`evaluate` checks them), with the approval given
+    in the file, if any (``on`` defaults to today).
+
+    Raises:
+        InputError: unreadable file, not a JSON object, or a malformed approval.
+    """
+    try:
+        raw = json.loads(path.read_text())
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read answers file: {exc}") from exc
+    except ValueError as exc:
+        raise InputError(f"{path}: not valid JSON: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise InputError(f"{path}: expected a JSON object of question id -> answer")
+    approval: Approval | None = None
+    given = raw.pop("approval", None)
+    if given is not None:
+        if not isinstance(given, dict) or set(given) - {"by", "on"} or "by" not in given:
+            raise InputError(f'{path}: approval: expected {{"by": NAME, "on": "YYYY-MM-DD"}}')
+        on = given.get("on", date.today().isoformat())
+        if not isinstance(on, str):
+            raise InputError(f"{path}: approval.on: expected a date like 2026-03-01")
+        approval = Approval(by=given["by"], on=parse_day(on, "approval.on"))
+    return raw, approval
+
+
 # -- re-screening and the coach gate -------------------------------------------------------
 
 
@@ -470,7 +516,9 @@ __all__ = [
     "ScreeningStatus",
     "coach_gate",
     "evaluate",
+    "load_answers",
     "parse_answer",
     "parse_answers",
+    "parse_day",
     "rescreen_reason",
 ]

@@ -1,9 +1,9 @@
 """``pressup export``: tables, FHIR bundles and OpenSim marker files for clinicians and
 researchers.
 
-Wire into the main CLI with ``app.add_typer(export_app, name="export")``. Every user error
-becomes one line on stderr and the exit code of its :class:`~pressup.errors.PressupError`.
-Heavy modules (the store, numpy, fhir.resources) are imported inside the commands.
+Every user error becomes one line on stderr and the exit code of its
+:class:`~pressup.errors.PressupError`. Heavy modules (the store, numpy, fhir.resources) are
+imported inside the commands.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 import typer
-from rich.console import Console
 
+from pressup.cli.common import database_option, fail, out
 from pressup.errors import InputError, PressupError
 
 if TYPE_CHECKING:
@@ -25,12 +25,6 @@ export_app = typer.Typer(
     help="Export sessions for clinicians and researchers: CSV/JSON tables, FHIR, OpenSim.",
 )
 
-_err = Console(stderr=True)
-_out = Console()
-
-DB_HELP = (
-    "SQLAlchemy URL of the session store (default: PRESSUP_DATABASE_URL or the user data folder)"
-)
 SESSION_HELP = "only this stored session (repeat for several; default: every stored session)"
 ANALYSIS_HELP = (
     "a `pressup analyze` output folder (or analysis.json, or a folder of such folders); "
@@ -44,11 +38,6 @@ class TableFormat(str, Enum):
 
     csv = "csv"
     json = "json"
-
-
-def _fail(exc: PressupError) -> typer.Exit:
-    _err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=exc.exit_code)
 
 
 def _prepare_output(path: Path) -> None:
@@ -86,7 +75,7 @@ def _table_store(
 def export_sessions(
     output: Path = typer.Option(..., "--output", "-o", help="file to write (.csv or .json)"),
     fmt: Optional[TableFormat] = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
-    database: Optional[str] = typer.Option(None, "--database", help=DB_HELP),
+    database: Optional[str] = database_option(),
     session: list[str] = typer.Option([], "--session", help=SESSION_HELP),
     analysis: list[Path] = typer.Option([], "--analysis", help=ANALYSIS_HELP),
 ) -> None:
@@ -111,15 +100,15 @@ def export_sessions(
         else:
             write_sessions_csv(rows, output)
     except PressupError as exc:
-        raise _fail(exc) from None
-    _out.print(f"{output}: {len(rows)} session(s)", highlight=False)
+        raise fail(exc) from None
+    out.print(f"{output}: {len(rows)} session(s)", highlight=False)
 
 
 @export_app.command("reps")
 def export_reps(
     output: Path = typer.Option(..., "--output", "-o", help="file to write (.csv or .json)"),
     fmt: Optional[TableFormat] = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
-    database: Optional[str] = typer.Option(None, "--database", help=DB_HELP),
+    database: Optional[str] = database_option(),
     session: list[str] = typer.Option([], "--session", help=SESSION_HELP),
     analysis: list[Path] = typer.Option([], "--analysis", help=ANALYSIS_HELP),
 ) -> None:
@@ -139,8 +128,8 @@ def export_reps(
         else:
             write_reps_csv(rows, output)
     except PressupError as exc:
-        raise _fail(exc) from None
-    _out.print(f"{output}: {len(rows)} repetition(s)", highlight=False)
+        raise fail(exc) from None
+    out.print(f"{output}: {len(rows)} repetition(s)", highlight=False)
 
 
 @export_app.command("fhir")
@@ -153,7 +142,7 @@ def export_fhir(
     per_rep: bool = typer.Option(
         False, "--per-rep", help="also one trunk-extension and one hold Observation per rep"
     ),
-    database: Optional[str] = typer.Option(None, "--database", help=DB_HELP),
+    database: Optional[str] = database_option(),
 ) -> None:
     """One session as a FHIR R4 Bundle of Observations.
 
@@ -172,9 +161,9 @@ def export_fhir(
             store.close()
         write_bundle(bundle, output)
     except PressupError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     n = sum(1 for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation")
-    _out.print(f"{output}: FHIR R4 bundle with {n} observation(s)", highlight=False)
+    out.print(f"{output}: FHIR R4 bundle with {n} observation(s)", highlight=False)
 
 
 @export_app.command("trc")
@@ -195,7 +184,7 @@ def export_trc(
     min_visibility: float = typer.Option(
         0.0, "--min-visibility", help="write landmarks less visible than this (0-1) as missing"
     ),
-    database: Optional[str] = typer.Option(None, "--database", help=DB_HELP),
+    database: Optional[str] = database_option(),
 ) -> None:
     """The landmark track as an OpenSim .trc marker file (33 BlazePose markers, mm, Y up)."""
     from pressup.export.trc import write_trc
@@ -221,7 +210,7 @@ def export_trc(
             min_visibility=min_visibility,
         )
     except PressupError as exc:
-        raise _fail(exc) from None
-    _out.print(
+        raise fail(exc) from None
+    out.print(
         f"{output}: {track.n_frames} frames, 33 markers, {used:.4g} mm per pixel", highlight=False
     )

@@ -1,7 +1,5 @@
 """``pressup history``: the history and progress page, and the report of one stored session.
 
-Wire into the main CLI with ``app.add_typer(history_app, name="history")``:
-
 * ``pressup history [-o FILE.html] [--database URL] [--protocol FILE] [--open]`` writes the
   history page (default ``out/history.html``);
 * ``pressup history report SESSION_ID -o FILE.html`` re-analyses a stored session's landmark
@@ -18,8 +16,8 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
+from pressup.cli.common import database_option, fail, out, protocol_option
 from pressup.errors import InputError, PressupError
 
 history_app = typer.Typer(
@@ -27,19 +25,8 @@ history_app = typer.Typer(
     help="Your sessions over the weeks: a page with the table, plots and calendar.",
 )
 
-_err = Console(stderr=True)
-_out = Console()
-
-DB_HELP = (
-    "SQLAlchemy URL of the session store (default: PRESSUP_DATABASE_URL or the user data folder)"
-)
-PROTOCOL_HELP = "protocol TOML file (dose defaults and progression rules)"
+HISTORY_PROTOCOL_HELP = "protocol TOML file (dose defaults and progression rules)"
 DEFAULT_OUTPUT = Path("out") / "history.html"
-
-
-def _fail(exc: PressupError) -> typer.Exit:
-    _err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=exc.exit_code)
 
 
 def _write(path: Path, text: str) -> None:
@@ -56,8 +43,8 @@ def _write(path: Path, text: str) -> None:
 def history(
     ctx: typer.Context,
     output: Path = typer.Option(DEFAULT_OUTPUT, "--output", "-o", help="HTML file to write"),
-    database: Optional[str] = typer.Option(None, "--database", help=DB_HELP),
-    protocol: Optional[Path] = typer.Option(None, "--protocol", help=PROTOCOL_HELP),
+    database: Optional[str] = database_option(),
+    protocol: Optional[Path] = protocol_option(HISTORY_PROTOCOL_HELP),
     open_page: bool = typer.Option(False, "--open", help="open the page in the web browser"),
 ) -> None:
     """Write the history page: sessions, progress plots and the adherence calendar."""
@@ -77,8 +64,8 @@ def history(
             store.close()
         _write(output, page)
     except PressupError as exc:
-        raise _fail(exc) from None
-    _out.print(f"history written: {output}", highlight=False)
+        raise fail(exc) from None
+    out.print(f"history written: {output}", highlight=False)
     if open_page:
         webbrowser.open(output.resolve().as_uri())
 
@@ -88,8 +75,8 @@ def history_report(
     ctx: typer.Context,
     session_id: str = typer.Argument(..., help="session id (see `pressup sessions list`)"),
     output: Path = typer.Option(..., "--output", "-o", help="HTML file to write"),
-    database: Optional[str] = typer.Option(None, "--database", help=DB_HELP),
-    protocol: Optional[Path] = typer.Option(None, "--protocol", help=PROTOCOL_HELP),
+    database: Optional[str] = database_option(),
+    protocol: Optional[Path] = protocol_option(HISTORY_PROTOCOL_HELP),
     open_page: bool = typer.Option(False, "--open", help="open the report in the web browser"),
 ) -> None:
     """Write the report of one stored session (as `pressup analyze` makes for a video)."""
@@ -109,8 +96,8 @@ def history_report(
             store.close()
         _write(output, page)
     except PressupError as exc:
-        raise _fail(exc) from None
-    _out.print(f"report written: {output}", highlight=False)
+        raise fail(exc) from None
+    out.print(f"report written: {output}", highlight=False)
     if open_page:
         webbrowser.open(output.resolve().as_uri())
 
