@@ -90,6 +90,7 @@ class EngineState(NamedTuple):
     rest_level: float = _NAN  # resting trunk angle (degrees), learned while lying still
     rest_hip: float = _NAN  # resting pelvis height (trunk lengths)
     rest_foot: float = _NAN  # knee-ankle-toe angle while lying (degrees; ~160 = feet flat)
+    rest_thigh: float = _NAN  # thigh elevation while lying (degrees; 3-15 by camera and body)
     level: float = _NAN  # trunk level of the current top (degrees)
     top_base: float = _NAN  # trunk angle when the current top was entered (degrees)
     top_entry_t: float = _NAN  # when the current top was entered
@@ -223,9 +224,11 @@ class Engine:
         feet_flat = self._feet_flat(state, f)
         if not feet_flat and self._hip_lift(state, f) > p.on_toes_hip_lift:
             return "plank"  # the pelvis up on tucked toes: plank, push-up
+        # the thighs' rise above their lying angle (the hip joint lies higher than the knee)
+        thigh_rise = f.thigh_deg - (state.rest_thigh if math.isfinite(state.rest_thigh) else 0.0)
         legs_up = f.shin_deg > p.max_shin_deg or (
             f.trunk_deg >= p.min_peak_trunk_deg
-            and f.thigh_deg > p.legs_with_body_ratio * f.trunk_deg
+            and thigh_rise > p.legs_with_body_ratio * f.trunk_deg
         )
         if not legs_up:
             return None
@@ -442,6 +445,11 @@ class Engine:
                 upd: dict[str, Any] = {
                     "rest_level": state.rest_level + alpha * (trunk - state.rest_level)
                 }
+                if calm and math.isfinite(f.thigh_deg):
+                    th = state.rest_thigh
+                    upd["rest_thigh"] = (
+                        f.thigh_deg if math.isnan(th) else th + alpha * (f.thigh_deg - th)
+                    )
                 if calm and math.isfinite(f.foot_deg):
                     foot = state.rest_foot
                     upd["rest_foot"] = (
