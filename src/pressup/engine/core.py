@@ -36,6 +36,7 @@ _NO_FAULTS: tuple[float, ...] = (_NAN,) * len(_LIVE_FAULTS)
 _NO_ACTIVE: tuple[bool, ...] = (False,) * len(_LIVE_FAULTS)
 _MAX_HIP_SHARE = 0.35  # trunk lengths of pelvis rise counted into the chest rise
 _FLOOR_BAND_DEG = 0.8  # degrees: this close to the starting level the trunk is back down
+_MID_FALL_SHARE = 0.38  # share of a smooth (minimum-jerk) lowering spent from 80 % to 20 % down
 _MIN_NEUTRAL_FRAMES = 8  # hold frames needed to learn the neutral head line and shoulders
 assert set(_LIVE_FAULTS) <= set(FAULT_CODES)
 
@@ -72,6 +73,8 @@ class RepDraft(NamedTuple):
     forearm_frames: int = 0  # frames at the top that looked like the sphinx (forearms down)
     hands_frames: int = 0  # frames at the top that looked like the hands variant
     faults: tuple[dict[str, Any], ...] = ()
+    fall_hi_t: float = _NAN  # when the way down passed 80 % of the height (seconds)
+    fall_lo_t: float = _NAN  # ... and 20 % of it
     neck_sum: float = 0.0  # sum of neck_deg - slope * trunk_deg over judged hold frames
     neck_n: int = 0
     shrug_sum: float = 0.0  # sum of shrug_ratio over judged hold frames
@@ -358,6 +361,9 @@ class Engine:
             state = state._replace(other_since=_NAN)
         phase = state.phase
         trunk = f.trunk_deg
+        if state.rep is not None and phase in ("top", "lowering", "settle"):
+            gap = dt if math.isfinite(dt) and dt < 0.5 else 0.0
+            state = state._replace(rep=self._fall_times(state.rep, t, trunk, drop, gap))
         if phase in ("start", "other", "rest"):
             state, events = self._rest_or_rise(state, f, events, real)
         elif phase == "rising":
@@ -634,8 +640,10 @@ class Engine:
         assert rep is not None
         state = self._learn_neutral(state, rep)
         # the hold ended at its last still moment while still near the top level
+        # the hold ended at its last still moment (a top that overshot and settled lower is
+        # still the hold); without one, at the last moment near the top level
         top_end = state.last_high_t if math.isfinite(state.last_high_t) else f.t_s
-        if math.isfinite(state.calm_t) and rep.top_start_s <= state.calm_t < top_end:
+        if math.isfinite(state.calm_t) and rep.top_start_s <= state.calm_t:
             top_end = state.calm_t
         if not rep.top_confirmed:
             if math.isfinite(state.top_calm_t) and state.top_calm_t <= top_end:
@@ -670,6 +678,32 @@ class Engine:
             # stopped part-way down: a lower hold (the top continues at a lower level)
             return state._replace(phase="top", level=trunk, top_base=trunk, last_high_t=t), events
         return state, events
+
+    def _fall_times(self, rep: RepDraft, t: float, x: float, drop: float, dt: float) -> RepDraft:
+        """Note when the way down passes 80 % and 20 % of the height, interpolated between
+        frames (``drop``: how far the chest fell since the last frame, degrees, ``dt`` seconds
+        ago). A breath that brings the chest back above 80 % during the hold clears them."""
+        amp = rep.peak_rise_deg - rep.start_level
+        if not (amp > 0):
+            return rep
+        hi = rep.start_level + 0.8 * amp
+        lo = rep.start_level + 0.2 * amp
+        if x > hi:
+            if math.isfinite(rep.fall_hi_t):
+                return rep._replace(fall_hi_t=_NAN, fall_lo_t=_NAN)
+            return rep
+
+        def cross(level: float) -> float:
+            prev = x + drop
+            if drop > 0 and prev > level and dt > 0:
+                return t - dt * (level - x) / drop
+            return t
+
+        if math.isnan(rep.fall_hi_t):
+            rep = rep._replace(fall_hi_t=cross(hi))
+        if x <= lo and math.isnan(rep.fall_lo_t):
+            rep = rep._replace(fall_lo_t=cross(lo))
+        return rep
 
     def _quick_drop(self, rep: RepDraft, t: float) -> bool:
         """The lowering under way is still short: under 1.2 times the quickest good lowering."""
@@ -708,7 +742,14 @@ class Engine:
             events.append(Event(rep.top_end_s, "fault_ended", rep.number, dict(fault)))
             rep = rep._replace(faults=(*rep.faults, fault))
         lower = t - rep.top_end_s
-        if lower < self.spec.dose.min_lowering_s:
+        # too fast: judged on the middle of the way down (80 % to 20 % of the height), where the
+        # speed is measured best; a steady lowering of min_lowering_s spends _MID_FALL_SHARE of
+        # its time there. Without both crossings seen, on the whole lowering.
+        if math.isfinite(rep.fall_hi_t) and math.isfinite(rep.fall_lo_t):
+            fast = rep.fall_lo_t - rep.fall_hi_t < _MID_FALL_SHARE * self.spec.dose.min_lowering_s
+        else:
+            fast = lower < self.spec.dose.min_lowering_s
+        if fast:
             fault = {"code": "fast_lowering", "start_s": rep.top_end_s, "end_s": t}
             events.append(
                 Event(rep.top_end_s, "fault_started", rep.number, {"code": "fast_lowering"})
