@@ -174,3 +174,101 @@ def test_the_coach_names_the_variant_and_dose_at_the_start() -> None:
     [cue] = s.coach.on_start()
     assert "4 press-ups on your hands, elbows straight but not locked" in cue.text
     assert "12 seconds" in cue.text
+
+
+# -- nothing abandoned silently ------------------------------------------------------------------
+def _rep_dict(n: int, not_counted: str) -> dict[str, object]:
+    return {"index": n, "complete": False, "not_counted": not_counted, "faults": []}
+
+
+def test_a_press_up_given_up_for_another_shape_is_said_once_in_plain_words() -> None:
+    coach = Coach(SPEC)
+    # the engine gives the repetition up and reports the new position in the same frame
+    ev = [
+        Event(5.0, "rep_abandoned", 1, {"reason": "left the prone position", "code": "plank"}),
+        Event(5.0, "position", None, {"label": "other_pose", "reason": "plank"}),
+    ]
+    [cue] = coach.on_events(5.0, ev, 0.0)
+    assert cue.id == "not_counted:plank"
+    assert cue.text == (
+        "That looked like a plank, so it didn't count. For this exercise keep your hips and "
+        "thighs on the floor."
+    )
+    # the same sentence is not said again within 10 s, and is after that
+    assert coach.on_events(9.0, ev, 0.0) == []
+    assert [c.id for c in coach.on_events(15.5, ev, 0.0)] == ["not_counted:plank"]
+
+
+def test_another_shape_mid_set_is_named_and_not_repeated_at_every_flicker() -> None:
+    coach = Coach(SPEC)
+    over = [Event(3.0, "position", None, {"label": "other_pose", "reason": "arms_overhead"})]
+    [cue] = coach.on_events(3.0, over, 0.0)
+    assert cue.text == "Your arms are reaching overhead: bring your hands back beside your chest."
+    flat = [Event(4.0, "position", None, {"label": "prone_flat"})]
+    assert coach.on_events(4.0, flat, 0.0) == []
+    assert coach.on_events(5.0, over, 0.0) == []  # back again 2 s later: not said twice
+    kneel = [Event(6.0, "position", None, {"label": "other_pose", "reason": "kneeling"})]
+    assert [c.id for c in coach.on_events(6.0, kneel, 0.0)] == ["pose:kneeling"]
+
+
+def test_every_reason_a_press_up_does_not_count_has_its_own_sentence() -> None:
+    coach = Coach(SPEC)
+    said = {}
+    for i, code in enumerate(("not_from_floor", "no_hold", "lowering_not_seen", "ended_up")):
+        t = 20.0 * i
+        [cue] = coach.on_events(t, [Event(t, "rep_unfinished", 1, _rep_dict(1, code))], 0.0)
+        said[code] = cue.text
+    assert said["lowering_not_seen"] == (
+        "I lost sight of you as you came down, so that one didn't count."
+    )
+    assert len(set(said.values())) == 4 and all("didn't count" in s for s in said.values())
+    t = 100.0
+    for code in ("no_hold", "upright", "kneeling", "arms_overhead"):
+        ev = [Event(t, "rep_abandoned", 1, {"reason": "x", "code": code})]
+        [cue] = coach.on_events(t, ev, 0.0)
+        assert cue.id == f"not_counted:{code}" and "didn't count" in cue.text
+        t += 20.0
+
+
+def test_a_forearm_plank_mid_set_is_not_counted_and_the_coach_says_why() -> None:
+    from pressup.negatives import forearm_plank
+
+    track = forearm_plank()
+    s = LiveSession(SPEC)
+    cues, events = [], []
+    for i in range(track.n_frames):
+        row = track.data[i]
+        u = s.on_frame(
+            float(track.t_s[i]),
+            track.source.width,
+            track.source.height,
+            row if np.isfinite(row[0, 0]) else None,
+        )
+        cues.extend((float(track.t_s[i]), c) for c in u.cues)
+        events.extend(u.events)
+    abandoned = [e for e in events if e.kind == "rep_abandoned"]
+    assert abandoned and s.state.reps_done == 0
+    said = [(t, c) for t, c in cues if c.id.startswith("not_counted:")]
+    assert said and all("plank" in c.text for _, c in said)
+    # every give-up is said, unless the same sentence was said less than 10 s before
+    for e in abandoned:
+        assert any(0.0 <= e.t_s - t < 10.0 + 0.1 for t, _ in said)
+    assert not any(c.id.startswith("pose:") for _, c in cues)  # said once, as "didn't count"
+
+
+def test_getting_into_place_is_not_told_off_when_the_set_starts() -> None:
+    # kneeling on all fours, then down to lying: the frames since the camera checks passed are
+    # replayed when the start position is held; what happened while getting down is stored but
+    # not said (it is over)
+    from pressup.negatives import get_down_from_all_fours
+
+    track = get_down_from_all_fours()
+    s = LiveSession(SPEC)
+    cues, events = [], []
+    for i in range(track.n_frames):
+        u = s.on_frame(float(track.t_s[i]), track.source.width, track.source.height, track.data[i])
+        cues.extend(c.id for c in u.cues)
+        events.extend(u.events)
+    assert s.stage == "exercise" and "start" in cues
+    assert any(e.kind == "position" and (e.data or {}).get("label") == "other_pose" for e in events)
+    assert not [c for c in cues if c.startswith(("pose:", "not_counted:"))]

@@ -205,6 +205,30 @@ def test_report_written_with_rep_table_and_plots(tmp_path: Path) -> None:
     _assert_self_contained(html)
 
 
+def test_press_ups_that_did_not_count_are_listed_with_their_reason() -> None:
+    from dataclasses import replace
+
+    from pressup.report.wording import NOT_COUNTED_WORDING
+
+    base = make_analysis()
+    unseen = replace(base.reps[1], complete=False, not_counted="lowering_not_seen")
+    analysis = replace(
+        base,
+        reps=[base.reps[0], unseen],
+        events=[{"t_s": 26.0, "kind": "rep_abandoned", "rep": 2, "code": "plank"}],
+    )
+    html = render_report(analysis)
+    assert 'id="not-counted"' in html
+    assert "Press-ups that did not count" in html
+    section = html[html.index('id="not-counted"') :]
+    assert "Press-up 2</strong> (at 18.0 s)" in section
+    assert NOT_COUNTED_WORDING["lowering_not_seen"].reason in section
+    assert "An attempt</strong> (at 26.0 s)" in section
+    assert NOT_COUNTED_WORDING["plank"].reason in section
+    # press-ups that all counted: no such list
+    assert 'id="not-counted"' not in render_report(make_analysis())
+
+
 def test_summary_wording(tmp_path: Path) -> None:
     html = render_report(make_analysis())
     assert "You completed 2 of the 3 press-ups planned." in html
@@ -405,3 +429,32 @@ def test_report_odd_values_and_no_protocol(tmp_path: Path) -> None:
     assert "You completed 2 press-ups." in html
     assert "plus 1 unfinished attempt" in html
     assert html.count("<svg") == 2
+
+
+def test_the_report_praises_only_what_it_judged() -> None:
+    """One press-up: the head and shoulders are never judged, so never praised."""
+    from pressup.analysis.run import analyze_track
+    from pressup.protocol import load_spec
+    from pressup.report.html import summarize
+    from pressup.synthetic import RepScript, SessionScript, make_session
+
+    one = SessionScript(reps=[RepScript("hands", press_s=2.0, hold_s=6.0, lower_s=2.5, rest_s=3.0)])
+    track, _ = make_session(one)
+    s = summarize(analyze_track(track, load_spec()))
+    praise = " ".join(s.went_well)
+    assert "hips down" in praise
+    assert "head in line" not in praise and "shoulders relaxed" not in praise
+    assert any("could not judge your head or your shoulders" in c for c in s.camera), s.camera
+
+
+def test_the_report_praises_the_head_once_it_was_judged() -> None:
+    from pressup.analysis.run import analyze_track
+    from pressup.protocol import load_spec
+    from pressup.report.html import summarize
+    from pressup.synthetic import RepScript, SessionScript, make_session
+
+    reps = [RepScript("hands", press_s=2.0, hold_s=6.0, lower_s=2.5, rest_s=3.0)] * 3
+    track, _ = make_session(SessionScript(reps=reps, noise_px=0.3, seed=2))
+    s = summarize(analyze_track(track, load_spec()))
+    assert "head in line" in " ".join(s.went_well)
+    assert not any("could not judge" in c for c in s.camera), s.camera

@@ -227,6 +227,24 @@ def test_a_client_that_vanishes_mid_hold_resumes_the_same_session(
     assert Store(settings.database_url).load_track(sid).n_frames == len(frames)
 
 
+def test_ending_the_set_while_up_stores_that_press_up_as_not_counted(
+    client: TestClient, settings: Settings
+) -> None:
+    frames = _frames(2)
+    cut = next(i for i, f in enumerate(frames) if f["t"] >= 9.0)  # during rep 1's hold
+    with _ws(client) as ws:
+        sid = _hello(ws)["session"]
+        for f in frames[:cut]:
+            ws.send_text(json.dumps(f))
+            ws.receive_text()
+        ws.send_text(json.dumps({"v": 1, "type": "control", "action": "end"}))
+        assert json.loads(ws.receive_text())["status"]["stage"] == "done"
+    store = Store(settings.database_url)
+    [rep] = store.list_reps(sid)
+    assert rep["complete"] is False and rep["not_counted"] == "ended_up"
+    assert [e["kind"] for e in store.list_events(sid)].count("rep_unfinished") == 1
+
+
 def test_a_restarted_server_rebuilds_the_session_from_the_store(settings: Settings) -> None:
     frames = _frames(2)
     cut = next(i for i, f in enumerate(frames) if f["t"] >= 21.0)  # after rep 1

@@ -10,6 +10,10 @@ I/O; the web page shows every cue as a caption and speaks it. The script follows
 * repetition done: "2 of 5", a pain rating, rest, then the next breath in;
 * form faults: one cue at a time, by priority, with a cooldown, each at most once a repetition;
 * tracking lost: say so (the hold timer stops);
+* a repetition that does not count (``rep_abandoned``, ``rep_unfinished``): say what was seen
+  and that it did not count; another shape mid-set (``position`` ``other_pose``): say what it
+  looks like and what to do. At most one cue per event, and never the same sentence twice within
+  ``repeat_after_s`` (10 s);
 * set complete: well done, and a summary;
 * a pain or symptom rule fired: stop, say why, lower down slowly and rest.
 
@@ -24,7 +28,7 @@ from typing import Any
 
 from pressup.engine import Event
 from pressup.protocol import ProtocolSpec
-from pressup.report.wording import FAULT_WORDING
+from pressup.report.wording import FAULT_WORDING, not_counted_wording, other_pose_cue
 from pressup.safety.symptoms import Stop
 
 #: Form cues by priority (first = most important to say).
@@ -65,6 +69,7 @@ class Coach:
     variant_words: str | None = None  # e.g. "on your forearms": the rung of the ladder
     form_cooldown_s: float = 8.0
     check_repeat_s: float = 7.0
+    repeat_after_s: float = 10.0  # a not-counted or other-shape sentence is not said again sooner
     _last_form_t: float = -math.inf
     _said_this_rep: set[str] = field(default_factory=set)
     _last_check: tuple[str, float] = ("", -math.inf)
@@ -73,6 +78,7 @@ class Coach:
     _rest_prompt_at: float = math.inf
     _reps_done: int = 0
     _hold_said_for: int | None = None
+    _said_at: dict[str, float] = field(default_factory=dict)  # sentence -> when last said
 
     # -- stages ------------------------------------------------------------------------------
     def on_checks(self, t: float, stage: str, checks: list[dict[str, Any]]) -> list[Cue]:
@@ -107,8 +113,23 @@ class Coach:
         new_faults: list[str] = []
         target_hold = self.spec.dose.target_hold_s
         target_reps = self.spec.dose.target_reps
+        # a repetition abandoned for another shape also changes the position: say it once
+        abandoned = any(e.kind == "rep_abandoned" for e in events)
         for e in events:
             k = e.kind
+            if k in ("rep_abandoned", "rep_unfinished") and e.data is not None:
+                code = e.data.get("code" if k == "rep_abandoned" else "not_counted")
+                cue = self._once(t, f"not_counted:{code}", not_counted_wording(code).cue, "count")
+                if cue:
+                    cues.append(cue)
+                continue
+            if k == "position" and e.data and e.data.get("label") == "other_pose":
+                if not abandoned:
+                    reason = e.data.get("reason")
+                    cue = self._once(t, f"pose:{reason}", other_pose_cue(reason), "info")
+                    if cue:
+                        cues.append(cue)
+                continue
             if k == "rep_started":
                 self._said_this_rep = set()
                 self._counted = set()
@@ -228,6 +249,13 @@ class Coach:
                 )
             )
         return out
+
+    def _once(self, t: float, cid: str, text: str, kind: str) -> Cue | None:
+        """A cue, unless the same sentence was said less than ``repeat_after_s`` ago."""
+        if t - self._said_at.get(text, -math.inf) < self.repeat_after_s:
+            return None
+        self._said_at[text] = t
+        return Cue(cid, text, kind, priority=2)
 
     def _form(self, t: float, code: str) -> Cue | None:
         if code not in FORM_PRIORITY or code in self._said_this_rep:

@@ -18,6 +18,10 @@ returns. Stages::
 
 The hold timer runs only while the engine is at the top of a press-up and the person is tracked.
 
+The set ends at ``set_completed`` (unless ``continue_after_set``, for replaying recordings, see
+:mod:`pressup.live.replay`), by a stop rule, or by :meth:`LiveSession.end`, which, like the end of
+a track offline, reports a press-up still under way as not counted (``ended_up``).
+
 Pain ratings (:meth:`LiveSession.on_rating`) come before the set (press-up 0) and after each
 press-up, with where the symptoms are felt. The stop rules of the protocol's ``[pain]`` section
 (:func:`pressup.safety.symptoms.check_rating`) are applied to each: when one fires during the
@@ -57,6 +61,14 @@ STABLE_S = 0.7  # a stage's checks must hold this long (seconds) before moving o
 WINDOW_S = 1.0  # set-up checks look at this much recent history (seconds)
 MAX_BUFFER_S = 120.0  # frames kept for calibration and replay (seconds)
 CHECK_EVERY_S = 0.2  # set-up and start-position checks are judged this often (seconds)
+#: the camera is level enough when the floor line tilts less than the analysis's own limit
+#: (``tracking.max_floor_tilt_deg``) minus this margin (degrees): a raised or turned camera whose
+#: tilt the view geometry corrects passes, and a view that passes is never refused at the start
+LEVEL_MARGIN_DEG = 10.0
+#: start position: the wrist from this far behind the shoulder to this far ahead of it, along the
+#: body (trunk lengths): hands beside the chest, the shoulders or the head
+HANDS_BEHIND = 0.45
+HANDS_AHEAD = 0.8
 
 
 @dataclass
@@ -76,11 +88,25 @@ def _check(cid: str, ok: bool, message: str) -> dict[str, Any]:
 class LiveSession:
     """The live pipeline for one person (see the module docstring)."""
 
-    def __init__(self, spec: ProtocolSpec, variant: Variant | None = None) -> None:
+    def __init__(
+        self,
+        spec: ProtocolSpec,
+        variant: Variant | None = None,
+        *,
+        continue_after_set: bool = False,
+    ) -> None:
         """``spec``: the protocol with this session's dose; ``variant``: the rung of the
-        progression ladder (its words are said at the start), if known."""
+        progression ladder (its words are said at the start), if known.
+
+        ``continue_after_set``: keep judging frames after ``set_completed`` (the stage stays
+        ``exercise``) instead of ending the session there. Live coaching ends the set; replaying
+        a recording (:func:`pressup.live.replay.replay_live`) keeps going so that every press-up
+        in it is seen."""
         self.spec = spec
         self.variant = variant
+        self.continue_after_set = continue_after_set
+        #: time of the first frame the engine judged (the replay at the start of the set)
+        self.exercise_from_s = math.nan
         self.stage = "setup"
         self.paused = False
         self.coach = Coach(spec, variant_words=VARIANT_WORDS[variant] if variant else None)
@@ -284,7 +310,7 @@ class LiveSession:
         if not person:
             return checks
         side, _ = detect_side(lm[found])
-        names = [f"{side}_{p}" for p in ("shoulder", "hip", "knee", "ankle", "wrist", "ear")]
+        names = [f"{side}_{p}" for p in ("shoulder", "hip", "knee", "ankle", "ear", "wrist")]
         idx = [LANDMARK_INDEX[n] for n in names]
         pts = lm[found][:, idx, :]
         inside = (
@@ -292,9 +318,11 @@ class LiveSession:
             & (pts[..., 0] < 0.99 * w)
             & (pts[..., 1] > 0.01 * h)
             & (pts[..., 1] < 0.99 * h)
-            & (pts[..., 3] >= self.spec.tracking.min_visibility)
         )
-        whole = inside.all(axis=1).mean() >= 0.8
+        # the wrist need only be inside the picture: a hand beside the head is often hidden by
+        # it (low visibility), which moving the camera would not change
+        seen = pts[..., :-1, 3] >= self.spec.tracking.min_visibility
+        whole = (inside.all(axis=1) & seen.all(axis=1)).mean() >= 0.8
         checks.append(
             _check(
                 "whole_body",
@@ -325,7 +353,7 @@ class LiveSession:
         checks.append(
             _check(
                 "camera_level",
-                abs(tilt) < 15.0,
+                abs(tilt) < self.spec.tracking.max_floor_tilt_deg - LEVEL_MARGIN_DEG,
                 "Put the camera at floor level and upright, pointing straight at your side.",
             )
         )
@@ -387,13 +415,16 @@ class LiveSession:
             _check("lying", lying, "Lie face down on the floor, legs straight and relaxed."),
             _check(
                 "forearms",
-                not (med["forearm_deg"] > p.forearms_max_forearm_deg),
+                # the forearm flat in the picture, or the elbow bent: from a raised or turned
+                # camera a forearm lying on the floor towards the head can look steep
+                not (med["forearm_deg"] > p.forearms_max_forearm_deg)
+                or bool(med["elbow_deg"] <= p.forearms_max_elbow_deg),
                 "Rest your forearms on the floor beside your chest, elbows bent.",
             ),
             _check(
                 "hands",
-                bool(-0.45 <= along <= 0.45) if math.isfinite(along) else False,
-                "Bring your hands level with your shoulders, palms on the floor.",
+                bool(-HANDS_BEHIND <= along <= HANDS_AHEAD) if math.isfinite(along) else False,
+                "Put your hands flat on the floor beside your shoulders or your head.",
             ),
             _check(
                 "head",
@@ -425,7 +456,9 @@ class LiveSession:
         self.stage = "exercise"
         self._checks = []
         upd = LiveUpdate(self.status(), cues=self.coach.on_start())
-        for i in np.flatnonzero(t >= since):
+        todo = np.flatnonzero(t >= since)
+        self.exercise_from_s = float(t[todo[0]]) if todo.size else t_s
+        for i in todo:
             u = self._exercise(float(t[i]), lm[i], replay=True)
             upd.events.extend(u.events)
             upd.cues.extend(u.cues)
@@ -469,12 +502,33 @@ class LiveSession:
             e.data for e in events if e.kind in ("rep_completed", "rep_unfinished") and e.data
         ]
         self.reps.extend(finished)
-        if any(e.kind == "set_completed" for e in events):
+        if not self.continue_after_set and any(e.kind == "set_completed" for e in events):
             self.stage = "done"
         cues = []
         if at_top and before.phase != "top" and rep is not None:
             cues.extend(self.coach.on_top_entered(rep.number))
         cues.extend(self.coach.on_events(t_s, events, self._held_s if at_top else 0.0))
+        if replay:
+            # frames from before the start position was held (getting into place): another
+            # shape then, or a movement that did not count, is over and not worth saying now
+            # (the events and reps are still returned and stored)
+            cues = [c for c in cues if not c.id.startswith(("pose:", "not_counted:"))]
+        return LiveUpdate(self.status(), events=events, cues=cues, reps=finished)
+
+    def end(self, t_s: float | None = None) -> LiveUpdate:
+        """End the session (the person ended it, or the recording is over) at ``t_s`` (default:
+        the last frame's time). As the offline analysis does at the end of a track, open faults
+        are closed and a press-up still under way is reported as ``rep_unfinished``
+        (``not_counted: ended_up``) with a cue saying it did not count."""
+        t = t_s if t_s is not None else (self._t[-1] if self._t else 0.0)
+        if self.view is None or self.stage not in ("exercise", "done"):
+            self.stage = "done"
+            return LiveUpdate(self.status())
+        self.state, events = self.engine.finish(self.state, t)
+        self.stage = "done"
+        finished = [e.data for e in events if e.kind == "rep_unfinished" and e.data]
+        self.reps.extend(finished)
+        cues = self.coach.on_events(t, events, 0.0)
         return LiveUpdate(self.status(), events=events, cues=cues, reps=finished)
 
     def _learn_neutral(self, kin: KinFrame) -> None:

@@ -30,6 +30,7 @@ from pressup.report.wording import (
     VARIANT_WORDING,
     fault_wording,
     label_wording,
+    not_counted_wording,
     variant_name,
     variant_wording,
 )
@@ -64,6 +65,19 @@ class RepRow:
     elbow: str
     faults: list[str]
     complete: bool
+
+
+@dataclass(frozen=True)
+class NotCountedRow:
+    """One repetition (or attempt) that did not count, with why, in plain words.
+
+    ``what``: ``"Press-up 2"`` for a repetition in the table, ``"An attempt"`` for one given up
+    part-way (another shape, or back down before any hold); ``when``: seconds from the start.
+    """
+
+    what: str
+    when: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -170,6 +184,42 @@ def rep_rows(analysis: Analysis) -> list[RepRow]:
     return rows
 
 
+def not_counted_rows(analysis: Analysis) -> list[NotCountedRow]:
+    """Every repetition that did not count, in time order: the incomplete repetitions of
+    ``analysis.reps`` (their ``not_counted`` reason) and the attempts the engine gave up
+    (``rep_abandoned`` events: another shape, or back down before any hold)."""
+    found: list[tuple[float, NotCountedRow]] = []
+    for rep in analysis.reps:
+        if rep.complete:
+            continue
+        found.append(
+            (
+                rep.start_s,
+                NotCountedRow(
+                    what=f"Press-up {rep.index}",
+                    when=fmt_seconds(rep.start_s),
+                    reason=not_counted_wording(rep.not_counted).reason,
+                ),
+            )
+        )
+    for e in analysis.events:
+        if e.get("kind") != "rep_abandoned":
+            continue
+        t = float(e.get("t_s", math.nan))
+        found.append(
+            (
+                t,
+                NotCountedRow(
+                    what="An attempt",
+                    when=fmt_seconds(t),
+                    reason=not_counted_wording(e.get("code")).reason,
+                ),
+            )
+        )
+    found.sort(key=lambda x: x[0] if math.isfinite(x[0]) else math.inf)
+    return [row for _, row in found]
+
+
 # --------------------------------------------------------------------------------------------
 # summary
 
@@ -214,6 +264,47 @@ def coverage(analysis: Analysis) -> Coverage:
         raised=raised,
         unmeasured=unmeasured if n else [],
     )
+
+
+#: Form measures, the fault codes that judge them, and what to say when none was seen.
+_PRAISE: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
+    ("head", ("neck_extended", "neck_flexed"), "head in line", "your head"),
+    ("shoulders", ("shoulders_shrugged",), "shoulders relaxed", "your shoulders"),
+    ("hips", ("hips_lifted",), "hips down", "your hips"),
+    ("elbows", ("elbows_locked",), "elbows not locked", "your elbows"),
+)
+
+
+def _form_praise(judged: object, fault_codes: set[str]) -> tuple[list[str], str]:
+    """What to praise (only measures judged on at least one press-up and never faulted) and a
+    sentence naming what could not be judged (empty when everything was)."""
+    counts = judged if isinstance(judged, dict) else {}
+    praise: list[str] = []
+    missing: list[str] = []
+    for key, codes, good, words in _PRAISE:
+        n = counts.get(key)
+        if not isinstance(n, int) or n <= 0:
+            missing.append(words)
+        elif not fault_codes & set(codes):
+            praise.append(good)
+    if not missing:
+        return praise, ""
+    why = ""
+    if "your head" in missing or "your shoulders" in missing:
+        why = (
+            " The head and shoulders are compared with your first press-up, so they are judged "
+            "from the second one on."
+        )
+    return praise, (
+        "We could not judge " + _join_words(missing) + " from this video, so we say nothing "
+        "about them." + why
+    )
+
+
+def _join_words(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " or " + items[-1]
 
 
 def summarize(analysis: Analysis) -> Summary:
@@ -357,10 +448,12 @@ def summarize(analysis: Analysis) -> Summary:
         else:
             where = f"seen {_plural(len(by_code[code]), 'time')} between press-ups"
         s.work_on.append(WorkPoint(code=code, name=words.name, cue=words.cue, where=where))
-    if reps and not form_codes:
-        s.went_well.append(
-            "Your body position looked good: head in line, shoulders relaxed, hips down."
-        )
+    if reps:
+        praise, unjudged = _form_praise(analysis.view.get("judged"), set(form_codes))
+        if praise:
+            s.went_well.append("Your body position looked good: " + ", ".join(praise) + ".")
+        if unjudged:
+            s.camera.append(unjudged)
 
     # -- camera -------------------------------------------------------------------------------
     if cov.n_frames == 0:
@@ -517,6 +610,7 @@ def render_report(analysis: Analysis, generated_at: datetime | None = None) -> s
         "version": __version__,
         "summary": summary,
         "rows": rep_rows(analysis),
+        "not_counted": not_counted_rows(analysis),
         "angles_svg": angles,
         "reps_svg": Markup(reps_plot) if reps_plot is not None else None,
         "glossary_faults": glossary_faults,

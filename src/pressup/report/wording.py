@@ -1,8 +1,10 @@
-"""Plain-language wording for faults, positions and variants, shared by the report and the coach.
+"""Plain-language wording for faults, positions, variants and repetitions that did not count,
+shared by the report and the coach.
 
-Every word a patient reads about a fault code or a position label comes from here, so the HTML
-report and a live coach say the same thing. The texts are written to be calm and encouraging:
-they describe what the camera saw and what to try next, never a diagnosis.
+Every word a patient reads about a fault code, a position label or why a repetition did not count
+comes from here, so the HTML report and a live coach say the same thing. The texts are written to
+be calm and encouraging: they describe what the camera saw and what to try next, never a
+diagnosis.
 """
 
 from __future__ import annotations
@@ -138,6 +140,100 @@ LABEL_WORDING: dict[str, LabelWording] = {
     ),
 }
 
+
+@dataclass(frozen=True)
+class NotCountedWording:
+    """How to talk about a repetition that did not count.
+
+    Attributes:
+        cue: what the live coach says at that moment: calm, plain, what it saw and what to do.
+        reason: a short reason for the report's list of repetitions that did not count.
+    """
+
+    cue: str
+    reason: str
+
+
+#: Why a repetition did not count -> wording. Keys: the ``not_counted`` codes of the engine's
+#: ``rep_unfinished`` events (``not_from_floor``, ``no_hold``, ``lowering_not_seen``,
+#: ``ended_up``) and the ``code`` of its ``rep_abandoned`` events (``no_hold``, ``upright``,
+#: ``kneeling``, ``arms_overhead``, ``plank``).
+NOT_COUNTED_WORDING: dict[str, NotCountedWording] = {
+    "not_from_floor": NotCountedWording(
+        cue=(
+            "I didn't see you lying flat before that one, so it didn't count. Rest flat on the "
+            "floor for a moment before the next."
+        ),
+        reason="It did not start from lying flat on the floor (or the start was not seen).",
+    ),
+    "no_hold": NotCountedWording(
+        cue=(
+            "You came back down before holding at the top, so that one didn't count. Next time, "
+            "stay up for a moment."
+        ),
+        reason="You came back down before holding at the top.",
+    ),
+    "lowering_not_seen": NotCountedWording(
+        cue="I lost sight of you as you came down, so that one didn't count.",
+        reason="The camera did not see the way back down to the floor.",
+    ),
+    "ended_up": NotCountedWording(
+        cue=(
+            "The set ended while you were still up, so that one didn't count. Lower yourself "
+            "slowly to the floor."
+        ),
+        reason="The recording ended before you were back down on the floor.",
+    ),
+    "upright": NotCountedWording(
+        cue=(
+            "That looked like sitting or kneeling up, so it didn't count. For this exercise lie "
+            "face down with your hips on the floor."
+        ),
+        reason="It turned into sitting, kneeling up or standing.",
+    ),
+    "kneeling": NotCountedWording(
+        cue=(
+            "That looked like being on your hands and knees, so it didn't count. For this "
+            "exercise keep your hips and thighs on the floor."
+        ),
+        reason="It turned into kneeling on all fours.",
+    ),
+    "arms_overhead": NotCountedWording(
+        cue=(
+            "Your arms were reaching overhead, so that one didn't count. Bring your hands back "
+            "beside your chest."
+        ),
+        reason="The arms reached overhead instead of pressing beside the chest.",
+    ),
+    "plank": NotCountedWording(
+        cue=(
+            "That looked like a plank, so it didn't count. For this exercise keep your hips and "
+            "thighs on the floor."
+        ),
+        reason="It looked like a plank or push-up: hips and thighs off the floor.",
+    ),
+}
+
+#: The person went into another shape mid-set (engine ``position`` event, label ``other_pose``)
+#: -> what the coach says. Keys: its ``reason`` (``upright``, ``kneeling``, ``arms_overhead``,
+#: ``plank``).
+OTHER_POSE_CUES: dict[str, str] = {
+    "upright": (
+        "You seem to be sitting or kneeling up. When you're ready, lie face down with your hips "
+        "on the floor."
+    ),
+    "kneeling": (
+        "You seem to be on your hands and knees. When you're ready, lie face down with your "
+        "hips and thighs on the floor."
+    ),
+    "arms_overhead": "Your arms are reaching overhead: bring your hands back beside your chest.",
+    "plank": "That looks like a plank. For this exercise keep your hips and thighs on the floor.",
+}
+OTHER_POSE_FALLBACK = (
+    "That isn't the press-up position. When you're ready, lie face down with your hips on the "
+    "floor."
+)
+
 #: Rep variant -> (short name for tables, phrase to follow "press-ups ...").
 VARIANT_WORDING: dict[str, tuple[str, str]] = {
     "forearms": ("Forearms", "on the forearms"),
@@ -177,3 +273,22 @@ def variant_name(variant: str) -> str:
     if found is not None:
         return found[0]
     return variant.replace("_", " ").capitalize() if variant else "Unknown"
+
+
+def not_counted_wording(code: str | None) -> NotCountedWording:
+    """Wording for why a repetition did not count; an unknown or missing code gets a general
+    sentence."""
+    found = NOT_COUNTED_WORDING.get(code or "")
+    if found is not None:
+        return found
+    return NotCountedWording(
+        cue="That one didn't count: I didn't see the whole press-up, from the floor up and back "
+        "down.",
+        reason="The whole press-up, from the floor up and back down, was not seen.",
+    )
+
+
+def other_pose_cue(reason: str | None) -> str:
+    """What the coach says when the person goes into another shape (``reason`` from the
+    engine's ``position`` event)."""
+    return OTHER_POSE_CUES.get(reason or "", OTHER_POSE_FALLBACK)

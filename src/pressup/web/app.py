@@ -362,7 +362,12 @@ def _control(hub: SessionHub, live: Any, action: str) -> None:
     elif action == "restart_setup":
         s.restart_setup()
     elif action == "end":
-        s.stage = "done"
+        # a press-up still under way is stored as not counted (ended_up), not dropped
+        upd = s.end()
+        if upd.events:
+            hub.store.add_events(live.id, [e.to_dict() for e in upd.events])
+        for rep in upd.reps:
+            hub.store.upsert_rep(live.id, rep)
         hub.flush(live)
         hub.store.update_session(live.id, stage="done", reps_done=s.state.reps_done, ended=True)
 

@@ -66,7 +66,7 @@ export function renderSetup(status, { poseReady }) {
   setText(
     $('setup-hint'),
     start
-      ? 'Lie face down, forearms on the floor beside your chest, hands level with your shoulders, forehead down. Stay still for a moment.'
+      ? 'Lie face down, forearms on the floor beside your chest, hands beside your shoulders or your head, forehead down. Stay still for a moment.'
       : 'Camera on the floor at your side, about 2 metres away, so it sees you from head to feet.',
   );
   const checks = Array.isArray(status.checks) ? status.checks : [];

@@ -34,7 +34,7 @@ export const CHECK_WORDS = {
   one_person: 'Only you in the picture',
   lying: 'Lying face down',
   forearms: 'Forearms on the floor',
-  hands: 'Hands level with shoulders',
+  hands: 'Hands beside shoulders or head',
   head: 'Forehead down',
 };
 
