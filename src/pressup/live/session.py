@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from pressup.engine import Baselines, Engine, EngineState, Event, KinFrame
+from pressup.engine import Engine, EngineState, Event, KinFrame
 from pressup.errors import PressupError
 from pressup.kinematics import FEATURES, OneEuro, compute_features, detect_side, estimate_view
 from pressup.kinematics.features import ViewGeometry, frame_features
@@ -124,8 +124,6 @@ class LiveSession:
         self._filters = self._new_filters()
         self._held_s = 0.0
         self._last_t = math.nan
-        self._hold_frames_neck: list[float] = []
-        self._hold_frames_shrug: list[float] = []
         self._light = math.nan
         self.reps: list[dict[str, Any]] = []
         self.last_label = "not_visible"
@@ -496,8 +494,6 @@ class LiveSession:
                 self._held_s = max(0.0, t_s - rep.top_start_s)  # the hold began a moment ago
             else:
                 self._held_s += dt
-        if at_top and rep is not None and rep.top_confirmed and kin.tracked:
-            self._learn_neutral(kin)
         finished = [
             e.data for e in events if e.kind in ("rep_completed", "rep_unfinished") and e.data
         ]
@@ -530,27 +526,6 @@ class LiveSession:
         self.reps.extend(finished)
         cues = self.coach.on_events(t, events, 0.0)
         return LiveUpdate(self.status(), events=events, cues=cues, reps=finished)
-
-    def _learn_neutral(self, kin: KinFrame) -> None:
-        """Learn the person's own head line and shoulder height from their holds."""
-        slope = self.spec.faults.neck_trunk_slope
-        if math.isfinite(kin.neck_deg):
-            self._hold_frames_neck.append(kin.neck_deg - slope * kin.trunk_deg)
-        if math.isfinite(kin.shrug_ratio):
-            self._hold_frames_shrug.append(kin.shrug_ratio)
-        n = len(self._hold_frames_neck)
-        if n >= 60 and n % 30 == 0:
-            self.engine = Engine(
-                self.spec,
-                Baselines(
-                    neck_a_deg=float(np.median(self._hold_frames_neck)),
-                    neck_b=slope,
-                    shrug_ref=float(np.median(self._hold_frames_shrug))
-                    if self._hold_frames_shrug
-                    else math.nan,
-                ),
-            )
-
 
 def _empty() -> Array:
     f = np.full((33, 4), np.nan)
