@@ -609,3 +609,20 @@ def test_demo(tmp_path: Path) -> None:
 def test_no_arguments_shows_help() -> None:
     result = CliRunner().invoke(app, [])
     assert "analyze" in result.output and "protocol" in result.output
+
+
+def test_a_bad_overlay_name_is_refused_before_the_analysis(tmp_path: Path) -> None:
+    """An .mp4 overlay would not play in a browser: refused at once, exit code 2, no output."""
+    track, _ = make_session(SessionScript(reps=[RepScript("hands", 2.0, 4.0, 2.5, 2.0)]))
+    src = track.save(tmp_path / "t.npz")
+    out_dir = tmp_path / "out"
+    args = ["analyze", str(src), "--out", str(out_dir), "--overlay", str(tmp_path / "o.mp4")]
+    res = subprocess.run(
+        [sys.executable, "-m", "pressup.cli", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 2, res.stderr
+    assert ".webm" in res.stderr
+    assert not (out_dir / "analysis.json").exists()

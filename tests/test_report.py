@@ -382,7 +382,7 @@ def test_overlay_draws_skeleton(tmp_path: Path) -> None:
         video,
         _synthetic_track(),
         _overlay_analysis(),
-        tmp_path / "out" / "overlay.mp4",
+        tmp_path / "out" / "overlay.webm",
         progress=lambda done, total: calls.append((done, total)),
     )
     assert out.is_file()
@@ -410,8 +410,26 @@ def test_overlay_missing_video(tmp_path: Path) -> None:
 
     with pytest.raises(InputError):
         write_overlay(
-            tmp_path / "nope.mp4", _synthetic_track(), _overlay_analysis(), tmp_path / "o.mp4"
+            tmp_path / "nope.mp4", _synthetic_track(), _overlay_analysis(), tmp_path / "o.webm"
         )
+
+
+def test_overlay_is_webm_that_browsers_play(tmp_path: Path) -> None:
+    """An .mp4 name is refused before any work (OpenCV's MPEG-4 Part 2 will not play in a
+    browser); the .webm written is VP8."""
+    from pressup.errors import InputError
+    from pressup.report.overlay import check_overlay_path
+
+    with pytest.raises(InputError, match=r"\.webm"):
+        check_overlay_path(tmp_path / "o.mp4")
+    video = _synthetic_video(tmp_path / "in.mp4")
+    out = write_overlay(video, _synthetic_track(), _overlay_analysis(), tmp_path / "o.webm")
+    head = out.read_bytes()[:64]
+    assert head[:4] == bytes.fromhex("1a45dfa3")  # EBML: a Matroska/WebM file
+    assert b"webm" in head
+    cap = cv2.VideoCapture(str(out))
+    assert int(cap.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little") == b"VP80"
+    cap.release()
 
 
 def test_report_odd_values_and_no_protocol(tmp_path: Path) -> None:

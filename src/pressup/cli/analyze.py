@@ -66,6 +66,7 @@ def _analyze_one(
     overlay: Optional[Path],
 ) -> int:
     """Analyse one input into ``out_dir``; return the number of complete reps."""
+    from pressup.analysis.io import write_folder
     from pressup.analysis.run import analyze_track
     from pressup.pose import PoseOptions, open_track
     from pressup.protocol import load_spec
@@ -75,13 +76,9 @@ def _analyze_one(
     with _progress(f"pose {source.name}") as update:
         track = open_track(source, PoseOptions(model=model), update)  # type: ignore[arg-type]
     analysis = analyze_track(track, spec)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    analysis.write_json(out_dir / "analysis.json")
-    analysis.frames.write_csv(out_dir / "frames.csv")
-    (out_dir / "events.json").write_text(json.dumps(analysis.events, indent=1) + "\n")
-    if track.source.backend != "trackfile":
-        track.save(out_dir / "track.npz")
-    write_report(analysis, out_dir / "report.html")
+    # a track read from a track file is not copied
+    keep = None if track.source.backend == "trackfile" else track
+    write_folder(analysis, out_dir, keep, report=write_report)
     if overlay is not None:
         from pressup.report.overlay import write_overlay
 
@@ -98,7 +95,9 @@ def analyze(
     protocol: Optional[Path] = protocol_option(),
     model: str = typer.Option("full", "--model", help=MODEL_HELP),
     overlay: Optional[Path] = typer.Option(
-        None, "--overlay", help="also write the video with skeleton, phase, reps and hold timer"
+        None,
+        "--overlay",
+        help="also write the video with skeleton, phase, reps and hold timer (a .webm file)",
     ),
 ) -> None:
     """Analyse press-up videos: reps, holds, angles, form faults, and a report.
@@ -108,6 +107,10 @@ def analyze(
     """
     try:
         _check_out_dir(out_dir)
+        if overlay is not None:
+            from pressup.report.overlay import check_overlay_path
+
+            check_overlay_path(overlay)  # before the analysis, not after it
     except PressupError as exc:
         raise fail(exc) from None
     if len(inputs) == 1:
@@ -230,6 +233,7 @@ def demo(
     out_dir: Path = typer.Option(Path("pressup-demo"), "--out", "-o", help="output folder"),
 ) -> None:
     """Analyse a generated session (3 press-ups with known faults) and write its report."""
+    from pressup.analysis.io import write_folder
     from pressup.analysis.run import analyze_track
     from pressup.protocol import load_spec
     from pressup.report import write_report
@@ -240,12 +244,8 @@ def demo(
     except PressupError as exc:
         raise fail(exc) from None
     track, truth = demo_session()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    track.save(out_dir / "track.npz")
     analysis = analyze_track(track, load_spec())
-    analysis.write_json(out_dir / "analysis.json")
-    analysis.frames.write_csv(out_dir / "frames.csv")
-    write_report(analysis, out_dir / "report.html")
+    write_folder(analysis, out_dir, track, events=False, report=write_report)
     out.print(
         f"demo session: {analysis.rep_count} complete press-ups found "
         f"(script: {truth.rep_count}); report in {out_dir / 'report.html'}"

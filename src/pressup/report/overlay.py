@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pressup.analysis.result import Analysis, Fault, Segment
-from pressup.errors import PressupError
+from pressup.errors import InputError, PressupError
 from pressup.pose.track import LANDMARK_INDEX, PoseTrack
 from pressup.pose.video import iter_frames, probe
 from pressup.report.plots import protocol_number
@@ -213,6 +213,32 @@ def _draw_text_block(
         )
 
 
+#: The overlay is a WebM file with VP8 video: every browser plays it, and OpenCV's own FFmpeg
+#: carries the encoder (its MPEG-4 Part 2 ``.mp4`` does not play in browsers).
+OVERLAY_SUFFIX = ".webm"
+_OVERLAY_FOURCC = "VP80"
+
+
+def check_overlay_path(out: Path) -> Path:
+    """Validate an overlay file name before any work: a ``.webm`` name in a folder that exists
+    or can be made.
+
+    Raises:
+        InputError: the name does not end in ``.webm``, or its folder cannot be created.
+    """
+    out = Path(out)
+    if out.suffix.lower() != OVERLAY_SUFFIX:
+        raise InputError(
+            f"--overlay {out}: expected a file name ending in {OVERLAY_SUFFIX} (the overlay is "
+            f"WebM video, which browsers play), got {out.suffix or 'no extension'!r}"
+        )
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--overlay {out}: cannot create its folder ({exc.strerror})") from exc
+    return out
+
+
 def write_overlay(
     video: Path,
     track: PoseTrack,
@@ -220,7 +246,7 @@ def write_overlay(
     out: Path,
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
-    """Write ``out`` (mp4, ``mp4v``): ``video`` with skeleton, position, reps and hold timer.
+    """Write ``out`` (WebM, VP8): ``video`` with skeleton, position, reps and hold timer.
 
     Each frame shows the skeleton of ``track`` (same frame index), the current position label,
     the number of completed press-ups so far, a hold timer in seconds while a rep is held at
@@ -229,11 +255,12 @@ def write_overlay(
     count, or the container's announced count when the track is empty).
 
     Raises:
-        InputError: ``video`` is missing or not a readable video.
+        InputError: ``video`` is missing or not a readable video, or ``out`` is not a ``.webm``
+            name (see :func:`check_overlay_path`).
         PressupError: the output file cannot be written.
     """
     video = Path(video)
-    out = Path(out)
+    out = check_overlay_path(Path(out))
     info = probe(video)
     timeline = _Timeline.of(analysis)
     n_track = track.n_frames
@@ -247,11 +274,11 @@ def write_overlay(
         for i, (t_video, rgb) in enumerate(iter_frames(video)):
             h, w = rgb.shape[:2]
             if writer is None:
-                fourcc = cv2.VideoWriter.fourcc(*"mp4v")
+                fourcc = cv2.VideoWriter.fourcc(*_OVERLAY_FOURCC)
                 writer = cv2.VideoWriter(str(out), fourcc, float(info.fps), (w, h))
                 if not writer.isOpened():
                     raise PressupError(
-                        f"{out}: could not open an mp4 writer ({w}x{h} at {info.fps:g} fps)"
+                        f"{out}: could not open a WebM writer ({w}x{h} at {info.fps:g} fps)"
                     )
             frame = np.ascontiguousarray(rgb)
             t = float(track.t_s[i]) if i < n_track else float(t_video)
