@@ -248,3 +248,30 @@ def test_screening_then_history_with_downloads(coach: Coach) -> None:
             assert problems == []
         finally:
             browser.close()
+
+
+def test_screening_error_count_follows_the_answers(coach: Coach) -> None:
+    """Submitting with open questions says how many; each answer updates that count, and the
+    message goes once every question is answered (it used to stay, stale)."""
+    sync_playwright = playwright_or_skip()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            page = browser.new_context(viewport=VIEWPORT).new_page()
+            page.set_default_timeout(15_000)
+            page.goto(coach.page("/screen"))
+            page.wait_for_selector("#main[data-state='questions']")
+            ids = list(QUESTION_IDS)
+            page.locator(f"input[name='{ids[0]}'][value='no']").check()
+            page.get_by_role("button", name="See the result").click()
+            error = page.locator("#form-error")
+            n = len(ids) - 1
+            assert f"{n} questions have no answer yet" in error.inner_text()
+            page.locator(f"input[name='{ids[1]}'][value='no']").check()
+            assert f"{n - 1} questions have no answer yet" in error.inner_text()
+            for qid in ids[2:]:
+                page.locator(f"input[name='{qid}'][value='no']").check()
+            assert error.is_hidden()
+            assert page.locator("fieldset.q-missing").count() == 0
+        finally:
+            browser.close()

@@ -98,7 +98,7 @@ function collect() {
   return { answers, missing };
 }
 
-function formError(text, focusQuestion) {
+function formError(text, focusQuestion, takeFocus = true) {
   const box = $('form-error');
   box.textContent = '';
   if (!text) {
@@ -117,15 +117,27 @@ function formError(text, focusQuestion) {
     box.append(a);
   }
   show(box, true);
-  box.focus();
+  if (takeFocus) box.focus();
+}
+
+function missingText(n) {
+  return `Please answer every question: ${n} ${n === 1 ? 'question has' : 'questions have'} no answer yet.`;
+}
+
+/** After a failed submit, each answer updates the count of the questions still open (or clears
+ * the message once all are answered): a stale count is never left on the page. */
+function onAnswer() {
+  if ($('form-error').hidden || P.state !== 'questions') return;
+  const { missing } = collect();
+  if (missing.length) formError(missingText(missing.length), missing[0], false);
+  else formError('');
 }
 
 async function submit(ev) {
   ev.preventDefault();
   const { answers, missing } = collect();
   if (missing.length) {
-    const n = missing.length;
-    formError(`Please answer every question: ${n} ${n === 1 ? 'question has' : 'questions have'} no answer yet.`, missing[0]);
+    formError(missingText(missing.length), missing[0]);
     return;
   }
   formError('');
@@ -200,6 +212,7 @@ async function boot() {
   $('go-coach').href = coachUrl;
   $('approved-on').max = new Date(Date.now() + 86400000).toISOString().slice(0, 10);
   $('form').addEventListener('submit', submit);
+  $('questions').addEventListener('change', onAnswer);
   $('approval').addEventListener('submit', approve);
   $('again').addEventListener('click', again);
   if (!token) {
