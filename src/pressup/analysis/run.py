@@ -173,6 +173,22 @@ def _rep_from_dict(d: dict[str, Any]) -> Rep:
     )
 
 
+def _view_warnings(track: PoseTrack) -> dict[str, list[str]]:
+    """``{"warnings": [...]}`` when the pose backend noted a problem with the source (a video
+    that could not be read to its end), else ``{}``."""
+    early = track.meta.get("ends_early")
+    if not isinstance(early, dict):
+        return {}
+    return {
+        "warnings": [
+            f"The video could only be read up to {early['stopped_at_s']:.1f} s of "
+            f"{early['announced_s']:.1f} s (frame {early['decoded_frames']} of "
+            f"{early['announced_frames']}): it may be cut short or damaged; the rest was not "
+            "analysed."
+        ]
+    }
+
+
 def analyze_track(track: PoseTrack, spec: ProtocolSpec) -> Analysis:
     """Analyse a whole pose track.
 
@@ -232,6 +248,7 @@ def analyze_track(track: PoseTrack, spec: ProtocolSpec) -> Analysis:
                 float(np.mean([lab in RAISED_LABELS for lab in labels])) if labels else 0.0, 3
             ),
             "judged": judged_counts(track.t_s, feats, reps),
+            **_view_warnings(track),
         },
         reps=reps,
         segments=segments,

@@ -158,4 +158,27 @@ def track_video(path: Path, options: PoseOptions, progress: ProgressFn | None = 
     )
     if not track.person_found.any():
         raise NoPersonError(f"{path}: no person was found in any of {track.n_frames} frames")
+    early = ends_early(len(times), info.frame_count, info.fps, times[-1] if times else 0.0)
+    if early is not None:
+        track.meta["ends_early"] = early
     return track
+
+
+def ends_early(
+    decoded: int, announced: int, fps: float, last_t_s: float
+) -> dict[str, float | int] | None:
+    """Where a truncated or partly unreadable video stopped, or None when it did not.
+
+    ``decoded`` frames were read of the ``announced`` ones (the container's count); a shortfall
+    of more than 2 % (and more than one frame) means the video could not be read to its end.
+    Returns ``{"decoded_frames", "announced_frames", "stopped_at_s", "announced_s"}`` (seconds).
+    """
+    if announced <= 0 or decoded >= announced or announced - decoded <= max(1, 0.02 * announced):
+        return None
+    step = 1.0 / fps if fps > 0 else 0.0
+    return {
+        "decoded_frames": decoded,
+        "announced_frames": announced,
+        "stopped_at_s": round(last_t_s + step, 3) if decoded else 0.0,
+        "announced_s": round(announced * step, 3),
+    }
