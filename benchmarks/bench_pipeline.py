@@ -42,6 +42,7 @@ from typing import Any
 import cv2
 import mediapipe as mp
 
+from pressup.analysis.io import write_folder
 from pressup.analysis.run import analyze_track
 from pressup.pose import PoseOptions, open_track
 from pressup.protocol import ProtocolSpec, load_spec
@@ -88,9 +89,7 @@ def pipeline_run(video: Path, out_dir: Path, spec: ProtocolSpec) -> dict[str, An
     t1 = time.perf_counter()
     analysis = analyze_track(track, spec)
     t2 = time.perf_counter()
-    analysis.write_json(out_dir / "analysis.json")
-    analysis.frames.write_csv(out_dir / "frames.csv")
-    write_report(analysis, out_dir / "report.html")
+    write_folder(analysis, out_dir, events=False, report=write_report)
     t3 = time.perf_counter()
     n = track.n_frames
     return {

@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from pressup.analysis.io import write_folder
 from pressup.analysis.run import analyze_track
 from pressup.errors import PressupError
 from pressup.evaluation import evaluate, format_details, format_table, summarise
@@ -75,8 +76,7 @@ def main() -> int:
             (d / "error.json").write_text(json.dumps({"input": str(v), "message": str(exc)}) + "\n")
             print(f"{v.name}: refused: {exc}", file=sys.stderr)
             continue
-        a.write_json(d / "analysis.json")
-        a.frames.write_csv(d / "frames.csv")
+        write_folder(a, d, events=False)
         print(f"{v.name}: {a.rep_count} reps", file=sys.stderr)
     labels = [args.data / "real" / "labels", args.data / "render"]
     scores = evaluate(args.out, labels)

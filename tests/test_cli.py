@@ -626,3 +626,19 @@ def test_a_bad_overlay_name_is_refused_before_the_analysis(tmp_path: Path) -> No
     assert res.returncode == 2, res.stderr
     assert ".webm" in res.stderr
     assert not (out_dir / "analysis.json").exists()
+
+
+def test_native_log_lines_stay_off_the_terminal_unless_verbose(tmp_path: Path) -> None:
+    """Text the native libraries write straight to descriptor 2 is hidden; pressup's own error
+    line still arrives; --verbose shows both."""
+    code = (
+        "import os, sys\n"
+        "from pressup.cli.common import quiet_native_logs\n"
+        "if '-v' not in sys.argv: quiet_native_logs()\n"
+        "os.write(2, b'W0000 native noise\\n')\n"
+        "print('error: pressup line', file=sys.stderr)\n"
+    )
+    quiet = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "native noise" not in quiet.stderr and "error: pressup line" in quiet.stderr
+    loud = subprocess.run([sys.executable, "-c", code, "-v"], capture_output=True, text=True)
+    assert "native noise" in loud.stderr and "error: pressup line" in loud.stderr

@@ -117,7 +117,6 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from pressup.analysis.result import FAULT_CODES
 from pressup.pose.track import (
     LANDMARK_INDEX,
     LANDMARK_NAMES,
@@ -125,9 +124,10 @@ from pressup.pose.track import (
     PoseTrack,
     TrackSource,
 )
+from pressup.vocab import FAULT_CODES, Posture
 
 FloatArray = npt.NDArray[np.float64]
-Variant = Literal["forearms", "hands"]
+Variant = Posture
 Side = Literal["left", "right"]
 
 # -- body model (fractions of the body length H) --------------------------------------------

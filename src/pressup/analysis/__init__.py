@@ -1,5 +1,6 @@
-"""Offline analysis (engine over a whole track) and the result contract."""
+"""Offline analysis (engine over a whole track), the result contract and its folder."""
 
+from pressup.analysis.io import read_analysis, write_folder
 from pressup.analysis.result import (
     ANALYSIS_SCHEMA,
     FAULT_CODES,
@@ -22,4 +23,6 @@ __all__ = [
     "FrameTable",
     "Rep",
     "Segment",
+    "read_analysis",
+    "write_folder",
 ]

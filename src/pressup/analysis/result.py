@@ -15,31 +15,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from pressup.vocab import FAULT_CODES as FAULT_CODES  # re-exported: the old import path
+from pressup.vocab import LABELS as LABELS
+from pressup.vocab import RAISED_LABELS as RAISED_LABELS
+from pressup.vocab import FaultCode, Posture, UnfinishedReason
+
 ANALYSIS_SCHEMA = "pressup.analysis/1"
-
-#: Per-frame position labels (same vocabulary as the hand-made labels).
-LABELS: tuple[str, ...] = (
-    "prone_flat",
-    "rising",
-    "sphinx",
-    "pressup_hands",
-    "updog",
-    "lowering",
-    "other_pose",
-    "not_visible",
-)
-RAISED_LABELS = frozenset({"sphinx", "pressup_hands", "updog"})
-
-#: Form faults the engine reports.
-FAULT_CODES: tuple[str, ...] = (
-    "elbows_locked",
-    "neck_extended",
-    "neck_flexed",
-    "hips_lifted",
-    "shoulders_shrugged",
-    "fast_lowering",
-    "short_hold",
-)
 
 #: Columns of ``frames.csv`` (and of :class:`FrameTable`), with units.
 FRAME_COLUMNS: tuple[str, ...] = (
@@ -57,7 +38,7 @@ FRAME_COLUMNS: tuple[str, ...] = (
 class Fault:
     """One form fault interval. ``rep`` is the 1-based rep index or ``None`` between reps."""
 
-    code: str
+    code: FaultCode
     start_s: float
     end_s: float
     rep: int | None = None
@@ -80,14 +61,14 @@ class Rep:
     press_s: float
     hold_s: float
     lower_s: float
-    variant: str  # "forearms" | "hands"
+    variant: Posture
     peak_trunk_deg: float
     peak_elbow_deg: float
     faults: list[Fault] = field(default_factory=list)
     complete: bool = True
     #: why an incomplete repetition does not count: ``not_from_floor`` (it did not start from
     #: lying), ``no_hold``, ``lowering_not_seen`` or ``ended_up`` (the recording ended first)
-    not_counted: str | None = None
+    not_counted: UnfinishedReason | None = None
 
 
 @dataclass(frozen=True)
@@ -96,7 +77,7 @@ class Segment:
 
     start_s: float
     end_s: float
-    label: str
+    label: str  # one of LABELS
 
 
 @dataclass
@@ -104,7 +85,7 @@ class FrameTable:
     """Per-frame series: ``columns[name]`` is a ``(frame,)`` float array (NaN = unknown)."""
 
     columns: dict[str, npt.NDArray[np.float64]]
-    label: list[str]
+    label: list[str]  # one of LABELS per frame
     tracked: npt.NDArray[np.bool_]
 
     @property

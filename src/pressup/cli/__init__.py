@@ -19,6 +19,7 @@ from __future__ import annotations
 import typer
 
 from pressup.cli import analyze, coach, safety
+from pressup.cli.common import quiet_native_logs
 from pressup.cli.export import export_app
 from pressup.cli.history import history_app
 from pressup.cli.models import models_app
@@ -30,6 +31,21 @@ app = typer.Typer(
     no_args_is_help=True,
     help="pressup: coach and measure the prone press-up (back extension lying face down).",
 )
+
+
+@app.callback()
+def _options(
+    verbose: bool = typer.Option(
+        False,
+        "--verbose",
+        "-v",
+        help="also show the native libraries' own log lines (MediaPipe, TensorFlow Lite, FFmpeg)",
+    ),
+) -> None:
+    """Options for every command."""
+    if not verbose:
+        quiet_native_logs()
+
 analyze.register(app)
 coach.register(app)
 safety.register(app)

@@ -8,6 +8,8 @@ Exit codes (:mod:`pressup.errors`): 1 any other pressup error, 2 bad input, 3 no
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 import typer
@@ -59,3 +61,38 @@ __all__ = [
     "protocol_option",
     "say",
 ]
+
+
+_quieted = False
+
+
+def quiet_native_logs() -> None:
+    """Keep the native libraries' log lines (MediaPipe's glog, TensorFlow Lite, FFmpeg decoder
+    messages) off the terminal, while pressup's own messages still reach it.
+
+    The native code writes to file descriptor 2 directly, so descriptor 2 is pointed at the null
+    device and Python's ``sys.stderr`` (the consoles, typer's errors) at a copy of the real one.
+    Also sets the libraries' own log levels for the parts that honour them. Idempotent.
+    """
+    global _quieted
+    if _quieted:
+        return
+    _quieted = True
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    try:
+        if sys.stderr.fileno() != 2:
+            return  # stderr is not the process's own (a test runner captures it): leave it
+    except (AttributeError, OSError, ValueError):
+        return
+    try:
+        sys.stderr.flush()
+        real = os.dup(2)
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 2)
+        os.close(null)
+    except OSError:
+        return  # no descriptor 2 to redirect (embedded use): leave things as they are
+    sys.stderr = os.fdopen(real, "w", buffering=1, encoding="utf-8", errors="replace")

@@ -19,12 +19,12 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-from pressup.analysis.result import FAULT_CODES
 from pressup.engine.events import Event, KinFrame
 from pressup.protocol.spec import ProtocolSpec
+from pressup.vocab import FAULT_CODES, AbandonReason, FaultCode, Label, Phase
 
 _NAN = math.nan
-_LIVE_FAULTS = (
+_LIVE_FAULTS: tuple[FaultCode, ...] = (
     "elbows_locked",
     "neck_extended",
     "neck_flexed",
@@ -84,8 +84,8 @@ class RepDraft(NamedTuple):
 class EngineState(NamedTuple):
     """Everything the engine remembers between frames."""
 
-    phase: str = "start"  # start | rest | rising | top | lowering | other
-    label: str = "not_visible"  # per-frame position label of the last frame
+    phase: Phase = "start"  # start | rest | rising | top | lowering | settle | other
+    label: str = "not_visible"  # per-frame position label (a vocab.Label) of the last frame
     t_s: float = _NAN
     prev_trunk: float = _NAN
     speed: float = 0.0  # trunk speed, degrees per second (+ = rising)
@@ -176,7 +176,7 @@ class Engine:
             return f.elbow_deg <= p.forearms_max_elbow_deg
         return None
 
-    def _variant_label(self, f: KinFrame, rep: RepDraft | None, hip_lift: float) -> str:
+    def _variant_label(self, f: KinFrame, rep: RepDraft | None, hip_lift: float) -> Label:
         p = self.spec.positions
         on_forearms = self._on_forearms(f)
         if on_forearms is None:
@@ -203,7 +203,7 @@ class Engine:
             return not (f.foot_deg < tucked - 20.0)
         return f.foot_deg >= tucked
 
-    def _other_reason(self, state: EngineState, f: KinFrame) -> str | None:
+    def _other_reason(self, state: EngineState, f: KinFrame) -> AbandonReason | None:
         """Why this frame is not the prone press-up family, or None when it is.
 
         Decided by what holds the body up: the pelvis and thighs on the floor (or the pelvis
@@ -247,7 +247,7 @@ class Engine:
         return self._other_reason(state, f) is not None
 
     def _fault_conditions(
-        self, state: EngineState, f: KinFrame, phase: str, hip_lift: float
+        self, state: EngineState, f: KinFrame, phase: Phase, hip_lift: float
     ) -> tuple[bool, ...]:
         lim = self.spec.faults
         b = state.neutral

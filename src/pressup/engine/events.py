@@ -5,6 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
+from pressup.vocab import EVENT_KINDS as EVENT_KINDS  # re-exported: the old import path
+from pressup.vocab import SessionEventKind
+
 
 class KinFrame(NamedTuple):
     """One frame of (smoothed) kinematics, the engine's input.
@@ -32,33 +35,15 @@ class KinFrame(NamedTuple):
     elbow_ahead: float = math.nan
 
 
-#: Event kinds the engine emits, in the order they can occur within a repetition.
-EVENT_KINDS: tuple[str, ...] = (
-    "position",  # data: {"label": new per-frame label, "reason": why, for other_pose}
-    "rep_started",  # the trunk began to rise from the floor
-    "top_reached",  # the hold at the top began
-    "hold_tick",  # data: {"held_s": whole seconds held so far}
-    "hold_ended",  # data: {"hold_s": seconds}
-    "lowering_started",
-    "rep_completed",  # data: the finished rep as a dict
-    # data: {"reason": words, "code": no_hold | upright | kneeling | arms_overhead | plank}
-    "rep_abandoned",  # a movement that was not a press-up
-    # data: the rep as a dict, complete=False, "not_counted": not_from_floor | no_hold |
-    # lowering_not_seen | ended_up (it was not seen from the floor, up and back down)
-    "rep_unfinished",
-    "fault_started",  # data: {"code": ...}
-    "fault_ended",  # data: {"code": ..., "start_s": ...}
-    "tracking_lost",
-    "tracking_regained",
-    "set_completed",  # data: {"reps": completed count}
-)
-
-
 class Event(NamedTuple):
-    """Something that happened at time ``t_s`` (seconds). ``rep`` is 1-based or None."""
+    """Something that happened at time ``t_s`` (seconds). ``rep`` is 1-based or None.
+
+    ``kind`` is one of :data:`~pressup.vocab.EVENT_KINDS` (or the live coach's
+    :data:`~pressup.vocab.STOP_EVENT`).
+    """
 
     t_s: float
-    kind: str
+    kind: SessionEventKind
     rep: int | None = None
     data: dict[str, Any] | None = None
 

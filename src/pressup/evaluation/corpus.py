@@ -34,11 +34,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pressup.analysis.io import ANALYSIS_FILE, FRAMES_FILE, write_folder
 from pressup.errors import InputError, PressupError
 from pressup.evaluation.score import (
-    ANALYSIS_FILE,
     ERROR_FILE,
-    FRAMES_FILE,
     SCORED_FAULT_CODES,
     ClipScore,
     Metrics,
@@ -410,8 +409,7 @@ def evaluate_corpus(
             }
             (d / ERROR_FILE).write_text(json.dumps(payload) + "\n")
         else:
-            analysis.write_json(d / ANALYSIS_FILE)
-            analysis.frames.write_csv(d / FRAMES_FILE)
+            write_folder(analysis, d, events=False)
         score = score_clip(d, truth)
         rep_faults, stray = tally_rep_faults(load_prediction(d), truth, score.matches, clip)
         results.append(

@@ -21,10 +21,9 @@ Times are seconds from the first frame; angles are degrees.
 
 from __future__ import annotations
 
-import csv
 import math
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,24 +31,20 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from pressup.analysis.result import ANALYSIS_SCHEMA, FAULT_CODES, LABELS
+from pressup.analysis.io import ANALYSIS_FILE, FRAMES_FILE, read_analysis
+from pressup.analysis.result import Fault, FrameTable, Rep
 from pressup.errors import InputError
 from pressup.evaluation.truth import (
     ANGLE_COLUMNS,
     Truth,
     TruthRep,
-    as_bool,
-    as_int,
-    as_list,
-    as_mapping,
     as_opt_float,
-    as_str,
-    get,
     load_truth,
     read_json,
     rep_interval,
     truth_files,
 )
+from pressup.vocab import FAULT_CODES, LABELS
 
 #: Frames within this many seconds of a true label change are left out of the "core" accuracy.
 BOUNDARY_MARGIN_S = 0.25
@@ -69,10 +64,7 @@ GROUP_TITLES: dict[str, str] = {
     "render/turned-or-high": "render, turned or high camera",
 }
 
-ANALYSIS_FILE = "analysis.json"
 ERROR_FILE = "error.json"
-FRAMES_FILE = "frames.csv"
-_FRAME_REQUIRED = ("t_s", "label", "tracked")
 
 
 # --------------------------------------------------------------------------------------------
@@ -133,7 +125,8 @@ class Prediction:
 
 
 def load_prediction(pred_dir: str | Path) -> Prediction:
-    """Read ``<pred_dir>/analysis.json`` and (if present) ``<pred_dir>/frames.csv``.
+    """Read ``<pred_dir>/analysis.json`` and (if present) ``<pred_dir>/frames.csv`` (through
+    :func:`pressup.analysis.io.read_analysis`).
 
     Raises:
         InputError: ``analysis.json`` is missing or does not follow ``pressup.analysis/1``,
@@ -153,141 +146,56 @@ def load_prediction(pred_dir: str | Path) -> Prediction:
             target_hold_s=None,
             frames=None,
         )
-    obj = as_mapping(read_json(path), path, "top level")
-    schema = get(obj, "schema", path)
-    if schema != ANALYSIS_SCHEMA:
-        raise InputError(f"{path}: schema: expected {ANALYSIS_SCHEMA!r}, got {schema!r}")
-    rep_count = as_int(get(obj, "rep_count", path), path, "rep_count")
-    reps = tuple(
-        _pred_rep(r, path, i) for i, r in enumerate(as_list(get(obj, "reps", path), path, "reps"))
-    )
+    analysis = read_analysis(path, events=False)
+    reps = tuple(_pred_rep(r) for r in analysis.reps)
     faults: dict[tuple[str, float | None, float | None, int | None], PredFault] = {}
-    for i, raw in enumerate(as_list(get(obj, "faults", path), path, "faults")):
-        f = _pred_fault(raw, path, f"faults[{i}]", None)
+    for f in (*(_pred_fault(f) for f in analysis.faults), *(f for r in reps for f in r.faults)):
         faults.setdefault((f.code, f.start_s, f.end_s, f.rep), f)
-    for rep in reps:
-        for f in rep.faults:
-            faults.setdefault((f.code, f.start_s, f.end_s, f.rep), f)
-    source = obj.get("source")
-    duration = None
-    if isinstance(source, Mapping):
-        duration = as_opt_float(source.get("duration_s"), path, "source.duration_s")
-    protocol = obj.get("protocol")
-    target = None
-    if isinstance(protocol, Mapping):
-        target = as_opt_float(protocol.get("target_hold_s"), path, "protocol.target_hold_s")
-    frames_path = d / FRAMES_FILE
-    frames = _read_frames(frames_path) if frames_path.is_file() else None
+    duration = _opt_number(analysis.source.get("duration_s"), path, "source.duration_s")
+    target = _opt_number(analysis.protocol.get("target_hold_s"), path, "protocol.target_hold_s")
     return Prediction(
         path=d,
-        rep_count=rep_count,
+        rep_count=analysis.rep_count,
         reps=reps,
         faults=tuple(faults.values()),
         duration_s=duration,
         target_hold_s=target,
-        frames=frames,
+        frames=_pred_frames(analysis.frames) if (d / FRAMES_FILE).is_file() else None,
     )
 
 
-def _pred_fault(raw: Any, path: Path, key: str, rep_index: int | None) -> PredFault:
-    f = as_mapping(raw, path, key)
-    rep_raw = f.get("rep")
-    rep = rep_index if rep_raw is None else as_int(rep_raw, path, key + ".rep")
-    return PredFault(
-        code=as_str(get(f, "code", path, key + "."), path, key + ".code", FAULT_CODES),
-        start_s=as_opt_float(f.get("start_s"), path, key + ".start_s"),
-        end_s=as_opt_float(f.get("end_s"), path, key + ".end_s"),
-        rep=rep,
-    )
+def _known(x: float) -> float | None:
+    return None if math.isnan(x) else x
 
 
-def _pred_rep(raw: Any, path: Path, i: int) -> PredRep:
-    key = f"reps[{i}]"
-    r = as_mapping(raw, path, key)
-    index = as_int(get(r, "index", path, key + "."), path, key + ".index")
+def _opt_number(value: Any, path: Path, key: str) -> float | None:
+    return None if value is None else as_opt_float(value, path, key)
 
-    def t(name: str) -> float | None:
-        return as_opt_float(r.get(name), path, f"{key}.{name}")
 
-    variant_raw = r.get("variant")
-    variant = None if variant_raw is None else as_str(variant_raw, path, key + ".variant")
-    complete_raw = r.get("complete", True)
+def _pred_fault(f: Fault) -> PredFault:
+    return PredFault(code=f.code, start_s=_known(f.start_s), end_s=_known(f.end_s), rep=f.rep)
+
+
+def _pred_rep(r: Rep) -> PredRep:
     return PredRep(
-        index=index,
-        start_s=t("start_s"),
-        top_start_s=t("top_start_s"),
-        top_end_s=t("top_end_s"),
-        end_s=t("end_s"),
-        hold_s=t("hold_s"),
-        variant=variant,
-        complete=as_bool(complete_raw, path, key + ".complete"),
-        faults=tuple(
-            _pred_fault(f, path, f"{key}.faults[{j}]", index)
-            for j, f in enumerate(as_list(r.get("faults", []), path, key + ".faults"))
-        ),
+        index=r.index,
+        start_s=_known(r.start_s),
+        top_start_s=_known(r.top_start_s),
+        top_end_s=_known(r.top_end_s),
+        end_s=_known(r.end_s),
+        hold_s=_known(r.hold_s),
+        variant=r.variant,
+        complete=r.complete,
+        faults=tuple(_pred_fault(f) for f in r.faults),
     )
 
 
-def _read_frames(path: Path) -> PredFrames:
-    """Parse ``frames.csv`` (empty cell = NaN; ``tracked`` is 0/1)."""
-    try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.reader(fh))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: expected a readable CSV file; could not read it: {exc}") from exc
-    if not rows:
-        raise InputError(
-            f"{path}: expected a header row ({', '.join(_FRAME_REQUIRED)} ...), got an empty file"
-        )
-    header = [h.strip() for h in rows[0]]
-    missing = [c for c in _FRAME_REQUIRED if c not in header]
-    if missing:
-        raise InputError(
-            f"{path}: expected columns {', '.join(_FRAME_REQUIRED)}; "
-            f"missing {', '.join(missing)} (header: {', '.join(header)})"
-        )
-    col = {name: i for i, name in enumerate(header)}
-    numeric = [c for c in header if c not in ("label", "tracked")]
-    body = [r for r in rows[1:] if r]
-    n = len(body)
-    values = {c: np.full(n, np.nan, dtype=np.float64) for c in numeric}
-    labels: list[str] = []
-    tracked = np.zeros(n, dtype=np.bool_)
-    for i, row in enumerate(body):
-        line = i + 2
-        if len(row) != len(header):
-            raise InputError(f"{path}: line {line}: expected {len(header)} cells, got {len(row)}")
-        for c in numeric:
-            cell = row[col[c]].strip()
-            if cell:
-                try:
-                    values[c][i] = float(cell)
-                except ValueError as exc:
-                    raise InputError(
-                        f"{path}: line {line}, column {c}: expected a number or an empty cell, "
-                        f"got {cell!r}"
-                    ) from exc
-        label = row[col["label"]].strip()
-        if label not in LABELS:
-            raise InputError(
-                f"{path}: line {line}, column label: expected one of "
-                f"{', '.join(LABELS)}; got {label!r}"
-            )
-        labels.append(label)
-        flag = row[col["tracked"]].strip()
-        if flag not in ("0", "1"):
-            raise InputError(f"{path}: line {line}, column tracked: expected 0 or 1, got {flag!r}")
-        tracked[i] = flag == "1"
-    t = values["t_s"]
-    if np.any(~np.isfinite(t)):
-        raise InputError(f"{path}: column t_s: expected a time in seconds on every row")
-    if np.any(np.diff(t) < 0):
-        raise InputError(f"{path}: column t_s: expected non-decreasing times")
+def _pred_frames(table: FrameTable) -> PredFrames:
     return PredFrames(
-        t_s=t,
-        label=np.asarray(labels, dtype=np.str_),
-        tracked=tracked,
-        columns={c: v for c, v in values.items() if c != "t_s"},
+        t_s=table.t_s,
+        label=np.asarray(table.label, dtype=np.str_),
+        tracked=table.tracked,
+        columns={c: v for c, v in table.columns.items() if c != "t_s"},
     )
 
 

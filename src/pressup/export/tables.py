@@ -45,12 +45,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from pressup.analysis.result import ANALYSIS_SCHEMA, FAULT_CODES
+from pressup.analysis.io import ANALYSIS_FILE, read_analysis
 from pressup.errors import InputError, StorageError
 from pressup.safety.symptoms import classify
 from pressup.storage import SessionRecord, Store
 from pressup.storage.safety import SessionData, session_data
 from pressup.storage.store import REP_KEYS
+from pressup.vocab import FAULT_CODES
 
 #: Schema tags of the JSON files.
 SESSIONS_SCHEMA = "pressup.export.sessions/2"
@@ -347,7 +348,7 @@ def summarise(
     complete = [r for r in reps if r.complete]
     holds = [r.hold_s for r in complete if r.hold_s is not None]
     peaks = [r.peak_trunk_deg for r in complete if r.peak_trunk_deg is not None]
-    counts = dict.fromkeys(FAULT_CODES, 0)
+    counts: dict[str, int] = dict.fromkeys(FAULT_CODES, 0)
     total = 0
     for r in reps:
         for code in r.faults:
@@ -470,31 +471,24 @@ def find_analyses(path: str | Path) -> list[Path]:
         return [p]
     if not p.is_dir():
         raise InputError(f"{p}: expected an analysis.json file or a pressup analyze folder")
-    if (p / "analysis.json").is_file():
-        return [p / "analysis.json"]
-    found = sorted(d / "analysis.json" for d in p.iterdir() if (d / "analysis.json").is_file())
+    if (p / ANALYSIS_FILE).is_file():
+        return [p / ANALYSIS_FILE]
+    found = sorted(d / ANALYSIS_FILE for d in p.iterdir() if (d / ANALYSIS_FILE).is_file())
     if not found:
         raise InputError(f"{p}: no analysis.json in this folder or its sub-folders")
     return found
 
 
 def load_analysis(path: str | Path) -> AnalysisFile:
-    """Read one analysis.json (schema ``pressup.analysis/1``).
+    """Read one analysis.json (schema ``pressup.analysis/1``) through
+    :func:`pressup.analysis.io.read_analysis`; ``data`` is its contract dict.
 
     Raises:
-        InputError: unreadable, not JSON, or another schema.
+        InputError: unreadable, not JSON, another schema or not the contract.
     """
     p = Path(path)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"{p}: expected a readable analysis.json: {exc}") from exc
-    if not isinstance(data, dict) or data.get("schema") != ANALYSIS_SCHEMA:
-        found = data.get("schema") if isinstance(data, dict) else type(data).__name__
-        raise InputError(f"{p}: expected schema {ANALYSIS_SCHEMA!r}, found {found!r}")
-    if not isinstance(data.get("reps"), list):
-        raise InputError(f"{p}: expected a list of reps under 'reps'")
-    name = p.parent.name if p.name == "analysis.json" else p.stem
+    data = read_analysis(p, frames=False, events=False).to_dict()
+    name = p.parent.name if p.name == ANALYSIS_FILE else p.stem
     return AnalysisFile(path=p, session_id=name or p.stem, data=data)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pressup.errors import SpecError
+from pressup.vocab import POSTURES, Posture
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -39,7 +40,7 @@ class Dose:
     max_hold_s: float = 30.0
     min_lowering_s: float = 1.0
     rest_between_reps_s: float = 5.0
-    variant: str = "forearms"
+    variant: Posture = "forearms"
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "screening.rescreen_days": (1, 365),
     "screening.rescreen_after_stopped_sets": (1, 20),
 }
-_VARIANTS = ("forearms", "hands")
+_VARIANTS = POSTURES
 
 T = TypeVar("T")
 

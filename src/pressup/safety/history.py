@@ -56,6 +56,7 @@ from pressup.storage.safety import (
     session_data,
     set_prescription,
 )
+from pressup.vocab import step_of
 
 #: How many past sessions and decisions are read.
 HISTORY_LIMIT = 500
@@ -68,7 +69,7 @@ def _variant(dose: dict[str, Any], reps: list[dict[str, Any]]) -> Variant:
         except InputError:
             continue
     seen = Counter(r.get("variant") for r in reps)
-    return "hands_bent" if seen.get("hands", 0) > seen.get("forearms", 0) else "forearms"
+    return step_of("hands" if seen.get("hands", 0) > seen.get("forearms", 0) else "forearms")
 
 
 def _finite(values: list[Any]) -> list[float]:

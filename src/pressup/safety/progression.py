@@ -64,27 +64,33 @@ from pressup.safety.symptoms import (
     clinician_advice,
     first_stop,
 )
+from pressup.vocab import (
+    LADDER_STEPS,
+    POSTURE_OF_STEP,
+    POSTURES,
+    LadderStep,
+    Posture,
+    posture_of,
+    step_of,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python < 3.11 only
     import tomli as tomllib
 
-#: The variant ladder, easiest first.
-Variant = Literal["forearms", "hands_bent", "hands_straight"]
-VARIANTS: tuple[Variant, ...] = get_args(Variant)
+#: The variant ladder, easiest first (:data:`pressup.vocab.LadderStep`).
+Variant = LadderStep
+VARIANTS: tuple[Variant, ...] = LADDER_STEPS
 #: The variants in plain words.
 VARIANT_WORDS: dict[Variant, str] = {
     "forearms": "on your forearms",
     "hands_bent": "on your hands, elbows bent",
     "hands_straight": "on your hands, elbows straight but not locked",
 }
-#: The analysis engine's variant (``dose.variant``: forearms or hands) for each rung.
-ENGINE_VARIANT: dict[Variant, str] = {
-    "forearms": "forearms",
-    "hands_bent": "hands",
-    "hands_straight": "hands",
-}
+#: The analysis engine's variant (``dose.variant``: forearms or hands) for each rung
+#: (:func:`pressup.vocab.posture_of`).
+ENGINE_VARIANT: dict[Variant, Posture] = POSTURE_OF_STEP
 
 Action = Literal["start", "progress", "keep", "regress", "clinician"]
 Source = Literal["engine", "clinician"]
@@ -113,8 +119,8 @@ def parse_variant(value: object, *, engine_names: bool = False) -> Variant:
         text = value.strip().lower()
         if text in VARIANTS:
             return text
-        if engine_names and text == "hands":
-            return "hands_bent"
+        if engine_names and text in POSTURES:
+            return step_of(text)
     raise InputError(f"variant: expected one of {', '.join(VARIANTS)}, got {value!r}")
 
 
@@ -705,7 +711,7 @@ def apply_to_spec(spec: ProtocolSpec, prescription: Prescription) -> ProtocolSpe
     d = spec.dose
     dose = replace(
         d,
-        variant=ENGINE_VARIANT[prescription.variant],
+        variant=posture_of(prescription.variant),
         target_reps=prescription.reps,
         min_reps=min(d.min_reps, prescription.reps),
         max_reps=max(d.max_reps, prescription.reps),

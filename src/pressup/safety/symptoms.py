@@ -28,10 +28,10 @@ from typing import Literal, get_args
 
 from pressup.errors import InputError
 from pressup.protocol.spec import PainRules
+from pressup.vocab import LOCATIONS as LOCATIONS  # re-exported: the old import paths
+from pressup.vocab import STOP_EVENT as STOP_EVENT
+from pressup.vocab import Location as Location
 
-#: Where the symptoms are felt, from the spine outwards (the order matters).
-Location = Literal["none", "back", "buttock", "thigh", "below_knee", "foot"]
-LOCATIONS: tuple[Location, ...] = get_args(Location)
 #: The same places in plain words, for questions and messages.
 LOCATION_WORDS: dict[Location, str] = {
     "none": "no symptoms",
@@ -57,9 +57,6 @@ RESPONSE_WORDS: dict[Response, str] = {
 StopRule = Literal["peripheralising", "pain_limit", "pain_rise"]
 
 PAIN_MAX = 10
-#: Event kind stored when the live coach stops a set (data: ``reason``, one line, and
-#: ``rules``, the :data:`StopRule` names that fired).
-STOP_EVENT = "set_stopped"
 _BACK = 1  # rank of "back"
 
 
