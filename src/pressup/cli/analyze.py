@@ -76,6 +76,8 @@ def _analyze_one(
     with _progress(f"pose {source.name}") as update:
         track = open_track(source, PoseOptions(model=model), update)  # type: ignore[arg-type]
     analysis = analyze_track(track, spec)
+    for warning in analysis.view.get("warnings") or ():
+        err.print(f"[yellow]{source.name}:[/] {warning}", highlight=False, soft_wrap=True)
     # a track read from a track file is not copied
     keep = None if track.source.backend == "trackfile" else track
     write_folder(analysis, out_dir, keep, report=write_report)
