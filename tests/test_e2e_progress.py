@@ -23,7 +23,7 @@ import pytest
 from e2e_support import CHROMIUM, SHOTS, coach_server, playwright_or_skip
 from pressup.protocol import load_spec
 from pressup.safety.history import review
-from pressup.safety.screening import QUESTION_IDS
+from pressup.safety.screening import QUESTION_IDS, QUESTIONS
 from pressup.storage import Store
 from pressup.storage.safety import add_symptoms
 
@@ -273,5 +273,26 @@ def test_screening_error_count_follows_the_answers(coach: Coach) -> None:
                 page.locator(f"input[name='{qid}'][value='no']").check()
             assert error.is_hidden()
             assert page.locator("fieldset.q-missing").count() == 0
+        finally:
+            browser.close()
+
+
+def test_a_warning_sign_goes_straight_to_seek_care(coach: Coach) -> None:
+    """A "yes" to a red-flag question shows "seek medical care now" at once: the remaining
+    questions are not asked first."""
+    sync_playwright = playwright_or_skip()
+    red = [q.id for q in QUESTIONS if q.group == "red_flag"]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            page = browser.new_context(viewport=VIEWPORT).new_page()
+            page.set_default_timeout(15_000)
+            page.goto(coach.page("/screen"))
+            page.wait_for_selector("#main[data-state='questions']")
+            page.locator(f"input[name='{red[0]}'][value='no']").check()
+            page.locator(f"input[name='{red[1]}'][value='yes']").check()
+            page.wait_for_selector("#main[data-state='outcome']")
+            assert "seek medical care now" in page.locator("#outcome").inner_text().lower()
+            assert page.locator("#go").is_hidden()
         finally:
             browser.close()

@@ -413,3 +413,26 @@ def test_screen_lists_question_ids(cli: typer.Typer) -> None:
     res = _run(cli, ["screen", "--questions"])
     assert res.exit_code == 0
     assert all(qid in res.output for qid in QUESTION_IDS)
+
+
+def test_a_red_flag_decides_without_the_other_answers() -> None:
+    from pressup.safety.screening import QUESTIONS, evaluate
+
+    red = [q.id for q in QUESTIONS if q.group == "red_flag"]
+    result = evaluate({red[0]: "no", red[2]: "yes"})
+    assert result.outcome == "seek_care" and result.locked
+    assert set(result.answers) == {red[0], red[2]}
+    with pytest.raises(InputError, match="no answer to"):
+        evaluate({red[0]: "no", red[2]: "unsure"})
+
+
+def test_screen_in_the_terminal_stops_asking_at_a_red_flag(cli: typer.Typer, url: str) -> None:
+    """"no" to the first warning sign, "yes" to the second: seek care now, nothing more asked."""
+    res = _run(cli, ["screen", "--database", url], stdin="no\nyes\n")
+    assert res.exit_code == 0, res.output
+    assert "Seek medical care now" in res.output
+    assert "3/" not in res.output  # the third question was never asked
+    with Store(url) as store:
+        rec = latest_screening(store)
+    assert rec is not None and rec.outcome == "seek_care" and rec.locked
+    assert len(rec.answers) == 2

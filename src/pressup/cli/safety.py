@@ -139,7 +139,11 @@ def screen(
                 say(STATEMENT, style="bold")
                 say("Answer each question yes, no or unsure.")
                 total = len(QUESTIONS)
-                given = {q.id: _ask(q, i, total) for i, q in enumerate(QUESTIONS, start=1)}
+                given: dict[str, str] = {}
+                for i, q in enumerate(QUESTIONS, start=1):
+                    given[q.id] = _ask(q, i, total)
+                    if q.group == "red_flag" and given[q.id] == "yes":
+                        break  # a warning sign decides alone: seek care now, ask no more
                 result = evaluate(given)
                 if result.locked and result.outcome == "ask_clinician":
                     _show_result(result, final=False)

@@ -310,21 +310,29 @@ def parse_answer(qid: str, value: object) -> Answer:
 
 
 def parse_answers(raw: Mapping[str, object]) -> dict[str, Answer]:
-    """Check a full set of answers: every question answered, no unknown ids.
+    """Check a set of answers: every question answered, no unknown ids. One exception: a
+    "yes" to a warning sign (a red flag) decides alone (seek care now), so the questions not
+    yet answered are not needed then and stay out of the result.
 
     Raises:
-        InputError: an unknown question id, a missing answer, or an answer that is not
-            yes/no/unsure (the message names the question).
+        InputError: an unknown question id, a missing answer (without a red flag), or an
+            answer that is not yes/no/unsure (the message names the question).
     """
     for key in raw:
         if key not in _BY_ID:
             raise InputError(
                 f"unknown screening question {key!r}; expected: {', '.join(QUESTION_IDS)}"
             )
+    given = {qid: parse_answer(qid, raw[qid]) for qid in QUESTION_IDS if qid in raw}
     missing = [qid for qid in QUESTION_IDS if qid not in raw]
-    if missing:
+    if missing and not red_flag_raised(given):
         raise InputError(f"screening: no answer to {', '.join(missing)}")
-    return {qid: parse_answer(qid, raw[qid]) for qid in QUESTION_IDS}
+    return given
+
+
+def red_flag_raised(answers: Mapping[str, Answer]) -> bool:
+    """True when a warning-sign question is answered "yes"."""
+    return any(_BY_ID[q].group == "red_flag" and a == "yes" for q, a in answers.items())
 
 
 _HEADLINES: dict[Outcome, str] = {
@@ -340,7 +348,7 @@ _HEADLINES: dict[Outcome, str] = {
 
 
 def evaluate(answers: Mapping[str, object], approval: Approval | None = None) -> ScreeningResult:
-    """Apply the decision table to a full set of answers.
+    """Apply the decision table to a full set of answers (or to a red flag's "yes" alone).
 
     Args:
         answers: question id -> ``"yes"``/``"no"``/``"unsure"`` for every question in
@@ -366,7 +374,7 @@ def evaluate(answers: Mapping[str, object], approval: Approval | None = None) ->
     headline = _HEADLINES[outcome]
     if outcome in LOCKING and approval is not None:
         headline = f"Approved by {approval.by} on {approval.on.isoformat()}: you may start, gently."
-    disc = clean["herniated_disc"] == "yes"
+    disc = clean.get("herniated_disc") == "yes"
     start_variant = "forearms" if disc and outcome != "seek_care" else None
     return ScreeningResult(
         outcome=outcome,

@@ -126,11 +126,33 @@ function missingText(n) {
 
 /** After a failed submit, each answer updates the count of the questions still open (or clears
  * the message once all are answered): a stale count is never left on the page. */
-function onAnswer() {
+function onAnswer(ev) {
+  const item = P.questions.find((x) => ev && ev.target && x.id === ev.target.name);
+  if (item && item.group === 'red_flag' && ev.target.value === 'yes') {
+    redFlag();
+    return;
+  }
   if ($('form-error').hidden || P.state !== 'questions') return;
   const { missing } = collect();
   if (missing.length) formError(missingText(missing.length), missing[0], false);
   else formError('');
+}
+
+/** A "yes" to a warning sign decides alone: send what is answered so far and show "seek care
+ * now" at once, instead of asking the remaining questions first. */
+async function redFlag() {
+  const { answers } = collect();
+  for (const fs of document.querySelectorAll('fieldset.q-missing')) {
+    fs.classList.remove('q-missing');
+    fs.removeAttribute('aria-invalid');
+  }
+  formError('');
+  try {
+    showOutcome(await api('/api/screening', { answers }));
+  } catch (err) {
+    P.errors.push(String(err.message || err));
+    formError(`Could not save your answers: ${err.message || err}`);
+  }
 }
 
 async function submit(ev) {
