@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from angle_support import elev, interior
 from pressup.analysis.run import analyze_track
 from pressup.errors import PressupError
 from pressup.negatives import (
@@ -76,22 +77,12 @@ class Body:
         return np.asarray((self.t >= a) & (self.t < b), dtype=bool)
 
 
-def elev(v: FloatArray) -> FloatArray:
-    out: FloatArray = np.degrees(np.arctan2(v[..., 1], v[..., 0]))
-    return out
-
-
-def interior(a: FloatArray, b: FloatArray, c: FloatArray) -> FloatArray:
-    """Interior angle at ``b`` of a-b-c, degrees (180 = straight)."""
-    u, v = a - b, c - b
-    cross = u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]
-    out: FloatArray = np.degrees(np.arctan2(np.abs(cross), (u * v).sum(axis=1)))
-    return out
-
-
-def bend(a: FloatArray, b: FloatArray, c: FloatArray) -> FloatArray:
-    """How far a-b-c is from a straight line at ``b``, degrees (0 = collinear)."""
-    return 180.0 - interior(a, b, c)
+def assert_straight(b: Body, when: npt.NDArray[np.bool_], *lines: tuple[str, str, str]) -> None:
+    """Each ``(a, mid, c)`` landmark line bends less than 1 deg at ``mid`` in the frames
+    ``when``."""
+    for a, mid, c in lines:
+        bend = 180.0 - interior(b.p(a), b.p(mid), b.p(c))
+        assert np.all(bend[when] < 1.0), (a, mid, c)
 
 
 def angles(b: Body) -> dict[str, FloatArray]:
@@ -105,6 +96,14 @@ def angles(b: Body) -> dict[str, FloatArray]:
 
 def local_minima(y: FloatArray) -> int:
     return int(np.sum((y[1:-1] < y[:-2]) & (y[1:-1] <= y[2:])))
+
+
+def assert_pushups(b: Body, reps: npt.NDArray[np.bool_], count: int) -> None:
+    """``count`` push-ups in the frames ``reps``: as many lows of the shoulder, the elbow from
+    nearly straight to well bent."""
+    elbow = angles(b)["elbow"][reps]
+    assert local_minima(b.p("shoulder")[reps, 1]) == count
+    assert elbow.max() > 160.0 and elbow.min() < 70.0
 
 
 # -- every shape: a valid track ---------------------------------------------------------------
@@ -320,8 +319,7 @@ def test_forearm_plank_geometry(side: Side) -> None:
     a = angles(b)
     for start in (3.8, 19.4):
         hold = b.between(start + 0.1, start + 9.9)
-        assert np.all(bend(b.p("ankle"), b.p("hip"), b.p("shoulder"))[hold] < 1.0)
-        assert np.all(bend(b.p("ankle"), b.p("knee"), b.p("hip"))[hold] < 1.0)
+        assert_straight(b, hold, ("ankle", "hip", "shoulder"), ("ankle", "knee", "hip"))
         assert np.all(np.abs(b.p("elbow")[hold, 0] - b.p("shoulder")[hold, 0]) < 0.01)
         assert np.all(b.p("elbow")[hold, 1] < 0.05)
         assert np.all(np.abs(a["elbow"][hold] - 90.0) < 2.0)
@@ -337,16 +335,14 @@ def test_pushup_from_lying_geometry(side: Side) -> None:
     b = Body(pushup_from_lying(side))
     a = angles(b)
     reps = b.between(3.2, 11.6)
-    assert np.all(bend(b.p("ankle"), b.p("hip"), b.p("shoulder"))[reps] < 1.0)
-    assert np.all(bend(b.p("ankle"), b.p("knee"), b.p("hip"))[reps] < 1.0)
+    assert_straight(b, reps, ("ankle", "hip", "shoulder"), ("ankle", "knee", "hip"))
     assert np.all(b.p("knee")[reps, 1] > KNEE_Y)  # knees off the floor: on the toes
     assert np.all(b.p("ankle")[reps, 1] > 0.06)
     foot = interior(b.p("knee"), b.p("ankle"), b.p("foot_index"))
     assert np.all(foot[reps] < 100.0)  # toes tucked under
     assert np.all(foot[b.between(0.0, 2.0)] > 150.0)  # tops of the feet on the floor
     assert np.all(b.p("wrist")[:, 1] < 0.02)  # hands stay planted
-    assert local_minima(b.p("shoulder")[reps, 1]) == 4
-    assert a["elbow"][reps].max() > 160.0 and a["elbow"][reps].min() < 70.0
+    assert_pushups(b, reps, 4)
     for lying in (b.between(0.0, 2.0), b.between(12.8, 15.8)):
         assert np.all(np.abs(a["trunk"][lying]) < 1e-6)
 
@@ -354,13 +350,11 @@ def test_pushup_from_lying_geometry(side: Side) -> None:
 @pytest.mark.parametrize("side", SIDES)
 def test_knee_pushup_geometry(side: Side) -> None:
     b = Body(knee_pushup(side))
-    a = angles(b)
     reps = b.between(3.4, 13.0)
-    assert np.all(bend(b.p("knee"), b.p("hip"), b.p("shoulder"))[reps] < 1.0)
+    assert_straight(b, reps, ("knee", "hip", "shoulder"))
     assert np.allclose(b.p("knee")[reps, 1], 0.065)  # knees on the floor
     assert np.all(b.p("hip")[reps, 1] > b.p("knee")[reps, 1] + 0.03)
-    assert local_minima(b.p("shoulder")[reps, 1]) == 4
-    assert a["elbow"][reps].max() > 160.0 and a["elbow"][reps].min() < 70.0
+    assert_pushups(b, reps, 4)
 
 
 @pytest.mark.parametrize("side", SIDES)

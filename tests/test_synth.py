@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from angle_support import elev, interior
 from pressup.analysis.result import LABELS
 from pressup.pose.track import LANDMARK_INDEX, PoseTrack, load_track
 from pressup.synthetic import (
@@ -46,19 +47,6 @@ def body_frame(track: PoseTrack, side: str, roll_deg: float) -> FloatArray:
     out: FloatArray = np.stack([x, -y], axis=-1)
     if side == "left":
         out[..., 0] *= -1.0
-    return out
-
-
-def elev(v: FloatArray) -> FloatArray:
-    out: FloatArray = np.degrees(np.arctan2(v[:, 1], v[:, 0]))
-    return out
-
-
-def interior(a: FloatArray, b: FloatArray, c: FloatArray) -> FloatArray:
-    """Interior angle at ``b`` of a-b-c, degrees."""
-    u, v = a - b, c - b
-    cross = u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]
-    out: FloatArray = np.degrees(np.arctan2(np.abs(cross), (u * v).sum(axis=1)))
     return out
 
 

@@ -116,12 +116,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 import numpy.typing as npt
 
-from pressup.pose.track import LANDMARK_INDEX, N_LANDMARKS, PoseTrack, TrackSource
+from pressup.pose.track import LANDMARK_INDEX, N_LANDMARKS, PoseTrack
 from pressup.synthetic import (
     ANKLE_X,
     ANKLE_Y,
@@ -143,12 +143,18 @@ from pressup.synthetic import (
     THIGH,
     TRUNK,
     UPPER_ARM,
-    VIS_HIDDEN,
     VIS_NEAR,
     WRIST_Y,
     Z_HALF_SPREAD,
     Side,
+    add_pixel_noise,
+    roll_and_hide_offscreen,
+    rotate_about,
+    stick_figure_source,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -411,38 +417,56 @@ def _times(duration_s: float, fps: float) -> FloatArray:
     return out
 
 
-@dataclass(frozen=True)
-class _View:
-    side: Side
+class ViewOptions(TypedDict, total=False):
+    """Keyword options of every shape function: the camera and the image (see *Rendering*).
+
+    ``fps`` frames per second (default 30), ``width`` x ``height`` image size in pixels
+    (960 x 540), ``noise_px`` Gaussian landmark noise in pixels (0), ``seed`` of that noise (0),
+    ``camera_roll_deg`` roll of the picture, counter-clockwise on screen (0).
+    """
+
     fps: float
     width: int
     height: int
     noise_px: float
     seed: int
     camera_roll_deg: float
+
+
+@dataclass(frozen=True)
+class _View:
+    """The camera and image of one track: ``side`` and :class:`ViewOptions` (same defaults),
+    plus the drawing scale and the floor's image row (fraction of the height; ``None`` = the
+    lying hip on the centre row)."""
+
+    side: Side
+    fps: float = 30.0
+    width: int = 960
+    height: int = 540
+    noise_px: float = 0.0
+    seed: int = 0
+    camera_roll_deg: float = 0.0
     scale: float = 1.0
     floor_fraction: float | None = None
 
 
-def _check(view: _View) -> None:
+def _view(
+    side: Side, options: ViewOptions, scale: float = 1.0, floor_fraction: float | None = None
+) -> _View:
+    """The checked view of a shape function's ``side`` and :class:`ViewOptions` (an unknown
+    option is a ``TypeError``, as any unexpected keyword).
+
+    Raises:
+        ValueError: a bad side, image size or noise level.
+    """
+    view = _View(side, scale=scale, floor_fraction=floor_fraction, **options)
     if view.side not in ("left", "right"):
         raise ValueError(f"side must be 'left' or 'right', got {view.side!r}")
     if view.width <= 0 or view.height <= 0:
         raise ValueError(f"image size must be positive, got {view.width}x{view.height}")
     if view.noise_px < 0:
         raise ValueError(f"noise_px must be >= 0, got {view.noise_px}")
-
-
-def _rotate_about(xy: FloatArray, centre: tuple[float, float], deg: float) -> FloatArray:
-    """Rotate image points (y down) about ``centre``, counter-clockwise on screen."""
-    r = math.radians(deg)
-    c, s = math.cos(r), math.sin(r)
-    dx = xy[..., 0] - centre[0]
-    dy = xy[..., 1] - centre[1]
-    out = np.empty_like(xy)
-    out[..., 0] = centre[0] + dx * c + dy * s
-    out[..., 1] = centre[1] - dx * s + dy * c
-    return out
+    return view
 
 
 def _render(fig: _Figure, t: FloatArray, view: _View, shape: str) -> PoseTrack:
@@ -477,26 +501,8 @@ def _render(fig: _Figure, t: FloatArray, view: _View, shape: str) -> PoseTrack:
     if np.isnan(data).any():  # pragma: no cover - every landmark is set above
         raise AssertionError("a landmark was left unset")
 
-    if view.camera_roll_deg:
-        data[:, :, :2] = _rotate_about(data[:, :, :2], (cx, cy), view.camera_roll_deg)
-    outside = (
-        (data[:, :, 0] < 0)
-        | (data[:, :, 0] >= view.width)
-        | (data[:, :, 1] < 0)
-        | (data[:, :, 1] >= view.height)
-    )
-    data[:, :, 3] = np.where(outside, np.minimum(data[:, :, 3], VIS_HIDDEN), data[:, :, 3])
-    rng = np.random.default_rng(view.seed)
-    data[:, :, :2] += rng.normal(0.0, 1.0, size=(n, N_LANDMARKS, 2)) * view.noise_px
-
-    source = TrackSource(
-        backend="synthetic",
-        model="stick-figure",
-        video=None,
-        width=int(view.width),
-        height=int(view.height),
-        fps=float(view.fps),
-    )
+    roll_and_hide_offscreen(data, view.width, view.height, view.camera_roll_deg)
+    add_pixel_noise(data, view.noise_px, view.seed)
     meta: dict[str, Any] = {
         "generator": "pressup.negatives",
         "shape": shape,
@@ -508,6 +514,7 @@ def _render(fig: _Figure, t: FloatArray, view: _View, shape: str) -> PoseTrack:
         "floor_y_px": float(floor_y),
         "x_mid": float(x_mid),
     }
+    source = stick_figure_source(view.width, view.height, view.fps)
     return PoseTrack(t_s=t, data=data, source=source, meta=meta)
 
 
@@ -529,7 +536,7 @@ def body_coordinates(track: PoseTrack) -> FloatArray:
     xy = track.data[:, :, :2]
     roll = float(meta["camera_roll_deg"])
     if roll:
-        xy = _rotate_about(xy, (cx, cy), -roll)
+        xy = rotate_about(xy, (cx, cy), -roll)
     s = float(meta["body_px"])
     direction = -1.0 if meta["side"] == "left" else 1.0
     x = (xy[..., 0] - cx) / (direction * s) + float(meta["x_mid"])
@@ -571,17 +578,7 @@ def _overhead(
     return _figure(sides[0], sides[1])
 
 
-def swimmer(
-    side: Side = "left",
-    *,
-    fps: float = 30.0,
-    width: int = 960,
-    height: int = 540,
-    noise_px: float = 0.0,
-    seed: int = 0,
-    camera_roll_deg: float = 0.0,
-    cycles: int = 5,
-) -> PoseTrack:
+def swimmer(side: Side = "left", *, cycles: int = 5, **options: Unpack[ViewOptions]) -> PoseTrack:
     """Prone "swimmer": alternate opposite arm and leg lifts with small chest lifts.
 
     Lying face down with both arms reaching overhead along the floor (elbows about 173 deg,
@@ -591,15 +588,14 @@ def swimmer(
     the camera-side arm with the far leg, odd cycles the far arm with the camera-side leg. 2 s
     lying at the end. Duration ``4 + 3 * cycles`` seconds (19 s by default).
     """
-    view = _View(side, fps, width, height, noise_px, seed, camera_roll_deg)
-    _check(view)
+    view = _view(side, options)
     if cycles < 1:
         raise ValueError(f"cycles must be >= 1, got {cycles}")
     peaks = (6.0, 9.0, 7.0, 11.0, 8.0)
     arm_h = (0.06, 0.08, 0.05, 0.09, 0.07)
     leg_h = (0.05, 0.07, 0.04, 0.08, 0.06)
     start, period = 2.0, 3.0
-    t = _times(start + cycles * period + 2.0, fps)
+    t = _times(start + cycles * period + 2.0, view.fps)
     trunk = np.zeros_like(t)
     near_arm, far_arm = np.zeros_like(t), np.zeros_like(t)
     near_leg, far_leg = np.zeros_like(t), np.zeros_like(t)
@@ -616,27 +612,17 @@ def swimmer(
     return _render(fig, t, view, "swimmer")
 
 
-def superman(
-    side: Side = "left",
-    *,
-    fps: float = 30.0,
-    width: int = 960,
-    height: int = 540,
-    noise_px: float = 0.0,
-    seed: int = 0,
-    camera_roll_deg: float = 0.0,
-) -> PoseTrack:
+def superman(side: Side = "left", **options: Unpack[ViewOptions]) -> PoseTrack:
     """Prone "superman": both arms overhead and both legs lifted together with the chest.
 
     Arms overhead as in :func:`swimmer`. After 2 s lying, 3 times: 1.2 s up (chest to 15, 18,
     12 degrees; wrists 0.10 H off the floor; both thighs lifted 10 degrees, ankles about
     0.085 H up), held 3 s, 1.2 s down, 1.1 s rest; 1.5 s lying at the end (23 s).
     """
-    view = _View(side, fps, width, height, noise_px, seed, camera_roll_deg)
-    _check(view)
+    view = _view(side, options)
     peaks = (15.0, 18.0, 12.0)
     start, period = 2.0, 6.5
-    t = _times(start + len(peaks) * period + 1.5, fps)
+    t = _times(start + len(peaks) * period + 1.5, view.fps)
     trunk = np.zeros_like(t)
     lift = np.zeros_like(t)
     for k, peak in enumerate(peaks):
@@ -694,16 +680,7 @@ def _all_fours_down(t: FloatArray, ankle_x: float, t0: float) -> dict[str, Float
     }
 
 
-def get_down_from_all_fours(
-    side: Side = "left",
-    *,
-    fps: float = 30.0,
-    width: int = 960,
-    height: int = 540,
-    noise_px: float = 0.0,
-    seed: int = 0,
-    camera_roll_deg: float = 0.0,
-) -> PoseTrack:
+def get_down_from_all_fours(side: Side = "left", **options: Unpack[ViewOptions]) -> PoseTrack:
     """From hands and knees down to lying prone, then lying still (14.5 s).
 
     0-3 s all fours: knees on the floor (knee 0.065 H), thighs vertical, hips and shoulders
@@ -713,9 +690,8 @@ def get_down_from_all_fours(
     rising to 37.9 deg: the top of a hands press-up). 7-9.5 s the elbows bend and the chest
     lowers to the floor. 9.5-14.5 s lying still.
     """
-    view = _View(side, fps, width, height, noise_px, seed, camera_roll_deg)
-    _check(view)
-    t = _times(14.5, fps)
+    view = _view(side, options)
+    t = _times(14.5, view.fps)
     d = _all_fours_down(t, ANKLE_X, 3.0)
     trunk = d["trunk"]
     near = _joints(
@@ -731,16 +707,7 @@ def get_down_from_all_fours(
     return _render(_figure(near), t, view, "get_down_from_all_fours")
 
 
-def get_down_from_standing(
-    side: Side = "left",
-    *,
-    fps: float = 30.0,
-    width: int = 960,
-    height: int = 540,
-    noise_px: float = 0.0,
-    seed: int = 0,
-    camera_roll_deg: float = 0.0,
-) -> PoseTrack:
+def get_down_from_standing(side: Side = "left", **options: Unpack[ViewOptions]) -> PoseTrack:
     """Standing -> kneeling -> all fours -> lying prone, then lying still (18 s).
 
     Drawn at ``scale = 0.7`` with the floor on image row ``0.95 * height`` so the standing
@@ -751,19 +718,8 @@ def get_down_from_standing(
     6.5-7.5 s all fours. 7.5-14 s down to lying as :func:`get_down_from_all_fours`. 14-18 s
     lying.
     """
-    view = _View(
-        side,
-        fps,
-        width,
-        height,
-        noise_px,
-        seed,
-        camera_roll_deg,
-        scale=STAND_SCALE,
-        floor_fraction=STAND_FLOOR_FRACTION,
-    )
-    _check(view)
-    t = _times(18.0, fps)
+    view = _view(side, options, scale=STAND_SCALE, floor_fraction=STAND_FLOOR_FRACTION)
+    t = _times(18.0, view.fps)
     n = t.shape[0]
     ax = 0.0
     d = _all_fours_down(t, ax, 7.5)
@@ -800,16 +756,7 @@ def get_down_from_standing(
     return _render(_figure(near), t, view, "get_down_from_standing")
 
 
-def push_back_to_all_fours(
-    side: Side = "left",
-    *,
-    fps: float = 30.0,
-    width: int = 960,
-    height: int = 540,
-    noise_px: float = 0.0,
-    seed: int = 0,
-    camera_roll_deg: float = 0.0,
-) -> PoseTrack:
+def push_back_to_all_fours(side: Side = "left", **options: Unpack[ViewOptions]) -> PoseTrack:
     """Lying -> push back up to all fours -> sit back into child's pose (14 s).
 
     0-3 s lying, hands beside the chest. 3-4.5 s presses the chest up to 22 deg on the hands,
@@ -820,9 +767,8 @@ def push_back_to_all_fours(
     hands slide 0.032 H forward along the floor (arms stretched, elbow 161 deg). 10-14 s
     child's pose.
     """
-    view = _View(side, fps, width, height, noise_px, seed, camera_roll_deg)
-    _check(view)
-    t = _times(14.0, fps)
+    view = _view(side, options)
+    t = _times(14.0, view.fps)
     n = t.shape[0]
     knee_x_end = WRIST_REST[0] - HAND_UNDER - TRUNK
     ankle_x_end = knee_x_end - SHANK * math.cos(math.radians(SHIN_KNEEL_DEG))
@@ -868,16 +814,7 @@ _ROLL_SHIFT: dict[str, tuple[float, float]] = {
 }
 
 
-def roll_onto_side(
-    side: Side = "left",
-    *,
-    fps: float = 30.0,
-    width: int = 960,
-    height: int = 540,
-    noise_px: float = 0.0,
-    seed: int = 0,
-    camera_roll_deg: float = 0.0,
-) -> PoseTrack:
+def roll_onto_side(side: Side = "left", **options: Unpack[ViewOptions]) -> PoseTrack:
     """Lying prone -> rolls onto the far side facing the camera -> lies there -> rolls back.
 
     14 s: lying 3 s; 3-5 s the roll angle goes 0 -> 90 deg; 4 s on the side; 9-11 s back; 3 s
@@ -889,9 +826,8 @@ def roll_onto_side(
     follow by IK; the face turns to the camera (face offsets times ``cos(roll)``); far-side
     visibility ``0.6 + 0.3 w``, depth spread ``cos(roll)``. Nothing goes below the floor.
     """
-    view = _View(side, fps, width, height, noise_px, seed, camera_roll_deg)
-    _check(view)
-    t = _times(14.0, fps)
+    view = _view(side, options)
+    t = _times(14.0, view.fps)
     n = t.shape[0]
     roll = _keys(t, [(3.0, 0.0), (5.0, 90.0), (9.0, 90.0), (11.0, 0.0)])
     w = np.sin(np.radians(roll))
@@ -943,13 +879,8 @@ FOREARM_PLANK_DEG = math.degrees(
 def forearm_plank(
     side: Side = "left",
     *,
-    fps: float = 30.0,
-    width: int = 960,
-    height: int = 540,
-    noise_px: float = 0.0,
-    seed: int = 0,
-    camera_roll_deg: float = 0.0,
     hold_s: float = 10.0,
+    **options: Unpack[ViewOptions],
 ) -> PoseTrack:
     """From lying up onto the forearms and toes, body straight, held; twice.
 
@@ -959,13 +890,12 @@ def forearm_plank(
     (elbow 90 deg), toes tucked (ankle 0.07 H), ankle-knee-hip-shoulder in one straight line at
     9.24 deg (hip 0.149 H, knee 0.109 H high). 33.2 s with the default 10 s holds.
     """
-    view = _View(side, fps, width, height, noise_px, seed, camera_roll_deg)
-    _check(view)
+    view = _view(side, options)
     if hold_s <= 0:
         raise ValueError(f"hold_s must be > 0, got {hold_s}")
     up, down, rest = 1.8, 1.8, 2.0
     period = up + hold_s + down + rest
-    t = _times(2.0 + 2 * period, fps)
+    t = _times(2.0 + 2 * period, view.fps)
     n = t.shape[0]
     p_trunk = np.zeros(n)
     p_legs = np.zeros(n)
@@ -992,35 +922,52 @@ PLANK_TOP_DEG = math.degrees(math.asin((WRIST_Y + 0.298 - TOES_ANKLE_Y) / BODY_L
 PUSHUP_BOTTOM_DEG = math.degrees(math.asin((PUSHUP_BOTTOM_Y - TOES_ANKLE_Y) / BODY_LEN))  # 5.96
 
 
-def _reps_curve(
-    t: FloatArray,
-    t0: float,
+def _pushup_set(
+    view: _View,
     reps: int,
     top: float,
     bottom: float,
-    down: float,
-    up: float,
-    pause: float,
-) -> tuple[FloatArray, float]:
-    """Angle curve top -> bottom -> top, ``reps`` times from ``t0``; returns it and the end."""
-    knots: list[tuple[float, float]] = [(t0, top)]
-    tk = t0
+    rise_s: float,
+    rep_s: tuple[float, float, float],
+    rest_s: float,
+) -> tuple[FloatArray, FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+    """Timeline of a push-up set from lying: 2 s lying, ``rise_s`` up to the plank top, 0.4 s,
+    ``reps`` push-ups (body angle ``top`` -> ``bottom`` -> ``top``; ``rep_s`` = seconds down,
+    up, pause), ``rise_s`` back down to lying, ``rest_s`` lying.
+
+    Returns the frame times, the body angle (deg) over the reps, the plank weight ``p`` (0 lying,
+    1 from the top of the rise to the end of the reps, cosine-eased between) and the mask of the
+    frames in the reps.
+
+    Raises:
+        ValueError: ``reps`` < 1.
+    """
+    if reps < 1:
+        raise ValueError(f"reps must be >= 1, got {reps}")
+    down, up, pause = rep_s
+    t_up0, t_top = 2.0, 2.0 + rise_s
+    t_rep0 = t_top + 0.4
+    t = _times(t_rep0 + (down + up + pause) * reps + rise_s + rest_s, view.fps)
+    knots: list[tuple[float, float]] = [(t_rep0, top)]
+    t_end = t_rep0
     for _ in range(reps):
-        knots += [(tk + down, bottom), (tk + down + up, top), (tk + down + up + pause, top)]
-        tk += down + up + pause
-    return _keys(t, knots), tk
+        knots += [
+            (t_end + down, bottom),
+            (t_end + down + up, top),
+            (t_end + down + up + pause, top),
+        ]
+        t_end += down + up + pause
+    body = _keys(t, knots)
+    p = _keys(t, [(t_up0, 0.0), (t_top, 1.0), (t_end, 1.0), (t_end + rise_s, 0.0)])
+    in_reps = (t >= t_rep0) & (t < t_end)
+    return t, body, p, in_reps
 
 
 def pushup_from_lying(
     side: Side = "left",
     *,
-    fps: float = 30.0,
-    width: int = 960,
-    height: int = 540,
-    noise_px: float = 0.0,
-    seed: int = 0,
-    camera_roll_deg: float = 0.0,
     reps: int = 4,
+    **options: Unpack[ViewOptions],
 ) -> PoseTrack:
     """Full push-ups on hands and toes, starting and ending lying (15.8 s for 4 reps).
 
@@ -1030,19 +977,10 @@ def pushup_from_lying(
     5.96 deg, shoulder 0.15 H high, elbow 56 deg; 0.9 s up; 0.2 s pause); 1.2 s back down to
     lying; 3 s lying.
     """
-    view = _View(side, fps, width, height, noise_px, seed, camera_roll_deg)
-    _check(view)
-    if reps < 1:
-        raise ValueError(f"reps must be >= 1, got {reps}")
-    t_up0, t_top = 2.0, 3.2
-    t_rep0 = t_top + 0.4
-    t = _times(t_rep0 + 2.0 * reps + 1.2 + 3.0, fps)
-    n = t.shape[0]
-    body, t_end = _reps_curve(t, t_rep0, reps, PLANK_TOP_DEG, PUSHUP_BOTTOM_DEG, 0.9, 0.9, 0.2)
-    t_down = t_end + 1.2
-    p = _keys(t, [(t_up0, 0.0), (t_top, 1.0), (t_end, 1.0), (t_down, 0.0)])
-    in_reps = (t >= t_rep0) & (t < t_end)
+    view = _view(side, options)
     top = PLANK_TOP_DEG
+    t, body, p, in_reps = _pushup_set(view, reps, top, PUSHUP_BOTTOM_DEG, 1.2, (0.9, 0.9, 0.2), 3.0)
+    n = t.shape[0]
 
     def blend(lying: float) -> FloatArray:
         out: FloatArray = np.where(in_reps, body, lying + (top - lying) * p)
@@ -1067,17 +1005,7 @@ KNEE_PUSHUP_BOTTOM_DEG = math.degrees(
 )  # 9.3
 
 
-def knee_pushup(
-    side: Side = "left",
-    *,
-    fps: float = 30.0,
-    width: int = 960,
-    height: int = 540,
-    noise_px: float = 0.0,
-    seed: int = 0,
-    camera_roll_deg: float = 0.0,
-    reps: int = 4,
-) -> PoseTrack:
+def knee_pushup(side: Side = "left", *, reps: int = 4, **options: Unpack[ViewOptions]) -> PoseTrack:
     """Knee push-ups: knees and tops of the feet on the floor, hips straight (17 s for 4).
 
     Lying 2 s (hands beside the chest, wrist 0.057 H behind the shoulder, elbow 48 deg); 1.4 s
@@ -1086,19 +1014,12 @@ def knee_pushup(
     9.3 deg with the shoulder 0.15 H high and the elbow 59 deg, 1.0 s up, 0.3 s pause); 1.4 s
     back down; 2.6 s lying.
     """
-    view = _View(side, fps, width, height, noise_px, seed, camera_roll_deg)
-    _check(view)
-    if reps < 1:
-        raise ValueError(f"reps must be >= 1, got {reps}")
-    t_up0, t_top = 2.0, 3.4
-    t_rep0 = t_top + 0.4
-    t = _times(t_rep0 + 2.3 * reps + 1.4 + 2.6, fps)
-    n = t.shape[0]
+    view = _view(side, options)
     top = KNEE_PLANK_TOP_DEG
-    body, t_end = _reps_curve(t, t_rep0, reps, top, KNEE_PUSHUP_BOTTOM_DEG, 1.0, 1.0, 0.3)
-    t_down = t_end + 1.4
-    p = _keys(t, [(t_up0, 0.0), (t_top, 1.0), (t_end, 1.0), (t_down, 0.0)])
-    in_reps = (t >= t_rep0) & (t < t_end)
+    t, body, p, in_reps = _pushup_set(
+        view, reps, top, KNEE_PUSHUP_BOTTOM_DEG, 1.4, (1.0, 1.0, 0.3), 2.6
+    )
+    n = t.shape[0]
     ankle = _xy(np.full(n, ANKLE_X), ANKLE_Y + (KNEEL_ANKLE_Y - ANKLE_Y) * p)
     shin = SHIN_LIE_DEG + (SHIN_KNEEL_DEG - SHIN_LIE_DEG) * p
     thigh = np.where(in_reps, body, THIGH_LIE_DEG + (top - THIGH_LIE_DEG) * p)
@@ -1110,16 +1031,7 @@ def knee_pushup(
     return _render(_figure(near), t, view, "knee_pushup")
 
 
-def lying_still(
-    side: Side = "left",
-    *,
-    fps: float = 30.0,
-    width: int = 960,
-    height: int = 540,
-    noise_px: float = 0.0,
-    seed: int = 0,
-    camera_roll_deg: float = 0.0,
-) -> PoseTrack:
+def lying_still(side: Side = "left", **options: Unpack[ViewOptions]) -> PoseTrack:
     """Lying prone for 20 s with only head turns and small shifts.
 
     Breathing: trunk ``0.4 * sin(2 pi t / 4)`` deg. The head turns towards the camera (3-4 s,
@@ -1128,9 +1040,8 @@ def lying_still(
     slide 0.03 H back towards the shoulders (10-11 s, back 16-17 s) while the chest settles
     1.5 deg up (back 16-17 s).
     """
-    view = _View(side, fps, width, height, noise_px, seed, camera_roll_deg)
-    _check(view)
-    t = _times(20.0, fps)
+    view = _view(side, options)
+    t = _times(20.0, view.fps)
     n = t.shape[0]
     turn = _keys(
         t,

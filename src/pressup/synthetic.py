@@ -785,7 +785,7 @@ def _landmarks(pose: _Pose, side: str) -> tuple[FloatArray, npt.NDArray[np.int8]
     return pts, code
 
 
-def _rotate_about(xy: FloatArray, centre: tuple[float, float], deg: float) -> FloatArray:
+def rotate_about(xy: FloatArray, centre: tuple[float, float], deg: float) -> FloatArray:
     """Rotate image points (y down) about ``centre`` counter-clockwise on screen by ``deg``."""
     r = math.radians(deg)
     c, s = math.cos(r), math.sin(r)
@@ -795,6 +795,40 @@ def _rotate_about(xy: FloatArray, centre: tuple[float, float], deg: float) -> Fl
     out[..., 0] = centre[0] + dx * c + dy * s
     out[..., 1] = centre[1] - dx * s + dy * c
     return out
+
+
+def roll_and_hide_offscreen(data: FloatArray, width: int, height: int, roll_deg: float) -> None:
+    """In place on ``(frame, 33, 4)`` image landmarks: rotate x/y by ``roll_deg`` about the image
+    centre (:func:`rotate_about`), then cap the visibility of landmarks outside the image at
+    ``VIS_HIDDEN``."""
+    if roll_deg:
+        data[:, :, :2] = rotate_about(data[:, :, :2], (width / 2.0, height / 2.0), roll_deg)
+    outside = (
+        (data[:, :, 0] < 0)
+        | (data[:, :, 0] >= width)
+        | (data[:, :, 1] < 0)
+        | (data[:, :, 1] >= height)
+    )
+    data[:, :, 3] = np.where(outside, np.minimum(data[:, :, 3], VIS_HIDDEN), data[:, :, 3])
+
+
+def add_pixel_noise(data: FloatArray, noise_px: float, seed: int) -> None:
+    """In place: Gaussian noise of ``noise_px`` pixels on x and y, from
+    ``numpy.random.default_rng(seed)`` (NaN stays NaN)."""
+    rng = np.random.default_rng(seed)
+    data[:, :, :2] += rng.normal(0.0, 1.0, size=(data.shape[0], N_LANDMARKS, 2)) * noise_px
+
+
+def stick_figure_source(width: int, height: int, fps: float) -> TrackSource:
+    """The :class:`~pressup.pose.track.TrackSource` of a generated track (no video)."""
+    return TrackSource(
+        backend="synthetic",
+        model="stick-figure",
+        video=None,
+        width=int(width),
+        height=int(height),
+        fps=float(fps),
+    )
 
 
 # -- entry point ------------------------------------------------------------------------------
@@ -912,16 +946,7 @@ def make_session(script: SessionScript) -> tuple[PoseTrack, Truth]:
             data[m] = sub
             hidden |= m
 
-    if script.camera_roll_deg:
-        data[:, :, :2] = _rotate_about(data[:, :, :2], (cx, cy), script.camera_roll_deg)
-
-    outside = (
-        (data[:, :, 0] < 0)
-        | (data[:, :, 0] >= script.width)
-        | (data[:, :, 1] < 0)
-        | (data[:, :, 1] >= script.height)
-    )
-    data[:, :, 3] = np.where(outside, np.minimum(data[:, :, 3], VIS_HIDDEN), data[:, :, 3])
+    roll_and_hide_offscreen(data, script.width, script.height, script.camera_roll_deg)
 
     for start, end in script.dropouts:
         m = _in_interval(t, start, end)
@@ -930,9 +955,7 @@ def make_session(script: SessionScript) -> tuple[PoseTrack, Truth]:
         hidden |= m
     label[hidden] = "not_visible"
 
-    rng = np.random.default_rng(script.seed)
-    noise = rng.normal(0.0, 1.0, size=(n, N_LANDMARKS, 2)) * script.noise_px
-    data[:, :, :2] += noise  # NaN stays NaN
+    add_pixel_noise(data, script.noise_px, script.seed)
 
     # -- reps and faults
     swallowed = np.isin(label, ("not_visible", "other_pose"))
@@ -971,18 +994,10 @@ def make_session(script: SessionScript) -> tuple[PoseTrack, Truth]:
             else:
                 fault_intervals.append((code_name, plan.top_start, plan.top_end, plan.index))
 
-    source = TrackSource(
-        backend="synthetic",
-        model="stick-figure",
-        video=None,
-        width=int(script.width),
-        height=int(script.height),
-        fps=fps,
-    )
     track = PoseTrack(
         t_s=t,
         data=data,
-        source=source,
+        source=stick_figure_source(script.width, script.height, fps),
         meta={"generator": "tests/synth.py", "seed": int(script.seed), "side": script.side},
     )
     truth = Truth(

@@ -8,9 +8,10 @@ imported inside the commands.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, TypeVar
 
 import typer
 
@@ -31,6 +32,8 @@ ANALYSIS_HELP = (
     "repeatable. With only --analysis given, the session store is not read"
 )
 FORMAT_HELP = "table format (default: from the file name, .json = json, otherwise csv)"
+
+_Row = TypeVar("_Row")
 
 
 class TableFormat(str, Enum):
@@ -71,6 +74,31 @@ def _table_store(
     return _open_store(database)
 
 
+def _export_table(
+    output: Path,
+    database: Optional[str],
+    sessions: list[str],
+    analyses: list[Path],
+    collect: Callable[[Optional[Store], Optional[list[str]], list[Path]], list[_Row]],
+    write: Callable[[list[_Row], Path], object],
+) -> int:
+    """Collect the table's rows from the store and/or analysis folders and write them to
+    ``output``; the number of rows. A :class:`~pressup.errors.PressupError` exits (:func:`fail`).
+    """
+    try:
+        _prepare_output(output)
+        store = _table_store(database, sessions, analyses)
+        try:
+            rows = collect(store, sessions or None, analyses)
+        finally:
+            if store is not None:
+                store.close()
+        write(rows, output)
+    except PressupError as exc:
+        raise fail(exc) from None
+    return len(rows)
+
+
 @export_app.command("sessions")
 def export_sessions(
     output: Path = typer.Option(..., "--output", "-o", help="file to write (.csv or .json)"),
@@ -87,21 +115,9 @@ def export_sessions(
     """
     from pressup.export.tables import collect_sessions, write_sessions_csv, write_sessions_json
 
-    try:
-        _prepare_output(output)
-        store = _table_store(database, session, analysis)
-        try:
-            rows = collect_sessions(store, session or None, analysis)
-        finally:
-            if store is not None:
-                store.close()
-        if _format(fmt, output) is TableFormat.json:
-            write_sessions_json(rows, output)
-        else:
-            write_sessions_csv(rows, output)
-    except PressupError as exc:
-        raise fail(exc) from None
-    out.print(f"{output}: {len(rows)} session(s)", highlight=False)
+    writer = write_sessions_json if _format(fmt, output) is TableFormat.json else write_sessions_csv
+    n = _export_table(output, database, session, analysis, collect_sessions, writer)
+    out.print(f"{output}: {n} session(s)", highlight=False)
 
 
 @export_app.command("reps")
@@ -115,21 +131,9 @@ def export_reps(
     """Table of repetitions: times and durations (s), angles (deg), faults, complete."""
     from pressup.export.tables import collect_reps, write_reps_csv, write_reps_json
 
-    try:
-        _prepare_output(output)
-        store = _table_store(database, session, analysis)
-        try:
-            rows = collect_reps(store, session or None, analysis)
-        finally:
-            if store is not None:
-                store.close()
-        if _format(fmt, output) is TableFormat.json:
-            write_reps_json(rows, output)
-        else:
-            write_reps_csv(rows, output)
-    except PressupError as exc:
-        raise fail(exc) from None
-    out.print(f"{output}: {len(rows)} repetition(s)", highlight=False)
+    writer = write_reps_json if _format(fmt, output) is TableFormat.json else write_reps_csv
+    n = _export_table(output, database, session, analysis, collect_reps, writer)
+    out.print(f"{output}: {n} repetition(s)", highlight=False)
 
 
 @export_app.command("fhir")

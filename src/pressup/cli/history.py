@@ -12,13 +12,18 @@ Every user error is one line on stderr and the exit code of its
 from __future__ import annotations
 
 import webbrowser
+from collections.abc import Callable
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from pressup.cli.common import database_option, fail, out, protocol_option
 from pressup.errors import InputError, PressupError
+
+if TYPE_CHECKING:
+    from pressup.protocol import ProtocolSpec
+    from pressup.storage import Store
 
 history_app = typer.Typer(
     invoke_without_command=True,
@@ -39,6 +44,35 @@ def _write(path: Path, text: str) -> None:
         raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
 
 
+def _write_page(
+    output: Path,
+    database: Optional[str],
+    protocol: Optional[Path],
+    render: Callable[[Store, ProtocolSpec], str],
+    what: str,
+    open_page: bool,
+) -> None:
+    """Render a page from the store and the protocol, write it to ``output`` and say so
+    (``{what} written: ...``); open it in the web browser when asked. A
+    :class:`~pressup.errors.PressupError` exits (:func:`fail`)."""
+    from pressup.protocol import load_spec
+    from pressup.storage import Store
+
+    try:
+        spec = load_spec(protocol)
+        store = Store(database)
+        try:
+            page = render(store, spec)
+        finally:
+            store.close()
+        _write(output, page)
+    except PressupError as exc:
+        raise fail(exc) from None
+    out.print(f"{what} written: {output}", highlight=False)
+    if open_page:
+        webbrowser.open(output.resolve().as_uri())
+
+
 @history_app.callback()
 def history(
     ctx: typer.Context,
@@ -51,23 +85,9 @@ def history(
     ctx.obj = {"database": database, "protocol": protocol}
     if ctx.invoked_subcommand is not None:
         return
-    from pressup.protocol import load_spec
     from pressup.report.history import render_history
-    from pressup.storage import Store
 
-    try:
-        spec = load_spec(protocol)
-        store = Store(database)
-        try:
-            page = render_history(store, spec)
-        finally:
-            store.close()
-        _write(output, page)
-    except PressupError as exc:
-        raise fail(exc) from None
-    out.print(f"history written: {output}", highlight=False)
-    if open_page:
-        webbrowser.open(output.resolve().as_uri())
+    _write_page(output, database, protocol, render_history, "history", open_page)
 
 
 @history_app.command("report")
@@ -80,26 +100,16 @@ def history_report(
     open_page: bool = typer.Option(False, "--open", help="open the report in the web browser"),
 ) -> None:
     """Write the report of one stored session (as `pressup analyze` makes for a video)."""
-    from pressup.protocol import load_spec
     from pressup.report.history import session_report
-    from pressup.storage import Store
 
     parent = ctx.obj if isinstance(ctx.obj, dict) else {}
     db = database if database is not None else parent.get("database")
     proto = protocol if protocol is not None else parent.get("protocol")
-    try:
-        spec = load_spec(proto)
-        store = Store(db)
-        try:
-            page = session_report(store, session_id, spec)
-        finally:
-            store.close()
-        _write(output, page)
-    except PressupError as exc:
-        raise fail(exc) from None
-    out.print(f"report written: {output}", highlight=False)
-    if open_page:
-        webbrowser.open(output.resolve().as_uri())
+
+    def render(store: Store, spec: ProtocolSpec) -> str:
+        return session_report(store, session_id, spec)
+
+    _write_page(output, db, proto, render, "report", open_page)
 
 
 __all__ = ["DEFAULT_OUTPUT", "history_app"]
