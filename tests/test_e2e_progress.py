@@ -296,3 +296,28 @@ def test_a_warning_sign_goes_straight_to_seek_care(coach: Coach) -> None:
             assert page.locator("#go").is_hidden()
         finally:
             browser.close()
+
+
+def test_after_a_safety_stop_the_main_action_is_rest_not_start_again(coach: Coach) -> None:
+    """The done screen of a set stopped by the symptom rules offers rest and the next dose; a
+    finished set offers to start again."""
+    sync_playwright = playwright_or_skip()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            page = browser.new_context(viewport=VIEWPORT).new_page()
+            page.set_default_timeout(15_000)
+            page.goto(coach.page("/"))
+            render = (
+                "async (stopped) => { const ui = await import('/static/ui.js');"
+                " ui.renderDone({repsDone: 1, target: 3, reps: [], pain: new Map(),"
+                " targetHold: 5, stopped: stopped ? {reason: 'Symptoms spread to the thigh.'}"
+                " : null}); const b = document.getElementById('start-again');"
+                " return [b.textContent, b.dataset.action]; }"
+            )
+            text, action = page.evaluate(render, True)
+            assert text == "Rest now, then see your next dose" and action == "progress"
+            text, action = page.evaluate(render, False)
+            assert text == "Start again" and action == "restart"
+        finally:
+            browser.close()

@@ -745,11 +745,12 @@ function bindButtons() {
     }
     sendFeedback(S.helpful);
   });
-  $('start-again').addEventListener('click', () => {
+  $('start-again').addEventListener('click', (ev) => {
     for (const k of Object.values(KEY)) store.del(k);
     sock.close();
     stopCapture();
-    location.reload();
+    if (ev.currentTarget.dataset.action === 'progress') location.assign($('progress-link').href);
+    else location.reload();
   });
   document.addEventListener('keydown', (ev) => {
     if (ui.painOpenFor() === null) return;

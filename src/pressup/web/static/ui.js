@@ -285,6 +285,10 @@ export function renderDone(s) {
   );
   setText($('done-stopped'), s.stopped ? s.stopped.reason : '');
   show($('done-stopped'), Boolean(s.stopped));
+  // after a stop for safety the next step is rest and the gentler dose, not another set now
+  const next = $('start-again');
+  next.dataset.action = s.stopped ? 'progress' : 'restart';
+  setText(next, s.stopped ? 'Rest now, then see your next dose' : 'Start again');
   const noun = (s.target || s.repsDone) === 1 ? 'press-up' : 'press-ups';
   let lead = s.target ? `You did ${s.repsDone} of ${s.target} ${noun}.` : `You did ${s.repsDone} ${noun}.`;
   const before = s.pain.get(0);
