@@ -9,7 +9,7 @@ Usage::
 One server process is started as a user would start it (``pressup coach --no-browser --port 0
 --database sqlite:///TMP/load.db``, default uvicorn settings) with ``PRESSUP_TIMING=1``, which
 makes it time every frame reply from right after ``receive_text()`` returns to right after the
-reply's ``send_text()`` returns (``GET /api/timing``; see ``pressup.web.app.ReplyTimer``). That
+reply's ``send_text()`` returns (``GET /api/timing``; see ``pressup.web.timing.ReplyTimer``). That
 figure leaves out the time a message waits in the server before its handler runs; the
 client-side round trip (send -> reply received) includes it, and also the clients' own
 scheduling.

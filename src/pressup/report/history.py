@@ -477,7 +477,7 @@ def render_history(
             by default viewing the page stores nothing.
         progress_link: URL of the progress and prescription page (``None``: no link).
         export_token: the coach app's token: the page then offers the downloads of
-            :mod:`pressup.web.exports` (``None``, as in a saved file: no downloads).
+            :mod:`pressup.web.routes.exports` (``None``, as in a saved file: no downloads).
     """
     when = now if now is not None else datetime.now().astimezone()
     if when.tzinfo is None:

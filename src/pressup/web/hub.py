@@ -10,11 +10,14 @@ A new session takes its dose from :func:`pressup.safety.history.plan_session` (a
 prescription, else the progression's decision after reviewing the stored history). When a set
 ends (completed with its last rating in, stopped by a pain rule, or ended with the button) the
 history is reviewed again and the decision for next time is sent to the page.
+
+The hub knows nothing of the web framework: a connected tab is any :class:`Sender` (an object
+with ``async send_text(str)``), and the exceptions that mean "this tab has gone" are given to
+the constructor (the app passes the framework's disconnect error).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -23,14 +26,12 @@ from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
-from fastapi import WebSocketDisconnect
 
 from pressup.errors import StorageError
 from pressup.live import LiveSession, LiveUpdate, landmarks_to_pixels
 from pressup.protocol import ProtocolSpec
 from pressup.safety.history import Review, plan_session, review, spec_from_dose
 from pressup.safety.symptoms import (
-    RESPONSE_WORDS,
     STOP_EVENT,
     Location,
     Response,
@@ -39,7 +40,7 @@ from pressup.safety.symptoms import (
 )
 from pressup.storage import Store
 from pressup.storage.safety import add_rating, list_symptoms
-from pressup.web.schemas import PROTOCOL_VERSION, Frame, MessageError, Pain
+from pressup.web.schemas import Frame, MessageError, Pain
 
 log = logging.getLogger("pressup.web")
 
@@ -47,6 +48,8 @@ CHUNK_S = 1.0  # landmark frames are flushed to the store at least this often (s
 
 
 class Sender(Protocol):
+    """A connected tab, as the hub sees it."""
+
     async def send_text(self, data: str) -> None: ...
 
 
@@ -56,23 +59,38 @@ class Live:
 
     id: str
     session: LiveSession
-    clients: set[Any] = field(default_factory=set)
+    clients: set[Sender] = field(default_factory=set)
     last_seq: int = -1
     last_t: float = -math.inf
     pending_t: list[float] = field(default_factory=list)
     pending_lm: list[npt.NDArray[np.float64]] = field(default_factory=list)
     pending_since: float = field(default_factory=time.monotonic)
-    source: Any = None  # the tab whose camera feeds the session (the latest to say hello)
+    source: Sender | None = None  # the tab whose camera feeds the session (the latest to say hello)
     dose: dict[str, Any] = field(default_factory=dict)  # as stored with the session
     rated: set[int] = field(default_factory=set)  # press-ups with a rating (or a skip) stored
     reviewed: bool = False  # the decision for next time was made after this set
 
 
 class SessionHub:
-    def __init__(self, spec: ProtocolSpec, store: Store) -> None:
+    """The live sessions of one app.
+
+    Args:
+        spec: the protocol (thresholds, dose ladder, pain rules).
+        store: where sessions are written as they happen.
+        gone: further exceptions a :class:`Sender` raises when its tab has gone (besides
+            ``RuntimeError`` and ``OSError``); such a tab is dropped by :meth:`broadcast`.
+    """
+
+    def __init__(
+        self,
+        spec: ProtocolSpec,
+        store: Store,
+        gone: tuple[type[BaseException], ...] = (),
+    ) -> None:
         self.spec = spec
         self.store = store
         self.live: dict[str, Live] = {}
+        self._gone: tuple[type[BaseException], ...] = (RuntimeError, OSError, *gone)
 
     # -- sessions ------------------------------------------------------------------------------
     def open(self, session_id: str | None, client: str) -> tuple[Live, bool]:
@@ -219,6 +237,35 @@ class SessionHub:
             return None
         return classify(reports)
 
+    # -- buttons and feedback ------------------------------------------------------------------
+    def control(self, live: Live, action: str) -> None:
+        """Apply a button of the page: ``pause``, ``resume``, ``restart_setup`` or ``end``."""
+        s = live.session
+        if action == "pause":
+            s.set_paused(True)
+        elif action == "resume":
+            s.set_paused(False)
+        elif action == "restart_setup":
+            s.restart_setup()
+        elif action == "end":
+            self.end(live)
+
+    def end(self, live: Live) -> None:
+        """End the set now (the ``end`` button): a press-up still under way is stored as not
+        counted (``ended_up``), not dropped; the session is stored as done."""
+        s = live.session
+        upd = s.end()
+        if upd.events:
+            self.store.add_events(live.id, [e.to_dict() for e in upd.events])
+        for rep in upd.reps:
+            self.store.upsert_rep(live.id, rep)
+        self.flush(live)
+        self.store.update_session(live.id, stage="done", reps_done=s.state.reps_done, ended=True)
+
+    def feedback(self, live: Live, helpful: bool, comment: str | None) -> None:
+        """Store the person's feedback after the set."""
+        self.store.add_feedback(live.id, helpful=helpful, comment=comment)
+
     def flush(self, live: Live) -> None:
         """Write the queued landmark frames as one chunk."""
         if live.pending_t:
@@ -232,13 +279,19 @@ class SessionHub:
             live.pending_t, live.pending_lm = [], []
         live.pending_since = time.monotonic()
 
-    def take_over(self, live: Live, ws: Any) -> None:
+    # -- tabs ----------------------------------------------------------------------------------
+    def join(self, live: Live, ws: Sender) -> None:
+        """A tab said hello: it shows the session and feeds it (:meth:`take_over`)."""
+        live.clients.add(ws)
+        self.take_over(live, ws)
+
+    def take_over(self, live: Live, ws: Sender) -> None:
         """The tab that said hello last feeds the session; its frames count from ``seq`` 0,
         and their times must continue from the session's last time."""
         live.source = ws
         live.last_seq = -1
 
-    def close_client(self, live: Live, ws: Any) -> None:
+    def close_client(self, live: Live, ws: Sender) -> None:
         """A tab left: write its frames; a session nobody shows any more leaves memory (it is
         rebuilt from the store if a tab comes back)."""
         live.clients.discard(ws)
@@ -248,7 +301,7 @@ class SessionHub:
         if not live.clients:
             self.live.pop(live.id, None)
 
-    async def broadcast(self, live: Live, payload: str, exclude: Any = None) -> None:
+    async def broadcast(self, live: Live, payload: str, exclude: Sender | None = None) -> None:
         """Send to every tab of the session but ``exclude`` (e.g. the sender of a frame, which
         gets its reply directly)."""
         for ws in list(live.clients):
@@ -256,57 +309,9 @@ class SessionHub:
                 continue
             try:
                 await ws.send_text(payload)
-            except (RuntimeError, OSError, WebSocketDisconnect) as exc:
+            except self._gone as exc:
                 log.info("dropping a vanished tab of session %s: %s", live.id, exc)
                 live.clients.discard(ws)
-
-
-def _finite(obj: Any) -> Any:
-    """NaN and infinity become null (JSON has no NaN; browsers refuse it)."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj
-
-
-def dumps(obj: dict[str, Any]) -> str:
-    """Serialise a server message as strict JSON."""
-    return json.dumps(_finite(obj), allow_nan=False)
-
-
-def update_message(seq: int, upd: LiveUpdate) -> dict[str, Any]:
-    return {
-        "v": PROTOCOL_VERSION,
-        "type": "update",
-        "seq": seq,
-        "status": upd.status,
-        "events": [e.to_dict() for e in upd.events if e.kind != "hold_tick"],
-        "cues": [c.to_dict() for c in upd.cues],
-    }
-
-
-def review_message(rv: Review, response: Response | None = None) -> dict[str, Any]:
-    """The decision for next time, for the page (``type`` ``review``), with how the symptoms
-    responded over the set, if known."""
-    d = rv.decision
-    return {
-        "response": response,
-        "response_words": RESPONSE_WORDS[response] if response is not None else None,
-        "v": PROTOCOL_VERSION,
-        "type": "review",
-        "action": d.action,
-        "variant": d.variant,
-        "target_reps": d.target_reps,
-        "target_hold_s": d.target_hold_s,
-        "target_peak_trunk_deg": d.target_peak_trunk_deg,
-        "source": d.source,
-        "words": d.words(),
-        "reason": d.reason,
-        "advice": list(d.advice),
-    }
 
 
 def _nan_frame() -> npt.NDArray[np.float64]:

@@ -1,39 +1,33 @@
-"""Messages of the live-coach WebSocket protocol, version 1 (see ``docs/protocol.md``).
+"""Inbound messages of the live-coach WebSocket protocol, version 1 (see ``docs/protocol.md``).
 
 Everything that arrives is validated here; a bad message becomes a :class:`MessageError`
-with a code and a message that says what was expected and what arrived.
+with a code and a message that says what was expected and what arrived (sent back as
+:class:`pressup.web.messages.ErrorMessage`). What the server sends is in
+:mod:`pressup.web.messages`.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from typing import Any, Literal, Union
+from typing import Final, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION: Final = 1
 MAX_MESSAGE_BYTES = 65_536
 N_LANDMARKS = 33
 
 
 class MessageError(Exception):
-    """A refused message: ``code`` is one of the protocol's error codes."""
+    """A refused message: ``code`` is one of the protocol's error codes, ``seq`` the refused
+    frame's (or ``None``)."""
 
     def __init__(self, code: str, message: str, seq: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.seq = seq
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "v": PROTOCOL_VERSION,
-            "type": "error",
-            "code": self.code,
-            "message": self.message,
-            "seq": self.seq,
-        }
 
 
 class _Msg(BaseModel):

@@ -1,7 +1,7 @@
 """The safety screening on the web: the questions page, its API and the coach gate.
 
-Routes (every one needs the per-launch token; the app's middleware also checks the ``Origin``
-of every ``POST``):
+Routes (every one but the page needs the per-launch token; the app's middleware also checks
+the ``Origin`` of every ``POST``):
 
 * ``GET /screen`` - the screening page (static; it reads the token from its own URL);
 * ``GET /api/screening/questions`` - the question table
@@ -20,13 +20,11 @@ A body that breaks the rules gets HTTP 422 with ``detail`` naming the field, e.g
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Optional
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -52,10 +50,9 @@ from pressup.storage.safety import (
     approve_screening,
     latest_screening,
 )
+from pressup.web.deps import Authorized, JsonBody, SettingsDep, SpecDep, StoreDep
 
-STATIC = Path(__file__).parent / "static"
-#: Largest request body read (bytes); the answers are a few hundred.
-MAX_BODY_BYTES = 16_384
+STATIC = Path(__file__).parents[1] / "static"
 
 
 class ApprovalIn(BaseModel):
@@ -112,28 +109,7 @@ def _field_errors(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-async def json_object(request: Request) -> dict[str, Any]:
-    """A request's body as one JSON object of at most :data:`MAX_BODY_BYTES`.
-
-    Raises:
-        HTTPException: 413 when too large, 422 when not JSON or not an object.
-    """
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise HTTPException(status_code=413, detail=f"body over {MAX_BODY_BYTES} bytes")
-    try:
-        data = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise HTTPException(status_code=422, detail=f"body: expected JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise HTTPException(
-            status_code=422, detail=f"body: expected a JSON object, got {type(data).__name__}"
-        )
-    return data
-
-
-async def _body(request: Request, model: type[BaseModel]) -> Any:
-    data = await json_object(request)
+def _body(data: dict[str, Any], model: type[BaseModel]) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -185,80 +161,75 @@ def _result_json(r: ScreeningResult, rec: ScreeningRecord) -> dict[str, Any]:
     }
 
 
-def screening_router(
-    store: Store,
-    spec: ProtocolSpec,
-    require_token: Callable[[Optional[str]], None],
-    require_screening: bool,
-) -> APIRouter:
-    """The screening page and API (see the module docstring)."""
-    router = APIRouter()
+router = APIRouter()
+_NO_STORE = {"Cache-Control": "no-store"}
 
-    @router.get("/screen")
-    async def screen_page() -> FileResponse:
-        return FileResponse(STATIC / "screen.html", headers={"Cache-Control": "no-store"})
 
-    @router.get("/api/screening/questions")
-    async def questions(token: Optional[str] = Query(default=None)) -> dict[str, Any]:
-        require_token(token)
-        return {
-            "statement": STATEMENT,
-            "answers": list(ANSWERS),
-            "outcomes": list(OUTCOMES),
-            "questions": [
-                {"id": q.id, "group": q.group, "text": q.text, "label": q.label} for q in QUESTIONS
-            ],
-        }
+@router.get("/screen")
+async def screen_page() -> FileResponse:
+    return FileResponse(STATIC / "screen.html", headers=_NO_STORE)
 
-    @router.post("/api/screening")
-    async def screening(
-        request: Request, token: Optional[str] = Query(default=None)
-    ) -> JSONResponse:
-        require_token(token)
-        body: ScreeningIn = await _body(request, ScreeningIn)
-        approval = body.approval.approval() if body.approval else None
-        result = evaluate(body.answers, approval)
-        rec = add_screening(
-            store,
-            answers=result.answers,
-            outcome=result.outcome,
-            locked=result.locked,
-            approved_by=approval.by if approval else None,
-            approved_at=approval.on if approval else None,
+
+@router.get("/api/screening/questions")
+async def questions(_: Authorized) -> dict[str, Any]:
+    return {
+        "statement": STATEMENT,
+        "answers": list(ANSWERS),
+        "outcomes": list(OUTCOMES),
+        "questions": [
+            {"id": q.id, "group": q.group, "text": q.text, "label": q.label} for q in QUESTIONS
+        ],
+    }
+
+
+@router.post("/api/screening")
+async def screening(
+    _: Authorized, data: JsonBody, store: StoreDep, spec: SpecDep, settings: SettingsDep
+) -> JSONResponse:
+    body: ScreeningIn = _body(data, ScreeningIn)
+    approval = body.approval.approval() if body.approval else None
+    result = evaluate(body.answers, approval)
+    rec = add_screening(
+        store,
+        answers=result.answers,
+        outcome=result.outcome,
+        locked=result.locked,
+        approved_by=approval.by if approval else None,
+        approved_at=approval.on if approval else None,
+    )
+    out = _result_json(result, rec)
+    out["gate"] = _gate_json(gate_now(store, spec), settings.require_screening, rec)
+    return JSONResponse(out, status_code=201, headers=_NO_STORE)
+
+
+@router.post("/api/screening/approval")
+async def approval(
+    _: Authorized, data: JsonBody, store: StoreDep, spec: SpecDep, settings: SettingsDep
+) -> dict[str, Any]:
+    body: ApprovalIn = _body(data, ApprovalIn)
+    latest = latest_screening(store)
+    if latest is None:
+        raise HTTPException(
+            status_code=404,
+            detail="no screening to approve: answer the safety questions first",
         )
-        out = _result_json(result, rec)
-        out["gate"] = _gate_json(gate_now(store, spec), require_screening, rec)
-        return JSONResponse(out, status_code=201, headers={"Cache-Control": "no-store"})
-
-    @router.post("/api/screening/approval")
-    async def approval(
-        request: Request, token: Optional[str] = Query(default=None)
-    ) -> dict[str, Any]:
-        require_token(token)
-        body: ApprovalIn = await _body(request, ApprovalIn)
-        latest = latest_screening(store)
-        if latest is None:
-            raise HTTPException(
-                status_code=404,
-                detail="no screening to approve: answer the safety questions first",
-            )
-        given = body.approval()
-        rec = approve_screening(store, latest.id, approved_by=given.by, approved_at=given.on)
-        result = evaluate(rec.answers, given)
-        out = _result_json(result, rec)
-        out["gate"] = _gate_json(gate_now(store, spec), require_screening, rec)
-        return out
-
-    @router.get("/api/gate")
-    async def coach_gate(token: Optional[str] = Query(default=None)) -> JSONResponse:
-        require_token(token)
-        g = gate_now(store, spec)
-        return JSONResponse(
-            _gate_json(g, require_screening, latest_screening(store)),
-            headers={"Cache-Control": "no-store"},
-        )
-
-    return router
+    given = body.approval()
+    rec = approve_screening(store, latest.id, approved_by=given.by, approved_at=given.on)
+    result = evaluate(rec.answers, given)
+    out = _result_json(result, rec)
+    out["gate"] = _gate_json(gate_now(store, spec), settings.require_screening, rec)
+    return out
 
 
-__all__ = ["ApprovalIn", "ScreeningIn", "gate_now", "json_object", "screening_router"]
+@router.get("/api/gate")
+async def coach_gate(
+    _: Authorized, store: StoreDep, spec: SpecDep, settings: SettingsDep
+) -> JSONResponse:
+    g = gate_now(store, spec)
+    return JSONResponse(
+        _gate_json(g, settings.require_screening, latest_screening(store)),
+        headers=_NO_STORE,
+    )
+
+
+__all__ = ["ApprovalIn", "ScreeningIn", "gate_now", "router"]

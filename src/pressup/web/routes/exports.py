@@ -18,13 +18,14 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
 from pressup.errors import InputError, PressupError, StorageError
 from pressup.storage import Store
+from pressup.web.deps import Authorized, StoreDep
 
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
@@ -60,63 +61,59 @@ def _known(store: Store, session_id: str) -> str:
     return session_id
 
 
-def exports_router(store: Store, require_token: Callable[[Optional[str]], None]) -> APIRouter:
-    """The download routes (see the module docstring)."""
-    router = APIRouter()
+router = APIRouter()
 
-    @router.get("/export/{table}.{fmt}")
-    def table_download(
-        table: Literal["sessions", "reps"],
-        fmt: Literal["csv", "json"],
-        token: Optional[str] = Query(default=None),
-    ) -> Response:
-        require_token(token)
-        from pressup.export import tables as t
 
-        if table == "sessions":
-            rows: Any = t.collect_sessions(store)
-            writer: Callable[[Any, Path], Path] = (
-                t.write_sessions_json if fmt == "json" else t.write_sessions_csv
-            )
-        else:
-            rows = t.collect_reps(store)
-            writer = t.write_reps_json if fmt == "json" else t.write_reps_csv
-        return _download(lambda p: writer(rows, p), f"pressup-{table}.{fmt}", MEDIA[fmt])
+@router.get("/export/{table}.{fmt}")
+def table_download(
+    table: Literal["sessions", "reps"],
+    fmt: Literal["csv", "json"],
+    _: Authorized,
+    store: StoreDep,
+) -> Response:
+    from pressup.export import tables as t
 
-    @router.get("/export/fhir")
-    def fhir_bundle(
-        session: str = Query(..., max_length=64),
-        patient: str = Query(..., max_length=200),
-        per_rep: bool = Query(default=False),
-        token: Optional[str] = Query(default=None),
-    ) -> Response:
-        require_token(token)
-        from pressup.export.fhir import check_id, session_bundle, write_bundle
-
-        sid = _known(store, session)
-        try:
-            check_id(patient)
-        except InputError as exc:
-            raise HTTPException(status_code=422, detail=f"patient: {exc}") from None
-        return _download(
-            lambda p: write_bundle(session_bundle(store, sid, patient, per_rep=per_rep), p),
-            f"pressup-{sid[:8]}-fhir.json",
-            MEDIA["fhir"],
+    if table == "sessions":
+        rows: Any = t.collect_sessions(store)
+        writer: Callable[[Any, Path], Path] = (
+            t.write_sessions_json if fmt == "json" else t.write_sessions_csv
         )
-
-    @router.get("/export/trc")
-    def trc_file(
-        session: str = Query(..., max_length=64), token: Optional[str] = Query(default=None)
-    ) -> Response:
-        require_token(token)
-        from pressup.export.trc import write_trc
-
-        sid = _known(store, session)
-        return _download(
-            lambda p: write_trc(store.load_track(sid), p), f"pressup-{sid[:8]}.trc", MEDIA["trc"]
-        )
-
-    return router
+    else:
+        rows = t.collect_reps(store)
+        writer = t.write_reps_json if fmt == "json" else t.write_reps_csv
+    return _download(lambda p: writer(rows, p), f"pressup-{table}.{fmt}", MEDIA[fmt])
 
 
-__all__ = ["exports_router"]
+@router.get("/export/fhir")
+def fhir_bundle(
+    _: Authorized,
+    store: StoreDep,
+    session: str = Query(..., max_length=64),
+    patient: str = Query(..., max_length=200),
+    per_rep: bool = Query(default=False),
+) -> Response:
+    from pressup.export.fhir import check_id, session_bundle, write_bundle
+
+    sid = _known(store, session)
+    try:
+        check_id(patient)
+    except InputError as exc:
+        raise HTTPException(status_code=422, detail=f"patient: {exc}") from None
+    return _download(
+        lambda p: write_bundle(session_bundle(store, sid, patient, per_rep=per_rep), p),
+        f"pressup-{sid[:8]}-fhir.json",
+        MEDIA["fhir"],
+    )
+
+
+@router.get("/export/trc")
+def trc_file(_: Authorized, store: StoreDep, session: str = Query(..., max_length=64)) -> Response:
+    from pressup.export.trc import write_trc
+
+    sid = _known(store, session)
+    return _download(
+        lambda p: write_trc(store.load_track(sid), p), f"pressup-{sid[:8]}.trc", MEDIA["trc"]
+    )
+
+
+__all__ = ["router"]

@@ -1,8 +1,8 @@
 """Progress and prescription on the web: the dose in force, the next dose, a clinician's form.
 
-The web twin of ``pressup progress`` (:mod:`pressup.safety.cli`). Routes (every one needs the
-per-launch token; the app's middleware also checks the ``Origin`` and the token of every
-``POST`` and ``DELETE``):
+The web twin of ``pressup progress`` (:mod:`pressup.cli.safety`). Routes (every one but the
+page needs the per-launch token; the app's middleware also checks the ``Origin`` and the token
+of every ``POST`` and ``DELETE``):
 
 * ``GET /progress`` - the page (static; it reads the token from its own URL);
 * ``GET /api/progress`` - everything the page shows (see :func:`progress_state`): the dose in
@@ -27,12 +27,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -58,9 +57,10 @@ from pressup.storage.safety import (
     clear_prescription,
     list_decisions,
 )
-from pressup.web.screening import gate_now, json_object
+from pressup.web.deps import Authorized, JsonBody, SpecDep, StoreDep
+from pressup.web.routes.screening import gate_now
 
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).parents[1] / "static"
 #: How many stored decisions the page lists.
 DECISIONS_SHOWN = 20
 #: The fields of a prescription body, in the order the form asks for them.
@@ -292,40 +292,33 @@ def parse_prescription(data: dict[str, Any]) -> Prescription:
 # -- the routes ---------------------------------------------------------------------------------
 
 
-def progress_router(
-    store: Store,
-    spec: ProtocolSpec,
-    require_token: Callable[[Optional[str]], None],
-) -> APIRouter:
-    """The progress page and its API (see the module docstring)."""
-    router = APIRouter()
-    no_store = {"Cache-Control": "no-store"}
+router = APIRouter()
+_NO_STORE = {"Cache-Control": "no-store"}
 
-    @router.get("/progress")
-    async def progress_page() -> FileResponse:
-        return FileResponse(STATIC / "progress.html", headers=no_store)
 
-    @router.get("/api/progress")
-    async def progress(token: Optional[str] = Query(default=None)) -> JSONResponse:
-        require_token(token)
-        return JSONResponse(progress_state(store, spec), headers=no_store)
+@router.get("/progress")
+async def progress_page() -> FileResponse:
+    return FileResponse(STATIC / "progress.html", headers=_NO_STORE)
 
-    @router.post("/api/prescription")
-    async def post_prescription(
-        request: Request, token: Optional[str] = Query(default=None)
-    ) -> JSONResponse:
-        require_token(token)
-        rx = parse_prescription(await json_object(request))
-        prescribe(store, spec, rx)  # the decision too, as `pressup progress` does
-        return JSONResponse(progress_state(store, spec), status_code=201, headers=no_store)
 
-    @router.delete("/api/prescription")
-    async def end_prescription(token: Optional[str] = Query(default=None)) -> JSONResponse:
-        require_token(token)
-        ended = clear_prescription(store)
-        return JSONResponse({"ended": ended, **progress_state(store, spec)}, headers=no_store)
+@router.get("/api/progress")
+async def progress(_: Authorized, store: StoreDep, spec: SpecDep) -> JSONResponse:
+    return JSONResponse(progress_state(store, spec), headers=_NO_STORE)
 
-    return router
+
+@router.post("/api/prescription")
+async def post_prescription(
+    _: Authorized, data: JsonBody, store: StoreDep, spec: SpecDep
+) -> JSONResponse:
+    rx = parse_prescription(data)
+    prescribe(store, spec, rx)  # the decision too, as `pressup progress` does
+    return JSONResponse(progress_state(store, spec), status_code=201, headers=_NO_STORE)
+
+
+@router.delete("/api/prescription")
+async def end_prescription(_: Authorized, store: StoreDep, spec: SpecDep) -> JSONResponse:
+    ended = clear_prescription(store)
+    return JSONResponse({"ended": ended, **progress_state(store, spec)}, headers=_NO_STORE)
 
 
 __all__ = [
@@ -335,6 +328,6 @@ __all__ = [
     "dose_sentence",
     "parse_prescription",
     "per_day_words",
-    "progress_router",
     "progress_state",
+    "router",
 ]

@@ -1,0 +1,127 @@
+"""What the routes need, as typed FastAPI dependencies.
+
+:func:`pressup.web.app.create_app` puts the app's parts on ``app.state`` (``settings``,
+``store``, ``spec``, ``hub``, ``timer``); a route asks for one by annotating a parameter with
+its alias, e.g. ``store: StoreDep``. :data:`Authorized` checks the per-launch token
+(``?token=``; HTTP 403 when it is missing or wrong) and :data:`JsonBody` reads a request's body
+as one JSON object. The WebSocket and the app's middleware use :func:`token_ok` and
+:func:`origin_ok` directly (they answer a refusal their own way).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Annotated, Any, Optional
+
+from fastapi import Depends, HTTPException, Query, Request
+from starlette.requests import HTTPConnection
+
+from pressup.protocol import ProtocolSpec
+from pressup.storage import Store
+from pressup.web.hub import SessionHub
+from pressup.web.settings import Settings
+from pressup.web.timing import ReplyTimer
+
+#: Largest request body read (bytes); the screening answers are a few hundred.
+MAX_BODY_BYTES = 16_384
+
+
+def token_ok(token: str | None, settings: Settings) -> bool:
+    """Is ``token`` the per-launch token (compared in constant time)?"""
+    return token is not None and secrets.compare_digest(token, settings.token)
+
+
+def origin_ok(origin: str | None, settings: Settings) -> bool:
+    """Is ``origin`` the app's own page?"""
+    return origin is not None and origin in settings.allowed_origins()
+
+
+# -- the app's parts (HTTPConnection: the same for HTTP routes and the WebSocket) ---------------
+
+
+async def _settings(conn: HTTPConnection) -> Settings:
+    settings: Settings = conn.app.state.settings
+    return settings
+
+
+async def _store(conn: HTTPConnection) -> Store:
+    store: Store = conn.app.state.store
+    return store
+
+
+async def _spec(conn: HTTPConnection) -> ProtocolSpec:
+    spec: ProtocolSpec = conn.app.state.spec
+    return spec
+
+
+async def _hub(conn: HTTPConnection) -> SessionHub:
+    hub: SessionHub = conn.app.state.hub
+    return hub
+
+
+async def _timer(conn: HTTPConnection) -> ReplyTimer | None:
+    timer: ReplyTimer | None = conn.app.state.timer
+    return timer
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+StoreDep = Annotated[Store, Depends(_store)]
+SpecDep = Annotated[ProtocolSpec, Depends(_spec)]
+HubDep = Annotated[SessionHub, Depends(_hub)]
+#: The reply timer, or ``None`` when ``Settings.timing`` is off.
+TimerDep = Annotated[Optional[ReplyTimer], Depends(_timer)]
+
+
+# -- checks -------------------------------------------------------------------------------------
+
+
+async def require_token(settings: SettingsDep, token: Optional[str] = Query(default=None)) -> None:
+    """Refuse (HTTP 403) a request without the per-launch ``?token=``."""
+    if not token_ok(token, settings):
+        raise HTTPException(status_code=403, detail="missing or wrong token")
+
+
+#: Put on a route as ``_: Authorized``: the request must carry the per-launch token.
+Authorized = Annotated[None, Depends(require_token)]
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """A request's body as one JSON object of at most :data:`MAX_BODY_BYTES`.
+
+    Raises:
+        HTTPException: 413 when too large, 422 when not JSON or not an object.
+    """
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise HTTPException(status_code=413, detail=f"body over {MAX_BODY_BYTES} bytes")
+    try:
+        data = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise HTTPException(status_code=422, detail=f"body: expected JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise HTTPException(
+            status_code=422, detail=f"body: expected a JSON object, got {type(data).__name__}"
+        )
+    return data
+
+
+#: A request's body as one JSON object (declare it after :data:`Authorized`: the token is
+#: checked before the body is read).
+JsonBody = Annotated[dict[str, Any], Depends(json_object)]
+
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "Authorized",
+    "HubDep",
+    "JsonBody",
+    "SettingsDep",
+    "SpecDep",
+    "StoreDep",
+    "TimerDep",
+    "json_object",
+    "origin_ok",
+    "require_token",
+    "token_ok",
+]

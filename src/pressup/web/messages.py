@@ -1,0 +1,199 @@
+"""What the server sends over the WebSocket (protocol version 1, see ``docs/protocol.md``).
+
+Every outbound message is one pydantic model here, written with :func:`encode`
+(``model_dump()``, then strict JSON: NaN and infinity become ``null``). The fields are declared
+in the order they go on the wire; a field that may be ``null`` is always sent.
+
+* :class:`Welcome` - reply to ``hello``;
+* :class:`Pong` - reply to ``ping``;
+* :class:`Update` - reply to every ``frame`` (and, after a rating that stops the set, to every
+  tab);
+* :class:`SavedPain`, :class:`SavedFeedback`, :class:`SavedControl` - a rating, feedback or a
+  button press was stored;
+* :class:`ReviewMessage` - the decision for next time, once the set is over;
+* :class:`ErrorMessage` - a message was refused (:class:`~pressup.web.schemas.MessageError`).
+
+The inbound messages are in :mod:`pressup.web.schemas`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict
+
+from pressup.live import LiveUpdate
+from pressup.safety.history import Review
+from pressup.safety.progression import Action, Source, Variant
+from pressup.safety.symptoms import RESPONSE_WORDS, Response
+from pressup.web.schemas import PROTOCOL_VERSION, MessageError
+
+#: A JSON number kept as it was given (an ``int`` stays an ``int``: ``10``, not ``10.0``).
+Number = Union[int, float]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Welcome(_Out):
+    """Reply to ``hello``: the session opened or resumed, its dose and status, and where its
+    frames stand (a resuming tab continues after ``last_seq`` and ``last_t``)."""
+
+    v: Literal[1] = PROTOCOL_VERSION
+    type: Literal["welcome"] = "welcome"
+    session: str
+    resumed: bool
+    dose: dict[str, Any]
+    status: dict[str, Any]
+    last_seq: int
+    last_t: Number
+
+
+class Pong(_Out):
+    """Reply to ``ping``."""
+
+    v: Literal[1] = PROTOCOL_VERSION
+    type: Literal["pong"] = "pong"
+
+
+class Update(_Out):
+    """What a frame (or a rating that stopped the set) did: status, engine events, cues."""
+
+    v: Literal[1] = PROTOCOL_VERSION
+    type: Literal["update"] = "update"
+    seq: int
+    status: dict[str, Any]
+    events: list[dict[str, Any]]
+    cues: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, seq: int, upd: LiveUpdate) -> Update:
+        """``upd`` as answer to frame ``seq`` (the engine's ``hold_tick`` events stay home)."""
+        return cls(
+            seq=seq,
+            status=upd.status,
+            events=[e.to_dict() for e in upd.events if e.kind != "hold_tick"],
+            cues=[c.to_dict() for c in upd.cues],
+        )
+
+
+class SavedPain(_Out):
+    """A pain rating (``rep`` 0: before the set) was stored."""
+
+    v: Literal[1] = PROTOCOL_VERSION
+    type: Literal["saved"] = "saved"
+    what: Literal["pain"] = "pain"
+    rep: int
+
+
+class SavedFeedback(_Out):
+    """The feedback after the set was stored."""
+
+    v: Literal[1] = PROTOCOL_VERSION
+    type: Literal["saved"] = "saved"
+    what: Literal["feedback"] = "feedback"
+
+
+class SavedControl(_Out):
+    """A button (pause, resume, end, restart set-up) was applied; the status after it."""
+
+    v: Literal[1] = PROTOCOL_VERSION
+    type: Literal["saved"] = "saved"
+    what: Literal["control"] = "control"
+    status: dict[str, Any]
+
+
+class ReviewMessage(_Out):
+    """The decision for next time, with how the symptoms responded over the set (``null``
+    when not known). ``response`` and ``response_words`` come first on the wire."""
+
+    response: Optional[Response]
+    response_words: Optional[str]
+    v: Literal[1] = PROTOCOL_VERSION
+    type: Literal["review"] = "review"
+    action: Action
+    variant: Variant
+    target_reps: int
+    target_hold_s: Number
+    target_peak_trunk_deg: Optional[Number]
+    source: Source
+    words: str
+    reason: str
+    advice: list[str]
+
+    @classmethod
+    def of(cls, rv: Review, response: Response | None = None) -> ReviewMessage:
+        d = rv.decision
+        return cls(
+            response=response,
+            response_words=RESPONSE_WORDS[response] if response is not None else None,
+            action=d.action,
+            variant=d.variant,
+            target_reps=d.target_reps,
+            target_hold_s=d.target_hold_s,
+            target_peak_trunk_deg=d.target_peak_trunk_deg,
+            source=d.source,
+            words=d.words(),
+            reason=d.reason,
+            advice=list(d.advice),
+        )
+
+
+class ErrorMessage(_Out):
+    """A refused message: ``code`` is one of the protocol's error codes; ``seq`` is the
+    refused frame's, or ``null``."""
+
+    v: Literal[1] = PROTOCOL_VERSION
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+    seq: Optional[int]
+
+    @classmethod
+    def of(cls, exc: MessageError) -> ErrorMessage:
+        return cls(code=exc.code, message=exc.message, seq=exc.seq)
+
+
+Outbound = Union[
+    Welcome, Pong, Update, SavedPain, SavedFeedback, SavedControl, ReviewMessage, ErrorMessage
+]
+
+
+def _finite(obj: Any) -> Any:
+    """NaN and infinity become null (JSON has no NaN; browsers refuse it)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def dumps(obj: dict[str, Any]) -> str:
+    """Serialise a server message as strict JSON."""
+    return json.dumps(_finite(obj), allow_nan=False)
+
+
+def encode(msg: Outbound) -> str:
+    """One outbound message as the text frame sent."""
+    return dumps(msg.model_dump())
+
+
+__all__ = [
+    "ErrorMessage",
+    "Number",
+    "Outbound",
+    "Pong",
+    "ReviewMessage",
+    "SavedControl",
+    "SavedFeedback",
+    "SavedPain",
+    "Update",
+    "Welcome",
+    "dumps",
+    "encode",
+]

@@ -1,0 +1,197 @@
+"""``WS /ws``: the live coach's message protocol (``docs/protocol.md``).
+
+The upgrade is refused (close code 1008) unless the URL carries the per-launch token and the
+``Origin`` is the app's own page. Each text frame is validated
+(:func:`pressup.web.schemas.parse_message`) and handed to one small handler per message type
+(:class:`Connection`); a refused message gets an ``error`` reply and the connection goes on.
+The handlers ask the :class:`~pressup.web.hub.SessionHub` to do the work (run the engine,
+store, review) and send the replies of :mod:`pressup.web.messages`.
+
+With ``Settings.require_screening`` a ``hello`` is refused (``screening_required``) while the
+screening gate is closed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from pressup.protocol import ProtocolSpec
+from pressup.safety.history import Review
+from pressup.storage import Store
+from pressup.web.deps import HubDep, SettingsDep, SpecDep, StoreDep, TimerDep, origin_ok, token_ok
+from pressup.web.hub import Live, SessionHub
+from pressup.web.messages import (
+    ErrorMessage,
+    Outbound,
+    Pong,
+    ReviewMessage,
+    SavedControl,
+    SavedFeedback,
+    SavedPain,
+    Update,
+    Welcome,
+    encode,
+)
+from pressup.web.routes.screening import gate_now
+from pressup.web.schemas import (
+    Control,
+    Feedback,
+    Frame,
+    Hello,
+    Message,
+    MessageError,
+    Pain,
+    Ping,
+    parse_message,
+)
+from pressup.web.settings import Settings
+from pressup.web.timing import ReplyTimer
+
+log = logging.getLogger("pressup.web")
+router = APIRouter()
+
+#: What the framework raises when a tab has gone (handed to the hub, which knows no framework).
+DISCONNECTED: tuple[type[BaseException], ...] = (WebSocketDisconnect,)
+
+
+@dataclass
+class Connection:
+    """One WebSocket: the session it shows (after ``hello``) and a handler per message."""
+
+    ws: WebSocket
+    hub: SessionHub
+    settings: Settings
+    store: Store
+    spec: ProtocolSpec
+    timer: ReplyTimer | None
+    live: Live | None = None
+
+    async def send(self, msg: Outbound) -> None:
+        await self.ws.send_text(encode(msg))
+
+    async def handle(self, msg: Message, t0: int) -> None:
+        """Answer one validated message (``t0``: when it arrived, for the reply timer)."""
+        if isinstance(msg, Hello):
+            await self.hello(msg)
+        elif isinstance(msg, Ping):
+            await self.send(Pong())
+        elif self.live is None:
+            raise MessageError("no_hello", "expected a hello message first")
+        elif isinstance(msg, Frame):
+            await self.frame(self.live, msg, t0)
+        elif isinstance(msg, Pain):
+            await self.pain(self.live, msg)
+        elif isinstance(msg, Feedback):
+            self.hub.feedback(self.live, msg.helpful, msg.comment)
+            await self.send(SavedFeedback())
+        elif isinstance(msg, Control):
+            await self.control(self.live, msg)
+
+    async def hello(self, msg: Hello) -> None:
+        """Open or resume a session; this tab now feeds it."""
+        if self.settings.require_screening:
+            closed = gate_now(self.store, self.spec)
+            if not closed.allowed:
+                raise MessageError("screening_required", closed.reason)
+        if self.live is not None:
+            self.hub.close_client(self.live, self.ws)
+        live, resumed = self.hub.open(
+            msg.session or self.ws.query_params.get("session"), msg.client
+        )
+        self.live = live
+        self.hub.join(live, self.ws)
+        await self.send(
+            Welcome(
+                session=live.id,
+                resumed=resumed,
+                dose=live.dose,
+                status=live.session.status(),
+                last_seq=live.last_seq,
+                last_t=max(live.last_t, 0.0),
+            )
+        )
+
+    async def frame(self, live: Live, msg: Frame, t0: int) -> None:
+        """Run a frame through the session; answer it, show it in the other tabs, and send the
+        review when the frame ended the set."""
+        if live.source is not self.ws:
+            raise MessageError(
+                "other_tab",
+                "another tab of this session is sending the camera now; this tab only shows it",
+                msg.seq,
+            )
+        upd = self.hub.on_frame(live, msg)
+        payload = encode(Update.of(msg.seq, upd))
+        await self.ws.send_text(payload)
+        if self.timer is not None:
+            self.timer.add(time.perf_counter_ns() - t0)
+        if len(live.clients) > 1:
+            await self.hub.broadcast(live, payload, exclude=self.ws)
+        if upd.events and live.session.stage == "done":
+            await self.review(live, self.hub.review_if_over(live))
+
+    async def pain(self, live: Live, msg: Pain) -> None:
+        """Store a rating; a stop it caused and the review go to every tab."""
+        upd, rv = self.hub.on_rating(live, msg)
+        await self.send(SavedPain(rep=msg.rep))
+        if upd.events or upd.cues:
+            await self.hub.broadcast(live, encode(Update.of(live.last_seq, upd)))
+        await self.review(live, rv)
+
+    async def control(self, live: Live, msg: Control) -> None:
+        """Apply a button; after ``end`` the review goes to every tab."""
+        self.hub.control(live, msg.action)
+        await self.send(SavedControl(status=live.session.status()))
+        if msg.action == "end":
+            await self.review(live, self.hub.review_if_over(live))
+
+    async def review(self, live: Live, rv: Review | None) -> None:
+        """Send the decision for next time (if one was made now) to every tab."""
+        if rv is not None:
+            await self.hub.broadcast(live, encode(ReviewMessage.of(rv, self.hub.response(live))))
+
+    def close(self) -> None:
+        if self.live is not None:
+            self.hub.close_client(self.live, self.ws)
+
+
+def _allowed(ws: WebSocket, settings: Settings) -> bool:
+    """The per-launch token in the URL and the app's own ``Origin``."""
+    return token_ok(ws.query_params.get("token"), settings) and origin_ok(
+        ws.headers.get("origin"), settings
+    )
+
+
+@router.websocket("/ws")
+async def ws_endpoint(
+    ws: WebSocket,
+    settings: SettingsDep,
+    hub: HubDep,
+    store: StoreDep,
+    spec: SpecDep,
+    timer: TimerDep,
+) -> None:
+    if not _allowed(ws, settings):
+        await ws.close(code=1008)
+        return
+    await ws.accept()
+    conn = Connection(ws, hub, settings, store, spec, timer)
+    try:
+        while True:
+            raw = await ws.receive_text()
+            t0 = time.perf_counter_ns() if timer is not None else 0
+            try:
+                await conn.handle(parse_message(raw), t0)
+            except MessageError as exc:
+                await conn.send(ErrorMessage.of(exc))
+    except WebSocketDisconnect:
+        log.info("client left session %s", conn.live.id if conn.live else "-")
+    finally:
+        conn.close()
+
+
+__all__ = ["DISCONNECTED", "Connection", "router"]
