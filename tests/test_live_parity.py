@@ -227,7 +227,9 @@ TRACKS = _corpus_tracks()
 KNOWN_DIFFERENCES: dict[str, str] = {
     "g004": "head limit borderline: the zero-phase trunk sags slowly during the hold",
     "g017": "the live filter keeps a pause on the way up: its hold starts 0.3-0.7 s earlier",
+    "g029": "the hold's end on the hips-lifted press-up: 0.6 s apart",
     "g042": "head limit borderline: live fixes the camera view from the first 2 s of lying",
+    "g056": "the hold's end after a slow sag: 0.47 s apart",
     "g059": "a one-frame tracking glitch at the start of a small press: live restarts the rep",
     "g063": "the hold's end on a slow sag: 0.67 s apart",
     "g073": "the hold's start after a slow rise: 0.33 s apart",

@@ -35,6 +35,7 @@ _FAULT_POS = {c: i for i, c in enumerate(_LIVE_FAULTS)}
 _NO_FAULTS: tuple[float, ...] = (_NAN,) * len(_LIVE_FAULTS)
 _NO_ACTIVE: tuple[bool, ...] = (False,) * len(_LIVE_FAULTS)
 _MAX_HIP_SHARE = 0.35  # trunk lengths of pelvis rise counted into the chest rise
+_NEAR_TOP_DEG = 0.7  # degrees below the top's mean level that still count as holding
 _FLOOR_BAND_DEG = 0.8  # degrees: this close to the starting level the trunk is back down
 _MID_FALL_SHARE = 0.38  # share of a smooth (minimum-jerk) lowering spent from 80 % to 20 % down
 _MIN_NEUTRAL_FRAMES = 8  # hold frames needed to learn the neutral head line and shoulders
@@ -100,6 +101,9 @@ class EngineState(NamedTuple):
     last_high_t: float = _NAN
     calm_t: float = _NAN  # last time the trunk was still (|speed| < calm_speed_deg_s)
     top_calm_t: float = _NAN  # first still moment of the current top
+    top_sum: float = 0.0  # sum of the chest rise over the frames of the current top (degrees)
+    top_n: int = 0
+    near_t: float = _NAN  # last time the chest was near the top's mean level
     down_t: float = _NAN  # when the trunk got back below down_deg
     last_tracked_t: float = _NAN
     lost: bool = False
@@ -116,7 +120,14 @@ class EngineState(NamedTuple):
 def _fresh_top(state: EngineState) -> EngineState:
     """Forget everything about a previous top (a new repetition starts)."""
     return state._replace(
-        level=_NAN, top_base=_NAN, top_entry_t=_NAN, top_calm_t=_NAN, last_high_t=_NAN
+        level=_NAN,
+        top_base=_NAN,
+        top_entry_t=_NAN,
+        top_calm_t=_NAN,
+        last_high_t=_NAN,
+        top_sum=0.0,
+        top_n=0,
+        near_t=_NAN,
     )
 
 
@@ -579,9 +590,12 @@ class Engine:
                 rep = rep._replace(top_start_s=_NAN)
             return state._replace(phase="rising", rep=rep), events
         level = trunk if trunk > level else level + 0.02 * (trunk - level)
-        upd: dict[str, Any] = {"level": level}
+        top_sum, top_n = state.top_sum + trunk, state.top_n + 1
+        upd: dict[str, Any] = {"level": level, "top_sum": top_sum, "top_n": top_n}
         if trunk >= level - 0.5:
             upd["last_high_t"] = t
+        if trunk >= top_sum / top_n - _NEAR_TOP_DEG:
+            upd["near_t"] = t
         if math.isnan(state.top_calm_t) and abs(state.speed) < self._calm:
             upd["top_calm_t"] = t
         state = state._replace(**upd)
@@ -640,11 +654,15 @@ class Engine:
         assert rep is not None
         state = self._learn_neutral(state, rep)
         # the hold ended at its last still moment while still near the top level
-        # the hold ended at its last still moment (a top that overshot and settled lower is
-        # still the hold); without one, at the last moment near the top level
+        # the hold ended at the last moment the chest was near the top's mean level, or at its
+        # last still moment, whichever came first (a top that overshot and settled lower is
+        # still the hold); without either, at the last moment near its highest point
         top_end = state.last_high_t if math.isfinite(state.last_high_t) else f.t_s
-        if math.isfinite(state.calm_t) and rep.top_start_s <= state.calm_t:
-            top_end = state.calm_t
+        ends = [
+            x for x in (state.near_t, state.calm_t) if math.isfinite(x) and rep.top_start_s <= x
+        ]
+        if ends:
+            top_end = min(ends)
         if not rep.top_confirmed:
             if math.isfinite(state.top_calm_t) and state.top_calm_t <= top_end:
                 rep = rep._replace(top_start_s=state.top_calm_t)
