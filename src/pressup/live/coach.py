@@ -109,94 +109,109 @@ class Coach:
 
     # -- engine events -------------------------------------------------------------------------
     def on_events(self, t: float, events: list[Event], held_s: float) -> list[Cue]:
+        """The cues for the engine ``events`` of one frame at ``t`` (seconds), then the hold
+        countdown (``held_s``: seconds held so far) and the prompt after the rest."""
         cues: list[Cue] = []
         new_faults: list[str] = []
-        target_hold = self.spec.dose.target_hold_s
-        target_reps = self.spec.dose.target_reps
         # a repetition abandoned for another shape also changes the position: say it once
         abandoned = any(e.kind == "rep_abandoned" for e in events)
         for e in events:
-            k = e.kind
-            if k in ("rep_abandoned", "rep_unfinished") and e.data is not None:
-                code = e.data.get("code" if k == "rep_abandoned" else "not_counted")
-                cue = self._once(t, f"not_counted:{code}", not_counted_wording(code).cue, "count")
-                if cue:
-                    cues.append(cue)
+            if e.kind == "fault_started":
+                if e.data:
+                    new_faults.append(str(e.data.get("code", "")))
                 continue
-            if k == "position" and e.data and e.data.get("label") == "other_pose":
-                if not abandoned:
-                    reason = e.data.get("reason")
-                    cue = self._once(t, f"pose:{reason}", other_pose_cue(reason), "info")
-                    if cue:
-                        cues.append(cue)
-                continue
-            if k == "rep_started":
-                self._said_this_rep = set()
-                self._counted = set()
-                self._hold_done_said = False
-                self._rest_prompt_at = math.inf
-                text = (
-                    "Breathe out as you press up. Only go as high as feels comfortable."
-                    if e.rep == 1
-                    else "Breathe out and press up."
+            cues.extend(self._on_event(t, e, abandoned))
+        form = self._first_form_cue(t, new_faults)
+        if form:
+            cues.append(form)
+        cues.extend(self._countdown(held_s, self.spec.dose.target_hold_s))
+        if t >= self._rest_prompt_at:
+            self._rest_prompt_at = math.inf
+            cues.append(Cue("ready", "When you're ready, breathe in.", "breath", 3))
+        return cues
+
+    def _on_event(self, t: float, e: Event, abandoned: bool) -> list[Cue]:
+        """The cues for one engine event other than ``fault_started`` (at most one)."""
+        k = e.kind
+        if k in ("rep_abandoned", "rep_unfinished") and e.data is not None:
+            code = e.data.get("code" if k == "rep_abandoned" else "not_counted")
+            return self._once_list(t, f"not_counted:{code}", not_counted_wording(code).cue, "count")
+        if k == "position" and e.data and e.data.get("label") == "other_pose":
+            if abandoned:
+                return []
+            reason = e.data.get("reason")
+            return self._once_list(t, f"pose:{reason}", other_pose_cue(reason), "info")
+        if k == "rep_started":
+            return [self._on_rep_started(e.rep)]
+        if k == "top_reached" and self._hold_said_for != e.rep:
+            self._hold_said_for = e.rep
+            return [Cue("hold", "Hold it there, and keep breathing.", "breath", 2)]
+        if k == "lowering_started" and not self._hold_done_said:
+            return [Cue("lower", "Lower slowly, all the way down.", "breath", 2)]
+        if k == "rep_completed":
+            return self._on_rep_completed(t, e)
+        if k == "tracking_lost":
+            return [Cue("lost", "I can't see you. Move back into the picture.", "safety", 1)]
+        if k == "tracking_regained":
+            return [Cue("found", "I can see you again.", "info", 4, speak=False)]
+        if k == "set_completed":
+            self._rest_prompt_at = math.inf
+            return [
+                Cue(
+                    "set_done",
+                    "That's the set. Well done. Lie still for a moment, then tell me how it went.",
+                    "count",
+                    priority=1,
                 )
-                cues.append(Cue("press", text, "breath", priority=2))
-            elif k == "top_reached" and self._hold_said_for != e.rep:
-                self._hold_said_for = e.rep
-                cues.append(Cue("hold", "Hold it there, and keep breathing.", "breath", 2))
-            elif k == "lowering_started" and not self._hold_done_said:
-                cues.append(Cue("lower", "Lower slowly, all the way down.", "breath", 2))
-            elif k == "rep_completed":
-                self._reps_done += 1
-                n = self._reps_done
-                text = f"That's {n} of {target_reps}."
-                faults = {f["code"] for f in (e.data or {}).get("faults", [])}
-                if "fast_lowering" in faults:
-                    text += " Next time, take longer to come down."
-                cues.append(Cue("rep_done", text, "count", priority=1))
-                if n < target_reps:
-                    cues.append(
-                        Cue(
-                            "pain",
-                            "How is your back? Tap a number from 0 to 10, then where you feel it. "
-                            "Or lie still to skip.",
-                            "info",
-                            priority=3,
-                        )
-                    )
-                    self._rest_prompt_at = t + self.spec.dose.rest_between_reps_s
-            elif k == "fault_started" and e.data:
-                new_faults.append(str(e.data.get("code", "")))
-            elif k == "tracking_lost":
-                cues.append(
-                    Cue("lost", "I can't see you. Move back into the picture.", "safety", 1)
+            ]
+        return []
+
+    def _on_rep_started(self, rep: int | None) -> Cue:
+        """A new repetition: forget the last one's cues, and breathe out while pressing up."""
+        self._said_this_rep = set()
+        self._counted = set()
+        self._hold_done_said = False
+        self._rest_prompt_at = math.inf
+        text = (
+            "Breathe out as you press up. Only go as high as feels comfortable."
+            if rep == 1
+            else "Breathe out and press up."
+        )
+        return Cue("press", text, "breath", priority=2)
+
+    def _on_rep_completed(self, t: float, e: Event) -> list[Cue]:
+        """Count the repetition ("2 of 5"); before the last one, ask for a pain rating and
+        schedule the next breath in after the rest (seconds)."""
+        self._reps_done += 1
+        n = self._reps_done
+        target_reps = self.spec.dose.target_reps
+        text = f"That's {n} of {target_reps}."
+        faults = {f["code"] for f in (e.data or {}).get("faults", [])}
+        if "fast_lowering" in faults:
+            text += " Next time, take longer to come down."
+        cues = [Cue("rep_done", text, "count", priority=1)]
+        if n < target_reps:
+            cues.append(
+                Cue(
+                    "pain",
+                    "How is your back? Tap a number from 0 to 10, then where you feel it. "
+                    "Or lie still to skip.",
+                    "info",
+                    priority=3,
                 )
-            elif k == "tracking_regained":
-                cues.append(Cue("found", "I can see you again.", "info", 4, speak=False))
-            elif k == "set_completed":
-                cues.append(
-                    Cue(
-                        "set_done",
-                        "That's the set. Well done. Lie still for a moment, then tell me how it "
-                        "went.",
-                        "count",
-                        priority=1,
-                    )
-                )
-                self._rest_prompt_at = math.inf
-        # one form cue at a time: the most important of those that just started
+            )
+            self._rest_prompt_at = t + self.spec.dose.rest_between_reps_s
+        return cues
+
+    def _first_form_cue(self, t: float, new_faults: list[str]) -> Cue | None:
+        """One form cue at a time: the most important of those that just started."""
         for code in sorted(
             new_faults, key=lambda c: FORM_PRIORITY.index(c) if c in FORM_PRIORITY else 99
         ):
             cue = self._form(t, code)
             if cue:
-                cues.append(cue)
-                break
-        cues.extend(self._countdown(held_s, target_hold))
-        if t >= self._rest_prompt_at:
-            self._rest_prompt_at = math.inf
-            cues.append(Cue("ready", "When you're ready, breathe in.", "breath", 3))
-        return cues
+                return cue
+        return None
 
     def on_stopped(self, stop: Stop, before_set: bool) -> list[Cue]:
         """A stop rule fired: say why, and what to do now."""
@@ -256,6 +271,11 @@ class Coach:
             return None
         self._said_at[text] = t
         return Cue(cid, text, kind, priority=2)
+
+    def _once_list(self, t: float, cid: str, text: str, kind: str) -> list[Cue]:
+        """:meth:`_once` as a list: empty when the sentence was said too recently."""
+        cue = self._once(t, cid, text, kind)
+        return [cue] if cue else []
 
     def _form(self, t: float, code: str) -> Cue | None:
         if code not in FORM_PRIORITY or code in self._said_this_rep:

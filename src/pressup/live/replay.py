@@ -228,21 +228,11 @@ def _codes(faults: Any) -> frozenset[str]:
     return frozenset(str(f["code"] if isinstance(f, dict) else f.code) for f in faults)
 
 
-def compare_live_offline(
-    analysis: Analysis, replay: LiveReplay, hold_tolerance_s: float = HOLD_TOLERANCE_S
-) -> Parity:
-    """Compare the offline ``analysis`` of a track with its live ``replay``.
-
-    Repetitions are paired greedily by the overlap of their ``[start, end]`` intervals (the
-    largest overlap first); a pair must overlap. Count = complete press-ups. Every fault code is
-    compared, ``short_hold`` and ``fast_lowering`` included.
-    """
-    off: list[Rep] = list(analysis.reps)
-    live = replay.reps
-    spans_off = [_interval(r.start_s, r.top_end_s, r.end_s) for r in off]
-    spans_live = [
-        _interval(float(d["start_s"]), float(d["top_end_s"]), float(d["end_s"])) for d in live
-    ]
+def _pair_by_overlap(
+    spans_off: list[tuple[float, float]], spans_live: list[tuple[float, float]]
+) -> list[tuple[int, int]]:
+    """``(offline, live)`` index pairs, matched greedily by overlap (largest first; a pair must
+    overlap), in offline order."""
     cands = sorted(
         (
             (-_overlap(a, b), i, j)
@@ -261,43 +251,59 @@ def compare_live_offline(
         used_live.add(j)
         pairs.append((i, j))
     pairs.sort()
-    p = Parity(count_offline=analysis.rep_count, count_live=replay.count)
-    for i, j in pairs:
-        r, d = off[i], live[j]
-        pair = RepPair(
-            offline_index=r.index,
-            live_index=int(d["index"]),
-            offline_complete=bool(r.complete),
-            live_complete=bool(d.get("complete")),
-            hold_offline_s=float(r.hold_s),
-            hold_live_s=float(d["hold_s"]),
-            faults_offline=_codes(r.faults),
-            faults_live=_codes(d.get("faults", [])),
+    return pairs
+
+
+def _compare_pair(
+    p: Parity, r: Rep, d: dict[str, Any], where: str, hold_tolerance_s: float
+) -> None:
+    """Add the matched pair of offline ``r`` and live ``d`` to ``p``, with what differs."""
+    pair = RepPair(
+        offline_index=r.index,
+        live_index=int(d["index"]),
+        offline_complete=bool(r.complete),
+        live_complete=bool(d.get("complete")),
+        hold_offline_s=float(r.hold_s),
+        hold_live_s=float(d["hold_s"]),
+        faults_offline=_codes(r.faults),
+        faults_live=_codes(d.get("faults", [])),
+    )
+    p.matched.append(pair)
+    p.faults_offline.append(pair.faults_offline)
+    p.faults_live.append(pair.faults_live)
+    if pair.offline_complete != pair.live_complete:
+        p.reasons.append(
+            f"{where}: counted offline {pair.offline_complete} "
+            f"({r.not_counted or 'complete'}), live {pair.live_complete} "
+            f"({d.get('not_counted') or 'complete'})"
         )
-        p.matched.append(pair)
-        p.faults_offline.append(pair.faults_offline)
-        p.faults_live.append(pair.faults_live)
-        where = f"rep at {r.start_s:.1f}-{spans_off[i][1]:.1f} s (offline #{r.index})"
-        if pair.offline_complete != pair.live_complete:
+    if pair.offline_complete and pair.live_complete:
+        diff = pair.hold_diff_s
+        p.hold_diff_s.append(diff)
+        if not (abs(diff) <= hold_tolerance_s):
             p.reasons.append(
-                f"{where}: counted offline {pair.offline_complete} "
-                f"({r.not_counted or 'complete'}), live {pair.live_complete} "
-                f"({d.get('not_counted') or 'complete'})"
+                f"{where}: hold {pair.hold_offline_s:.2f} s offline, "
+                f"{pair.hold_live_s:.2f} s live ({diff:+.2f} s)"
             )
-        if pair.offline_complete and pair.live_complete:
-            diff = pair.hold_diff_s
-            p.hold_diff_s.append(diff)
-            if not (abs(diff) <= hold_tolerance_s):
-                p.reasons.append(
-                    f"{where}: hold {pair.hold_offline_s:.2f} s offline, "
-                    f"{pair.hold_live_s:.2f} s live ({diff:+.2f} s)"
-                )
-        if pair.faults_offline != pair.faults_live:
-            only_off = sorted(pair.faults_offline - pair.faults_live)
-            only_live = sorted(pair.faults_live - pair.faults_offline)
-            p.reasons.append(
-                f"{where}: faults only offline {only_off or '-'}, only live {only_live or '-'}"
-            )
+    if pair.faults_offline != pair.faults_live:
+        only_off = sorted(pair.faults_offline - pair.faults_live)
+        only_live = sorted(pair.faults_live - pair.faults_offline)
+        p.reasons.append(
+            f"{where}: faults only offline {only_off or '-'}, only live {only_live or '-'}"
+        )
+
+
+def _add_unmatched(
+    p: Parity,
+    off: list[Rep],
+    live: list[dict[str, Any]],
+    pairs: list[tuple[int, int]],
+    spans_off: list[tuple[float, float]],
+    spans_live: list[tuple[float, float]],
+) -> None:
+    """Add the repetitions seen by one side only to ``p``; a complete one is a difference."""
+    used_off = {i for i, _ in pairs}
+    used_live = {j for _, j in pairs}
     for i, r in enumerate(off):
         if i not in used_off:
             p.unmatched_offline.append(
@@ -322,6 +328,30 @@ def compare_live_offline(
                     f"complete rep at {spans_live[j][0]:.1f}-{spans_live[j][1]:.1f} s "
                     f"(live #{d['index']}) not seen offline"
                 )
+
+
+def compare_live_offline(
+    analysis: Analysis, replay: LiveReplay, hold_tolerance_s: float = HOLD_TOLERANCE_S
+) -> Parity:
+    """Compare the offline ``analysis`` of a track with its live ``replay``.
+
+    Repetitions are paired greedily by the overlap of their ``[start, end]`` intervals (the
+    largest overlap first); a pair must overlap. Count = complete press-ups. Every fault code is
+    compared, ``short_hold`` and ``fast_lowering`` included.
+    """
+    off: list[Rep] = list(analysis.reps)
+    live = replay.reps
+    spans_off = [_interval(r.start_s, r.top_end_s, r.end_s) for r in off]
+    spans_live = [
+        _interval(float(d["start_s"]), float(d["top_end_s"]), float(d["end_s"])) for d in live
+    ]
+    pairs = _pair_by_overlap(spans_off, spans_live)
+    p = Parity(count_offline=analysis.rep_count, count_live=replay.count)
+    for i, j in pairs:
+        r = off[i]
+        where = f"rep at {r.start_s:.1f}-{spans_off[i][1]:.1f} s (offline #{r.index})"
+        _compare_pair(p, r, live[j], where, hold_tolerance_s)
+    _add_unmatched(p, off, live, pairs, spans_off, spans_live)
     if p.count_offline != p.count_live:
         p.reasons.insert(0, f"count {p.count_offline} offline, {p.count_live} live")
     p.ok = not p.reasons

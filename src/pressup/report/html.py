@@ -307,126 +307,129 @@ def _join_words(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " or " + items[-1]
 
 
-def summarize(analysis: Analysis) -> Summary:
-    """Build the plain, calm summary: reps vs target, hold vs target, variant, lowering,
-    form points to work on and what the camera could not see."""
-    protocol = analysis.protocol
-    reps = list(analysis.reps)
-    done = [r for r in reps if r.complete]
-    completed = analysis.rep_count
-    target_reps = plots.protocol_number(protocol, "target_reps")
-    target_reps_text = _target_text(protocol, "target_reps")
-    target_hold = plots.protocol_number(protocol, "target_hold_s")
-    target_hold_text = _target_text(protocol, "target_hold_s", " s")
-    cov = coverage(analysis)
-
-    # -- headline and rep count ---------------------------------------------------------------
+def _headline(completed: int, target_reps: float | None, target_reps_text: str | None) -> str:
+    """The first sentence: how many press-ups were completed, against the target if any."""
     if completed == 0:
-        headline = "No complete press-ups were found in this video."
-    elif target_reps is not None and completed >= target_reps:
-        headline = (
+        return "No complete press-ups were found in this video."
+    if target_reps is not None and completed >= target_reps:
+        return (
             f"Well done \u2014 you completed {_plural(completed, 'press-up')}, "
             f"meeting the target of {target_reps_text}."
         )
-    elif target_reps is not None:
-        headline = (
+    if target_reps is not None:
+        return (
             f"You completed {completed} of the {target_reps_text} press-ups planned. "
             "Every one counts."
         )
-    else:
-        headline = f"You completed {_plural(completed, 'press-up')}."
-    s = Summary(headline=headline)
-    s.facts.append(
-        Fact(
-            "Press-ups completed",
-            str(completed) + (f" of {target_reps_text}" if target_reps_text else ""),
-            (
-                f"plus {_plural(len(reps) - completed, 'unfinished attempt')}"
-                if len(reps) > completed
-                else "counted from lying flat, up, and back down"
-            ),
-            ok=None if target_reps is None else completed >= target_reps,
-        )
+    return f"You completed {_plural(completed, 'press-up')}."
+
+
+def _count_fact(
+    completed: int, n_reps: int, target_reps: float | None, target_reps_text: str | None
+) -> Fact:
+    """The "Press-ups completed" card."""
+    return Fact(
+        "Press-ups completed",
+        str(completed) + (f" of {target_reps_text}" if target_reps_text else ""),
+        (
+            f"plus {_plural(n_reps - completed, 'unfinished attempt')}"
+            if n_reps > completed
+            else "counted from lying flat, up, and back down"
+        ),
+        ok=None if target_reps is None else completed >= target_reps,
     )
 
-    # -- hold ---------------------------------------------------------------------------------
+
+def _summarize_hold(
+    s: Summary,
+    reps: list[Rep],
+    done: list[Rep],
+    target_hold: float | None,
+    target_hold_text: str | None,
+) -> None:
+    """The hold card and sentence (seconds), and praise when every hold met the target."""
     hold_pool = [r.hold_s for r in (done or reps) if math.isfinite(r.hold_s)]
     avg_hold = sum(hold_pool) / len(hold_pool) if hold_pool else None
-    if avg_hold is not None:
-        met = (
-            sum(1 for r in done if math.isfinite(r.hold_s) and r.hold_s >= target_hold)
-            if target_hold is not None
-            else None
+    if avg_hold is None:
+        return
+    met = (
+        sum(1 for r in done if math.isfinite(r.hold_s) and r.hold_s >= target_hold)
+        if target_hold is not None
+        else None
+    )
+    s.facts.append(
+        Fact(
+            "Average hold at the top",
+            f"{avg_hold:.1f} s",
+            f"target {target_hold_text}" if target_hold_text else "no target set",
+            ok=None if target_hold is None else avg_hold >= target_hold,
         )
-        s.facts.append(
-            Fact(
-                "Average hold at the top",
-                f"{avg_hold:.1f} s",
-                f"target {target_hold_text}" if target_hold_text else "no target set",
-                ok=None if target_hold is None else avg_hold >= target_hold,
+    )
+    text = f"On average you held the top position for {avg_hold:.1f} seconds"
+    text += f" (target {target_hold_text})." if target_hold_text else "."
+    if met is not None and done:
+        if met == len(done):
+            s.went_well.append("Every completed press-up was held for the target time.")
+        elif met == 0:
+            text += (
+                " None reached the target yet, and that is fine to build up to: "
+                + fault_wording("short_hold").cue[0].lower()
+                + fault_wording("short_hold").cue[1:]
             )
-        )
-        text = f"On average you held the top position for {avg_hold:.1f} seconds"
-        text += f" (target {target_hold_text})." if target_hold_text else "."
-        if met is not None and done:
-            if met == len(done):
-                s.went_well.append("Every completed press-up was held for the target time.")
-            elif met == 0:
-                text += (
-                    " None reached the target yet, and that is fine to build up to: "
-                    + fault_wording("short_hold").cue[0].lower()
-                    + fault_wording("short_hold").cue[1:]
-                )
-            else:
-                text += (
-                    f" {met} of {len(done)} completed press-ups reached the target. "
-                    + fault_wording("short_hold").cue
-                )
-        s.sentences.append(text)
-
-    # -- variant ------------------------------------------------------------------------------
-    if reps:
-        variants = Counter(r.variant for r in reps)
-        if len(variants) == 1:
-            (variant,) = variants
-            vtext = variant_wording(variant)
-            s.sentences.append(f"You did your press-ups {vtext}.")
         else:
-            (v0, n0), *rest = variants.most_common()
-            parts = [f"{_plural(n0, 'press-up')} {variant_wording(v0)}"]
-            parts += [f"{n} {variant_wording(v)}" for v, n in rest]
-            vtext = "mixed"
-            s.sentences.append(f"You did {', '.join(parts[:-1])} and {parts[-1]}.")
-        planned = protocol.get("variant")
-        vnote = (
-            f"your plan: {variant_wording(planned)}"
-            if isinstance(planned, str) and planned in VARIANT_WORDING
-            else "forearms = gentler, hands = harder"
+            text += (
+                f" {met} of {len(done)} completed press-ups reached the target. "
+                + fault_wording("short_hold").cue
+            )
+    s.sentences.append(text)
+
+
+def _summarize_variant(s: Summary, reps: list[Rep], protocol: dict[str, Any]) -> None:
+    """The sentence and card naming the version(s) done (``reps`` not empty)."""
+    variants = Counter(r.variant for r in reps)
+    if len(variants) == 1:
+        (variant,) = variants
+        vtext = variant_wording(variant)
+        s.sentences.append(f"You did your press-ups {vtext}.")
+    else:
+        (v0, n0), *rest = variants.most_common()
+        parts = [f"{_plural(n0, 'press-up')} {variant_wording(v0)}"]
+        parts += [f"{n} {variant_wording(v)}" for v, n in rest]
+        vtext = "mixed"
+        s.sentences.append(f"You did {', '.join(parts[:-1])} and {parts[-1]}.")
+    planned = protocol.get("variant")
+    vnote = (
+        f"your plan: {variant_wording(planned)}"
+        if isinstance(planned, str) and planned in VARIANT_WORDING
+        else "forearms = gentler, hands = harder"
+    )
+    s.facts.append(Fact("Version", vtext, vnote))
+
+
+def _summarize_lowering(
+    s: Summary, analysis: Analysis, reps: list[Rep], done: list[Rep], protocol: dict[str, Any]
+) -> None:
+    """The lowering card (seconds) and praise or a sentence (``reps`` not empty)."""
+    fast = [r for r in reps if any(f.code == "fast_lowering" for f in _rep_faults(analysis, r))]
+    lowers = [r.lower_s for r in done if math.isfinite(r.lower_s)]
+    avg_lower = sum(lowers) / len(lowers) if lowers else None
+    min_lower = plots.protocol_number(protocol, "min_lowering_s")
+    note = f"average {avg_lower:.1f} s down" if avg_lower is not None else "not measured"
+    if min_lower is not None and min_lower > 0:
+        note += f"; aim for {min_lower:g} s or more"
+    if not fast:
+        s.facts.append(Fact("Lowering", "Slow and steady", note, ok=True))
+        s.went_well.append("You lowered yourself slowly and with control each time.")
+    else:
+        s.facts.append(Fact("Lowering", f"{len(fast)} of {len(reps)} a bit quick", note, ok=False))
+        s.sentences.append(
+            f"{len(fast)} of {_plural(len(reps), 'press-up')} came down a little quickly. "
+            + fault_wording("fast_lowering").cue
         )
-        s.facts.append(Fact("Version", vtext, vnote))
 
-    # -- lowering -----------------------------------------------------------------------------
-    if reps:
-        fast = [r for r in reps if any(f.code == "fast_lowering" for f in _rep_faults(analysis, r))]
-        lowers = [r.lower_s for r in done if math.isfinite(r.lower_s)]
-        avg_lower = sum(lowers) / len(lowers) if lowers else None
-        min_lower = plots.protocol_number(protocol, "min_lowering_s")
-        note = f"average {avg_lower:.1f} s down" if avg_lower is not None else "not measured"
-        if min_lower is not None and min_lower > 0:
-            note += f"; aim for {min_lower:g} s or more"
-        if not fast:
-            s.facts.append(Fact("Lowering", "Slow and steady", note, ok=True))
-            s.went_well.append("You lowered yourself slowly and with control each time.")
-        else:
-            s.facts.append(
-                Fact("Lowering", f"{len(fast)} of {len(reps)} a bit quick", note, ok=False)
-            )
-            s.sentences.append(
-                f"{len(fast)} of {_plural(len(reps), 'press-up')} came down a little quickly. "
-                + fault_wording("fast_lowering").cue
-            )
 
-    # -- form points --------------------------------------------------------------------------
+def _summarize_form(s: Summary, analysis: Analysis, reps: list[Rep]) -> None:
+    """The form points to work on (most press-ups first), praise, and what was not judged."""
     by_code: dict[str, list[Fault]] = {}
     for f in analysis.faults:
         by_code.setdefault(f.code, []).append(f)
@@ -455,7 +458,9 @@ def summarize(analysis: Analysis) -> Summary:
         if unjudged:
             s.camera.append(unjudged)
 
-    # -- camera -------------------------------------------------------------------------------
+
+def _summarize_camera(s: Summary, analysis: Analysis, cov: Coverage) -> None:
+    """What the camera could and could not see, and the analysis' own warnings."""
     if cov.n_frames == 0:
         s.camera.append("The video had no frames the camera could use.")
     else:
@@ -483,35 +488,65 @@ def summarize(analysis: Analysis) -> Summary:
     if isinstance(warnings, list):
         s.camera.extend(str(w) for w in warnings if str(w).strip())
 
-    # -- zero reps ----------------------------------------------------------------------------
+
+def _zero_reasons(reps: list[Rep], cov: Coverage) -> list[str]:
+    """Why no press-up counted, most likely first (never empty)."""
+    reasons: list[str] = []
+    hidden = max(cov.untracked, cov.not_visible)
+    if cov.n_frames == 0:
+        reasons.append("The video had no frames we could look at.")
+    if cov.n_frames and hidden >= 0.995:
+        reasons.append("The camera could not see you clearly at any point.")
+    elif cov.n_frames and hidden >= 0.5:
+        reasons.append(
+            f"The camera could not see you clearly for most of the video "
+            f"({100.0 * hidden:.0f}% of it)."
+        )
+    if cov.n_frames and cov.other_pose >= 0.5:
+        reasons.append(
+            f"Most of the video ({100.0 * cov.other_pose:.0f}%) showed positions other "
+            "than the press-up."
+        )
+    if reps:
+        reasons.append(
+            f"We saw {_plural(len(reps), 'press-up')} begin, but not the whole movement "
+            "up and back down to the floor; perhaps the video started or stopped mid-way."
+        )
+    elif cov.n_frames and cov.raised == 0.0 and not reasons:
+        reasons.append("We did not see the chest rise from the floor into a press-up position.")
+    if not reasons:
+        reasons.append("The movement did not match a full press-up from start to end.")
+    return reasons
+
+
+def summarize(analysis: Analysis) -> Summary:
+    """Build the plain, calm summary: reps vs target, hold vs target, variant, lowering,
+    form points to work on and what the camera could not see."""
+    protocol = analysis.protocol
+    reps = list(analysis.reps)
+    done = [r for r in reps if r.complete]
+    completed = analysis.rep_count
+    target_reps = plots.protocol_number(protocol, "target_reps")
+    target_reps_text = _target_text(protocol, "target_reps")
+    cov = coverage(analysis)
+
+    s = Summary(headline=_headline(completed, target_reps, target_reps_text))
+    s.facts.append(_count_fact(completed, len(reps), target_reps, target_reps_text))
+    _summarize_hold(
+        s,
+        reps,
+        done,
+        plots.protocol_number(protocol, "target_hold_s"),
+        _target_text(protocol, "target_hold_s", " s"),
+    )
+    if reps:
+        _summarize_variant(s, reps, protocol)
+        _summarize_lowering(s, analysis, reps, done, protocol)
+    _summarize_form(s, analysis, reps)
+    _summarize_camera(s, analysis, cov)
     if completed == 0:
         s.zero_reps = True
-        hidden = max(cov.untracked, cov.not_visible)
-        if cov.n_frames == 0:
-            s.zero_reasons.append("The video had no frames we could look at.")
-        if cov.n_frames and hidden >= 0.995:
-            s.zero_reasons.append("The camera could not see you clearly at any point.")
-        elif cov.n_frames and hidden >= 0.5:
-            s.zero_reasons.append(
-                f"The camera could not see you clearly for most of the video "
-                f"({100.0 * hidden:.0f}% of it)."
-            )
-        if cov.n_frames and cov.other_pose >= 0.5:
-            s.zero_reasons.append(
-                f"Most of the video ({100.0 * cov.other_pose:.0f}%) showed positions other "
-                "than the press-up."
-            )
-        if reps:
-            s.zero_reasons.append(
-                f"We saw {_plural(len(reps), 'press-up')} begin, but not the whole movement "
-                "up and back down to the floor; perhaps the video started or stopped mid-way."
-            )
-        elif cov.n_frames and cov.raised == 0.0 and not s.zero_reasons:
-            s.zero_reasons.append(
-                "We did not see the chest rise from the floor into a press-up position."
-            )
-        if not s.zero_reasons:
-            s.zero_reasons.append("The movement did not match a full press-up from start to end.")
+        s.zero_reasons.extend(_zero_reasons(reps, cov))
     return s
 
 

@@ -275,18 +275,9 @@ def _rep_marks(ax: Any, reps: Sequence[Rep], t0: float, t1: float) -> None:
 # figures
 
 
-def angles_svg(analysis: Analysis, max_points: int = MAX_PLOT_POINTS) -> str:
-    """The movement-over-time figure as SVG.
-
-    Panels: trunk lift and elbow angle (degrees); hip extension and neck angle (degrees); and a
-    lane per form fault showing when it was seen. Position segments are shaded in every panel,
-    untracked frames are hatched grey, and each rep is labelled. At most ``max_points`` samples
-    per series are drawn.
-    """
-    fr = analysis.frames
-    t_all = np.asarray(fr.t_s, dtype=np.float64)
-    idx = thin_indices(int(t_all.size), max_points)
-    t = t_all[idx]
+def _angles_span_s(analysis: Analysis, t_all: npt.NDArray[np.float64]) -> tuple[float, float]:
+    """The time span (s) of the angles figure: the frames, stretched to cover every segment and
+    fault; at least one second."""
     t0, t1 = time_span_s(t_all)
     for seg in analysis.segments:
         if math.isfinite(seg.end_s):
@@ -296,10 +287,155 @@ def angles_svg(analysis: Analysis, max_points: int = MAX_PLOT_POINTS) -> str:
             t1 = max(t1, float(f.end_s))
     if t1 <= t0:
         t1 = t0 + 1.0
+    return t0, t1
 
+
+def _fault_lanes(analysis: Analysis) -> list[str]:
+    """The fault codes seen, one lane each: known codes in their order, then others sorted."""
     codes_seen = {f.code for f in analysis.faults}
-    lanes = [c for c in FAULT_CODES if c in codes_seen]
+    lanes: list[str] = [c for c in FAULT_CODES if c in codes_seen]
     lanes += sorted(codes_seen.difference(FAULT_CODES))
+    return lanes
+
+
+def _angle_panel(
+    ax: Any,
+    analysis: Analysis,
+    series: tuple[tuple[str, str, str], ...],
+    t_all: npt.NDArray[np.float64],
+    idx: npt.NDArray[np.intp],
+) -> None:
+    """One panel of angle series (degrees) at the frame times ``t_all`` thinned to ``idx``."""
+    fr = analysis.frames
+    t = t_all[idx]
+    _shade_positions(ax, analysis)
+    drawn = 0
+    for col, text, colour in series:
+        y_all = fr.columns.get(col)
+        if y_all is None or y_all.size != t_all.size:
+            y = np.full(t.shape, np.nan)
+            has_data = False
+        else:
+            y = np.asarray(y_all, dtype=np.float64)[idx]
+            has_data = bool(np.isfinite(y_all).any())
+        drawn += int(has_data)
+        ax.plot(
+            t,
+            y,
+            color=colour,
+            linewidth=2.0,
+            label=text if has_data else f"{text} (no data)",
+        )
+    if drawn == 0:
+        ax.text(
+            0.5,
+            0.5,
+            "Not measured in this video",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=12,
+            color="#555555",
+        )
+        ax.set_ylim(0.0, 180.0)
+    ax.set_ylabel("degrees")
+    ax.grid(axis="y", color="#ffffff", linewidth=0.8, alpha=0.9)
+    if drawn:
+        ax.legend(
+            loc="lower right",
+            bbox_to_anchor=(1.0, 1.0),
+            ncol=len(series),
+            frameon=False,
+            borderaxespad=0.1,
+        )
+
+
+def _fault_lane_panel(fax: Any, analysis: Analysis, lanes: list[str], t0: float, t1: float) -> None:
+    """The lanes of form faults over ``t0..t1`` s, or a note when none was flagged."""
+    _shade_positions(fax, analysis)
+    fax.set_title("When form points were seen", loc="left", fontweight="bold")
+    if lanes:
+        for i, code in enumerate(lanes):
+            spans = [
+                (float(f.start_s), max(float(f.end_s) - float(f.start_s), 0.0))
+                for f in analysis.faults
+                if f.code == code and math.isfinite(f.start_s) and math.isfinite(f.end_s)
+            ]
+            # A zero-length fault (e.g. an instant) still gets a visible sliver.
+            min_w = (t1 - t0) / 400.0
+            spans = [(s, max(w, min_w)) for s, w in spans]
+            fax.broken_barh(
+                spans,
+                (i - 0.35, 0.7),
+                facecolors=FAULT_COLOURS.get(code, _FALLBACK_FAULT_COLOUR),
+                edgecolor="none",
+                zorder=2,
+            )
+        fax.set_yticks(range(len(lanes)))
+        fax.set_yticklabels([fault_wording(c).name for c in lanes])
+        fax.set_ylim(len(lanes) - 0.5, -0.5)
+    else:
+        fax.set_yticks([])
+        fax.set_ylim(0.0, 1.0)
+        seen_any = bool(np.asarray(analysis.frames.tracked, dtype=bool).any())
+        fax.text(
+            0.5,
+            0.5,
+            "No form points flagged" if seen_any else "Nothing could be judged",
+            transform=fax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=12,
+            color="#2e7d32" if seen_any else "#555555",
+        )
+    _format_time_axis(fax, t0, t1)
+
+
+def _position_legend(fig: Figure, analysis: Analysis) -> None:
+    """The figure legend of the position colours (and of untracked frames), if any is shown."""
+    handles: list[Patch] = []
+    labels_seen = {s.label for s in analysis.segments}
+    for label in [*LABELS, *sorted(labels_seen.difference(LABELS))]:
+        if label in labels_seen:
+            handles.append(
+                Patch(
+                    facecolor=LABEL_COLOURS.get(label, _FALLBACK_LABEL_COLOUR),
+                    edgecolor="#999999",
+                    label=label_wording(label).name,
+                )
+            )
+    if _untracked_spans(analysis):
+        handles.append(
+            Patch(
+                facecolor="#bdbdbd",
+                edgecolor=_UNTRACKED_COLOUR,
+                hatch="///",
+                label="Camera lost track",
+            )
+        )
+    if handles:
+        fig.legend(
+            handles=handles,
+            loc="outside upper center",
+            ncol=min(len(handles), 5),
+            frameon=False,
+            title="Position (background colour)",
+            title_fontsize=12,
+        )
+
+
+def angles_svg(analysis: Analysis, max_points: int = MAX_PLOT_POINTS) -> str:
+    """The movement-over-time figure as SVG.
+
+    Panels: trunk lift and elbow angle (degrees); hip extension and neck angle (degrees); and a
+    lane per form fault showing when it was seen. Position segments are shaded in every panel,
+    untracked frames are hatched grey, and each rep is labelled. At most ``max_points`` samples
+    per series are drawn.
+    """
+    t_all = np.asarray(analysis.frames.t_s, dtype=np.float64)
+    idx = thin_indices(int(t_all.size), max_points)
+    t0, t1 = _angles_span_s(analysis, t_all)
+    lanes = _fault_lanes(analysis)
     lane_h = 0.6 + 0.42 * max(len(lanes), 1)
 
     with matplotlib.rc_context():
@@ -307,46 +443,7 @@ def angles_svg(analysis: Analysis, max_points: int = MAX_PLOT_POINTS) -> str:
         fig = _new_figure(10.0, 3.4 + 2.6 + lane_h + 0.9)
         axes = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": [3.4, 2.6, lane_h]})
         for ax, series in zip(axes[:2], _PANEL_SERIES):
-            _shade_positions(ax, analysis)
-            drawn = 0
-            for col, text, colour in series:
-                y_all = fr.columns.get(col)
-                if y_all is None or y_all.size != t_all.size:
-                    y = np.full(t.shape, np.nan)
-                    has_data = False
-                else:
-                    y = np.asarray(y_all, dtype=np.float64)[idx]
-                    has_data = bool(np.isfinite(y_all).any())
-                drawn += int(has_data)
-                ax.plot(
-                    t,
-                    y,
-                    color=colour,
-                    linewidth=2.0,
-                    label=text if has_data else f"{text} (no data)",
-                )
-            if drawn == 0:
-                ax.text(
-                    0.5,
-                    0.5,
-                    "Not measured in this video",
-                    transform=ax.transAxes,
-                    ha="center",
-                    va="center",
-                    fontsize=12,
-                    color="#555555",
-                )
-                ax.set_ylim(0.0, 180.0)
-            ax.set_ylabel("degrees")
-            ax.grid(axis="y", color="#ffffff", linewidth=0.8, alpha=0.9)
-            if drawn:
-                ax.legend(
-                    loc="lower right",
-                    bbox_to_anchor=(1.0, 1.0),
-                    ncol=len(series),
-                    frameon=False,
-                    borderaxespad=0.1,
-                )
+            _angle_panel(ax, analysis, series, t_all, idx)
         # Headroom above a straight elbow (180 degrees) for the rep labels.
         lo, hi = axes[0].get_ylim()
         axes[0].set_ylim(min(lo, -5.0), max(hi + 20.0, 200.0))
@@ -354,75 +451,8 @@ def angles_svg(analysis: Analysis, max_points: int = MAX_PLOT_POINTS) -> str:
         axes[1].set_title("Hips and neck", loc="left", fontweight="bold")
         axes[1].axhline(0.0, color="#666666", linewidth=0.8, linestyle=":")
         _rep_marks(axes[0], analysis.reps, t0, t1)
-
-        fax = axes[2]
-        _shade_positions(fax, analysis)
-        fax.set_title("When form points were seen", loc="left", fontweight="bold")
-        if lanes:
-            for i, code in enumerate(lanes):
-                spans = [
-                    (float(f.start_s), max(float(f.end_s) - float(f.start_s), 0.0))
-                    for f in analysis.faults
-                    if f.code == code and math.isfinite(f.start_s) and math.isfinite(f.end_s)
-                ]
-                # A zero-length fault (e.g. an instant) still gets a visible sliver.
-                min_w = (t1 - t0) / 400.0
-                spans = [(s, max(w, min_w)) for s, w in spans]
-                fax.broken_barh(
-                    spans,
-                    (i - 0.35, 0.7),
-                    facecolors=FAULT_COLOURS.get(code, _FALLBACK_FAULT_COLOUR),
-                    edgecolor="none",
-                    zorder=2,
-                )
-            fax.set_yticks(range(len(lanes)))
-            fax.set_yticklabels([fault_wording(c).name for c in lanes])
-            fax.set_ylim(len(lanes) - 0.5, -0.5)
-        else:
-            fax.set_yticks([])
-            fax.set_ylim(0.0, 1.0)
-            seen_any = bool(np.asarray(fr.tracked, dtype=bool).any())
-            fax.text(
-                0.5,
-                0.5,
-                "No form points flagged" if seen_any else "Nothing could be judged",
-                transform=fax.transAxes,
-                ha="center",
-                va="center",
-                fontsize=12,
-                color="#2e7d32" if seen_any else "#555555",
-            )
-        _format_time_axis(fax, t0, t1)
-
-        handles: list[Patch] = []
-        labels_seen = {s.label for s in analysis.segments}
-        for label in [*LABELS, *sorted(labels_seen.difference(LABELS))]:
-            if label in labels_seen:
-                handles.append(
-                    Patch(
-                        facecolor=LABEL_COLOURS.get(label, _FALLBACK_LABEL_COLOUR),
-                        edgecolor="#999999",
-                        label=label_wording(label).name,
-                    )
-                )
-        if _untracked_spans(analysis):
-            handles.append(
-                Patch(
-                    facecolor="#bdbdbd",
-                    edgecolor=_UNTRACKED_COLOUR,
-                    hatch="///",
-                    label="Camera lost track",
-                )
-            )
-        if handles:
-            fig.legend(
-                handles=handles,
-                loc="outside upper center",
-                ncol=min(len(handles), 5),
-                frameon=False,
-                title="Position (background colour)",
-                title_fontsize=12,
-            )
+        _fault_lane_panel(axes[2], analysis, lanes, t0, t1)
+        _position_legend(fig, analysis)
         return _svg_of(fig, "Angles over time with positions and form points")
 
 
