@@ -29,7 +29,7 @@ from typing import Any
 from pressup.export.tables import collect_sessions
 from pressup.protocol import ProtocolSpec
 from pressup.report.history import render_history
-from pressup.safety.history import plan_session
+from pressup.sessions.plan import plan_session
 from pressup.storage import Store
 from pressup.storage.safety import add_symptoms
 

@@ -22,8 +22,8 @@ import pytest
 
 from e2e_support import CHROMIUM, SHOTS, coach_server, playwright_or_skip
 from pressup.protocol import load_spec
-from pressup.safety.history import review
 from pressup.safety.screening import QUESTION_IDS, QUESTIONS
+from pressup.sessions.plan import review
 from pressup.storage import Store
 from pressup.storage.safety import add_symptoms
 
@@ -203,7 +203,7 @@ def _past_session(store: Store, days_ago: float, k: int) -> None:
         ],
     )
     when = datetime.now(timezone.utc) - timedelta(days=days_ago)
-    with store._tx(write=True) as s:
+    with store.transaction(write=True) as s:
         s.execute(update(SessionRow).where(SessionRow.id == sid).values(created_at=when))
 
 

@@ -25,7 +25,7 @@ from pressup.pose.track import PoseTrack
 from pressup.protocol import load_spec
 from pressup.protocol.spec import ProtocolSpec
 from pressup.report.history import CALENDAR_WEEKS, render_history, session_report
-from pressup.safety.history import review
+from pressup.sessions.plan import review
 from pressup.storage import Store
 from pressup.storage.models import SessionRow
 from pressup.storage.safety import list_decisions, set_prescription
@@ -73,7 +73,7 @@ def session_track() -> tuple[PoseTrack, Analysis]:
 
 
 def _backdate(store: Store, sid: str, when: datetime) -> None:
-    with store._tx(write=True) as s:
+    with store.transaction(write=True) as s:
         row = s.get(SessionRow, sid)
         assert row is not None
         row.created_at = when

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pressup.protocol import load_spec
-from pressup.safety.history import current_prescription
+from pressup.sessions.plan import current_prescription
 from pressup.storage import Store
 from pressup.storage.safety import active_prescription, add_symptoms, list_decisions
 from pressup.web.app import create_app

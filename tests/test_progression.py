@@ -18,7 +18,6 @@ from typer.testing import CliRunner
 from pressup.cli.safety import register
 from pressup.errors import InputError
 from pressup.protocol import ProtocolSpec
-from pressup.safety.history import current_prescription, load_history, review
 from pressup.safety.progression import (
     VARIANTS,
     Decision,
@@ -34,6 +33,7 @@ from pressup.safety.progression import (
     summarise_set,
 )
 from pressup.safety.symptoms import LOCATIONS, Location, SymptomReport, spreads
+from pressup.sessions.plan import current_prescription, load_history, review
 from pressup.storage import Store
 from pressup.storage.safety import active_prescription, add_symptoms, list_decisions
 

@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 from pressup.cli import app
 from pressup.errors import InputError
 from pressup.protocol import ProtocolSpec
-from pressup.safety.history import load_history
-from pressup.safety.recorded import Rating, first_rule, store_recorded_set
 from pressup.safety.screening import QUESTION_IDS, evaluate
+from pressup.sessions.plan import load_history
+from pressup.sessions.recorded import Rating, first_rule, store_recorded_set
 from pressup.storage import Store
 from pressup.storage.safety import add_screening, list_symptoms
 from pressup.synthetic import RepScript, SessionScript, make_session
@@ -151,7 +151,7 @@ PG_URL = os.environ.get("PRESSUP_TEST_POSTGRES_URL", "")
 def test_the_safety_loop_on_postgresql(track_file: Path) -> None:
     """Screening, a recorded set with a stop, the review and the history, on PostgreSQL."""
     from pressup.pose import load_track
-    from pressup.safety.history import current_prescription, gate
+    from pressup.sessions.plan import current_prescription, gate
     from pressup.storage import downgrade, upgrade
 
     downgrade(PG_URL, "base")

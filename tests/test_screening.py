@@ -16,7 +16,6 @@ from typer.testing import CliRunner
 from pressup.cli.safety import register
 from pressup.errors import InputError
 from pressup.protocol import ProtocolSpec
-from pressup.safety.history import STOP_EVENT, gate
 from pressup.safety.screening import (
     QUESTION_IDS,
     QUESTIONS,
@@ -27,6 +26,7 @@ from pressup.safety.screening import (
     parse_answers,
     rescreen_reason,
 )
+from pressup.sessions.plan import STOP_EVENT, gate
 from pressup.storage import Store
 from pressup.storage.safety import add_screening, add_symptoms, latest_screening
 
@@ -427,7 +427,7 @@ def test_a_red_flag_decides_without_the_other_answers() -> None:
 
 
 def test_screen_in_the_terminal_stops_asking_at_a_red_flag(cli: typer.Typer, url: str) -> None:
-    """"no" to the first warning sign, "yes" to the second: seek care now, nothing more asked."""
+    """ "no" to the first warning sign, "yes" to the second: seek care now, nothing more asked."""
     res = _run(cli, ["screen", "--database", url], stdin="no\nyes\n")
     assert res.exit_code == 0, res.output
     assert "Seek medical care now" in res.output

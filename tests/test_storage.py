@@ -419,7 +419,7 @@ def test_database_error_mid_write_rolls_back(store: Store, url: str) -> None:
         # not JSON: fails while the rows are being built, before any statement
         store.add_events(sid, [{"t_s": 1.0, "kind": "ok"}, {"t_s": 2.0, "kind": "x", "o": {1}}])
     dup = RepRow(session_id=sid, number=1, start_s=0.0, variant="hands", faults=[], complete=True)
-    with pytest.raises(StorageError, match=r"(?i)unique"), store._tx(write=True) as s:
+    with pytest.raises(StorageError, match=r"(?i)unique"), store.transaction(write=True) as s:
         s.add(EventRow(session_id=sid, t_s=1.0, kind="ok", data={}))
         s.flush()
         s.add(dup)
@@ -523,7 +523,7 @@ def test_two_stores_share_one_file(url: str) -> None:
 
 
 def store_count_chunks(store: Store, sid: str) -> list[int]:
-    with store._tx(write=False) as s:
+    with store.transaction(write=False) as s:
         stmt = select(TrackChunkRow.seq).where(TrackChunkRow.session_id == sid)
         return sorted(s.scalars(stmt))
 

@@ -310,7 +310,7 @@ def test_symptoms_spreading_down_the_leg_stop_the_set_mid_way(
     client: TestClient, settings: Settings
 ) -> None:
     from pressup.protocol import ProtocolSpec
-    from pressup.safety.history import load_history
+    from pressup.sessions.plan import load_history
     from pressup.storage.safety import list_symptoms
 
     frames = _frames(3)
@@ -429,8 +429,8 @@ def test_the_dose_steps_up_after_good_sessions(client: TestClient, settings: Set
     """Good sessions at the starting dose (all reps, full holds, pain low and steady) move the
     next session's dose up one step, and the coach says it at the start."""
     from pressup.protocol import ProtocolSpec
-    from pressup.safety.history import current_prescription
     from pressup.safety.progression import starting_prescription, step_up
+    from pressup.sessions.plan import current_prescription
 
     spec = ProtocolSpec()
     start = starting_prescription(spec)

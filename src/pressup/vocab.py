@@ -2,7 +2,8 @@
 
 Every vocabulary is a :data:`typing.Literal` type and a tuple of its values, in a meaningful
 order. This module imports nothing from pressup, so every layer may import it (the engine,
-the analysis, the safety rules, storage, the CLI and the web alike)::
+the analysis, the safety rules, storage, the CLI and the web alike); the one exception is
+:class:`pressup.errors.InputError`, which the parsers below raise::
 
     pose -> kinematics -> engine -> analysis -> (safety, storage, report, export, live, web, cli)
                      vocab (and protocol, errors) below them all
@@ -13,7 +14,10 @@ same strings.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final, Literal, get_args
+
+from pressup.errors import InputError
 
 # -- engine ----------------------------------------------------------------------------------
 
@@ -122,29 +126,150 @@ def step_of(posture: Posture) -> LadderStep:
 Location = Literal["none", "back", "buttock", "thigh", "below_knee", "foot"]
 LOCATIONS: tuple[Location, ...] = get_args(Location)
 
+#: The same places in plain words, for questions and messages.
+LOCATION_WORDS: dict[Location, str] = {
+    "none": "no symptoms",
+    "back": "back only",
+    "buttock": "buttock",
+    "thigh": "thigh",
+    "below_knee": "below the knee",
+    "foot": "foot",
+}
+
+#: The worst pain (0 = none, 10 = the worst imaginable).
+PAIN_MAX = 10
+
+
+def parse_location(value: object) -> Location:
+    """A :data:`Location` from its name (``"below_knee"``) or plain words (``"below the knee"``).
+
+    Raises:
+        InputError: not one of the known places.
+    """
+    if isinstance(value, str):
+        text = value.strip().lower().replace("-", "_")
+        if text in LOCATIONS:
+            return text  # type: ignore[return-value]
+        for key, words in LOCATION_WORDS.items():
+            if text == words or text.replace("_", " ") == words:
+                return key
+    raise InputError(f"symptom location: expected one of {', '.join(LOCATIONS)}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class SymptomReport:
+    """One rating: ``rep`` 0 = before the set, ``k`` = after press-up ``k``.
+
+    Attributes:
+        rep: 0 before the set, else the number of the press-up just done (1-based).
+        pain: 0..10 (0 = none, 10 = the worst imaginable).
+        location: where the symptoms are felt furthest from the spine.
+
+    Raises:
+        InputError: ``rep`` negative, ``pain`` outside 0..10, unknown ``location``.
+    """
+
+    rep: int
+    pain: int
+    location: Location
+
+    def __post_init__(self) -> None:
+        if isinstance(self.rep, bool) or not isinstance(self.rep, int) or self.rep < 0:
+            raise InputError(f"symptom rep: expected an integer >= 0, got {self.rep!r}")
+        if (
+            isinstance(self.pain, bool)
+            or not isinstance(self.pain, int)
+            or not 0 <= self.pain <= PAIN_MAX
+        ):
+            raise InputError(f"pain: expected an integer 0..10, got {self.pain!r}")
+        object.__setattr__(self, "location", parse_location(self.location))
+
+
+# -- screening -------------------------------------------------------------------------------
+
+#: An answer to a screening question.
+Answer = Literal["yes", "no", "unsure"]
+ANSWERS: tuple[Answer, ...] = get_args(Answer)
+
+#: Screening outcomes, most serious first.
+Outcome = Literal["seek_care", "ask_clinician", "advice", "go_gently", "clear"]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+
+#: The screening questions' ids, in the order asked (:data:`pressup.safety.screening.QUESTIONS`
+#: holds their wording and meaning).
+QuestionId = Literal[
+    "bladder_bowel",
+    "saddle_numbness",
+    "leg_weakness",
+    "fever",
+    "recent_trauma",
+    "cancer_history",
+    "weight_loss",
+    "arthritis_facet",
+    "pregnancy",
+    "spondylolisthesis",
+    "spinal_stenosis",
+    "recent_surgery",
+    "herniated_disc",
+    "unsure_suitable",
+]
+QUESTION_IDS: tuple[QuestionId, ...] = get_args(QuestionId)
+
+# -- progression decisions -------------------------------------------------------------------
+
+#: What a progression decision does to the dose.
+Action = Literal["start", "progress", "keep", "regress", "clinician"]
+ACTIONS: tuple[Action, ...] = get_args(Action)
+
+#: Who set a dose: pressup's progression or a clinician.
+Source = Literal["engine", "clinician"]
+SOURCES: tuple[Source, ...] = get_args(Source)
+
+#: Limits on a clinician's prescription (inclusive).
+PRESCRIPTION_LIMITS: dict[str, tuple[float, float]] = {
+    "hold_s": (1, 120),
+    "reps": (1, 20),
+    "sessions_per_day": (1, 10),
+}
+
 __all__ = [
     "ABANDON_REASONS",
+    "ACTIONS",
+    "ANSWERS",
     "EVENT_KINDS",
     "FAULT_CODES",
     "LABELS",
     "LADDER_STEPS",
     "LOCATIONS",
+    "LOCATION_WORDS",
+    "OUTCOMES",
+    "PAIN_MAX",
     "PHASES",
     "POSTURES",
     "POSTURE_OF_STEP",
+    "PRESCRIPTION_LIMITS",
+    "QUESTION_IDS",
     "RAISED_LABELS",
+    "SOURCES",
     "STOP_EVENT",
     "UNFINISHED_REASONS",
     "AbandonReason",
+    "Action",
+    "Answer",
     "EventKind",
     "FaultCode",
     "Label",
     "LadderStep",
     "Location",
+    "Outcome",
     "Phase",
     "Posture",
+    "QuestionId",
     "SessionEventKind",
+    "Source",
+    "SymptomReport",
     "UnfinishedReason",
+    "parse_location",
     "posture_of",
     "step_of",
 ]

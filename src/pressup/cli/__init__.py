@@ -46,6 +46,7 @@ def _options(
     if not verbose:
         quiet_native_logs()
 
+
 analyze.register(app)
 coach.register(app)
 safety.register(app)

@@ -29,7 +29,7 @@ def coach(
 
     import uvicorn
 
-    from pressup.storage import Store
+    from pressup.sessions.store import Store
     from pressup.web.app import create_app
     from pressup.web.settings import Settings
 

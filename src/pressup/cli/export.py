@@ -19,7 +19,7 @@ from pressup.cli.common import database_option, fail, out
 from pressup.errors import InputError, PressupError
 
 if TYPE_CHECKING:
-    from pressup.storage import Store
+    from pressup.sessions.store import Store
 
 export_app = typer.Typer(
     no_args_is_help=True,
@@ -60,7 +60,7 @@ def _format(fmt: Optional[TableFormat], output: Path) -> TableFormat:
 
 
 def _open_store(database: Optional[str]) -> Store:
-    from pressup.storage import Store
+    from pressup.sessions.store import Store
 
     return Store(database)
 

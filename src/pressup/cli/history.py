@@ -23,7 +23,7 @@ from pressup.errors import InputError, PressupError
 
 if TYPE_CHECKING:
     from pressup.protocol import ProtocolSpec
-    from pressup.storage import Store
+    from pressup.sessions.store import Store
 
 history_app = typer.Typer(
     invoke_without_command=True,
@@ -56,7 +56,7 @@ def _write_page(
     (``{what} written: ...``); open it in the web browser when asked. A
     :class:`~pressup.errors.PressupError` exits (:func:`fail`)."""
     from pressup.protocol import load_spec
-    from pressup.storage import Store
+    from pressup.sessions.store import Store
 
     try:
         spec = load_spec(protocol)

@@ -99,9 +99,9 @@ def screen(
 
     Asked before the first session, and again every 4 weeks or after a set stopped by pain.
     """
-    from pressup.safety.history import gate
-    from pressup.storage import Store
-    from pressup.storage.safety import add_screening, approve_screening, latest_screening
+    from pressup.sessions.plan import gate
+    from pressup.sessions.records import add_screening, approve_screening, latest_screening
+    from pressup.sessions.store import Store
 
     if questions:
         for q in QUESTIONS:
@@ -168,8 +168,8 @@ def screen(
 
 
 def _show_status(store: Any, spec: ProtocolSpec) -> None:
-    from pressup.safety.history import gate
-    from pressup.storage.safety import latest_screening
+    from pressup.sessions.plan import gate
+    from pressup.sessions.records import latest_screening
 
     latest = latest_screening(store)
     if latest is None:
@@ -225,9 +225,9 @@ def progress(
     protocol: Optional[Path] = protocol_option(SAFETY_PROTOCOL_HELP),
 ) -> None:
     """Print the next dose (variant, hold, reps, how high) with its reason; store the decision."""
-    from pressup.safety.history import gate, prescribe, review
-    from pressup.storage import Store
-    from pressup.storage.safety import clear_prescription
+    from pressup.sessions.plan import gate, prescribe, review
+    from pressup.sessions.records import clear_prescription
+    from pressup.sessions.store import Store
 
     try:
         spec = load_spec(protocol)

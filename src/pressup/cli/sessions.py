@@ -21,7 +21,7 @@ sessions_app = typer.Typer(
 @sessions_app.command("list")
 def sessions_list(database: Optional[str] = database_option()) -> None:
     """List stored sessions, newest first."""
-    from pressup.storage import Store
+    from pressup.sessions.store import Store
 
     try:
         store = Store(database)
@@ -45,7 +45,7 @@ def sessions_track(
     database: Optional[str] = database_option(),
 ) -> None:
     """Export a stored session's landmark track; `pressup analyze` re-analyses it."""
-    from pressup.storage import Store
+    from pressup.sessions.store import Store
 
     try:
         track = Store(database).load_track(session_id)
@@ -67,8 +67,8 @@ def _ratings_from_options(
     pain: Optional[str],
     where: Optional[str],
 ) -> list[Any]:
-    from pressup.safety.recorded import Rating
     from pressup.safety.symptoms import parse_location
+    from pressup.sessions.recorded import Rating
 
     out_: list[Rating] = []
     if pain_before is not None or where_before is not None:
@@ -100,8 +100,8 @@ def _ratings_from_options(
 
 def _ask_rating(rep: int) -> Any:
     """Ask one rating in the terminal; ``None`` when the person has no more to give."""
-    from pressup.safety.recorded import Rating
     from pressup.safety.symptoms import LOCATION_WORDS, LOCATIONS, parse_location
+    from pressup.sessions.recorded import Rating
 
     what = "before the set" if rep == 0 else f"after press-up {rep}"
     while True:
@@ -163,10 +163,10 @@ def add_session(
     """Store a recorded set as a session, with pain ratings; apply the stop rules and print the
     next dose."""
     from pressup.pose import PoseOptions, open_track
-    from pressup.safety.history import gate
-    from pressup.safety.recorded import store_recorded_set
     from pressup.safety.symptoms import RESPONSE_WORDS, SymptomReport, classify
-    from pressup.storage import Store
+    from pressup.sessions.plan import gate
+    from pressup.sessions.recorded import store_recorded_set
+    from pressup.sessions.store import Store
 
     try:
         spec = load_spec(protocol)

@@ -72,8 +72,8 @@ from pressup.safety.symptoms import (
     SymptomReport,
     classify,
 )
-from pressup.storage import SessionRecord, Store
-from pressup.storage.safety import list_symptoms
+from pressup.sessions.records import list_symptoms
+from pressup.sessions.store import SessionRecord, Store
 
 #: FHIR release the bundles follow, and the fhir.resources models that validate them.
 FHIR_VERSION = "4.0.1"

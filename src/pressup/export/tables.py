@@ -47,10 +47,8 @@ from typing import Any, Callable, Optional
 
 from pressup.analysis.io import ANALYSIS_FILE, read_analysis
 from pressup.errors import InputError, StorageError
-from pressup.safety.symptoms import classify
-from pressup.storage import SessionRecord, Store
-from pressup.storage.safety import SessionData, session_data
-from pressup.storage.store import REP_KEYS
+from pressup.sessions.outcome import SessionOutcome, outcome_of, outcomes_of
+from pressup.sessions.store import REP_KEYS, SessionRecord, Store
 from pressup.vocab import FAULT_CODES
 
 #: Schema tags of the JSON files.
@@ -411,33 +409,29 @@ def stored_summary(store: Store, session_id: str) -> SessionSummary:
     Raises:
         StorageError: no session has this id.
     """
-    record = _stored(store, session_id)
-    return _summary_of(record, session_data(store, [session_id])[session_id])
+    return _summary_of(outcome_of(store, session_id))
 
 
-def _summary_of(record: SessionRecord, d: SessionData) -> SessionSummary:
-    reports = [r.report() for r in d.symptoms]
-    before = [r for r in reports if r.rep == 0]
-    after = sorted((r for r in reports if r.rep > 0), key=lambda r: r.rep)
-    reason = d.stops[-1].get("reason") if d.stops else None
+def _summary_of(o: SessionOutcome) -> SessionSummary:
+    record = o.record
     row = summarise(
         source=SOURCE_SESSION,
         session_id=record.id,
-        reps=[rep_record(r, session_id=record.id, source=SOURCE_SESSION) for r in d.reps],
+        reps=[rep_record(r, session_id=record.id, source=SOURCE_SESSION) for r in o.data.reps],
         reps_done=record.reps_done,
         target_reps=record.target_reps,
-        pain=d.pain,
+        pain=o.data.pain,
         created_at=record.created_at,
         ended_at=record.ended_at,
         stage=record.stage,
     )
     return replace(
         row,
-        location_before=before[-1].location if before else None,
-        location_after=after[-1].location if after else None,
-        symptom_response=classify(reports) if before and after else None,
-        stopped=reason is not None,
-        stop_reason=str(reason) if reason is not None else None,
+        location_before=o.before[-1].location if o.before else None,
+        location_after=o.after[-1].location if o.after else None,
+        symptom_response=o.response,
+        stopped=o.stopped,
+        stop_reason=str(o.stop_reason) if o.stop_reason is not None else None,
     )
 
 
@@ -537,8 +531,7 @@ def collect_sessions(
             records = [_stored(store, sid) for sid in session_ids]
         else:
             records = list(reversed(store.list_sessions(limit=MAX_SESSIONS)))
-        data = session_data(store, [r.id for r in records])
-        rows.extend(_summary_of(r, data[r.id]) for r in records)
+        rows.extend(_summary_of(o) for o in outcomes_of(store, records))
     for path in analyses:
         rows.extend(analysis_summary(load_analysis(p)) for p in find_analyses(path))
     return rows

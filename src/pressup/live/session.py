@@ -527,6 +527,7 @@ class LiveSession:
         cues = self.coach.on_events(t, events, 0.0)
         return LiveUpdate(self.status(), events=events, cues=cues, reps=finished)
 
+
 def _empty() -> Array:
     f = np.full((33, 4), np.nan)
     f[:, 3] = 0.0

@@ -11,7 +11,7 @@ report as ``pressup analyze``.
 Everything is inline (CSS and SVG; no scripts, no external assets). Dates are shown in the
 time zone of ``now`` (default: the computer's local zone).
 
-Viewing the page stores nothing: the decision shown is :func:`pressup.safety.history.review`
+Viewing the page stores nothing: the decision shown is :func:`pressup.sessions.plan.review`
 with ``save=False`` (the stored decision when nothing changed since it, else the decision the
 next ``pressup progress`` would store), unless ``save_decision=True``.
 """
@@ -36,11 +36,12 @@ from pressup.errors import PressupError, StorageError
 from pressup.protocol.spec import ProtocolSpec
 from pressup.report import plots
 from pressup.report.wording import fault_wording, variant_name
-from pressup.safety.history import current_prescription, review
 from pressup.safety.progression import VARIANT_WORDS, parse_variant
-from pressup.safety.symptoms import RESPONSE_WORDS, Response, classify, first_stop
-from pressup.storage import SessionRecord, Store
-from pressup.storage.safety import SessionData, SymptomRecord, session_data
+from pressup.safety.symptoms import RESPONSE_WORDS, Response, first_stop
+from pressup.sessions.outcome import build_outcome
+from pressup.sessions.plan import current_prescription, review
+from pressup.sessions.records import SessionData, SymptomRecord, session_data
+from pressup.sessions.store import SessionRecord, Store
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -178,9 +179,10 @@ def session_point(
     store: Store, record: SessionRecord, spec: ProtocolSpec, data: SessionData | None = None
 ) -> SessionPoint:
     """The numbers of one stored session (complete reps only); ``data`` when already read
-    (:func:`~pressup.storage.safety.session_data`)."""
+    (:func:`~pressup.sessions.records.session_data`)."""
     d = data if data is not None else session_data(store, [record.id])[record.id]
-    reps = [r for r in d.reps if r.get("complete", True)]
+    o = build_outcome(record, d)
+    reps = o.complete_reps
     holds = _finite([r.get("hold_s") for r in reps])
     peaks = _finite([r.get("peak_trunk_deg") for r in reps])
     codes: list[str] = []
@@ -190,10 +192,8 @@ def session_point(
             if isinstance(code, str) and code not in codes:
                 codes.append(code)
     before, after = _pains(d.pain, d.symptoms)
-    reports = [x.report() for x in d.symptoms]
-    rated = any(r.rep == 0 for r in reports) and any(r.rep > 0 for r in reports)
-    rule = first_stop(reports, spec.pain)
-    reason = d.stops[-1].get("reason") if d.stops else (rule.message if rule else None)
+    rule = first_stop(list(o.reports), spec.pain)
+    reason = o.stop_reason if o.stop_event else (rule.message if rule else None)
     return SessionPoint(
         id=record.id,
         when=record.created_at,
@@ -206,7 +206,7 @@ def session_point(
         faults=tuple(codes),
         pain_before=before,
         pain_after=after,
-        response=classify(reports) if rated else None,
+        response=o.response,
         stopped=str(reason) if reason else None,
     )
 

@@ -6,7 +6,8 @@
   the centralising / peripheralising / unchanged classification of a set.
 * :mod:`pressup.safety.progression` - the next dose (variant, hold, reps, how high) from the
   last sessions, each decision with a one-line reason; a clinician's prescription wins.
-* :mod:`pressup.safety.history` - the same, fed from and recorded in the session store.
+
+The same rules fed from and recorded in the session store are in :mod:`pressup.sessions.plan`.
 
 The commands ``pressup screen`` and ``pressup progress`` are in :mod:`pressup.cli.safety`.
 

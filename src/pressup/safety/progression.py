@@ -52,7 +52,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, Optional, get_args
+from typing import Any, Literal, Optional
 
 from pressup.errors import InputError
 from pressup.protocol.spec import ProtocolSpec
@@ -73,6 +73,10 @@ from pressup.vocab import (
     posture_of,
     step_of,
 )
+from pressup.vocab import PRESCRIPTION_LIMITS as PRESCRIPTION_LIMITS  # re-exported
+from pressup.vocab import SOURCES as SOURCES
+from pressup.vocab import Action as Action
+from pressup.vocab import Source as Source
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -92,16 +96,6 @@ VARIANT_WORDS: dict[Variant, str] = {
 #: (:func:`pressup.vocab.posture_of`).
 ENGINE_VARIANT: dict[Variant, Posture] = POSTURE_OF_STEP
 
-Action = Literal["start", "progress", "keep", "regress", "clinician"]
-Source = Literal["engine", "clinician"]
-SOURCES: tuple[Source, ...] = get_args(Source)
-
-#: Limits on a clinician's prescription (inclusive).
-PRESCRIPTION_LIMITS: dict[str, tuple[float, float]] = {
-    "hold_s": (1, 120),
-    "reps": (1, 20),
-    "sessions_per_day": (1, 10),
-}
 NOTES_MAX_LEN = 2000
 _EPS = 1e-6
 
@@ -514,6 +508,111 @@ def _all_responses(history: Sequence[SessionSummary]) -> list[Response]:
     return [set_response(s) for session in history for s in session.sets]
 
 
+def _clinician_decision(
+    current: Prescription, latest: _Verdict | None, advice: list[str]
+) -> Decision:
+    """Repeat the clinician's prescription; a bad last session goes into the advice."""
+    if latest is not None and latest.kind == "bad":
+        advice.append(f"Last session: {latest.why}. Tell your clinician.")
+    per_day = (
+        f", {current.sessions_per_day} session{'s' if current.sessions_per_day != 1 else ''} a day"
+        if current.sessions_per_day
+        else ""
+    )
+    return Decision(
+        action="clinician",
+        variant=current.variant,
+        target_hold_s=current.hold_s,
+        target_reps=current.reps,
+        target_peak_trunk_deg=current.target_peak_trunk_deg,
+        reason=(
+            f"Your clinician's prescription: {current.words()}{per_day}; pressup does not "
+            "change it."
+        ),
+        source="clinician",
+        advice=tuple(advice),
+        sessions_per_day=current.sessions_per_day,
+        notes=current.notes,
+    )
+
+
+def _decide_unjudged(
+    ordered: Sequence[SessionSummary], current: Prescription, spec: ProtocolSpec
+) -> tuple[Action, Prescription, float | None, str]:
+    """No session at this dose yet: start (no history at all) or keep."""
+    n_needed = spec.progression.good_sessions_to_progress
+    action: Action = "start" if not ordered else "keep"
+    peak, height = _peak_target(ordered, current.variant, None, spec)
+    if action == "start":
+        reason = f"First sessions: start gently with {current.words()}; {height}."
+    else:
+        reason = (
+            f"Keep {current.words()}: no session at this dose yet "
+            f"({n_needed} good ones to move up); {height}."
+        )
+    return action, current, peak, reason
+
+
+def _decide_after_bad(
+    ordered: Sequence[SessionSummary],
+    current: Prescription,
+    latest: _Verdict,
+    spec: ProtocolSpec,
+    advice: list[str],
+) -> tuple[Action, Prescription, float | None, str]:
+    """The last session went badly: one step back, or advice when already at the bottom."""
+    down = step_down(current, spec)
+    if down is None:
+        peak, height = _peak_target(ordered, current.variant, latest, spec)
+        reason = (
+            f"In the last session {latest.why}: stay at the gentlest dose, {current.words()}; "
+            f"{height}."
+        )
+        advice.append(
+            "You are already at the gentlest dose: if sessions keep going badly, see a "
+            "doctor or physiotherapist."
+        )
+        return "keep", current, peak, reason
+    new, change = down
+    peak, height = _peak_target(ordered, new.variant, latest, spec)
+    reason = f"In the last session {latest.why}: one step back, {change}; {height}."
+    return "regress", new, peak, reason
+
+
+def _decide_after_fine(
+    ordered: Sequence[SessionSummary],
+    recent: Sequence[SessionSummary],
+    current: Prescription,
+    latest: _Verdict,
+    spec: ProtocolSpec,
+) -> tuple[Action, Prescription, float | None, str]:
+    """The last session did not go badly: one step up after enough good sessions in a row
+    (unless at the top of the programme), else keep."""
+    n_needed = spec.progression.good_sessions_to_progress
+    good = 0
+    for session in reversed(recent):
+        if _judge(session, current, spec).kind != "good":
+            break
+        good += 1
+    if good >= n_needed:
+        up = step_up(current, spec)
+        if up is None:
+            peak, height = _peak_target(ordered, current.variant, latest, spec)
+            reason = f"You are at the top of the programme: keep {current.words()}; {height}."
+            return "keep", current, peak, reason
+        new, change = up
+        peak, height = _peak_target(ordered, new.variant, latest, spec)
+        reason = f"{good} good sessions in a row ({latest.why}): {change}; {height}."
+        return "progress", new, peak, reason
+    peak, height = _peak_target(ordered, current.variant, latest, spec)
+    if latest.kind == "good":
+        why = f"{good} of {n_needed} good sessions at this dose so far"
+    else:
+        why = f"in the last session {latest.why}"
+    reason = f"Keep {current.words()}: {why}; {height}."
+    return "keep", current, peak, reason
+
+
 def decide(
     history: Sequence[SessionSummary],
     current: Prescription,
@@ -540,85 +639,13 @@ def decide(
     latest = _judge(recent[-1], current, spec) if recent else None
 
     if current.source == "clinician":
-        if latest is not None and latest.kind == "bad":
-            advice.append(f"Last session: {latest.why}. Tell your clinician.")
-        per_day = (
-            f", {current.sessions_per_day} session{'s' if current.sessions_per_day != 1 else ''}"
-            " a day"
-            if current.sessions_per_day
-            else ""
-        )
-        return Decision(
-            action="clinician",
-            variant=current.variant,
-            target_hold_s=current.hold_s,
-            target_reps=current.reps,
-            target_peak_trunk_deg=current.target_peak_trunk_deg,
-            reason=(
-                f"Your clinician's prescription: {current.words()}{per_day}; pressup does not "
-                "change it."
-            ),
-            source="clinician",
-            advice=tuple(advice),
-            sessions_per_day=current.sessions_per_day,
-            notes=current.notes,
-        )
-
-    n_needed = spec.progression.good_sessions_to_progress
-    new = current
+        return _clinician_decision(current, latest, advice)
     if latest is None:
-        action: Action = "start" if not ordered else "keep"
-        peak, height = _peak_target(ordered, current.variant, None, spec)
-        if action == "start":
-            reason = f"First sessions: start gently with {current.words()}; {height}."
-        else:
-            reason = (
-                f"Keep {current.words()}: no session at this dose yet "
-                f"({n_needed} good ones to move up); {height}."
-            )
+        action, new, peak, reason = _decide_unjudged(ordered, current, spec)
     elif latest.kind == "bad":
-        down = step_down(current, spec)
-        if down is None:
-            action = "keep"
-            peak, height = _peak_target(ordered, current.variant, latest, spec)
-            reason = (
-                f"In the last session {latest.why}: stay at the gentlest dose, {current.words()}; "
-                f"{height}."
-            )
-            advice.append(
-                "You are already at the gentlest dose: if sessions keep going badly, see a "
-                "doctor or physiotherapist."
-            )
-        else:
-            action = "regress"
-            new, change = down
-            peak, height = _peak_target(ordered, new.variant, latest, spec)
-            reason = f"In the last session {latest.why}: one step back, {change}; {height}."
+        action, new, peak, reason = _decide_after_bad(ordered, current, latest, spec, advice)
     else:
-        good = 0
-        for session in reversed(recent):
-            if _judge(session, current, spec).kind != "good":
-                break
-            good += 1
-        if good >= n_needed:
-            up = step_up(current, spec)
-            if up is None:
-                action = "keep"
-                peak, height = _peak_target(ordered, current.variant, latest, spec)
-                reason = f"You are at the top of the programme: keep {current.words()}; {height}."
-            else:
-                action = "progress"
-                new, change = up
-                peak, height = _peak_target(ordered, new.variant, latest, spec)
-                reason = f"{good} good sessions in a row ({latest.why}): {change}; {height}."
-        else:
-            action = "keep"
-            peak, height = _peak_target(ordered, current.variant, latest, spec)
-            if latest.kind == "good":
-                why = f"{good} of {n_needed} good sessions at this dose so far"
-            else:
-                why = f"in the last session {latest.why}"
-            reason = f"Keep {current.words()}: {why}; {height}."
+        action, new, peak, reason = _decide_after_fine(ordered, recent, current, latest, spec)
     return Decision(
         action=action,
         variant=new.variant,

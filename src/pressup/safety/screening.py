@@ -34,17 +34,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, Optional, Protocol, get_args
+from typing import Any, Literal, Optional, Protocol
 
 from pressup.errors import InputError
 from pressup.protocol.spec import ScreeningRules
+from pressup.vocab import ANSWERS as ANSWERS  # re-exported: the old import paths
+from pressup.vocab import OUTCOMES as OUTCOMES
+from pressup.vocab import QUESTION_IDS as VOCAB_QUESTION_IDS
+from pressup.vocab import Answer as Answer
+from pressup.vocab import Outcome as Outcome
 
-Answer = Literal["yes", "no", "unsure"]
-ANSWERS: tuple[Answer, ...] = get_args(Answer)
-
-#: Outcomes, most serious first.
-Outcome = Literal["seek_care", "ask_clinician", "advice", "go_gently", "clear"]
-OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 #: Outcomes that keep the coach locked until a clinician's approval is recorded.
 LOCKING: frozenset[Outcome] = frozenset({"seek_care", "ask_clinician"})
 
@@ -232,6 +231,7 @@ QUESTIONS: tuple[Question, ...] = (
     ),
 )
 QUESTION_IDS: tuple[str, ...] = tuple(q.id for q in QUESTIONS)
+assert QUESTION_IDS == VOCAB_QUESTION_IDS, "pressup.vocab.QuestionId is out of date"
 _BY_ID: dict[str, Question] = {q.id: q for q in QUESTIONS}
 
 

@@ -26,21 +26,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from pressup.errors import InputError
 from pressup.protocol.spec import PainRules
+from pressup.vocab import LOCATION_WORDS as LOCATION_WORDS
 from pressup.vocab import LOCATIONS as LOCATIONS  # re-exported: the old import paths
+from pressup.vocab import PAIN_MAX as PAIN_MAX
 from pressup.vocab import STOP_EVENT as STOP_EVENT
 from pressup.vocab import Location as Location
-
-#: The same places in plain words, for questions and messages.
-LOCATION_WORDS: dict[Location, str] = {
-    "none": "no symptoms",
-    "back": "back only",
-    "buttock": "buttock",
-    "thigh": "thigh",
-    "below_knee": "below the knee",
-    "foot": "foot",
-}
+from pressup.vocab import SymptomReport as SymptomReport
+from pressup.vocab import parse_location as parse_location
 
 #: How the symptoms responded to a set.
 Response = Literal["centralising", "peripheralising", "unchanged"]
@@ -56,7 +49,6 @@ RESPONSE_WORDS: dict[Response, str] = {
 #: Which rule stopped a set (most serious first).
 StopRule = Literal["peripheralising", "pain_limit", "pain_rise"]
 
-PAIN_MAX = 10
 _BACK = 1  # rank of "back"
 
 
@@ -73,51 +65,6 @@ def spreads(before: Location, after: Location) -> bool:
     spread.
     """
     return location_rank(after) > max(location_rank(before), _BACK)
-
-
-def parse_location(value: object) -> Location:
-    """A :data:`Location` from its name (``"below_knee"``) or plain words (``"below the knee"``).
-
-    Raises:
-        InputError: not one of the known places.
-    """
-    if isinstance(value, str):
-        text = value.strip().lower().replace("-", "_")
-        if text in LOCATIONS:
-            return text
-        for key, words in LOCATION_WORDS.items():
-            if text == words or text.replace("_", " ") == words:
-                return key
-    raise InputError(f"symptom location: expected one of {', '.join(LOCATIONS)}, got {value!r}")
-
-
-@dataclass(frozen=True)
-class SymptomReport:
-    """One rating: ``rep`` 0 = before the set, ``k`` = after press-up ``k``.
-
-    Attributes:
-        rep: 0 before the set, else the number of the press-up just done (1-based).
-        pain: 0..10 (0 = none, 10 = the worst imaginable).
-        location: where the symptoms are felt furthest from the spine.
-
-    Raises:
-        InputError: ``rep`` negative, ``pain`` outside 0..10, unknown ``location``.
-    """
-
-    rep: int
-    pain: int
-    location: Location
-
-    def __post_init__(self) -> None:
-        if isinstance(self.rep, bool) or not isinstance(self.rep, int) or self.rep < 0:
-            raise InputError(f"symptom rep: expected an integer >= 0, got {self.rep!r}")
-        if (
-            isinstance(self.pain, bool)
-            or not isinstance(self.pain, int)
-            or not 0 <= self.pain <= PAIN_MAX
-        ):
-            raise InputError(f"pain: expected an integer 0..10, got {self.pain!r}")
-        object.__setattr__(self, "location", parse_location(self.location))
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,6 @@ from typing import Any, Optional, Union
 from sqlalchemy import select, update
 
 from pressup.errors import InputError, StorageError
-from pressup.safety.progression import PRESCRIPTION_LIMITS, SOURCES, VARIANTS
-from pressup.safety.screening import ANSWERS, OUTCOMES, QUESTION_IDS
-from pressup.safety.symptoms import STOP_EVENT, SymptomReport
 from pressup.storage.models import (
     DecisionRow,
     PainRow,
@@ -29,21 +26,28 @@ from pressup.storage.models import (
     SessionRow,
     SymptomRow,
 )
-from pressup.storage.store import (
-    Store,
-    _bool,
-    _chunks,
-    _now,
-    _opt_float,
-    _opt_int,
-    _req_int,
-    _text,
-    _utc,
+from pressup.storage.store import Store
+from pressup.storage.values import (
+    as_utc,
+    id_chunks,
+    opt_float,
+    opt_int,
+    req_bool,
+    req_int,
+    req_text,
+    utc_now,
 )
-
-#: Actions a stored decision may name (:data:`pressup.safety.progression.Action`).
-ACTIONS: tuple[str, ...] = ("start", "progress", "keep", "regress", "clinician")
-
+from pressup.vocab import (
+    ACTIONS,
+    ANSWERS,
+    LADDER_STEPS,
+    OUTCOMES,
+    PRESCRIPTION_LIMITS,
+    QUESTION_IDS,
+    SOURCES,
+    STOP_EVENT,
+    SymptomReport,
+)
 
 # -- records ----------------------------------------------------------------------------------
 
@@ -108,13 +112,13 @@ class PrescriptionRecord:
 
 
 def _opt_utc(value: datetime | None) -> datetime | None:
-    return _utc(value) if value is not None else None
+    return as_utc(value) if value is not None else None
 
 
 def _screening(r: ScreeningRow) -> ScreeningRecord:
     return ScreeningRecord(
         id=r.id,
-        created_at=_utc(r.created_at),
+        created_at=as_utc(r.created_at),
         answers=dict(r.answers),
         outcome=r.outcome,
         locked=r.locked,
@@ -130,14 +134,14 @@ def _symptom(r: SymptomRow) -> SymptomRecord:
         rep=r.rep,
         pain=r.pain,
         location=r.location,
-        created_at=_utc(r.created_at),
+        created_at=as_utc(r.created_at),
     )
 
 
 def _decision(r: DecisionRow) -> DecisionRecord:
     return DecisionRecord(
         id=r.id,
-        created_at=_utc(r.created_at),
+        created_at=as_utc(r.created_at),
         session_id=r.session_id,
         action=r.action,
         variant=r.variant,
@@ -152,7 +156,7 @@ def _decision(r: DecisionRow) -> DecisionRecord:
 def _prescription(r: PrescriptionRow) -> PrescriptionRecord:
     return PrescriptionRecord(
         id=r.id,
-        created_at=_utc(r.created_at),
+        created_at=as_utc(r.created_at),
         variant=r.variant,
         hold_s=r.hold_s,
         reps=r.reps,
@@ -180,7 +184,7 @@ def _approval_time(value: Union[date, datetime, None]) -> datetime | None:
 
 
 def _approver(value: Any) -> str:
-    text = _text("approved_by", value)
+    text = req_text("approved_by", value)
     if not text.strip():
         raise InputError("approved_by: expected a name, got an empty string")
     return text.strip()
@@ -214,16 +218,16 @@ def add_screening(
         _choice("answers key", key, QUESTION_IDS)
         clean[key] = _choice(f"answers.{key}", value, ANSWERS)
     row = ScreeningRow(
-        created_at=_now(),
+        created_at=utc_now(),
         answers=clean,
         outcome=_choice("outcome", outcome, OUTCOMES),
-        locked=_bool("locked", locked),
+        locked=req_bool("locked", locked),
         approved_by=_approver(approved_by) if approved_by is not None else None,
         approved_at=_approval_time(approved_at),
     )
     if (row.approved_by is None) != (row.approved_at is None):
         raise InputError("approval: give both approved_by and approved_at, or neither")
-    with store._tx(write=True) as s:
+    with store.transaction(write=True) as s:
         s.add(row)
         s.flush()
         return _screening(row)
@@ -241,10 +245,10 @@ def approve_screening(
     Raises:
         StorageError: no screening with this id.
     """
-    sid = _req_int("screening_id", screening_id, minimum=1)
+    sid = req_int("screening_id", screening_id, minimum=1)
     who = _approver(approved_by)
     when = _approval_time(approved_at)
-    with store._tx(write=True) as s:
+    with store.transaction(write=True) as s:
         row = s.get(ScreeningRow, sid, with_for_update=True)
         if row is None:
             raise StorageError(f"no screening with id {sid} in the database")
@@ -257,13 +261,13 @@ def approve_screening(
 
 def list_screenings(store: Store, limit: int = 100) -> list[ScreeningRecord]:
     """At most ``limit`` screenings, newest first."""
-    n = _req_int("limit", limit, minimum=1)
+    n = req_int("limit", limit, minimum=1)
     stmt = (
         select(ScreeningRow)
         .order_by(ScreeningRow.created_at.desc(), ScreeningRow.id.desc())
         .limit(n)
     )
-    with store._tx(write=False) as s:
+    with store.transaction(write=False) as s:
         return [_screening(r) for r in s.scalars(stmt)]
 
 
@@ -300,11 +304,11 @@ def add_symptoms(
             clean.append(SymptomReport(rep=r["rep"], pain=r["pain"], location=r["location"]))
         except InputError as exc:
             raise InputError(f"reports[{i}]: {exc}") from exc
-    with store._tx(write=True) as s:
+    with store.transaction(write=True) as s:
         session: SessionRow | None = None
         if session_id is not None:
-            session = store._session(s, session_id, lock=True)
-        now = _now()
+            session = store.session_row(s, session_id, lock=True)
+        now = utc_now()
         rows = [
             SymptomRow(
                 session_id=session_id,
@@ -346,8 +350,8 @@ def add_rating(
     Returns:
         The symptom report stored, or ``None`` when there was none to store.
     """
-    rep_n = _req_int("rep", rep, minimum=0)
-    score = _opt_int("pain", pain, minimum=0)
+    rep_n = req_int("rep", rep, minimum=0)
+    score = opt_int("pain", pain, minimum=0)
     report = (
         SymptomReport(rep=rep_n, pain=score, location=location)  # type: ignore[arg-type]
         if score is not None and location is not None
@@ -355,10 +359,10 @@ def add_rating(
     )
     if score is not None and score > 10:
         raise InputError(f"pain: expected an integer 0..10, got {score}")
-    when = _opt_float("t_s", t_s)
-    with store._tx(write=True) as s:
-        session = store._session(s, session_id, lock=True)
-        now = _now()
+    when = opt_float("t_s", t_s)
+    with store.transaction(write=True) as s:
+        session = store.session_row(s, session_id, lock=True)
+        now = utc_now()
         s.add(
             PainRow(
                 session_id=session_id,
@@ -390,9 +394,9 @@ def list_symptoms(store: Store, session_id: str | None) -> list[SymptomRecord]:
         stmt = select(SymptomRow).where(SymptomRow.session_id.is_(None)).order_by(SymptomRow.id)
     else:
         stmt = select(SymptomRow).where(SymptomRow.session_id == session_id).order_by(SymptomRow.id)
-    with store._tx(write=False) as s:
+    with store.transaction(write=False) as s:
         if session_id is not None:
-            store._session(s, session_id)
+            store.session_row(s, session_id)
         return [_symptom(r) for r in s.scalars(stmt)]
 
 
@@ -400,8 +404,8 @@ def symptoms_of(store: Store, session_ids: Sequence[str]) -> dict[str, list[Symp
     """:func:`list_symptoms` of many sessions in a few queries (an id with none maps to
     ``[]``)."""
     out: dict[str, list[SymptomRecord]] = {sid: [] for sid in session_ids}
-    with store._tx(write=False) as s:
-        for chunk in _chunks(list(out)):
+    with store.transaction(write=False) as s:
+        for chunk in id_chunks(list(out)):
             stmt = (
                 select(SymptomRow).where(SymptomRow.session_id.in_(chunk)).order_by(SymptomRow.id)
             )
@@ -453,23 +457,23 @@ def add_decision(
 
     ``session_id`` is the latest session it judged, or ``None``.
     """
-    hold = _opt_float("target_hold_s", target_hold_s)
+    hold = opt_float("target_hold_s", target_hold_s)
     if hold is None or hold <= 0:
         raise InputError(f"target_hold_s: expected positive seconds, got {target_hold_s!r}")
     row = DecisionRow(
-        created_at=_now(),
+        created_at=utc_now(),
         session_id=session_id,
         action=_choice("action", action, ACTIONS),
-        variant=_choice("variant", variant, VARIANTS),
+        variant=_choice("variant", variant, LADDER_STEPS),
         target_hold_s=hold,
-        target_reps=_req_int("target_reps", target_reps, minimum=1),
-        target_peak_trunk_deg=_opt_float("target_peak_trunk_deg", target_peak_trunk_deg),
-        reason=_text("reason", reason),
+        target_reps=req_int("target_reps", target_reps, minimum=1),
+        target_peak_trunk_deg=opt_float("target_peak_trunk_deg", target_peak_trunk_deg),
+        reason=req_text("reason", reason),
         source=_choice("source", source, SOURCES),
     )
-    with store._tx(write=True) as s:
+    with store.transaction(write=True) as s:
         if session_id is not None:
-            store._session(s, session_id)
+            store.session_row(s, session_id)
         s.add(row)
         s.flush()
         return _decision(row)
@@ -477,11 +481,11 @@ def add_decision(
 
 def list_decisions(store: Store, limit: int = 100) -> list[DecisionRecord]:
     """At most ``limit`` decisions, newest first."""
-    n = _req_int("limit", limit, minimum=1)
+    n = req_int("limit", limit, minimum=1)
     stmt = (
         select(DecisionRow).order_by(DecisionRow.created_at.desc(), DecisionRow.id.desc()).limit(n)
     )
-    with store._tx(write=False) as s:
+    with store.transaction(write=False) as s:
         return [_decision(r) for r in s.scalars(stmt)]
 
 
@@ -512,26 +516,26 @@ def set_prescription(
         sessions_per_day: 1..10.
         notes: free text.
     """
-    hold = _opt_float("hold_s", hold_s)
+    hold = opt_float("hold_s", hold_s)
     lo, hi = PRESCRIPTION_LIMITS["hold_s"]
     if hold is None or not lo <= hold <= hi:
         raise InputError(f"hold_s: expected seconds from {lo:g} to {hi:g}, got {hold_s!r}")
-    n_reps = _req_int("reps", reps, minimum=1)
-    per_day = _req_int("sessions_per_day", sessions_per_day, minimum=1)
+    n_reps = req_int("reps", reps, minimum=1)
+    per_day = req_int("sessions_per_day", sessions_per_day, minimum=1)
     for key, value in (("reps", n_reps), ("sessions_per_day", per_day)):
         lo, hi = PRESCRIPTION_LIMITS[key]
         if value > hi:
             raise InputError(f"{key}: expected at most {hi:g}, got {value}")
     row = PrescriptionRow(
-        created_at=_now(),
-        variant=_choice("variant", variant, VARIANTS),
+        created_at=utc_now(),
+        variant=_choice("variant", variant, LADDER_STEPS),
         hold_s=hold,
         reps=n_reps,
         sessions_per_day=per_day,
-        notes=_text("notes", notes),
+        notes=req_text("notes", notes),
         active=True,
     )
-    with store._tx(write=True) as s:
+    with store.transaction(write=True) as s:
         s.execute(
             update(PrescriptionRow).where(PrescriptionRow.active.is_(True)).values(active=False)
         )
@@ -542,7 +546,7 @@ def set_prescription(
 
 def clear_prescription(store: Store) -> int:
     """Deactivate the clinician's prescription (the engine takes over); how many were active."""
-    with store._tx(write=True) as s:
+    with store.transaction(write=True) as s:
         active = list(s.scalars(select(PrescriptionRow).where(PrescriptionRow.active.is_(True))))
         for r in active:
             r.active = False
@@ -557,7 +561,7 @@ def active_prescription(store: Store) -> PrescriptionRecord | None:
         .order_by(PrescriptionRow.id.desc())
         .limit(1)
     )
-    with store._tx(write=False) as s:
+    with store.transaction(write=False) as s:
         row = s.scalars(stmt).first()
         return _prescription(row) if row is not None else None
 

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields, is_dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Optional, Union
 
@@ -50,6 +50,16 @@ from pressup.storage.models import (
     RepRow,
     SessionRow,
     TrackChunkRow,
+)
+from pressup.storage.values import (
+    as_utc,
+    id_chunks,
+    opt_float,
+    opt_int,
+    req_bool,
+    req_int,
+    req_text,
+    utc_now,
 )
 
 #: Where the migration scripts live (``env.py``, ``versions/``), inside the package.
@@ -333,11 +343,11 @@ class SessionRecord:
 
 
 def _record(row: SessionRow) -> SessionRecord:
-    ended = _utc(row.ended_at) if row.ended_at is not None else None
+    ended = as_utc(row.ended_at) if row.ended_at is not None else None
     return SessionRecord(
         id=row.id,
-        created_at=_utc(row.created_at),
-        updated_at=_utc(row.updated_at),
+        created_at=as_utc(row.created_at),
+        updated_at=as_utc(row.updated_at),
         ended_at=ended,
         client=row.client,
         stage=row.stage,
@@ -413,7 +423,11 @@ class Store:
     # -- plumbing -------------------------------------------------------------------------
 
     @contextmanager
-    def _tx(self, *, write: bool) -> Iterator[Session]:
+    def transaction(self, *, write: bool) -> Iterator[Session]:
+        """One transaction on an ORM session: committed when the block ends, rolled back when
+        it raises. ``write=True`` takes the write lock up front (SQLite: ``BEGIN IMMEDIATE``).
+        Database errors come out as :class:`~pressup.errors.StorageError`. The repository
+        modules (:mod:`pressup.storage.safety`) build their reads and writes on it."""
         if self._closed:
             raise StorageError(f"the store on {self._safe_url} is closed")
         try:
@@ -424,7 +438,12 @@ class Store:
             raise StorageError(f"database error on {self._safe_url}: {_first_line(exc)}") from exc
 
     @staticmethod
-    def _session(s: Session, session_id: str, *, lock: bool = False) -> SessionRow:
+    def session_row(s: Session, session_id: str, *, lock: bool = False) -> SessionRow:
+        """The session's row within transaction ``s`` (``lock``: ``SELECT ... FOR UPDATE``).
+
+        Raises:
+            StorageError: no session with this id.
+        """
         if not isinstance(session_id, str) or not 0 < len(session_id) <= ID_LEN:
             raise StorageError(f"no session with id {session_id!r} in the database")
         row = s.get(SessionRow, session_id, with_for_update=lock)
@@ -452,22 +471,22 @@ class Store:
             target_reps: repetitions to do, >= 0.
             width, height: camera frame size in pixels, if already known.
         """
-        now = _now()
+        now = utc_now()
         row = SessionRow(
             id=uuid.uuid4().hex,
             created_at=now,
             updated_at=now,
             ended_at=None,
-            client=_text("client", client),
+            client=req_text("client", client),
             stage=INITIAL_STAGE,
             reps_done=0,
-            target_reps=_req_int("target_reps", target_reps, minimum=0),
+            target_reps=req_int("target_reps", target_reps, minimum=0),
             dose=_json_object("dose", dose),
             protocol=_json_object("protocol", protocol),
-            video_width=_opt_int("width", width, minimum=1),
-            video_height=_opt_int("height", height, minimum=1),
+            video_width=opt_int("width", width, minimum=1),
+            video_height=opt_int("height", height, minimum=1),
         )
-        with self._tx(write=True) as s:
+        with self.transaction(write=True) as s:
             s.add(row)
         return row.id
 
@@ -475,17 +494,17 @@ class Store:
         """The session, or ``None`` when no session has this id."""
         if not isinstance(session_id, str):
             return None
-        with self._tx(write=False) as s:
+        with self.transaction(write=False) as s:
             row = s.get(SessionRow, session_id)
             return _record(row) if row is not None else None
 
     def list_sessions(self, limit: int = 100) -> list[SessionRecord]:
         """At most ``limit`` sessions, newest (by creation) first."""
-        n = _req_int("limit", limit, minimum=1)
+        n = req_int("limit", limit, minimum=1)
         stmt = (
             select(SessionRow).order_by(SessionRow.created_at.desc(), SessionRow.id.desc()).limit(n)
         )
-        with self._tx(write=False) as s:
+        with self.transaction(write=False) as s:
             return [_record(row) for row in s.scalars(stmt)]
 
     def update_session(
@@ -503,14 +522,14 @@ class Store:
         ``ended=True`` sets ``ended_at`` to now (again, if the session had been resumed);
         ``ended=False`` leaves it unchanged. ``width``/``height`` are pixels.
         """
-        new_stage = _text("stage", stage, max_len=STAGE_LEN) if stage is not None else None
-        new_reps = _opt_int("reps_done", reps_done, minimum=0)
-        new_w = _opt_int("width", width, minimum=1)
-        new_h = _opt_int("height", height, minimum=1)
-        is_ended = _bool("ended", ended)
-        with self._tx(write=True) as s:
-            row = self._session(s, session_id, lock=True)
-            now = _now()
+        new_stage = req_text("stage", stage, max_len=STAGE_LEN) if stage is not None else None
+        new_reps = opt_int("reps_done", reps_done, minimum=0)
+        new_w = opt_int("width", width, minimum=1)
+        new_h = opt_int("height", height, minimum=1)
+        is_ended = req_bool("ended", ended)
+        with self.transaction(write=True) as s:
+            row = self.session_row(s, session_id, lock=True)
+            now = utc_now()
             if new_stage is not None:
                 row.stage = new_stage
             if new_reps is not None:
@@ -525,8 +544,8 @@ class Store:
 
     def delete_session(self, session_id: str) -> None:
         """Delete the session and everything stored with it."""
-        with self._tx(write=True) as s:
-            self._session(s, session_id, lock=True)
+        with self.transaction(write=True) as s:
+            self.session_row(s, session_id, lock=True)
             s.execute(delete(SessionRow).where(SessionRow.id == session_id))
 
     # -- events ---------------------------------------------------------------------------
@@ -539,17 +558,17 @@ class Store:
         event's JSON ``data``. Nothing is stored if any event is malformed.
         """
         rows = [_event_row(session_id, i, ev) for i, ev in enumerate(events)]
-        with self._tx(write=True) as s:
-            row = self._session(s, session_id, lock=bool(rows))
+        with self.transaction(write=True) as s:
+            row = self.session_row(s, session_id, lock=bool(rows))
             if rows:
                 s.add_all(rows)
-                row.updated_at = _now()
+                row.updated_at = utc_now()
 
     def list_events(self, session_id: str) -> list[dict[str, Any]]:
         """Events in the order stored: ``{"t_s", "kind", "rep", **data}`` (NaN came back None)."""
         stmt = select(EventRow).where(EventRow.session_id == session_id).order_by(EventRow.id)
-        with self._tx(write=False) as s:
-            self._session(s, session_id)
+        with self.transaction(write=False) as s:
+            self.session_row(s, session_id)
             return [{"t_s": r.t_s, "kind": r.kind, "rep": r.rep, **r.data} for r in s.scalars(stmt)]
 
     # -- repetitions ------------------------------------------------------------------------
@@ -565,8 +584,8 @@ class Store:
         """
         values = _rep_values(rep)
         number = values.pop("number")
-        with self._tx(write=True) as s:
-            session = self._session(s, session_id, lock=True)
+        with self.transaction(write=True) as s:
+            session = self.session_row(s, session_id, lock=True)
             stmt = select(RepRow).where(RepRow.session_id == session_id, RepRow.number == number)
             row = s.scalars(stmt).one_or_none()
             if row is None:
@@ -574,21 +593,21 @@ class Store:
             else:
                 for key, value in values.items():
                     setattr(row, key, value)
-            session.updated_at = _now()
+            session.updated_at = utc_now()
 
     def list_reps(self, session_id: str) -> list[dict[str, Any]]:
         """Repetitions by number, as dicts with the keys :data:`REP_KEYS` (NaN came back None)."""
         stmt = select(RepRow).where(RepRow.session_id == session_id).order_by(RepRow.number)
-        with self._tx(write=False) as s:
-            self._session(s, session_id)
+        with self.transaction(write=False) as s:
+            self.session_row(s, session_id)
             return [_rep_dict(r) for r in s.scalars(stmt)]
 
     def reps_of(self, session_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """:meth:`list_reps` of many sessions in a few queries: id -> repetitions by number
         (an id with none, or unknown, maps to ``[]``)."""
         out: dict[str, list[dict[str, Any]]] = {sid: [] for sid in session_ids}
-        with self._tx(write=False) as s:
-            for chunk in _chunks(list(out)):
+        with self.transaction(write=False) as s:
+            for chunk in id_chunks(list(out)):
                 stmt = (
                     select(RepRow)
                     .where(RepRow.session_id.in_(chunk))
@@ -602,8 +621,8 @@ class Store:
         """The events of one ``kind`` of many sessions in a few queries: id -> events in the
         order stored, as :meth:`list_events` gives them (an id with none maps to ``[]``)."""
         out: dict[str, list[dict[str, Any]]] = {sid: [] for sid in session_ids}
-        with self._tx(write=False) as s:
-            for chunk in _chunks(list(out)):
+        with self.transaction(write=False) as s:
+            for chunk in id_chunks(list(out)):
                 stmt = (
                     select(EventRow)
                     .where(EventRow.session_id.in_(chunk), EventRow.kind == kind)
@@ -632,19 +651,19 @@ class Store:
             skipped: the user declined to rate.
             t_s: session time in seconds, if known (NaN stored as None).
         """
-        rep_n = _req_int("rep", rep, minimum=0)
-        is_skipped = _bool("skipped", skipped)
-        score_n = _opt_int("score", score, minimum=0)
+        rep_n = req_int("rep", rep, minimum=0)
+        is_skipped = req_bool("skipped", skipped)
+        score_n = opt_int("score", score, minimum=0)
         if score_n is not None and score_n > 10:
             raise InputError(f"score: expected an integer 0..10, got {score_n}")
         if is_skipped and score_n is not None:
             raise InputError(f"score: a skipped rating has no score, got {score_n}")
         if not is_skipped and score_n is None:
             raise InputError("score: expected an integer 0..10 (or skipped=True), got None")
-        when = _opt_float("t_s", t_s)
-        with self._tx(write=True) as s:
-            row = self._session(s, session_id, lock=True)
-            now = _now()
+        when = opt_float("t_s", t_s)
+        with self.transaction(write=True) as s:
+            row = self.session_row(s, session_id, lock=True)
+            now = utc_now()
             s.add(
                 PainRow(
                     session_id=session_id,
@@ -663,16 +682,16 @@ class Store:
         Each is ``{"rep", "score", "skipped", "t_s", "created_at"}`` (``t_s`` seconds or None).
         """
         stmt = select(PainRow).where(PainRow.session_id == session_id).order_by(PainRow.id)
-        with self._tx(write=False) as s:
-            self._session(s, session_id)
+        with self.transaction(write=False) as s:
+            self.session_row(s, session_id)
             return [_pain_dict(r) for r in s.scalars(stmt)]
 
     def pain_of(self, session_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """:meth:`list_pain` of many sessions in a few queries (an id with none maps to
         ``[]``)."""
         out: dict[str, list[dict[str, Any]]] = {sid: [] for sid in session_ids}
-        with self._tx(write=False) as s:
-            for chunk in _chunks(list(out)):
+        with self.transaction(write=False) as s:
+            for chunk in id_chunks(list(out)):
                 stmt = select(PainRow).where(PainRow.session_id.in_(chunk)).order_by(PainRow.id)
                 for r in s.scalars(stmt):
                     out[r.session_id].append(_pain_dict(r))
@@ -680,11 +699,11 @@ class Store:
 
     def add_feedback(self, session_id: str, *, helpful: bool, comment: str | None) -> None:
         """Store the user's feedback: was the session helpful, and an optional comment."""
-        is_helpful = _bool("helpful", helpful)
-        text = _text("comment", comment) if comment is not None else None
-        with self._tx(write=True) as s:
-            row = self._session(s, session_id, lock=True)
-            now = _now()
+        is_helpful = req_bool("helpful", helpful)
+        text = req_text("comment", comment) if comment is not None else None
+        with self.transaction(write=True) as s:
+            row = self.session_row(s, session_id, lock=True)
+            now = utc_now()
             s.add(
                 FeedbackRow(session_id=session_id, helpful=is_helpful, comment=text, created_at=now)
             )
@@ -695,10 +714,10 @@ class Store:
         stmt = (
             select(FeedbackRow).where(FeedbackRow.session_id == session_id).order_by(FeedbackRow.id)
         )
-        with self._tx(write=False) as s:
-            self._session(s, session_id)
+        with self.transaction(write=False) as s:
+            self.session_row(s, session_id)
             return [
-                {"helpful": r.helpful, "comment": r.comment, "created_at": _utc(r.created_at)}
+                {"helpful": r.helpful, "comment": r.comment, "created_at": as_utc(r.created_at)}
                 for r in s.scalars(stmt)
             ]
 
@@ -729,10 +748,10 @@ class Store:
             TrackFormatError: shapes or values break the pose-track contract.
         """
         t, d = _chunk_arrays(t_s, data)
-        w = _req_int("width", width, minimum=1)
-        h = _req_int("height", height, minimum=1)
-        with self._tx(write=True) as s:
-            session = self._session(s, session_id, lock=True)
+        w = req_int("width", width, minimum=1)
+        h = req_int("height", height, minimum=1)
+        with self.transaction(write=True) as s:
+            session = self.session_row(s, session_id, lock=True)
             if t.size == 0:
                 return
             last = s.scalar(
@@ -771,8 +790,8 @@ class Store:
             .where(TrackChunkRow.session_id == session_id)
             .order_by(TrackChunkRow.seq)
         )
-        with self._tx(write=False) as s:
-            session = self._session(s, session_id)
+        with self.transaction(write=False) as s:
+            session = self.session_row(s, session_id)
             rows = list(s.scalars(stmt))
             chunks = [_decode_chunk(session_id, c) for c in rows]
             width: int | None
@@ -800,20 +819,9 @@ class Store:
 # -- helpers -------------------------------------------------------------------------------
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _utc(value: datetime) -> datetime:
-    """SQLite gives back naive datetimes (written as UTC); PostgreSQL aware ones."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
-
-
 def _touch(session: SessionRow, *, width: int, height: int) -> None:
     """Mark the session written; take the frame size from the first chunk if unknown."""
-    session.updated_at = _now()
+    session.updated_at = utc_now()
     if session.video_width is None or session.video_height is None:
         session.video_width = width
         session.video_height = height
@@ -825,22 +833,13 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _req_int(name: str, value: Any, *, minimum: int | None = None) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise InputError(f"{name}: expected an integer, got {value!r}")
-    n = int(value)
-    if minimum is not None and n < minimum:
-        raise InputError(f"{name}: expected an integer >= {minimum}, got {n}")
-    return n
-
-
 def _pain_dict(r: PainRow) -> dict[str, Any]:
     return {
         "rep": r.rep,
         "score": r.score,
         "skipped": r.skipped,
         "t_s": r.t_s,
-        "created_at": _utc(r.created_at),
+        "created_at": as_utc(r.created_at),
     }
 
 
@@ -861,44 +860,6 @@ def _rep_dict(r: RepRow) -> dict[str, Any]:
         "complete": r.complete,
         "not_counted": r.not_counted,
     }
-
-
-#: Most ids in one ``IN (...)`` (SQLite allows 32766 bound parameters; PostgreSQL more).
-IN_CHUNK = 500
-
-
-def _chunks(ids: list[str]) -> list[list[str]]:
-    return [ids[i : i + IN_CHUNK] for i in range(0, len(ids), IN_CHUNK)]
-
-
-def _opt_int(name: str, value: Any, *, minimum: int | None = None) -> int | None:
-    return None if value is None else _req_int(name, value, minimum=minimum)
-
-
-def _opt_float(name: str, value: Any) -> float | None:
-    """A finite float, or None for None/NaN/infinity."""
-    if value is None:
-        return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-        value, (int, float, np.integer, np.floating)
-    ):
-        raise InputError(f"{name}: expected a number, got {value!r}")
-    f = float(value)
-    return f if math.isfinite(f) else None
-
-
-def _bool(name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise InputError(f"{name}: expected true or false, got {value!r}")
-    return bool(value)
-
-
-def _text(name: str, value: Any, *, max_len: int | None = None) -> str:
-    if not isinstance(value, str):
-        raise InputError(f"{name}: expected a string, got {value!r}")
-    if max_len is not None and not 0 < len(value) <= max_len:
-        raise InputError(f"{name}: expected 1..{max_len} characters, got {len(value)}")
-    return value
 
 
 def _json(value: Any, where: str) -> Any:
@@ -945,9 +906,9 @@ def _event_row(session_id: str, i: int, ev: Any) -> EventRow:
     data = {k: v for k, v in ev.items() if k not in _EVENT_KEYS}
     return EventRow(
         session_id=session_id,
-        t_s=_opt_float(f"{where}.t_s", ev["t_s"]),
-        kind=_text(f"{where}.kind", ev["kind"], max_len=KIND_LEN),
-        rep=_opt_int(f"{where}.rep", ev.get("rep")),
+        t_s=opt_float(f"{where}.t_s", ev["t_s"]),
+        kind=req_text(f"{where}.kind", ev["kind"], max_len=KIND_LEN),
+        rep=opt_int(f"{where}.rep", ev.get("rep")),
         data=_json_object(f"{where}", data),
     )
 
@@ -960,24 +921,24 @@ def _rep_values(rep: Any) -> dict[str, Any]:
     for key in ("index", "start_s", "variant"):
         if key not in rep:
             raise InputError(f"rep: missing key {key!r}")
-    start = _opt_float("rep.start_s", rep["start_s"])
+    start = opt_float("rep.start_s", rep["start_s"])
     if start is None:
         raise InputError(f"rep.start_s: expected finite seconds, got {rep['start_s']!r}")
     faults = _json(rep.get("faults", []), "rep.faults")
     if not isinstance(faults, list):
         raise InputError(f"rep.faults: expected a list, got {type(faults).__name__}")
     values: dict[str, Any] = {
-        "number": _req_int("rep.index", rep["index"], minimum=1),
+        "number": req_int("rep.index", rep["index"], minimum=1),
         "start_s": start,
-        "variant": _text("rep.variant", rep["variant"], max_len=VARIANT_LEN),
+        "variant": req_text("rep.variant", rep["variant"], max_len=VARIANT_LEN),
         "faults": faults,
-        "complete": _bool("rep.complete", rep.get("complete", True)),
+        "complete": req_bool("rep.complete", rep.get("complete", True)),
         "not_counted": None
         if rep.get("not_counted") is None
-        else _text("rep.not_counted", rep["not_counted"], max_len=32),
+        else req_text("rep.not_counted", rep["not_counted"], max_len=32),
     }
     for key in _REP_OPTIONAL_FLOATS:
-        values[key] = _opt_float(f"rep.{key}", rep.get(key))
+        values[key] = opt_float(f"rep.{key}", rep.get(key))
     return values
 
 

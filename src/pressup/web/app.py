@@ -37,7 +37,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from pressup.protocol import ProtocolSpec, load_spec
-from pressup.storage import Store
+from pressup.sessions.store import Store
 from pressup.web.deps import origin_ok, token_ok
 from pressup.web.hub import SessionHub
 from pressup.web.routes import coach, exports, progress, screening, sessions, ws

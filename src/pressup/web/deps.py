@@ -18,7 +18,7 @@ from fastapi import Depends, HTTPException, Query, Request
 from starlette.requests import HTTPConnection
 
 from pressup.protocol import ProtocolSpec
-from pressup.storage import Store
+from pressup.sessions.store import Store
 from pressup.web.hub import SessionHub
 from pressup.web.settings import Settings
 from pressup.web.timing import ReplyTimer

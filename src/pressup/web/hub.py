@@ -6,7 +6,7 @@ at once. A session not in memory (after a server restart) is rebuilt by replayin
 frames through a fresh :class:`~pressup.live.LiveSession`: the engine is pure, so the replay
 reaches the same state; its stored ratings and any stop are put back after the frames.
 
-A new session takes its dose from :func:`pressup.safety.history.plan_session` (a clinician's
+A new session takes its dose from :func:`pressup.sessions.plan.plan_session` (a clinician's
 prescription, else the progression's decision after reviewing the stored history). When a set
 ends (completed with its last rating in, stopped by a pain rule, or ended with the button) the
 history is reviewed again and the decision for next time is sent to the page.
@@ -30,7 +30,6 @@ import numpy.typing as npt
 from pressup.errors import StorageError
 from pressup.live import LiveSession, LiveUpdate, landmarks_to_pixels
 from pressup.protocol import ProtocolSpec
-from pressup.safety.history import Review, plan_session, review, spec_from_dose
 from pressup.safety.symptoms import (
     STOP_EVENT,
     Location,
@@ -38,8 +37,9 @@ from pressup.safety.symptoms import (
     classify,
     parse_location,
 )
-from pressup.storage import Store
-from pressup.storage.safety import add_rating, list_symptoms
+from pressup.sessions.plan import Review, plan_session, review, spec_from_dose
+from pressup.sessions.records import add_rating, list_symptoms
+from pressup.sessions.store import Store
 from pressup.web.schemas import Frame, MessageError, Pain
 
 log = logging.getLogger("pressup.web")
@@ -95,7 +95,7 @@ class SessionHub:
     # -- sessions ------------------------------------------------------------------------------
     def open(self, session_id: str | None, client: str) -> tuple[Live, bool]:
         """Resume ``session_id`` (from memory or the store) or start a new session with the
-        dose of :func:`~pressup.safety.history.plan_session`."""
+        dose of :func:`~pressup.sessions.plan.plan_session`."""
         if session_id is not None:
             if session_id in self.live:
                 return self.live[session_id], True

@@ -25,9 +25,9 @@ from typing import Any, Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict
 
 from pressup.live import LiveUpdate
-from pressup.safety.history import Review
 from pressup.safety.progression import Action, Source, Variant
 from pressup.safety.symptoms import RESPONSE_WORDS, Response
+from pressup.sessions.plan import Review
 from pressup.web.schemas import PROTOCOL_VERSION, MessageError
 
 #: A JSON number kept as it was given (an ``int`` stays an ``int``: ``10``, not ``10.0``).

@@ -18,7 +18,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pressup.storage import default_database_url
+from pressup.sessions.store import default_database_url
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -45,7 +45,7 @@ class Settings:
         timing: record the server-side time of every frame reply (``GET /api/timing``).
         require_screening: refuse to open a coaching session (WebSocket ``hello``) unless the
             safety screening is done, not locked and not due again
-            (:func:`pressup.safety.history.gate`).
+            (:func:`pressup.sessions.plan.gate`).
     """
 
     host: str = "127.0.0.1"

@@ -24,7 +24,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
 from pressup.errors import InputError, PressupError, StorageError
-from pressup.storage import Store
+from pressup.sessions.store import Store
 from pressup.web.deps import Authorized, StoreDep
 
 MEDIA = {

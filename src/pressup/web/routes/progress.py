@@ -7,7 +7,7 @@ of every ``POST`` and ``DELETE``):
 * ``GET /progress`` - the page (static; it reads the token from its own URL);
 * ``GET /api/progress`` - everything the page shows (see :func:`progress_state`): the dose in
   force (``current``), the engine's next decision (``next``, made with
-  :func:`pressup.safety.history.review` and ``save=False``: looking stores nothing), the active
+  :func:`pressup.sessions.plan.review` and ``save=False``: looking stores nothing), the active
   clinician's prescription, the last :data:`DECISIONS_SHOWN` stored decisions (newest first),
   the coach gate and the form's limits;
 * ``POST /api/prescription`` - ``{"variant", "hold_s", "reps", "sessions_per_day", "notes"}``
@@ -37,7 +37,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pressup.errors import InputError
 from pressup.protocol import ProtocolSpec
-from pressup.safety.history import HISTORY_LIMIT, current_prescription, prescribe, review
 from pressup.safety.progression import (
     NOTES_MAX_LEN,
     PRESCRIPTION_LIMITS,
@@ -49,14 +48,15 @@ from pressup.safety.progression import (
     parse_variant,
     prescription_from_dict,
 )
-from pressup.storage import Store
-from pressup.storage.safety import (
+from pressup.sessions.plan import HISTORY_LIMIT, current_prescription, prescribe, review
+from pressup.sessions.records import (
     DecisionRecord,
     PrescriptionRecord,
     active_prescription,
     clear_prescription,
     list_decisions,
 )
+from pressup.sessions.store import Store
 from pressup.web.deps import Authorized, JsonBody, SpecDep, StoreDep
 from pressup.web.routes.screening import gate_now
 

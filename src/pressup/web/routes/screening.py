@@ -11,7 +11,7 @@ the ``Origin`` of every ``POST``):
   (:func:`~pressup.safety.screening.evaluate`), stored, and the outcome returned;
 * ``POST /api/screening/approval`` - ``{"name": ..., "date": "YYYY-MM-DD"}``: a clinician's
   approval of the latest screening (it unlocks a locked outcome);
-* ``GET /api/gate`` - may the coach start (:func:`pressup.safety.history.gate`)?
+* ``GET /api/gate`` - may the coach start (:func:`pressup.sessions.plan.gate`)?
 
 A body that breaks the rules gets HTTP 422 with ``detail`` naming the field, e.g.
 ``"answers.fever: expected yes, no or unsure, got 'maybe'"``.
@@ -30,7 +30,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pressup.errors import InputError
 from pressup.protocol import ProtocolSpec
-from pressup.safety.history import gate
 from pressup.safety.screening import (
     ANSWERS,
     APPROVER_MAX_LEN,
@@ -43,13 +42,14 @@ from pressup.safety.screening import (
     evaluate,
     parse_answers,
 )
-from pressup.storage import Store
-from pressup.storage.safety import (
+from pressup.sessions.plan import gate
+from pressup.sessions.records import (
     ScreeningRecord,
     add_screening,
     approve_screening,
     latest_screening,
 )
+from pressup.sessions.store import Store
 from pressup.web.deps import Authorized, JsonBody, SettingsDep, SpecDep, StoreDep
 
 STATIC = Path(__file__).parents[1] / "static"
@@ -117,7 +117,7 @@ def _body(data: dict[str, Any], model: type[BaseModel]) -> Any:
 
 
 def gate_now(store: Store, spec: ProtocolSpec) -> Gate:
-    """:func:`pressup.safety.history.gate` at this moment."""
+    """:func:`pressup.sessions.plan.gate` at this moment."""
     return gate(store, spec, datetime.now(timezone.utc))
 
 

@@ -20,7 +20,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import HTMLResponse
 
 from pressup.safety.symptoms import STOP_EVENT
-from pressup.storage.safety import list_symptoms
+from pressup.sessions.records import list_symptoms
 from pressup.web.deps import Authorized, SettingsDep, SpecDep, StoreDep, TimerDep
 
 router = APIRouter()

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from pressup.protocol import ProtocolSpec
-from pressup.safety.history import Review
-from pressup.storage import Store
+from pressup.sessions.plan import Review
+from pressup.sessions.store import Store
 from pressup.web.deps import HubDep, SettingsDep, SpecDep, StoreDep, TimerDep, origin_ok, token_ok
 from pressup.web.hub import Live, SessionHub
 from pressup.web.messages import (

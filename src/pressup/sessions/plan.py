@@ -44,8 +44,7 @@ from pressup.safety.progression import (
 )
 from pressup.safety.screening import Gate, coach_gate
 from pressup.safety.symptoms import STOP_EVENT
-from pressup.storage import SessionRecord, Store
-from pressup.storage.safety import (
+from pressup.sessions.records import (
     DecisionRecord,
     SymptomRecord,
     active_prescription,
@@ -56,6 +55,7 @@ from pressup.storage.safety import (
     session_data,
     set_prescription,
 )
+from pressup.sessions.store import SessionRecord, Store
 from pressup.vocab import step_of
 
 #: How many past sessions and decisions are read.

@@ -23,7 +23,6 @@ from pressup.analysis.run import analyze_track
 from pressup.errors import InputError
 from pressup.pose.track import PoseTrack
 from pressup.protocol.spec import PainRules, ProtocolSpec
-from pressup.safety.history import Review, plan_session, review
 from pressup.safety.symptoms import (
     STOP_EVENT,
     Location,
@@ -32,8 +31,9 @@ from pressup.safety.symptoms import (
     check_rating,
     parse_location,
 )
-from pressup.storage import Store
-from pressup.storage.safety import add_rating
+from pressup.sessions.plan import Review, plan_session, review
+from pressup.sessions.records import add_rating
+from pressup.sessions.store import Store
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def store_recorded_set(
     session is deleted before the error is raised).
 
     Args:
-        spec: the protocol (the dose comes from :func:`~pressup.safety.history.plan_session`).
+        spec: the protocol (the dose comes from :func:`~pressup.sessions.plan.plan_session`).
         track: the recorded set's landmark track.
         ratings: pain ratings before the set (``rep`` 0) and after press-ups.
     """
