@@ -70,6 +70,8 @@ VIEW_KEYS = {
     "judged",
 }
 PROTOCOL_KEYS = {"name", "version", "target_hold_s", "target_reps", "min_lowering_s", "variant"}
+#: analysis.json's protocol block: the dose judged against, and where it came from.
+ANALYSIS_PROTOCOL_KEYS = PROTOCOL_KEYS | {"dose_source", "dose_reason"}
 
 # --------------------------------------------------------------------------------------------
 # helpers
@@ -199,7 +201,9 @@ def test_analysis_json_contract(
     assert doc["pose"] == {"backend": "synthetic", "model": "stick-figure"}
     assert set(doc["view"]) == VIEW_KEYS
     assert doc["view"]["side"] == "left"
-    assert set(doc["protocol"]) == PROTOCOL_KEYS
+    assert set(doc["protocol"]) == ANALYSIS_PROTOCOL_KEYS
+    assert doc["protocol"]["dose_source"] == "protocol"  # no --plan: the protocol file's dose
+    assert doc["protocol"]["target_hold_s"] == 10.0
 
     assert doc["rep_count"] == truth.rep_count == 2
     assert len(doc["reps"]) >= doc["rep_count"]

@@ -225,6 +225,19 @@ ACTIONS: tuple[Action, ...] = get_args(Action)
 Source = Literal["engine", "clinician"]
 SOURCES: tuple[Source, ...] = get_args(Source)
 
+#: Where the dose an analysis was judged against came from (``analysis.json``
+#: ``protocol.dose_source``): ``prescription`` (a clinician's), ``progression`` (pressup's
+#: ladder, from the person's past sessions), ``protocol`` (the protocol file's ``[dose]``
+#: targets: the video is linked to no one's plan).
+DoseSource = Literal["protocol", "prescription", "progression"]
+DOSE_SOURCES: tuple[DoseSource, ...] = get_args(DoseSource)
+
+
+def dose_source_of(source: Source) -> DoseSource:
+    """The dose source of a prescription or decision (``clinician`` -> ``prescription``)."""
+    return "prescription" if source == "clinician" else "progression"
+
+
 #: Limits on a clinician's prescription (inclusive).
 PRESCRIPTION_LIMITS: dict[str, tuple[float, float]] = {
     "hold_s": (1, 120),
@@ -236,6 +249,7 @@ __all__ = [
     "ABANDON_REASONS",
     "ACTIONS",
     "ANSWERS",
+    "DOSE_SOURCES",
     "EVENT_KINDS",
     "FAULT_CODES",
     "LABELS",
@@ -256,6 +270,7 @@ __all__ = [
     "AbandonReason",
     "Action",
     "Answer",
+    "DoseSource",
     "EventKind",
     "FaultCode",
     "Label",
@@ -269,6 +284,7 @@ __all__ = [
     "Source",
     "SymptomReport",
     "UnfinishedReason",
+    "dose_source_of",
     "parse_location",
     "posture_of",
     "step_of",

@@ -26,7 +26,7 @@ import numpy as np
 
 from pressup.analysis.result import ANALYSIS_SCHEMA, Analysis, Fault, FrameTable, Rep, Segment
 from pressup.errors import InputError
-from pressup.vocab import FAULT_CODES, LABELS, POSTURES, UNFINISHED_REASONS
+from pressup.vocab import DOSE_SOURCES, FAULT_CODES, LABELS, POSTURES, UNFINISHED_REASONS
 
 if TYPE_CHECKING:
     from pressup.pose.track import PoseTrack
@@ -134,7 +134,7 @@ def read_analysis(
         reps=reps,
         segments=segments,
         faults=faults,
-        protocol=_section(obj, "protocol", path),
+        protocol=_protocol(obj, path),
         frames=table,
         events=event_list,
     )
@@ -315,6 +315,22 @@ def _list(obj: Mapping[str, Any], name: str, path: Path, *, required: bool = Tru
     if not isinstance(value, list):
         raise InputError(f"{path}: {name}: expected a list, got {type(value).__name__}")
     return value
+
+
+def _protocol(obj: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """The ``protocol`` block; ``dose_source`` and ``dose_reason`` are checked when present
+    (analyses from before they were written have neither)."""
+    block = _section(obj, "protocol", path)
+    source = block.get("dose_source")
+    if source is not None and source not in DOSE_SOURCES:
+        raise InputError(
+            f"{path}: protocol.dose_source: expected one of {', '.join(DOSE_SOURCES)}, "
+            f"got {source!r}"
+        )
+    reason = block.get("dose_reason")
+    if reason is not None and not isinstance(reason, str):
+        raise InputError(f"{path}: protocol.dose_reason: expected text, got {reason!r}")
+    return block
 
 
 def _section(obj: Mapping[str, Any], name: str, path: Path) -> dict[str, Any]:

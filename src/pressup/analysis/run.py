@@ -28,6 +28,7 @@ from pressup.kinematics.features import FEATURES, ViewGeometry
 from pressup.pose import PoseOptions, PoseTrack, open_track
 from pressup.pose.backends import ProgressFn
 from pressup.protocol import ProtocolSpec
+from pressup.vocab import DoseSource
 
 Array = npt.NDArray[np.float64]
 
@@ -189,8 +190,27 @@ def _view_warnings(track: PoseTrack) -> dict[str, list[str]]:
     }
 
 
-def analyze_track(track: PoseTrack, spec: ProtocolSpec) -> Analysis:
-    """Analyse a whole pose track.
+#: ``protocol.dose_reason`` of an analysis judged against the protocol file's dose.
+PROTOCOL_DOSE_REASON = (
+    "The protocol file's [dose] targets: this analysis is not linked to anyone's plan."
+)
+
+
+def analyze_track(
+    track: PoseTrack,
+    spec: ProtocolSpec,
+    *,
+    dose_source: DoseSource = "protocol",
+    dose_reason: str | None = None,
+) -> Analysis:
+    """Analyse a whole pose track, judged against the dose in ``spec``.
+
+    Args:
+        dose_source: where that dose came from (written into ``protocol.dose_source``):
+            ``protocol`` (the protocol file) unless ``spec`` carries a person's planned dose
+            (:meth:`pressup.sessions.plan.PlannedDose.apply`).
+        dose_reason: one line on why that dose (``protocol.dose_reason``; default: the
+            protocol file's, :data:`PROTOCOL_DOSE_REASON`).
 
     Raises:
         NoPersonError: no judgeable person in the track.
@@ -253,7 +273,11 @@ def analyze_track(track: PoseTrack, spec: ProtocolSpec) -> Analysis:
         reps=reps,
         segments=segments,
         faults=faults,
-        protocol=spec.summary(),
+        protocol={
+            **spec.summary(),
+            "dose_source": dose_source,
+            "dose_reason": PROTOCOL_DOSE_REASON if dose_reason is None else dose_reason,
+        },
         frames=FrameTable(columns=columns, label=labels, tracked=tracked),
         events=[e.to_dict() for e in events if e.kind != "hold_tick"],
     )

@@ -11,15 +11,24 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from pressup.cli.common import err, fail, out, protocol_option
+from pressup.cli.common import database_option, err, fail, out, protocol_option
 from pressup.errors import InputError, PressupError
 
+if TYPE_CHECKING:
+    from pressup.protocol.spec import ProtocolSpec
+    from pressup.sessions.plan import PlannedDose
+
 MODEL_HELP = "pose model: full (bundled), heavy (if installed), auto (heavy when installed)"
+PLAN_HELP = (
+    "judge against today's plan for the person of the session store (--database): a "
+    "clinician's prescription, else pressup's progression, the dose `pressup progress` shows; "
+    "without it, against the protocol file's [dose]"
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -61,21 +70,28 @@ def _progress(label: str) -> Iterator[object]:
 def _analyze_one(
     source: Path,
     out_dir: Path,
-    spec_path: Optional[Path],
+    spec: ProtocolSpec,
+    planned: PlannedDose | None,
     model: str,
     overlay: Optional[Path],
 ) -> int:
-    """Analyse one input into ``out_dir``; return the number of complete reps."""
+    """Analyse one input into ``out_dir``; return the number of complete reps.
+
+    Judged against ``planned`` set into ``spec`` when given, else against ``spec``'s dose.
+    """
     from pressup.analysis.io import write_folder
     from pressup.analysis.run import analyze_track
     from pressup.pose import PoseOptions, open_track
-    from pressup.protocol import load_spec
     from pressup.report import write_report
 
-    spec = load_spec(spec_path)
     with _progress(f"pose {source.name}") as update:
         track = open_track(source, PoseOptions(model=model), update)  # type: ignore[arg-type]
-    analysis = analyze_track(track, spec)
+    if planned is None:
+        analysis = analyze_track(track, spec)
+    else:
+        analysis = analyze_track(
+            track, planned.apply(spec), dose_source=planned.source, dose_reason=planned.reason
+        )
     for warning in analysis.view.get("warnings") or ():
         err.print(f"[yellow]{source.name}:[/] {warning}", highlight=False, soft_wrap=True)
     # a track read from a track file is not copied
@@ -91,10 +107,33 @@ def _analyze_one(
     return analysis.rep_count
 
 
+def _dose(
+    protocol: Optional[Path], plan: bool, database: Optional[str]
+) -> tuple[ProtocolSpec, PlannedDose | None]:
+    """The protocol, and today's planned dose when ``--plan`` asks for it (nothing stored)."""
+    from pressup.protocol import load_spec
+
+    spec = load_spec(protocol)
+    if not plan:
+        if database is not None:
+            raise InputError(
+                "--database: only used with --plan (judge against today's plan of the person "
+                "in that session store)"
+            )
+        return spec, None
+    from pressup.sessions.plan import todays_dose
+    from pressup.sessions.store import Store
+
+    with Store(database) as store:
+        return spec, todays_dose(store, spec, save=False)
+
+
 def analyze(
     inputs: list[Path] = typer.Argument(..., help="videos or pressup track files (.npz)"),
     out_dir: Path = typer.Option(..., "--out", "-o", help="output folder"),
     protocol: Optional[Path] = protocol_option(),
+    plan: bool = typer.Option(False, "--plan", help=PLAN_HELP),
+    database: Optional[str] = database_option(),
     model: str = typer.Option("full", "--model", help=MODEL_HELP),
     overlay: Optional[Path] = typer.Option(
         None,
@@ -104,6 +143,8 @@ def analyze(
 ) -> None:
     """Analyse press-up videos: reps, holds, angles, form faults, and a report.
 
+    Judged against the protocol file's dose, or with --plan against today's plan for the
+    person (the dose `pressup progress` shows); analysis.json and the report say which.
     One input writes into OUT; several write into OUT/<name>/ each, and a failure on one input
     is recorded in OUT/<name>/error.json without stopping the others.
     """
@@ -113,11 +154,20 @@ def analyze(
             from pressup.report.overlay import check_overlay_path
 
             check_overlay_path(overlay)  # before the analysis, not after it
+        spec, planned = _dose(protocol, plan, database)
     except PressupError as exc:
         raise fail(exc) from None
+    if planned is not None:
+        from pressup.report.wording import dose_sentence
+        from pressup.vocab import posture_of
+
+        said = dose_sentence(
+            planned.source, planned.reps, planned.hold_s, posture_of(planned.variant)
+        )
+        out.print(said, highlight=False, soft_wrap=True)
     if len(inputs) == 1:
         try:
-            n = _analyze_one(inputs[0], out_dir, protocol, model, overlay)
+            n = _analyze_one(inputs[0], out_dir, spec, planned, model, overlay)
         except PressupError as exc:
             raise fail(exc) from None
         out.print(
@@ -130,7 +180,7 @@ def analyze(
     for src in inputs:
         d = out_dir / src.stem
         try:
-            n = _analyze_one(src, d, protocol, model, None)
+            n = _analyze_one(src, d, spec, planned, model, None)
             (d / "error.json").unlink(missing_ok=True)
             out.print(f"{src.name}: {n} complete press-up(s)")
         except PressupError as exc:

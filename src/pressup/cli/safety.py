@@ -225,7 +225,7 @@ def progress(
     protocol: Optional[Path] = protocol_option(SAFETY_PROTOCOL_HELP),
 ) -> None:
     """Print the next dose (variant, hold, reps, how high) with its reason; store the decision."""
-    from pressup.sessions.plan import gate, prescribe, review
+    from pressup.sessions.plan import gate, prescribe, todays_dose
     from pressup.sessions.records import clear_prescription
     from pressup.sessions.store import Store
 
@@ -246,8 +246,9 @@ def progress(
             g = gate(store, spec, datetime.now(timezone.utc))
             if not g.allowed:
                 say(g.reason, style="bold red")
-            decision = review(store, spec).decision
-            show_decision(decision, spec)
+            rv = todays_dose(store, spec).review
+            assert rv is not None  # todays_dose always reviews
+            show_decision(rv.decision, spec)
     except PressupError as exc:
         raise fail(exc) from None
 

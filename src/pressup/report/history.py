@@ -39,7 +39,7 @@ from pressup.report.wording import fault_wording, variant_name
 from pressup.safety.progression import VARIANT_WORDS, parse_variant
 from pressup.safety.symptoms import RESPONSE_WORDS, Response, first_stop
 from pressup.sessions.outcome import build_outcome
-from pressup.sessions.plan import current_prescription, review
+from pressup.sessions.plan import current_prescription, planned_from_dose, review
 from pressup.sessions.records import SessionData, SymptomRecord, session_data
 from pressup.sessions.store import SessionRecord, Store
 
@@ -562,7 +562,13 @@ def session_report(store: Store, session_id: str, spec: ProtocolSpec) -> str:
     if track is None or track.n_frames == 0:
         sid = Markup.escape(session_id)
         return _EMPTY_TRACK_PAGE.format(sid=sid)
-    analysis = analyze_track(track, spec)
+    planned = planned_from_dose(spec, dict(record.dose))
+    if planned is None:  # an older session: it ran the protocol file's dose
+        analysis = analyze_track(track, spec)
+    else:  # judged against the dose the session was planned with, as the coach did
+        analysis = analyze_track(
+            track, planned.apply(spec), dose_source=planned.source, dose_reason=planned.reason
+        )
     analysis.source["path"] = f"session {session_id[:8]} ({record.created_at:%Y-%m-%d %H:%M} UTC)"
     return render_report(analysis)
 

@@ -28,6 +28,7 @@ from pressup.report.wording import (
     FAULT_WORDING,
     LABEL_WORDING,
     VARIANT_WORDING,
+    dose_sentence,
     fault_wording,
     label_wording,
     not_counted_wording,
@@ -625,6 +626,20 @@ def _environment() -> jinja2.Environment:
     )
 
 
+def judged_dose(protocol: dict[str, Any]) -> str | None:
+    """The sentence saying which dose the analysis was judged against and where it came from
+    (:func:`~pressup.report.wording.dose_sentence`); ``None`` for an older analysis that does
+    not record it."""
+    reps = plots.protocol_number(protocol, "target_reps")
+    variant = protocol.get("variant")
+    return dose_sentence(
+        protocol.get("dose_source") if isinstance(protocol.get("dose_source"), str) else None,
+        int(reps) if reps is not None else None,
+        plots.protocol_number(protocol, "target_hold_s"),
+        variant if isinstance(variant, str) else None,
+    )
+
+
 def render_report(analysis: Analysis, generated_at: datetime | None = None) -> str:
     """The report as one HTML string (see :func:`write_report`)."""
     summary = summarize(analysis)
@@ -644,6 +659,7 @@ def render_report(analysis: Analysis, generated_at: datetime | None = None) -> s
         "generated": when.strftime("%Y-%m-%d %H:%M"),
         "version": __version__,
         "summary": summary,
+        "judged_dose": judged_dose(analysis.protocol),
         "rows": rep_rows(analysis),
         "not_counted": not_counted_rows(analysis),
         "angles_svg": angles,

@@ -241,6 +241,36 @@ VARIANT_WORDING: dict[str, tuple[str, str]] = {
 }
 
 
+#: Where the dose judged against came from (``analysis.json`` ``protocol.dose_source``) ->
+#: (what it is, who set it), for :func:`dose_sentence`.
+DOSE_SOURCE_WORDING: dict[str, tuple[str, str]] = {
+    "prescription": ("your plan", "set by your clinician"),
+    "progression": ("your plan", "chosen by the coach from your past sessions"),
+    "protocol": ("the protocol file", "this video is not linked to anyone's plan"),
+}
+
+
+def dose_sentence(
+    source: str | None, reps: int | None, hold_s: float | None, variant: str | None = None
+) -> str | None:
+    """The one sentence saying which dose a video was judged against and where it came from:
+    ``"Judged against your plan: 3 press-ups, 5 s hold, on the forearms (set by your
+    clinician)."``. ``None`` when the source is unknown (an analysis from an older version)."""
+    found = DOSE_SOURCE_WORDING.get(source or "")
+    if found is None:
+        return None
+    what, why = found
+    parts = []
+    if reps is not None:
+        parts.append(f"{reps} press-up{'' if reps == 1 else 's'}")
+    if hold_s is not None:
+        parts.append(f"{hold_s:g} s hold")
+    if variant is not None and variant in VARIANT_WORDING:
+        parts.append(variant_wording(variant))
+    dose = f": {', '.join(parts)}" if parts else ""
+    return f"Judged against {what}{dose} ({why})."
+
+
 def fault_wording(code: str) -> FaultWording:
     """Wording for ``code``; an unknown code gets a readable fallback built from the code."""
     found = FAULT_WORDING.get(code)

@@ -9,9 +9,15 @@ Glue between the pure rules (:mod:`~pressup.safety.screening`, :mod:`~pressup.sa
   the latest decision (``since`` = when that dose began), else the bottom of the ladder;
 * :func:`review` - decide, and store the decision when it is new;
 * :func:`gate` - may the coach start a set (screened, not locked, not due again)?
-* :func:`plan_session` - the dose for a new live session (after a :func:`review`), as the
+* :func:`todays_dose` - the one answer to "what is this person's dose today, and why": a
+  :class:`PlannedDose` made from :func:`review` (a clinician's prescription, else the
+  progression, which starts at the bottom of the protocol's ladder). ``pressup progress``,
+  the coach (through :func:`plan_session`), a recorded set and ``pressup analyze --plan`` use
+  it; :meth:`PlannedDose.apply` sets it into the protocol the way the live coach does;
+* :func:`plan_session` - the dose for a new live session (:func:`todays_dose`), as the
   protocol the coach runs and the dose JSON stored with the session; :func:`spec_from_dose`
-  rebuilds that protocol from a stored session's dose.
+  rebuilds that protocol from a stored session's dose and :func:`planned_from_dose` says
+  which dose that was and why.
 
 A session's rung is read from its dose JSON: ``ladder_variant`` if present, else ``variant``
 (the engine's ``hands`` counts as ``hands_bent``). A set counts as stopped when an event of
@@ -37,6 +43,7 @@ from pressup.safety.progression import (
     Variant,
     apply_to_spec,
     decide,
+    dose_words,
     parse_variant,
     set_problem,
     starting_prescription,
@@ -56,7 +63,7 @@ from pressup.sessions.records import (
     set_prescription,
 )
 from pressup.sessions.store import SessionRecord, Store
-from pressup.vocab import step_of
+from pressup.vocab import DoseSource, dose_source_of, step_of
 
 #: How many past sessions and decisions are read.
 HISTORY_LIMIT = 500
@@ -270,6 +277,78 @@ def gate(store: Store, spec: ProtocolSpec, now: datetime) -> Gate:
 
 
 @dataclass(frozen=True)
+class PlannedDose:
+    """Today's dose for the person, and why.
+
+    Attributes:
+        variant: the ladder step (``forearms``, ``hands_bent``, ``hands_straight``).
+        reps: press-ups in the set.
+        hold_s: target hold at the top, seconds.
+        source: ``prescription`` (a clinician's) or ``progression`` (pressup's ladder,
+            starting at the bottom of the protocol's ladder for a new person).
+        reason: one line for the person (the decision's reason).
+        prescription: the dose as a :class:`~pressup.safety.progression.Prescription`.
+        review: the review it came from (``None`` for a stored session's dose).
+    """
+
+    variant: Variant
+    reps: int
+    hold_s: float
+    source: DoseSource
+    reason: str
+    prescription: Prescription
+    review: Review | None = None
+
+    @property
+    def advice(self) -> tuple[str, ...]:
+        """Further lines to show with the dose (see a clinician, ...)."""
+        return self.review.decision.advice if self.review is not None else ()
+
+    def words(self) -> str:
+        """The dose in plain words: ``"3 press-ups, 5 s hold, on your forearms"``."""
+        return dose_words(self.variant, self.reps, self.hold_s)
+
+    def apply(self, spec: ProtocolSpec) -> ProtocolSpec:
+        """``spec`` with its ``[dose]`` set to this dose, as the live coach runs it
+        (:func:`~pressup.safety.progression.apply_to_spec`)."""
+        return apply_to_spec(spec, self.prescription)
+
+
+def _planned(rx: Prescription, reason: str, rv: Review | None) -> PlannedDose:
+    return PlannedDose(
+        variant=rx.variant,
+        reps=rx.reps,
+        hold_s=rx.hold_s,
+        source=dose_source_of(rx.source),
+        reason=reason,
+        prescription=rx,
+        review=rv,
+    )
+
+
+def todays_dose(store: Store, spec: ProtocolSpec, *, save: bool = True) -> PlannedDose:
+    """What this person's dose is today, and why: the decision of :func:`review` (a
+    clinician's prescription, else the progression from the stored sessions, which starts at
+    the bottom of the protocol's ladder).
+
+    This is the dose ``pressup progress`` prints, the coach runs and ``pressup analyze
+    --plan`` judges against. With ``save`` (as ``progress`` and the coach) a new decision is
+    stored; without it nothing is, and the dose is the same one.
+    """
+    rv = review(store, spec, save=save)
+    d = rv.decision
+    cur = rv.current
+    same = (d.variant, round(d.target_hold_s, 6), d.target_reps, d.source) == (
+        cur.variant,
+        round(cur.hold_s, 6),
+        cur.reps,
+        cur.source,
+    )
+    since = cur.since if same else (rv.record.created_at if rv.record is not None else None)
+    return _planned(d.prescription(since), d.reason, rv)
+
+
+@dataclass(frozen=True)
 class SessionPlan:
     """What a new live session runs: the protocol with its dose, and that dose as stored."""
 
@@ -277,6 +356,7 @@ class SessionPlan:
     variant: Variant
     dose: dict[str, Any]
     review: Review
+    planned: PlannedDose
 
 
 def _dose_json(spec: ProtocolSpec, variant: Variant, rx: Prescription) -> dict[str, Any]:
@@ -299,19 +379,20 @@ def _dose_json(spec: ProtocolSpec, variant: Variant, rx: Prescription) -> dict[s
 
 
 def plan_session(store: Store, spec: ProtocolSpec) -> SessionPlan:
-    """The dose of the next set: review the history (storing a new decision if any), then take
-    the prescription in force (a clinician's, else the progression's).
+    """The dose of the next set: :func:`todays_dose` (storing a new decision if any), set
+    into the protocol.
 
     The returned ``dose`` carries the engine's dose plus ``ladder_variant``, ``source``,
     ``reason`` (one line, for the person), ``advice`` and the pain stop limits.
     """
-    rv = review(store, spec)
-    rx = current_prescription(store, spec)
-    session_spec = apply_to_spec(spec, rx)
-    dose = _dose_json(session_spec, rx.variant, rx)
-    dose["reason"] = rv.decision.reason
-    dose["advice"] = list(rv.decision.advice)
-    return SessionPlan(session_spec, rx.variant, dose, rv)
+    today = todays_dose(store, spec)
+    rv = today.review
+    assert rv is not None  # todays_dose always reviews
+    session_spec = today.apply(spec)
+    dose = _dose_json(session_spec, today.variant, today.prescription)
+    dose["reason"] = today.reason
+    dose["advice"] = list(today.advice)
+    return SessionPlan(session_spec, today.variant, dose, rv, today)
 
 
 def spec_from_dose(spec: ProtocolSpec, dose: dict[str, Any]) -> tuple[ProtocolSpec, Variant | None]:
@@ -334,18 +415,43 @@ def spec_from_dose(spec: ProtocolSpec, dose: dict[str, Any]) -> tuple[ProtocolSp
     return apply_to_spec(spec, rx), variant
 
 
+def planned_from_dose(spec: ProtocolSpec, dose: dict[str, Any]) -> PlannedDose | None:
+    """The planned dose a stored session ran with (its dose JSON, see :func:`plan_session`);
+    ``None`` for a dose without a rung (older sessions: they ran the protocol file's dose)."""
+    try:
+        variant = parse_variant(dose.get("ladder_variant"))
+    except InputError:
+        return None
+    session_spec, _ = spec_from_dose(spec, dose)
+    source = dose.get("source")
+    reason = dose.get("reason")
+    try:
+        rx = Prescription(
+            variant=variant,
+            hold_s=session_spec.dose.target_hold_s,
+            reps=session_spec.dose.target_reps,
+            source=source if source in ("engine", "clinician") else "engine",
+        )
+    except InputError:
+        return None
+    return _planned(rx, reason if isinstance(reason, str) else "", None)
+
+
 __all__ = [
     "HISTORY_LIMIT",
     "STOP_EVENT",
+    "PlannedDose",
     "Review",
     "SessionPlan",
     "current_prescription",
     "gate",
     "load_history",
     "plan_session",
+    "planned_from_dose",
     "prescribe",
     "review",
     "session_summary",
     "spec_from_dose",
     "stopped_sets_since",
+    "todays_dose",
 ]

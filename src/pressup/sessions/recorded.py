@@ -107,7 +107,9 @@ def store_recorded_set(
     if len(seen) != len(set(seen)):
         raise InputError(f"ratings: one rating per press-up expected, got press-ups {seen}")
     plan = plan_session(store, spec)
-    analysis = analyze_track(track, plan.spec)
+    analysis = analyze_track(
+        track, plan.spec, dose_source=plan.planned.source, dose_reason=plan.planned.reason
+    )
     done = analysis.rep_count
     stop, after = first_rule(ratings, spec.pain)
     stopped = stop is not None and after is not None and after < max(done, 1)
