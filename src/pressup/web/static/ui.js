@@ -310,7 +310,7 @@ export function renderDone(s) {
       r && Number.isFinite(r.hold_s)
         ? `${Math.round(r.hold_s)} s${s.targetHold ? ` of ${Math.round(s.targetHold)}` : ''}`
         : '–',
-      r ? (r.faults.length ? r.faults.map(faultWords).join('; ') : 'Good form') : '–',
+      r ? (r.faults.length ? r.faults.map(faultWords).join('; ') : 'No fault seen') : '–',
       p ? (p.score === null ? 'skipped' : String(p.score)) : '–',
       p && p.place ? PLACE_WORDS[p.place] || p.place : '–',
     ];
