@@ -5,7 +5,8 @@ I/O; the web page shows every cue as a caption and speaks it. The script follows
 
 * start position reached: breathe in; breathe out while pressing up, only as high as is
   comfortable;
-* top reached: hold and keep breathing; a countdown to the prescribed hold;
+* top reached: hold and keep breathing; a countdown to the prescribed hold (10, 5, 3: marks at
+  least 1.5 s apart, so that none is held back by the spacing of cues);
 * hold done: breathe in, then breathe out and lower slowly;
 * repetition done: "2 of 5", a pain rating, rest, then the next breath in;
 * form faults: one cue at a time, by priority, with a cooldown, each at most once a repetition;
@@ -17,6 +18,11 @@ I/O; the web page shows every cue as a caption and speaks it. The script follows
 * set complete: well done, and a summary;
 * a pain or symptom rule fired: stop, say why, lower down slowly and rest.
 
+Every cue carries its :class:`~pressup.live.cues.CuePriority` (safety > count > phase > form) and
+the moment it is about (its time, the phases in which it is still true, the press-up attempt);
+the session releases them through a :class:`~pressup.live.cues.CueGate`: only the most important
+cue that is still current, at most one every 1.5 s (safety always), nothing stale.
+
 See ``docs/coach-script.md`` for the full table of cues.
 """
 
@@ -27,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pressup.engine import Event
+from pressup.live.cues import MOVING, Cue, CuePriority
 from pressup.protocol import ProtocolSpec
 from pressup.report.wording import FAULT_WORDING, not_counted_wording, other_pose_cue
 from pressup.safety.symptoms import Stop
@@ -39,37 +46,33 @@ FORM_PRIORITY: tuple[str, ...] = (
     "neck_flexed",
     "shoulders_shrugged",
 )
+#: Seconds left of the hold that are said aloud (only those shorter than the target hold).
+COUNTDOWN_MARKS: tuple[int, ...] = (10, 5, 3)
 
-
-@dataclass(frozen=True)
-class Cue:
-    """One thing to show and say. ``kind``: breath, count, form, info or safety."""
-
-    id: str
-    text: str
-    kind: str
-    priority: int = 5
-    speak: bool = True
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "text": self.text,
-            "kind": self.kind,
-            "priority": self.priority,
-            "speak": self.speak,
-        }
+SAFETY, COUNT, PHASE, FORM = (
+    CuePriority.SAFETY,
+    CuePriority.COUNT,
+    CuePriority.PHASE,
+    CuePriority.FORM,
+)
+_REST = frozenset({"rest"})
+_REST_OR_DONE = frozenset({"rest", "done"})
 
 
 @dataclass
 class Coach:
-    """Stateful cue scheduler for one session (times in seconds of the session clock)."""
+    """Stateful cue scheduler for one session (times in seconds of the session clock).
+
+    ``attempt`` counts the press-ups started so far (``rep_started`` events, those that did
+    not count included): each cue about a repetition or the rest after it names its attempt, so
+    that it is stale once the next press-up has started."""
 
     spec: ProtocolSpec
     variant_words: str | None = None  # e.g. "on your forearms": the rung of the ladder
     form_cooldown_s: float = 8.0
     check_repeat_s: float = 7.0
     repeat_after_s: float = 10.0  # a not-counted or other-shape sentence is not said again sooner
+    attempt: int = 0
     _last_form_t: float = -math.inf
     _said_this_rep: set[str] = field(default_factory=set)
     _last_check: tuple[str, float] = ("", -math.inf)
@@ -79,6 +82,32 @@ class Coach:
     _reps_done: int = 0
     _hold_said_for: int | None = None
     _said_at: dict[str, float] = field(default_factory=dict)  # sentence -> when last said
+
+    def _cue(
+        self,
+        cid: str,
+        text: str,
+        kind: str,
+        priority: CuePriority,
+        t: float,
+        phases: frozenset[str] = frozenset(),
+        *,
+        this_attempt: bool = True,
+        until_s: float = math.inf,
+        speak: bool = True,
+    ) -> Cue:
+        """A cue about the moment ``t``, true during ``phases`` of this attempt."""
+        return Cue(
+            cid,
+            text,
+            kind,
+            priority,
+            t_s=t,
+            phases=phases,
+            attempt=self.attempt if this_attempt else None,
+            until_s=until_s,
+            speak=speak,
+        )
 
     # -- stages ------------------------------------------------------------------------------
     def on_checks(self, t: float, stage: str, checks: list[dict[str, Any]]) -> list[Cue]:
@@ -91,21 +120,27 @@ class Coach:
         if key == first["id"] and t - when < self.check_repeat_s:
             return []
         self._last_check = (first["id"], t)
-        return [Cue(f"{stage}:{first['id']}", first["message"], "info", priority=3)]
+        cue = self._cue(
+            f"{stage}:{first['id']}",
+            first["message"],
+            "info",
+            PHASE,
+            t,
+            frozenset({stage}),
+            this_attempt=False,
+        )
+        return [cue]
 
-    def on_start(self) -> list[Cue]:
-        """The person is in the start position: the set begins."""
+    def on_start(self, t: float = math.nan) -> list[Cue]:
+        """The person is in the start position (at ``t``): the set begins. True until the
+        first press-up starts."""
         d = self.spec.dose
         how = f" {self.variant_words}" if self.variant_words else ""
-        return [
-            Cue(
-                "start",
-                f"Good, that's the start position. We'll do {d.target_reps} press-ups{how}, and "
-                f"hold each for {d.target_hold_s:.0f} seconds. Breathe in.",
-                "breath",
-                priority=2,
-            )
-        ]
+        text = (
+            f"Good, that's the start position. We'll do {d.target_reps} press-ups{how}, and "
+            f"hold each for {d.target_hold_s:.0f} seconds. Breathe in."
+        )
+        return [self._cue("start", text, "breath", PHASE, t, _REST)]
 
     # -- engine events -------------------------------------------------------------------------
     def on_events(self, t: float, events: list[Event], held_s: float) -> list[Cue]:
@@ -124,10 +159,12 @@ class Coach:
         form = self._first_form_cue(t, new_faults)
         if form:
             cues.append(form)
-        cues.extend(self._countdown(held_s, self.spec.dose.target_hold_s))
+        cues.extend(self._countdown(t, held_s, self.spec.dose.target_hold_s))
         if t >= self._rest_prompt_at:
             self._rest_prompt_at = math.inf
-            cues.append(Cue("ready", "When you're ready, breathe in.", "breath", 3))
+            cues.append(
+                self._cue("ready", "When you're ready, breathe in.", "breath", PHASE, t, _REST)
+            )
         return cues
 
     def _on_event(self, t: float, e: Event, abandoned: bool) -> list[Cue]:
@@ -135,49 +172,50 @@ class Coach:
         k = e.kind
         if k in ("rep_abandoned", "rep_unfinished") and e.data is not None:
             code = e.data.get("code" if k == "rep_abandoned" else "not_counted")
-            return self._once_list(t, f"not_counted:{code}", not_counted_wording(code).cue, "count")
+            text = not_counted_wording(code).cue
+            return self._once_list(t, f"not_counted:{code}", text, "count", COUNT)
         if k == "position" and e.data and e.data.get("label") == "other_pose":
             if abandoned:
                 return []
             reason = e.data.get("reason")
-            return self._once_list(t, f"pose:{reason}", other_pose_cue(reason), "info")
+            return self._once_list(t, f"pose:{reason}", other_pose_cue(reason), "info", PHASE)
         if k == "rep_started":
-            return [self._on_rep_started(e.rep)]
-        if k == "top_reached" and self._hold_said_for != e.rep:
-            self._hold_said_for = e.rep
-            return [Cue("hold", "Hold it there, and keep breathing.", "breath", 2)]
+            return [self._on_rep_started(e)]
+        if k == "top_reached":
+            return self.on_top_entered(e.rep, e.t_s) if e.rep is not None else []
         if k == "lowering_started" and not self._hold_done_said:
-            return [Cue("lower", "Lower slowly, all the way down.", "breath", 2)]
+            text = "Lower slowly, all the way down."
+            return [self._cue("lower", text, "breath", PHASE, e.t_s, frozenset({"lowering"}))]
         if k == "rep_completed":
             return self._on_rep_completed(t, e)
         if k == "tracking_lost":
-            return [Cue("lost", "I can't see you. Move back into the picture.", "safety", 1)]
+            text = "I can't see you. Move back into the picture."
+            return [self._cue("lost", text, "safety", SAFETY, t, this_attempt=False)]
         if k == "tracking_regained":
-            return [Cue("found", "I can see you again.", "info", 4, speak=False)]
+            text = "I can see you again."
+            found = self._cue(
+                "found", text, "info", PHASE, t, this_attempt=False, until_s=t + 2.0, speak=False
+            )
+            return [found]
         if k == "set_completed":
             self._rest_prompt_at = math.inf
-            return [
-                Cue(
-                    "set_done",
-                    "That's the set. Well done. Lie still for a moment, then tell me how it went.",
-                    "count",
-                    priority=1,
-                )
-            ]
+            text = "That's the set. Well done. Lie still for a moment, then tell me how it went."
+            return [self._cue("set_done", text, "count", COUNT, t, _REST_OR_DONE)]
         return []
 
-    def _on_rep_started(self, rep: int | None) -> Cue:
+    def _on_rep_started(self, e: Event) -> Cue:
         """A new repetition: forget the last one's cues, and breathe out while pressing up."""
+        self.attempt += 1
         self._said_this_rep = set()
         self._counted = set()
         self._hold_done_said = False
         self._rest_prompt_at = math.inf
         text = (
             "Breathe out as you press up. Only go as high as feels comfortable."
-            if rep == 1
+            if e.rep == 1
             else "Breathe out and press up."
         )
-        return Cue("press", text, "breath", priority=2)
+        return self._cue("press", text, "breath", PHASE, e.t_s, frozenset({"rising"}))
 
     def _on_rep_completed(self, t: float, e: Event) -> list[Cue]:
         """Count the repetition ("2 of 5"); before the last one, ask for a pain rating and
@@ -189,17 +227,13 @@ class Coach:
         faults = {f["code"] for f in (e.data or {}).get("faults", [])}
         if "fast_lowering" in faults:
             text += " Next time, take longer to come down."
-        cues = [Cue("rep_done", text, "count", priority=1)]
+        cues = [self._cue("rep_done", text, "count", COUNT, t, _REST_OR_DONE)]
         if n < target_reps:
-            cues.append(
-                Cue(
-                    "pain",
-                    "How is your back? Tap a number from 0 to 10, then where you feel it. "
-                    "Or lie still to skip.",
-                    "info",
-                    priority=3,
-                )
+            text = (
+                "How is your back? Tap a number from 0 to 10, then where you feel it. "
+                "Or lie still to skip."
             )
+            cues.append(self._cue("pain", text, "info", PHASE, t, _REST))
             self._rest_prompt_at = t + self.spec.dose.rest_between_reps_s
         return cues
 
@@ -213,7 +247,7 @@ class Coach:
                 return cue
         return None
 
-    def on_stopped(self, stop: Stop, before_set: bool) -> list[Cue]:
+    def on_stopped(self, stop: Stop, before_set: bool, t: float = math.nan) -> list[Cue]:
         """A stop rule fired: say why, and what to do now."""
         self._rest_prompt_at = math.inf
         then = (
@@ -221,69 +255,67 @@ class Coach:
             if before_set
             else " Lower yourself down slowly and rest. Next time we'll go gentler."
         )
-        return [Cue("stopped", stop.message + then, "safety", priority=1)]
+        text = stop.message + then
+        return [self._cue("stopped", text, "safety", SAFETY, t, this_attempt=False)]
 
-    def on_rule_after_set(self, stop: Stop) -> list[Cue]:
+    def on_rule_after_set(self, stop: Stop, t: float = math.nan) -> list[Cue]:
         """A stop rule fired on the rating after the last press-up (the set was done)."""
         why = stop.message.removeprefix("Stop the set: ")
-        return [
-            Cue(
-                "after_set",
-                f"Thank you. Note that {why} Rest now; next time we'll go gentler.",
-                "safety",
-                priority=1,
-            )
-        ]
+        text = f"Thank you. Note that {why} Rest now; next time we'll go gentler."
+        return [self._cue("after_set", text, "safety", SAFETY, t, this_attempt=False)]
 
-    def on_top_entered(self, rep: int) -> list[Cue]:
-        """The trunk has stopped rising: ask for the hold straight away (the engine confirms
-        the hold a moment later)."""
+    def on_top_entered(self, rep: int, t: float = math.nan) -> list[Cue]:
+        """The trunk has stopped rising (at ``t``): ask for the hold straight away (the engine
+        confirms the hold a moment later; it is asked once a repetition)."""
         if self._hold_said_for == rep:
             return []
         self._hold_said_for = rep
-        return [Cue("hold", "Hold it there, and keep breathing.", "breath", 2)]
+        text = "Hold it there, and keep breathing."
+        return [self._cue("hold", text, "breath", PHASE, t, frozenset({"top"}))]
 
-    def _countdown(self, held_s: float, target: float) -> list[Cue]:
-        """Spoken countdown near the end of the hold; the hold target itself."""
+    def _countdown(self, t: float, held_s: float, target: float) -> list[Cue]:
+        """Spoken countdown near the end of the hold (each number true for a second); the hold
+        target itself (true until the person is down)."""
         if held_s <= 0:
             return []
         left = math.ceil(target - held_s)
         out: list[Cue] = []
-        for mark in (10, 5, 3, 2, 1):
+        for mark in COUNTDOWN_MARKS:
             if left == mark and mark < target and mark not in self._counted:
                 self._counted.add(mark)
-                out.append(Cue(f"count{mark}", str(mark), "count", priority=2))
+                top = frozenset({"top"})
+                out.append(
+                    self._cue(f"count{mark}", str(mark), "count", COUNT, t, top, until_s=t + 1.0)
+                )
         if held_s >= target and not self._hold_done_said:
             self._hold_done_said = True
+            text = "Breathe in... now breathe out and lower yourself slowly."
             out.append(
-                Cue(
-                    "hold_done",
-                    "Breathe in... now breathe out and lower yourself slowly.",
-                    "breath",
-                    priority=1,
-                )
+                self._cue("hold_done", text, "breath", PHASE, t, frozenset({"top", "lowering"}))
             )
         return out
 
-    def _once(self, t: float, cid: str, text: str, kind: str) -> Cue | None:
-        """A cue, unless the same sentence was said less than ``repeat_after_s`` ago."""
+    def _once(self, t: float, cid: str, text: str, kind: str, priority: CuePriority) -> Cue | None:
+        """A cue, unless the same sentence was said less than ``repeat_after_s`` ago. True
+        until the next press-up starts."""
         if t - self._said_at.get(text, -math.inf) < self.repeat_after_s:
             return None
         self._said_at[text] = t
-        return Cue(cid, text, kind, priority=2)
+        return self._cue(cid, text, kind, priority, t, _REST_OR_DONE)
 
-    def _once_list(self, t: float, cid: str, text: str, kind: str) -> list[Cue]:
+    def _once_list(
+        self, t: float, cid: str, text: str, kind: str, priority: CuePriority
+    ) -> list[Cue]:
         """:meth:`_once` as a list: empty when the sentence was said too recently."""
-        cue = self._once(t, cid, text, kind)
+        cue = self._once(t, cid, text, kind, priority)
         return [cue] if cue else []
 
     def _form(self, t: float, code: str) -> Cue | None:
+        """A form cue, true while this press-up is under way."""
         if code not in FORM_PRIORITY or code in self._said_this_rep:
             return None
         if t - self._last_form_t < self.form_cooldown_s:
             return None
         self._last_form_t = t
         self._said_this_rep.add(code)
-        return Cue(
-            f"form:{code}", FAULT_WORDING[code].cue, "form", priority=FORM_PRIORITY.index(code) + 2
-        )
+        return self._cue(f"form:{code}", FAULT_WORDING[code].cue, "form", FORM, t, MOVING)

@@ -37,7 +37,7 @@ import numpy.typing as npt
 
 from pressup.analysis.result import Analysis, Rep
 from pressup.engine import Event
-from pressup.live.coach import Cue
+from pressup.live.cues import Cue
 from pressup.live.session import LiveSession, landmarks_to_pixels
 from pressup.pose.track import PoseTrack
 from pressup.protocol import ProtocolSpec

@@ -18,6 +18,11 @@ returns. Stages::
 
 The hold timer runs only while the engine is at the top of a press-up and the person is tracked.
 
+Cues go out through a :class:`~pressup.live.cues.CueGate` (every path: frames, ratings, stop,
+end): of the cues a frame produces (or the replay at the start of the set), only the most
+important one still true of the present (:meth:`LiveSession.moment`) is sent, at most one every
+1.5 s; safety cues always pass; a cue whose moment is over is dropped.
+
 The set ends at ``set_completed`` (unless ``continue_after_set``, for replaying recordings, see
 :mod:`pressup.live.replay`), by a stop rule, or by :meth:`LiveSession.end`, which, like the end of
 a track offline, reports a press-up still under way as not counted (``ended_up``).
@@ -43,7 +48,8 @@ from pressup.engine import Engine, EngineState, Event, KinFrame
 from pressup.errors import PressupError
 from pressup.kinematics import FEATURES, OneEuro, compute_features, detect_side, estimate_view
 from pressup.kinematics.features import ViewGeometry, frame_features
-from pressup.live.coach import Coach, Cue
+from pressup.live.coach import Coach
+from pressup.live.cues import Cue, CueGate, Moment
 from pressup.pose.track import LANDMARK_INDEX, PoseTrack, TrackSource
 from pressup.protocol import ProtocolSpec
 from pressup.safety.progression import VARIANT_WORDS, Variant
@@ -110,6 +116,7 @@ class LiveSession:
         self.stage = "setup"
         self.paused = False
         self.coach = Coach(spec, variant_words=VARIANT_WORDS[variant] if variant else None)
+        self.gate = CueGate()
         self.view: ViewGeometry | None = None
         self.engine = Engine(spec)
         self.state: EngineState = self.engine.initial()
@@ -155,10 +162,34 @@ class LiveSession:
         if light is not None and math.isfinite(light):
             self._light = light
         if self.paused or self.stage == "done":
-            return LiveUpdate(self.status())
-        if self.stage in ("setup", "start_check"):
-            return self._before_exercise(t_s)
-        return self._exercise(t_s, frame)
+            upd = LiveUpdate(self.status())
+        elif self.stage in ("setup", "start_check"):
+            upd = self._before_exercise(t_s)
+        else:
+            upd = self._exercise(t_s, frame)
+        return self._released(t_s, upd)
+
+    def moment(self) -> Moment:
+        """The present as the cues see it: the stage, or in the set the engine's phase
+        (``rest`` with no press-up under way, ``settle`` counted as ``lowering``), and the
+        press-ups started so far."""
+        attempt = self.coach.attempt
+        if self.paused:
+            return Moment("paused", attempt)
+        if self.stage != "exercise":
+            return Moment(self.stage, attempt)
+        phase = self.state.phase
+        if self.state.rep is None or phase not in ("rising", "top", "lowering", "settle"):
+            return Moment("rest", attempt)
+        return Moment("lowering" if phase == "settle" else phase, attempt)
+
+    def _released(self, t_s: float, upd: LiveUpdate) -> LiveUpdate:
+        """``upd`` with only the cues the gate lets out now (see the module docstring)."""
+        upd.cues = self.gate.release(t_s, upd.cues, self.moment())
+        return upd
+
+    def _now(self) -> float:
+        return self._t[-1] if self._t else 0.0
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused
@@ -218,7 +249,9 @@ class LiveSession:
         if stop is None:
             return LiveUpdate(self.status())
         if self.stage == "done":
-            return LiveUpdate(self.status(), cues=self.coach.on_rule_after_set(stop))
+            t = self._now()
+            upd = LiveUpdate(self.status(), cues=self.coach.on_rule_after_set(stop, t))
+            return self._released(t, upd)
         return self.stop(stop, after_rep=rep)
 
     def _before(self) -> SymptomReport | None:
@@ -229,7 +262,7 @@ class LiveSession:
 
     def stop(self, stop: Stop, after_rep: int) -> LiveUpdate:
         """Stop the set now because of ``stop`` (the rating after press-up ``after_rep``)."""
-        t = self._t[-1] if self._t else 0.0
+        t = self._now()
         self.stage = "done"
         self.paused = False
         self.stopped = {"reason": stop.message, "rules": list(stop.rules)}
@@ -239,11 +272,12 @@ class LiveSession:
             rep=after_rep if after_rep > 0 else None,
             data={"reason": stop.message, "rules": list(stop.rules)},
         )
-        return LiveUpdate(
+        upd = LiveUpdate(
             self.status(),
             events=[event],
-            cues=self.coach.on_stopped(stop, before_set=after_rep == 0),
+            cues=self.coach.on_stopped(stop, before_set=after_rep == 0, t=t),
         )
+        return self._released(t, upd)
 
     def restore(
         self,
@@ -453,7 +487,7 @@ class LiveSession:
         self.view = estimate_view(self._as_track(t, lm), self.spec.tracking)
         self.stage = "exercise"
         self._checks = []
-        upd = LiveUpdate(self.status(), cues=self.coach.on_start())
+        upd = LiveUpdate(self.status())
         todo = np.flatnonzero(t >= since)
         self.exercise_from_s = float(t[todo[0]]) if todo.size else t_s
         for i in todo:
@@ -461,6 +495,11 @@ class LiveSession:
             upd.events.extend(u.events)
             upd.cues.extend(u.cues)
             upd.reps.extend(u.reps)
+        # the start cue is about the start position, reached at the start of the checks' last
+        # stable stretch, and true until the next press-up starts (made after the replay, so a
+        # movement while getting into place does not make it stale)
+        ok_since = self._start_ok_since if math.isfinite(self._start_ok_since) else t_s
+        upd.cues[:0] = self.coach.on_start(ok_since)
         upd.status = self.status()
         return upd
 
@@ -502,7 +541,7 @@ class LiveSession:
             self.stage = "done"
         cues = []
         if at_top and before.phase != "top" and rep is not None:
-            cues.extend(self.coach.on_top_entered(rep.number))
+            cues.extend(self.coach.on_top_entered(rep.number, t_s))
         cues.extend(self.coach.on_events(t_s, events, self._held_s if at_top else 0.0))
         if replay:
             # frames from before the start position was held (getting into place): another
@@ -516,16 +555,18 @@ class LiveSession:
         the last frame's time). As the offline analysis does at the end of a track, open faults
         are closed and a press-up still under way is reported as ``rep_unfinished``
         (``not_counted: ended_up``) with a cue saying it did not count."""
-        t = t_s if t_s is not None else (self._t[-1] if self._t else 0.0)
+        t = t_s if t_s is not None else self._now()
         if self.view is None or self.stage not in ("exercise", "done"):
             self.stage = "done"
+            self.gate.clear()
             return LiveUpdate(self.status())
         self.state, events = self.engine.finish(self.state, t)
         self.stage = "done"
         finished = [e.data for e in events if e.kind == "rep_unfinished" and e.data]
         self.reps.extend(finished)
         cues = self.coach.on_events(t, events, 0.0)
-        return LiveUpdate(self.status(), events=events, cues=cues, reps=finished)
+        upd = LiveUpdate(self.status(), events=events, cues=cues, reps=finished)
+        return self._released(t, upd)
 
 
 def _empty() -> Array:
