@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pressup.analysis.run import analyze_track, iter_frames, smoothed_features
-from pressup.engine import Baselines, Engine, EngineState, KinFrame
+from pressup.engine import Baselines, Engine, EngineState, KinFrame, RepDraft, held_s
 from pressup.kinematics import estimate_view
 from pressup.protocol import ProtocolSpec
 from pressup.synthetic import RepScript, SessionScript, Truth, make_session
@@ -238,3 +238,43 @@ def test_legs_rising_with_the_body_is_a_push_up_not_a_press_up() -> None:
     assert done == 1 and labels["other_pose"] == 0
     done, labels = _up_and_down(ratio + 0.3)
     assert done == 0 and labels["other_pose"] > 100, labels
+
+
+def test_held_s_is_the_hold_since_its_confirmed_start_less_its_pauses() -> None:
+    assert held_s(EngineState()) == 0.0  # no press-up under way
+    rep = RepDraft(1, 0.0, True, top_start_s=2.0)
+    top = EngineState(phase="top", t_s=5.0, rep=rep)
+    assert held_s(top, 6.0) == 0.0  # the top is not confirmed yet
+    top = top._replace(rep=rep._replace(top_confirmed=True, hold_paused_s=1.0))
+    assert held_s(top) == 2.0  # 5 - 2, less 1 s paused
+    assert held_s(top, 6.5) == 3.5  # the hold runs on between frames...
+    assert held_s(top._replace(lost=True), 6.5) == 2.0  # ...but not while tracking is lost
+    assert held_s(top._replace(phase="lowering"), 6.5) == 2.0  # nor once it is over
+
+
+def test_held_s_follows_hold_ticks_and_pauses_while_tracking_is_lost() -> None:
+    # rep 1 hold is about 5.0..15.0 s: hidden 8-10 s
+    script = SessionScript(reps=_clean_reps(1), dropouts=[(8.0, 10.0)], noise_px=0.5)
+    track, _ = make_session(script)
+    view = estimate_view(track, SPEC.tracking)
+    feats = smoothed_features(track, view, SPEC)
+    engine = Engine(SPEC)
+    state = engine.initial()
+    held: list[tuple[float, float, bool]] = []
+    ticks: list[tuple[float, int]] = []
+    for f in iter_frames(track.t_s, feats):
+        state, events = engine.step(state, f)
+        ticks.extend((e.t_s, e.data["held_s"]) for e in events if e.kind == "hold_tick")
+        if state.rep is not None and state.phase == "top":
+            held.append((f.t_s, held_s(state), state.lost))
+    assert held and ticks
+    # until tracking is lost, the whole seconds held are the hold_tick events'
+    t_lost = min(t for t, _, lost in held if lost)
+    by_t = {t: h for t, h, _ in held}
+    for t, whole in ticks:
+        if t < t_lost:
+            assert math.floor(by_t[t] + 1e-9) == whole
+    during = [h for t, h, lost in held if lost]
+    assert during and max(during) == min(during)  # frozen while unseen
+    end = max(h for _, h, _ in held)
+    assert 7.0 <= end <= 9.5  # a 10 s hold, 2 s of it unseen (plus the lost_after_s wait)

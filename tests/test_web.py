@@ -494,3 +494,35 @@ def test_a_restarted_server_keeps_a_stopped_set_stopped(settings: Settings) -> N
         got = c2.get(f"/api/sessions/{sid}?token={TOKEN}").json()
         assert got["stopped"]["rules"] == ["pain_rise"]
         assert [s["location"] for s in got["symptoms"]] == ["back", "back"]
+
+
+def test_the_page_s_words_are_served_from_the_wording_module(client: TestClient) -> None:
+    import re
+
+    from pressup.report import wording
+    from pressup.vocab import FAULT_CODES, LABELS
+
+    static = Path(__file__).parents[1] / "src" / "pressup" / "web" / "static"
+    assert not (static / "words.js").exists()  # no hand-kept copy (nor one shadowing the route)
+    r = client.get("/static/words.js")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/javascript")
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["referrer-policy"] == "no-referrer"
+    js = r.text
+    tables = {
+        m[1]: json.loads(m[2])
+        for m in re.finditer(r"export const (\w+) = (\{.*?\n\});", js, flags=re.S)
+    }
+    assert tables["FAULT_WORDS"] == {c: w.page or w.name for c, w in wording.FAULT_WORDING.items()}
+    assert tables["LABEL_WORDS"] == {c: w.page or w.name for c, w in wording.LABEL_WORDING.items()}
+    assert tables["CHECK_WORDS"] == wording.CHECK_WORDING
+    assert tables["STAGE_WORDS"] == wording.STAGE_WORDING
+    assert set(FAULT_CODES) <= set(tables["FAULT_WORDS"])
+    assert set(LABELS) <= set(tables["LABEL_WORDS"])
+    assert all(w.strip() for t in tables.values() for w in t.values())
+    # every name a page module imports from ./words.js is exported
+    exported = set(re.findall(r"export (?:const|function) (\w+)", js))
+    for module in static.glob("*.js"):
+        for names in re.findall(r"import \{([^}]*)\} from '\./words\.js'", module.read_text()):
+            assert {n.strip() for n in names.split(",") if n.strip()} <= exported, module.name

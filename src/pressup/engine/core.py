@@ -80,6 +80,9 @@ class RepDraft(NamedTuple):
     neck_n: int = 0
     shrug_sum: float = 0.0  # sum of shrug_ratio over judged hold frames
     shrug_n: int = 0
+    #: time since the hold's start that did not count as holding (tracking lost or the frame
+    #: not seen, off the top, a gap of half a second or more between frames); see held_s
+    hold_paused_s: float = 0.0
 
 
 class EngineState(NamedTuple):
@@ -129,6 +132,53 @@ def _fresh_top(state: EngineState) -> EngineState:
         top_n=0,
         near_t=_NAN,
     )
+
+
+_MAX_HOLD_GAP_S = 0.5  # a longer gap between frames does not count as holding
+
+
+def _count_hold(before: EngineState, after: EngineState, tracked: bool) -> EngineState:
+    """``after`` with the frame at ``after.t_s`` (``tracked``: the person was seen) counted
+    into its repetition's hold: the time since the previous frame is held when the top is
+    confirmed, the frame is at the top, seen and tracking not lost, and the frames are less
+    than half a second apart; otherwise it is added to ``hold_paused_s``."""
+    rep = after.rep
+    if rep is None or not rep.top_confirmed:
+        return after
+    prev = before.rep if before.rep is not None and before.rep.number == rep.number else None
+    dt = after.t_s - before.t_s if math.isfinite(before.t_s) else 0.0
+    counts = after.phase == "top" and not after.lost and tracked and 0 < dt < _MAX_HOLD_GAP_S
+    if prev is None or not prev.top_confirmed:
+        # confirmed on this frame: the hold began a moment ago (at top_start_s), or, when this
+        # frame does not count, nothing of it is held yet
+        paused = 0.0 if counts else after.t_s - rep.top_start_s
+    elif counts:
+        return after
+    else:
+        paused = rep.hold_paused_s + dt
+    return after._replace(rep=rep._replace(hold_paused_s=paused))
+
+
+def hold_running(state: EngineState) -> bool:
+    """Whether the hold is going on: a confirmed top, at the top, tracking not lost."""
+    rep = state.rep
+    return rep is not None and rep.top_confirmed and state.phase == "top" and not state.lost
+
+
+def held_s(state: EngineState, t_s: float | None = None) -> float:
+    """Seconds the repetition under way has been held so far at ``t_s`` (default: the time of
+    the state's last frame; a later time adds to the hold only while it is running, see
+    :func:`hold_running`): the time since the confirmed start of the hold (``top_start_s``),
+    less the time it was paused (``hold_paused_s``: tracking lost, off the top, gaps). 0 with
+    no repetition or before the top is confirmed. The whole seconds of it are the
+    ``hold_tick`` events' while nothing paused the hold."""
+    rep = state.rep
+    if rep is None or not rep.top_confirmed or not math.isfinite(rep.top_start_s):
+        return 0.0
+    t = state.t_s
+    if t_s is not None and hold_running(state) and t_s > t:
+        t = t_s
+    return max(0.0, t - rep.top_start_s - rep.hold_paused_s)
 
 
 class Engine:
@@ -313,6 +363,10 @@ class Engine:
     # -- the step --------------------------------------------------------------------------
     def step(self, state: EngineState, f: KinFrame) -> tuple[EngineState, list[Event]]:
         """Advance by one frame. Pure: returns a new state and the events of this frame."""
+        new, events = self._advance(state, f)
+        return _count_hold(state, new, f.tracked), events
+
+    def _advance(self, state: EngineState, f: KinFrame) -> tuple[EngineState, list[Event]]:
         events: list[Event] = []
         t = f.t_s
         if not f.tracked or not math.isfinite(f.trunk_deg):

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from pressup.engine import Engine, EngineState, Event, KinFrame
+from pressup.engine import Engine, EngineState, Event, KinFrame, held_s
 from pressup.errors import PressupError
 from pressup.kinematics import FEATURES, OneEuro, compute_features, detect_side, estimate_view
 from pressup.kinematics.features import ViewGeometry, frame_features
@@ -129,8 +129,6 @@ class LiveSession:
         self._checks: list[dict[str, Any]] = []
         self._checked_at = -math.inf
         self._filters = self._new_filters()
-        self._held_s = 0.0
-        self._last_t = math.nan
         self._light = math.nan
         self.reps: list[dict[str, Any]] = []
         self.last_label = "not_visible"
@@ -206,7 +204,7 @@ class LiveSession:
         hold = None
         if self.stage == "exercise" and rep is not None and self.state.phase == "top":
             hold = {
-                "held_s": round(self._held_s, 1),
+                "held_s": round(held_s(self.state), 1),
                 "target_s": self.spec.dose.target_hold_s,
                 "running": not self.state.lost and not self.paused,
             }
@@ -522,17 +520,8 @@ class LiveSession:
         before = self.state
         self.state, events = self.engine.step(self.state, kin)
         self.last_label = self.state.label
-        dt = t_s - self._last_t if math.isfinite(self._last_t) else 0.0
-        self._last_t = t_s
         rep = self.state.rep
         at_top = rep is not None and self.state.phase == "top" and not self.state.lost
-        if rep is None or rep.number != (before.rep.number if before.rep else None):
-            self._held_s = 0.0
-        elif at_top and kin.tracked and 0 < dt < 0.5 and rep.top_confirmed:
-            if not (before.rep and before.rep.top_confirmed):
-                self._held_s = max(0.0, t_s - rep.top_start_s)  # the hold began a moment ago
-            else:
-                self._held_s += dt
         finished = [
             e.data for e in events if e.kind in ("rep_completed", "rep_unfinished") and e.data
         ]
@@ -542,7 +531,7 @@ class LiveSession:
         cues = []
         if at_top and before.phase != "top" and rep is not None:
             cues.extend(self.coach.on_top_entered(rep.number, t_s))
-        cues.extend(self.coach.on_events(t_s, events, self._held_s if at_top else 0.0))
+        cues.extend(self.coach.on_events(t_s, events, held_s(self.state) if at_top else 0.0))
         if replay:
             # frames from before the start position was held (getting into place): another
             # shape then, or a movement that did not count, is over and not worth saying now

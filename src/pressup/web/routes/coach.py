@@ -1,6 +1,8 @@
 """The coach page and the app's health.
 
 * ``GET /`` - the coach page (static; it reads the launch token from its own URL);
+* ``GET /static/words.js`` - the page's words, rendered from the wording module (see
+  :mod:`pressup.web.words`; registered before the ``/static`` mount, so it wins);
 * ``GET /api/health`` - liveness and whether the pose assets are installed (no token needed).
 """
 
@@ -10,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
 from pressup.web.deps import SettingsDep
 from pressup.web.schemas import PROTOCOL_VERSION
+from pressup.web.words import words_js
 
 STATIC = Path(__file__).parents[1] / "static"
 router = APIRouter()
@@ -22,6 +25,11 @@ router = APIRouter()
 @router.get("/")
 async def index() -> FileResponse:
     return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/static/words.js")
+async def words() -> Response:
+    return Response(words_js(), media_type="text/javascript")
 
 
 @router.get("/api/health")

@@ -1,0 +1,66 @@
+"""The coach page's words as a JavaScript module, rendered from :mod:`pressup.report.wording`.
+
+The page imports ``./words.js`` (served at ``/static/words.js`` by
+:mod:`pressup.web.routes.coach`), so every word it shows for a position label, a fault code, a
+set-up check or a stage comes from the one wording module the report and the coach use.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import cache
+
+from pressup.report.wording import (
+    CHECK_WORDING,
+    STAGE_WORDING,
+    page_fault_words,
+    page_label_words,
+)
+
+#: exported name -> (its doc comment, its words)
+_TABLES: dict[str, tuple[str, Callable[[], dict[str, str]]]] = {
+    "LABEL_WORDS": ("Per-frame position label -> what the page shows.", page_label_words),
+    "FAULT_WORDS": ("Form fault code -> a short description for the summary.", page_fault_words),
+    "CHECK_WORDS": (
+        "Set-up and start-position check id -> short title (the server's message says what to do).",
+        lambda: dict(CHECK_WORDING),
+    ),
+    "STAGE_WORDS": ("Session stage -> heading words.", lambda: dict(STAGE_WORDING)),
+}
+
+_FUNCTIONS = """\
+export function labelWords(label) {
+  return LABEL_WORDS[label] || (label ? String(label).replace(/_/g, ' ') : '');
+}
+
+export function faultWords(code) {
+  if (FAULT_WORDS[code]) return FAULT_WORDS[code];
+  const s = String(code || '').replace(/_/g, ' ').trim();
+  return s ? s[0].toUpperCase() + s.slice(1) : 'Form point';
+}
+"""
+
+
+def page_words() -> dict[str, dict[str, str]]:
+    """The tables ``words.js`` exports: name -> (code -> words)."""
+    return {name: words() for name, (_, words) in _TABLES.items()}
+
+
+@cache
+def words_js() -> str:
+    """The ``words.js`` module: the tables of :func:`page_words` as ``export const`` objects,
+    and ``labelWords`` / ``faultWords`` (words for a code, with a readable fallback)."""
+    parts = [
+        "// Plain words for the codes the server sends, rendered from pressup/report/wording.py"
+        " (do not edit: served by pressup.web.words).\n"
+    ]
+    for name, table in page_words().items():
+        doc = _TABLES[name][0]
+        body = json.dumps(table, indent=2, ensure_ascii=False)
+        parts.append(f"/** {doc} */\nexport const {name} = {body};\n")
+    parts.append(_FUNCTIONS)
+    return "\n".join(parts)
+
+
+__all__ = ["page_words", "words_js"]
