@@ -476,6 +476,15 @@ def test_a_whole_set_from_the_fake_camera(camera: Path, coach: Coach, open_brows
     assert stored["stage"] == "done" and stored["reps_done"] == 3
     assert len(stored["reps"]) == 3 and all(r["complete"] for r in stored["reps"])
     assert [r["index"] for r in stored["reps"]] == [1, 2, 3]
+    # the done table says the posture of each press-up, as stored, marked when not the plan's
+    planned = stored["dose"]["variant"] if isinstance(stored.get("dose"), dict) else None
+    shown = b.page.locator("#summary-rows tr td:nth-child(2)").all_inner_texts()
+    want = [
+        r["variant"].capitalize()
+        + (f" (plan: {planned})" if planned and r["variant"] != planned else "")
+        for r in stored["reps"]
+    ]
+    assert shown == want, (shown, stored["reps"])
     with gzip.open(src.with_name(src.name.replace(".mp4", ".gt.json.gz"))) as f:
         truth = [r["hold_duration_s"] for r in json.load(f)["reps"]]
     holds = [r["hold_s"] for r in stored["reps"]]

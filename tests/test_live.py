@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from pressup.engine import Event
+from pressup.engine import Event, held_s
 from pressup.live import Coach, LiveSession
 from pressup.live.session import landmarks_to_pixels
 from pressup.protocol import ProtocolSpec
@@ -81,6 +81,40 @@ def test_hold_timer_pauses_when_tracking_is_lost() -> None:
     end = max(h for _, h, _ in held)
     # the hold lasted 12 s, of which 2 s unseen: the timer counts only what it saw
     assert 8.5 <= end <= 11.5  # (hold start and end are each found within about half a second)
+
+
+def test_the_hold_timer_is_the_engine_s_and_keeps_the_old_live_timer_s_values() -> None:
+    """The live session keeps no timer of its own: its hold is :func:`held_s` of the engine
+    state, which gives what the former live timer (reimplemented here) gave, gaps included."""
+    reps = [RepScript("forearms", 2.0, 12.0, 2.5, 4.0), RepScript("hands", 2.0, 9.0, 2.5, 4.0)]
+    track, _ = make_session(SessionScript(reps=reps, dropouts=[(9.0, 11.0), (24.0, 24.4)]))
+    s = LiveSession(SPEC)
+    old, last_t, compared = 0.0, math.nan, 0
+    for i in range(0, track.n_frames, 2):
+        t = float(track.t_s[i])
+        row = track.data[i]
+        before = s.state
+        u = s.on_frame(t, 960, 540, row if np.isfinite(row[0, 0]) else None)
+        if s.stage != "exercise" or s.state is before:
+            continue
+        # the former LiveSession._held_s
+        dt = t - last_t if math.isfinite(last_t) else 0.0
+        last_t = t
+        rep, st = s.state.rep, s.state
+        at_top = rep is not None and st.phase == "top" and not st.lost
+        if rep is None or rep.number != (before.rep.number if before.rep else None):
+            old = 0.0
+        elif at_top and np.isfinite(row[0, 0]) and 0 < dt < 0.5 and rep.top_confirmed:
+            if not (before.rep and before.rep.top_confirmed):
+                old = max(0.0, t - rep.top_start_s)
+            else:
+                old += dt
+        if u.status["hold"]:
+            assert u.status["hold"]["held_s"] == round(held_s(s.state), 1)
+            assert held_s(s.state) == pytest.approx(old, abs=1e-6)
+            compared += 1
+    assert compared > 100
+    assert not hasattr(s, "_held_s")
 
 
 def test_camera_assistant_names_the_problem() -> None:
@@ -274,3 +308,62 @@ def test_getting_into_place_is_not_told_off_when_the_set_starts() -> None:
     assert s.stage == "exercise" and "start" in cues
     assert any(e.kind == "position" and (e.data or {}).get("label") == "other_pose" for e in events)
     assert not [c for c in cues if c.startswith(("pose:", "not_counted:"))]
+
+
+# -- the posture done against the plan -----------------------------------------------------------
+def _done(n: int, variant: str) -> list[Event]:
+    return [Event(10.0 * n, "rep_completed", n, {"index": n, "variant": variant, "faults": []})]
+
+
+def test_a_press_up_in_another_posture_than_planned_is_said_once_a_set_before_the_next() -> None:
+    coach = Coach(SPEC, planned="forearms")
+    rest = SPEC.dose.rest_between_reps_s
+    coach.on_events(10.0, _done(1, "hands"), 0.0)
+    cues = coach.on_events(10.0 + rest, [], 0.0)
+    assert [c.id for c in cues] == ["posture", "ready"]
+    assert cues[0].text == (
+        "You went up on your hands; today's plan is on the forearms: stay on the forearms."
+    )
+    assert cues[0].priority.name == "PHASE" and cues[0].phases == frozenset({"rest"})
+    # a second press-up on the hands: not said again in this set
+    coach.on_events(20.0, _done(2, "hands"), 0.0)
+    assert [c.id for c in coach.on_events(20.0 + rest, [], 0.0)] == ["ready"]
+
+
+def test_the_reverse_posture_change_and_no_plan_no_word() -> None:
+    rest = SPEC.dose.rest_between_reps_s
+    coach = Coach(SPEC, planned="hands")
+    coach.on_events(10.0, _done(1, "forearms"), 0.0)
+    [said, _] = coach.on_events(10.0 + rest, [], 0.0)
+    assert said.text == (
+        "You went up on your forearms; today's plan is on the hands: stay on the hands."
+    )
+    # back on the plan's posture: nothing to say
+    coach = Coach(SPEC, planned="forearms")
+    coach.on_events(10.0, _done(1, "forearms"), 0.0)
+    assert [c.id for c in coach.on_events(10.0 + rest, [], 0.0)] == ["ready"]
+    # no plan known (a recording replayed without one): the posture is not checked
+    coach = Coach(SPEC)
+    coach.on_events(10.0, _done(1, "hands"), 0.0)
+    assert [c.id for c in coach.on_events(10.0 + rest, [], 0.0)] == ["ready"]
+
+
+def test_a_live_set_planned_on_the_forearms_says_the_hands_once_through_the_gate() -> None:
+    reps = [RepScript(v, 2.0, 11.0, 2.5, 12.0) for v in ("forearms", "hands", "hands")]
+    track, _ = make_session(SessionScript(reps=reps, noise_px=0.5))
+    s = LiveSession(SPEC, variant="forearms")
+    said = []
+    for i in range(0, track.n_frames, 2):
+        row = track.data[i]
+        u = s.on_frame(
+            float(track.t_s[i]),
+            track.source.width,
+            track.source.height,
+            row if np.isfinite(row[0, 0]) else None,
+        )
+        said.extend(u.cues)
+    posture = [c for c in said if c.id == "posture"]
+    assert [c.text for c in posture] == [
+        "You went up on your hands; today's plan is on the forearms: stay on the forearms."
+    ]
+    assert [r["variant"] for r in s.reps] == ["forearms", "hands", "hands"]

@@ -57,6 +57,7 @@ def a_set(
     reps_done: int | None = None,
     variant: Variant | None = None,
     stopped: bool = False,
+    postures: tuple[str, ...] | None = None,
 ) -> SetSummary:
     """A set at prescription ``p``; by default comfortable (pain 1), on target, no faults."""
     n = p.reps if reps_done is None else reps_done
@@ -73,6 +74,7 @@ def a_set(
         fault_counts=[faults] + [0] * (n - 1) if n else [],
         symptoms=reports,
         stopped=stopped,
+        postures_done=postures or (),  # type: ignore[arg-type]
     )
 
 
@@ -593,3 +595,37 @@ def test_pressup_progress(url: str, tmp_path: Path) -> None:
     f.write_text('variant = "knuckles"\nhold_s = 20\nreps = 4\n')
     res = run(app, ["progress", "--prescription", str(f), "--database", url])
     assert res.exit_code == 2 and "variant" in res.output
+
+
+# -- the posture done against the plan -------------------------------------------------------
+
+
+def test_a_session_on_the_hands_when_the_forearms_were_planned_does_not_move_on() -> None:
+    p = rx(hold=10.0)
+    hands = ("hands",) * 3
+    d = decide([good(p, 0), good(p, 1, postures=hands)], p, SPEC)
+    assert d.action == "keep" and (d.variant, d.target_hold_s) == ("forearms", 10.0)
+    assert d.reason.startswith("Done on the hands, planned on the forearms: the dose stays")
+    assert "\n" not in d.reason
+    # nor does it count in the run of good sessions: one good session after it is not enough
+    d = decide([good(p, 0, postures=hands), good(p, 1, postures=("forearms",) * 3)], p, SPEC)
+    assert d.action == "keep" and "1 of 2 good sessions" in d.reason
+    # done as planned, the same two sessions move on
+    ok = ("forearms",) * 3
+    assert decide([good(p, 0, postures=ok), good(p, 1, postures=ok)], p, SPEC).action == "progress"
+
+
+def test_the_reason_names_how_many_were_off_and_the_reverse_posture() -> None:
+    p = rx("hands_bent", hold=10.0)
+    d = decide([good(p, 0), good(p, 1, postures=("hands", "forearms", "hands"))], p, SPEC)
+    assert d.action == "keep"
+    assert d.reason.startswith(
+        "Done on the forearms (1 of 3 press-ups), planned on the hands: the dose stays"
+    )
+
+
+def test_a_clinician_sees_the_posture_done_in_the_advice() -> None:
+    p = rx("forearms", 10.0, 3, source="clinician")
+    d = decide([good(p, 0, postures=("hands",) * 3)], p, SPEC)
+    assert d.action == "clinician"
+    assert "Last session: done on the hands, planned on the forearms." in d.advice

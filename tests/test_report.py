@@ -195,7 +195,9 @@ def test_report_written_with_rep_table_and_plots(tmp_path: Path) -> None:
     assert rows["1"] == [
         "1", "Forearms", "2.0", "8.0", "3.0", "35°", "90°", "Head tipped back", "yes",
     ]  # fmt: skip
-    assert rows["2"][:7] == ["2", "Hands", "1.5", "4.0", "1.0", "55°", "175°"]
+    # the plan was on the forearms: the press-up on the hands is marked
+    assert rows["2"][:7] == ["2", "Hands (plan: forearms)", "1.5", "4.0", "1.0", "55°", "175°"]
+    assert html.count('class="variant off-plan"') == 1
     assert rows["2"][7] == "Elbows locked straight; Lowered quickly; Short hold"
     assert rows["2"][8] == "yes"
 
@@ -476,3 +478,20 @@ def test_the_report_praises_the_head_once_it_was_judged() -> None:
     s = summarize(analyze_track(track, load_spec()))
     assert "head in line" in " ".join(s.went_well)
     assert not any("could not judge" in c for c in s.camera), s.camera
+
+
+def test_each_press_up_says_its_posture_and_one_off_the_plan_is_marked() -> None:
+    from pressup.report.html import rep_rows
+
+    analysis = make_analysis()
+    analysis.protocol = dict(analysis.protocol, variant="hands")
+    rows = rep_rows(analysis)
+    assert [(r.variant, r.off_plan) for r in rows] == [
+        ("Forearms (plan: hands)", True),
+        ("Hands", False),
+    ]
+    analysis.protocol = {}  # no plan known: the posture alone, nothing marked
+    assert [(r.variant, r.off_plan) for r in rep_rows(analysis)] == [
+        ("Forearms", False),
+        ("Hands", False),
+    ]

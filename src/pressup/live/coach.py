@@ -15,6 +15,12 @@ I/O; the web page shows every cue as a caption and speaks it. The script follows
   and that it did not count; another shape mid-set (``position`` ``other_pose``): say what it
   looks like and what to do. At most one cue per event, and never the same sentence twice within
   ``repeat_after_s`` (10 s);
+* a press-up done in another posture than today's plan (on the hands when the plan is on the
+  forearms, or the reverse): say so once a set, in the rest after it, before the next breath in
+  ("You went up on your hands; today's plan is on the forearms: stay on the forearms."). The
+  planned posture is ``planned``, else the dose's ``variant`` when the plan is known
+  (``variant_words`` given); a change on the last press-up is not said (the set is over: the
+  report, the done table and the progression show it);
 * set complete: well done, and a summary;
 * a pain or symptom rule fired: stop, say why, lower down slowly and rest.
 
@@ -35,8 +41,14 @@ from typing import Any
 from pressup.engine import Event
 from pressup.live.cues import MOVING, Cue, CuePriority
 from pressup.protocol import ProtocolSpec
-from pressup.report.wording import FAULT_WORDING, not_counted_wording, other_pose_cue
+from pressup.report.wording import (
+    FAULT_WORDING,
+    not_counted_wording,
+    other_pose_cue,
+    posture_change_cue,
+)
 from pressup.safety.symptoms import Stop
+from pressup.vocab import POSTURES, Posture
 
 #: Form cues by priority (first = most important to say).
 FORM_PRIORITY: tuple[str, ...] = (
@@ -69,6 +81,9 @@ class Coach:
 
     spec: ProtocolSpec
     variant_words: str | None = None  # e.g. "on your forearms": the rung of the ladder
+    #: the posture today's plan asks for (forearms or hands); ``None``: taken from the dose
+    #: when the plan is known (``variant_words``), else the posture is not checked
+    planned: Posture | None = None
     form_cooldown_s: float = 8.0
     check_repeat_s: float = 7.0
     repeat_after_s: float = 10.0  # a not-counted or other-shape sentence is not said again sooner
@@ -82,6 +97,12 @@ class Coach:
     _reps_done: int = 0
     _hold_said_for: int | None = None
     _said_at: dict[str, float] = field(default_factory=dict)  # sentence -> when last said
+    _posture_off: Posture | None = None  # the last press-up's posture, when not the plan's
+    _posture_said: bool = False  # the posture change was said in this set
+
+    def __post_init__(self) -> None:
+        if self.planned is None and self.variant_words is not None:
+            self.planned = self.spec.dose.variant
 
     def _cue(
         self,
@@ -162,6 +183,7 @@ class Coach:
         cues.extend(self._countdown(t, held_s, self.spec.dose.target_hold_s))
         if t >= self._rest_prompt_at:
             self._rest_prompt_at = math.inf
+            cues.extend(self._posture_cue(t))
             cues.append(
                 self._cue("ready", "When you're ready, breathe in.", "breath", PHASE, t, _REST)
             )
@@ -222,6 +244,9 @@ class Coach:
         schedule the next breath in after the rest (seconds)."""
         self._reps_done += 1
         n = self._reps_done
+        done = (e.data or {}).get("variant")
+        if self.planned is not None and done in POSTURES:
+            self._posture_off = done if done != self.planned else None
         target_reps = self.spec.dose.target_reps
         text = f"That's {n} of {target_reps}."
         faults = {f["code"] for f in (e.data or {}).get("faults", [])}
@@ -236,6 +261,17 @@ class Coach:
             cues.append(self._cue("pain", text, "info", PHASE, t, _REST))
             self._rest_prompt_at = t + self.spec.dose.rest_between_reps_s
         return cues
+
+    def _posture_cue(self, t: float) -> list[Cue]:
+        """Once a set, before the next breath in: the last press-up was done in another
+        posture than today's plan (phase priority, true during this rest)."""
+        if self._posture_said or self._posture_off is None or self.planned is None:
+            return []
+        text = posture_change_cue(self._posture_off, self.planned)
+        if text is None:
+            return []
+        self._posture_said = True
+        return [self._cue("posture", text, "info", PHASE, t, _REST)]
 
     def _first_form_cue(self, t: float, new_faults: list[str]) -> Cue | None:
         """One form cue at a time: the most important of those that just started."""

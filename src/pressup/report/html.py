@@ -32,7 +32,7 @@ from pressup.report.wording import (
     fault_wording,
     label_wording,
     not_counted_wording,
-    variant_name,
+    variant_cell,
     variant_wording,
 )
 
@@ -66,6 +66,7 @@ class RepRow:
     elbow: str
     faults: list[str]
     complete: bool
+    off_plan: bool = False  # done in another posture than the plan's
 
 
 @dataclass(frozen=True)
@@ -165,14 +166,19 @@ def _ordered_codes(codes: set[str]) -> list[str]:
 
 
 def rep_rows(analysis: Analysis) -> list[RepRow]:
-    """The per-rep table: durations in seconds (1 decimal), peak angles in whole degrees."""
+    """The per-rep table: durations in seconds (1 decimal), peak angles in whole degrees; the
+    posture each press-up was done in, marked when the plan (``analysis.protocol``'s
+    ``variant``) asked for the other one (``"Hands (plan: forearms)"``)."""
+    planned = (analysis.protocol or {}).get("variant")
+    planned = planned if isinstance(planned, str) else None
     rows = []
     for rep in analysis.reps:
         codes = _ordered_codes({f.code for f in _rep_faults(analysis, rep)})
         rows.append(
             RepRow(
                 index=rep.index,
-                variant=variant_name(rep.variant),
+                variant=variant_cell(rep.variant, planned),
+                off_plan=planned is not None and rep.variant != planned,
                 press=fmt_seconds(rep.press_s),
                 hold=fmt_seconds(rep.hold_s),
                 lower=fmt_seconds(rep.lower_s),

@@ -20,11 +20,14 @@ class FaultWording:
         name: a short noun phrase for tables and plot labels (e.g. ``"Elbows locked"``).
         cue: a short, kind instruction a coach can say in the moment.
         about: one or two sentences for the glossary: what it is and why it matters.
+        page: the words the coach page shows for it, when not ``name`` (see
+            :func:`page_fault_words`).
     """
 
     name: str
     cue: str
     about: str
+    page: str = ""
 
 
 @dataclass(frozen=True)
@@ -34,10 +37,13 @@ class LabelWording:
     Attributes:
         name: a short name for legends and the overlay (e.g. ``"Up on forearms"``).
         about: one sentence for the glossary.
+        page: the words the coach page shows for it, when not ``name`` (see
+            :func:`page_label_words`).
     """
 
     name: str
     about: str
+    page: str = ""
 
 
 #: Fault code -> wording. Keys are :data:`pressup.analysis.result.FAULT_CODES`.
@@ -90,6 +96,7 @@ FAULT_WORDING: dict[str, FaultWording] = {
             "The way back down was quicker than advised. A slow, controlled descent makes your "
             "arm, back and tummy muscles do the work instead of simply dropping to the floor."
         ),
+        page="Came down quickly",
     ),
     "short_hold": FaultWording(
         name="Short hold",
@@ -98,6 +105,7 @@ FAULT_WORDING: dict[str, FaultWording] = {
             "The top position was not held for the target time. Aim to stay up for the target "
             "(somewhere between 5 and 30 seconds) and keep breathing while you hold."
         ),
+        page="Hold was shorter than planned",
     ),
 }
 
@@ -106,6 +114,7 @@ LABEL_WORDING: dict[str, LabelWording] = {
     "prone_flat": LabelWording(
         name="Lying flat",
         about="Resting face down, forehead towards the floor, ready to start.",
+        page="Lying down",
     ),
     "rising": LabelWording(
         name="Pressing up",
@@ -114,10 +123,12 @@ LABEL_WORDING: dict[str, LabelWording] = {
     "sphinx": LabelWording(
         name="Up on forearms",
         about="Holding the chest up with the weight on the forearms and elbows (the easier form).",
+        page="Up on your forearms",
     ),
     "pressup_hands": LabelWording(
         name="Up on hands",
         about="Holding the chest higher with the weight on the hands (the harder form).",
+        page="Up on your hands",
     ),
     "updog": LabelWording(
         name="Hips lifted (up-dog)",
@@ -125,6 +136,7 @@ LABEL_WORDING: dict[str, LabelWording] = {
             "Arms straight and hips off the floor, like the yoga 'upward dog'; "
             "not the press-up itself."
         ),
+        page="Up with hips lifted",
     ),
     "lowering": LabelWording(
         name="Lowering",
@@ -133,10 +145,12 @@ LABEL_WORDING: dict[str, LabelWording] = {
     "other_pose": LabelWording(
         name="Other position",
         about="Kneeling, sitting, standing or anything that is not part of the press-up.",
+        page="Not the exercise position",
     ),
     "not_visible": LabelWording(
         name="Out of view",
         about="The camera could not see the body well enough to tell the position.",
+        page="I can't see you",
     ),
 }
 
@@ -241,6 +255,18 @@ VARIANT_WORDING: dict[str, tuple[str, str]] = {
 }
 
 
+#: What the coach says when a press-up was done in another posture than today's plan:
+#: (posture done, posture planned) -> the sentence (said once a set, see ``docs/coach-script.md``).
+POSTURE_CHANGE_CUES: dict[tuple[str, str], str] = {
+    ("hands", "forearms"): (
+        "You went up on your hands; today's plan is on the forearms: stay on the forearms."
+    ),
+    ("forearms", "hands"): (
+        "You went up on your forearms; today's plan is on the hands: stay on the hands."
+    ),
+}
+
+
 #: Where the dose judged against came from (``analysis.json`` ``protocol.dose_source``) ->
 #: (what it is, who set it), for :func:`dose_sentence`.
 DOSE_SOURCE_WORDING: dict[str, tuple[str, str]] = {
@@ -305,6 +331,29 @@ def variant_name(variant: str) -> str:
     return variant.replace("_", " ").capitalize() if variant else "Unknown"
 
 
+def posture_change_cue(done: str, planned: str) -> str | None:
+    """What the coach says when a press-up was done ``done`` (forearms or hands) and today's
+    plan is ``planned``; ``None`` when they are the same."""
+    if done == planned:
+        return None
+    found = POSTURE_CHANGE_CUES.get((done, planned))
+    if found is not None:
+        return found
+    return (
+        f"You went up {variant_wording(done)}; today's plan is {variant_wording(planned)}: "
+        f"stay {variant_wording(planned)}."
+    )
+
+
+def variant_cell(done: str, planned: str | None) -> str:
+    """The per-press-up posture for a table: ``"Hands"``, and when a plan is known and the
+    press-up was done in another posture, ``"Hands (plan: forearms)"``."""
+    name = variant_name(done)
+    if planned and done and done != planned and planned in VARIANT_WORDING:
+        return f"{name} (plan: {VARIANT_WORDING[planned][1].removeprefix('on the ')})"
+    return name
+
+
 def not_counted_wording(code: str | None) -> NotCountedWording:
     """Wording for why a repetition did not count; an unknown or missing code gets a general
     sentence."""
@@ -322,3 +371,43 @@ def other_pose_cue(reason: str | None) -> str:
     """What the coach says when the person goes into another shape (``reason`` from the
     engine's ``position`` event)."""
     return OTHER_POSE_CUES.get(reason or "", OTHER_POSE_FALLBACK)
+
+
+#: The coach page's words (served to it as ``/static/words.js``, see ``pressup.web.words``).
+#: Session stage -> the page's heading.
+STAGE_WORDING: dict[str, str] = {
+    "intro": "Welcome",
+    "setup": "Camera set-up",
+    "start_check": "Start position",
+    "exercise": "Press-ups",
+    "rest": "Rest",
+    "pain": "Pain rating",
+    "paused": "Paused",
+    "done": "Finished",
+}
+
+#: Set-up and start-position check id (``LiveSession`` status ``checks``) -> the page's short
+#: title for it (the server's message says what to do).
+CHECK_WORDING: dict[str, str] = {
+    "person": "I can see you",
+    "whole_body": "Whole body in the picture",
+    "camera_side": "Camera at your side",
+    "camera_level": "Camera level with you",
+    "distance": "Camera distance",
+    "light": "Enough light",
+    "one_person": "Only you in the picture",
+    "lying": "Lying face down",
+    "forearms": "Forearms on the floor",
+    "hands": "Hands beside shoulders or head",
+    "head": "Forehead down",
+}
+
+
+def page_fault_words() -> dict[str, str]:
+    """Fault code -> what the coach page shows for it (``page``, else ``name``)."""
+    return {code: w.page or w.name for code, w in FAULT_WORDING.items()}
+
+
+def page_label_words() -> dict[str, str]:
+    """Position label -> what the coach page shows for it (``page``, else ``name``)."""
+    return {label: w.page or w.name for label, w in LABEL_WORDING.items()}

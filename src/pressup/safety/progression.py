@@ -26,11 +26,15 @@ Rules, applied to the sessions done since the current prescription began
 2. The latest session was *bad* (a set stopped, or the pain rules or a spread down the leg
    found in its ratings) -> one step down, and aim a little lower.
 3. ``good_sessions_to_progress`` *good* sessions in a row -> one step up. Good: the targets
-   met (the variant, the reps, each of them held at least ``hold_met_fraction`` of the target
-   hold); pain rated before and after, never above ``max_pain``, and ending at most
+   met (the variant, every counted press-up done in the rung's posture as the engine saw it
+   (:attr:`SetSummary.postures_done`: a person who jumped a step is not moved on because of
+   it), the reps, each of them held at least ``hold_met_fraction`` of the target hold); pain
+   rated before and after, never above ``max_pain``, and ending at most
    ``max_pain_rise`` above the rating before the set; at most ``max_faults_per_rep`` form
    faults per press-up.
-4. Otherwise keep the dose; the reason says what is missing.
+4. Otherwise keep the dose; the reason says what is missing ("Done on the hands, planned on
+   the forearms: the dose stays, ..." when the posture was not the plan's; a clinician's
+   prescription gets the same line as advice).
 
 How high (target peak trunk angle, degrees): from the latest session on the same variant,
 the median peak of its press-ups; plus ``peak_step_deg`` after a comfortable session with good
@@ -142,6 +146,9 @@ class SetSummary:
         stopped: the set was stopped early (by the pain rules or the person).
         stop_reason: why, one line (``None`` when not stopped or not known).
         response: centralising, peripheralising or unchanged (see :func:`summarise_set`).
+        postures_done: the posture each counted press-up was done in, as the engine saw it
+            (``forearms`` or ``hands``; empty when not known). A press-up in another posture
+            than the rung's keeps the session from counting toward moving up.
     """
 
     variant: Variant
@@ -155,9 +162,13 @@ class SetSummary:
     stopped: bool = False
     stop_reason: Optional[str] = None
     response: Response = "unchanged"
+    postures_done: tuple[Posture, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "variant", parse_variant(self.variant))
+        for p in self.postures_done:
+            if p not in POSTURES:
+                raise InputError(f"posture: expected one of {', '.join(POSTURES)}, got {p!r}")
         if self.response not in RESPONSES:
             raise InputError(
                 f"response: expected one of {', '.join(RESPONSES)}, got {self.response!r}"
@@ -182,6 +193,7 @@ def summarise_set(
     stopped: bool = False,
     stop_reason: str | None = None,
     spec: ProtocolSpec | None = None,
+    postures_done: Sequence[Posture] = (),
 ) -> SetSummary:
     """Build a :class:`SetSummary`, deriving the response and the pain stop from the ratings.
 
@@ -205,6 +217,7 @@ def summarise_set(
         stopped=stopped or stop is not None,
         stop_reason=reason,
         response=classify(symptoms),
+        postures_done=tuple(postures_done),
     )
 
 
@@ -391,6 +404,26 @@ class _Verdict:
     kind: Literal["good", "bad", "neutral"]
     why: str
     max_pain: Optional[int] = None
+    #: the press-ups were done in another posture than planned: ``why`` is a sentence start
+    #: ("Done on the hands, planned on the forearms")
+    posture_off: bool = False
+
+
+def posture_mismatch(s: SetSummary, planned: Variant) -> str | None:
+    """``"Done on the hands, planned on the forearms"`` when counted press-ups of ``s`` were
+    done in another posture than the rung ``planned`` asks for (``"Done on the hands (2 of 3
+    press-ups), ..."`` when not all of them), else ``None``."""
+    want = posture_of(planned)
+    off = [p for p in s.postures_done if p != want]
+    if not off:
+        return None
+    done = max(set(off), key=off.count)
+    part = (
+        ""
+        if len(off) == len(s.postures_done)
+        else (f" ({len(off)} of {len(s.postures_done)} press-ups)")
+    )
+    return f"Done on the {done}{part}, planned on the {want}"
 
 
 def set_problem(s: SetSummary, spec: ProtocolSpec) -> str | None:
@@ -429,6 +462,9 @@ def _judge(session: SessionSummary, current: Prescription, spec: ProtocolSpec) -
     for s in session.sets:
         if s.variant != current.variant:
             return _Verdict("neutral", f"it was done {VARIANT_WORDS[s.variant]}", max_pain)
+        off = posture_mismatch(s, current.variant)
+        if off is not None:
+            return _Verdict("neutral", off, max_pain, posture_off=True)
         if s.reps_done < current.reps:
             return _Verdict(
                 "neutral", f"{s.reps_done} of {current.reps} press-ups were done", max_pain
@@ -514,6 +550,8 @@ def _clinician_decision(
     """Repeat the clinician's prescription; a bad last session goes into the advice."""
     if latest is not None and latest.kind == "bad":
         advice.append(f"Last session: {latest.why}. Tell your clinician.")
+    elif latest is not None and latest.posture_off:
+        advice.append(f"Last session: {latest.why[:1].lower()}{latest.why[1:]}.")
     per_day = (
         f", {current.sessions_per_day} session{'s' if current.sessions_per_day != 1 else ''} a day"
         if current.sessions_per_day
@@ -605,6 +643,9 @@ def _decide_after_fine(
         reason = f"{good} good sessions in a row ({latest.why}): {change}; {height}."
         return "progress", new, peak, reason
     peak, height = _peak_target(ordered, current.variant, latest, spec)
+    if latest.posture_off:
+        reason = f"{latest.why}: the dose stays, {current.words()}; {height}."
+        return "keep", current, peak, reason
     if latest.kind == "good":
         why = f"{good} of {n_needed} good sessions at this dose so far"
     else:
@@ -766,6 +807,7 @@ __all__ = [
     "hold_ladder",
     "load_prescription",
     "parse_variant",
+    "posture_mismatch",
     "prescription_from_dict",
     "set_problem",
     "set_response",

@@ -20,7 +20,9 @@ Glue between the pure rules (:mod:`~pressup.safety.screening`, :mod:`~pressup.sa
   which dose that was and why.
 
 A session's rung is read from its dose JSON: ``ladder_variant`` if present, else ``variant``
-(the engine's ``hands`` counts as ``hands_bent``). A set counts as stopped when an event of
+(the engine's ``hands`` counts as ``hands_bent``); the posture each counted press-up was
+done in is its stored ``variant`` (``SetSummary.postures_done``): a session done in another
+posture than planned does not count toward moving up. A set counts as stopped when an event of
 kind :data:`STOP_EVENT` was stored (its ``reason`` is the stop line) or its symptom reports
 break the stop rules.
 """
@@ -63,7 +65,7 @@ from pressup.sessions.records import (
     set_prescription,
 )
 from pressup.sessions.store import SessionRecord, Store
-from pressup.vocab import DoseSource, dose_source_of, step_of
+from pressup.vocab import POSTURES, DoseSource, dose_source_of, step_of
 
 #: How many past sessions and decisions are read.
 HISTORY_LIMIT = 500
@@ -107,6 +109,7 @@ def _summary(
         stopped=bool(stops),
         stop_reason=reason if isinstance(reason, str) else None,
         spec=spec,
+        postures_done=[p for p in (r.get("variant") for r in reps) if p in POSTURES],
     )
     return SessionSummary(started_at=record.created_at, sets=(summary,), session_id=record.id)
 

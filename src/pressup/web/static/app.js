@@ -311,7 +311,8 @@ function normaliseRep(rep, r) {
     .map((f) => (f && typeof f === 'object' ? f.code : f))
     .filter((c) => typeof c === 'string' && c);
   const hold = Number(r.hold_s);
-  return { rep, hold_s: Number.isFinite(hold) ? hold : null, faults: [...new Set(codes)] };
+  const variant = r.variant === 'forearms' || r.variant === 'hands' ? r.variant : null;
+  return { rep, hold_s: Number.isFinite(hold) ? hold : null, faults: [...new Set(codes)], variant };
 }
 
 function onCue(c, st) {
@@ -554,6 +555,7 @@ function renderDone() {
     reps: [...S.reps.values()],
     pain: S.pain,
     targetHold: S.dose ? S.dose.target_hold_s : null,
+    plannedPosture: S.dose ? S.dose.variant : null,
     stopped: S.stopped,
   });
   ui.renderNext(S.review);

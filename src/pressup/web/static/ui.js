@@ -300,6 +300,13 @@ export function renderDone(s) {
   const rows = $('summary-rows');
   rows.replaceChildren();
   const byRep = new Map(s.reps.map((r) => [r.rep, r]));
+  // the posture each press-up was done in, marked when today's plan asked for the other one
+  const POSTURE = { forearms: 'Forearms', hands: 'Hands' };
+  const posture = (r) => {
+    if (!r || !POSTURE[r.variant]) return '–';
+    const off = s.plannedPosture && POSTURE[s.plannedPosture] && r.variant !== s.plannedPosture;
+    return off ? `${POSTURE[r.variant]} (plan: ${s.plannedPosture})` : POSTURE[r.variant];
+  };
   const n = Math.max(s.repsDone, ...s.reps.map((r) => r.rep), 0);
   for (let i = 1; i <= n; i += 1) {
     const r = byRep.get(i);
@@ -307,6 +314,7 @@ export function renderDone(s) {
     const tr = document.createElement('tr');
     const cells = [
       String(i),
+      posture(r),
       r && Number.isFinite(r.hold_s)
         ? `${Math.round(r.hold_s)} s${s.targetHold ? ` of ${Math.round(s.targetHold)}` : ''}`
         : '–',
