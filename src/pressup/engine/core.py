@@ -181,6 +181,14 @@ def held_s(state: EngineState, t_s: float | None = None) -> float:
     return max(0.0, t - rep.top_start_s - rep.hold_paused_s)
 
 
+def _new_level(state: EngineState, level: float, t: float) -> EngineState:
+    """The hold goes on at a new level (after a gap, or stopped part-way down): the top's level,
+    mean and last moments near it start again from here."""
+    return state._replace(
+        level=level, top_base=level, last_high_t=t, top_sum=0.0, top_n=0, near_t=t
+    )
+
+
 class Engine:
     """Binds a protocol spec and baselines; ``step`` and ``finish`` are pure functions of state."""
 
@@ -384,9 +392,7 @@ class Engine:
             if state.phase == "top" or back_up:
                 # back from a gap during the hold (or still up after a lowering that had only
                 # just begun): the hold goes on, its level re-read from here
-                state = state._replace(
-                    phase="top", level=f.trunk_deg, top_base=f.trunk_deg, last_high_t=t, calm_t=t
-                )
+                state = _new_level(state._replace(phase="top"), f.trunk_deg, t)._replace(calm_t=t)
         dt = t - state.last_tracked_t if math.isfinite(state.last_tracked_t) else _NAN
         speed = state.speed
         if math.isfinite(state.prev_trunk) and dt > 0 and dt < 0.5:
@@ -748,7 +754,7 @@ class Engine:
             and t - rep.top_end_s > 1.0
         ):
             # stopped part-way down: a lower hold (the top continues at a lower level)
-            return state._replace(phase="top", level=trunk, top_base=trunk, last_high_t=t), events
+            return _new_level(state._replace(phase="top"), trunk, t), events
         return state, events
 
     def _fall_times(self, rep: RepDraft, t: float, x: float, drop: float, dt: float) -> RepDraft:
