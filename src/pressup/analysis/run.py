@@ -23,6 +23,7 @@ from pressup.analysis.result import (
     Segment,
 )
 from pressup.engine import Engine, Event, KinFrame
+from pressup.engine.core import MIN_NEUTRAL_FRAMES
 from pressup.kinematics import compute_features, estimate_view, zero_phase
 from pressup.kinematics.features import FEATURES, ViewGeometry
 from pressup.pose import PoseOptions, PoseTrack, open_track
@@ -127,16 +128,16 @@ _JUDGED_BY: dict[str, str] = {
     "head": "neck_deg",
     "shoulders": "shrug_ratio",
 }
-_MIN_JUDGED_FRAMES = 8  # hold frames with the measure seen (as the engine's neutral learner)
 
 
 def judged_counts(t_s: Array, feats: dict[str, Array], reps: list[Rep]) -> dict[str, int]:
     """On how many counted press-ups each form measure could be judged.
 
     A measure is judged on a press-up when its landmarks were seen in at least
-    ``_MIN_JUDGED_FRAMES`` frames of the hold. The head and shoulders are judged against the
-    person's first such hold (the engine learns the neutral there), so the press-up that taught
-    the neutral is not judged itself. Keys: ``reps`` (counted press-ups) and each measure.
+    ``MIN_NEUTRAL_FRAMES`` frames of the hold (the engine's own rule). The head and shoulders
+    are judged against the person's first such hold (the engine learns the neutral there), so
+    the press-up that taught the neutral is not judged itself. Keys: ``reps`` (counted
+    press-ups) and each measure.
     """
     counted = [r for r in reps if r.complete]
     out = {"reps": len(counted)}
@@ -144,7 +145,7 @@ def judged_counts(t_s: Array, feats: dict[str, Array], reps: list[Rep]) -> dict[
         seen = []
         for r in counted:
             i0, i1 = np.searchsorted(t_s, [r.top_start_s, r.top_end_s])
-            seen.append(int(np.isfinite(feats[col][int(i0) : int(i1)]).sum()) >= _MIN_JUDGED_FRAMES)
+            seen.append(int(np.isfinite(feats[col][int(i0) : int(i1)]).sum()) >= MIN_NEUTRAL_FRAMES)
         n = sum(seen)
         if measure in ("head", "shoulders") and n:
             n -= 1  # the first hold with it seen is the neutral, not judged

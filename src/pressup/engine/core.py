@@ -38,7 +38,7 @@ _MAX_HIP_SHARE = 0.35  # trunk lengths of pelvis rise counted into the chest ris
 _NEAR_TOP_DEG = 0.7  # degrees below the top's mean level that still count as holding
 _FLOOR_BAND_DEG = 0.8  # degrees: this close to the starting level the trunk is back down
 _MID_FALL_SHARE = 0.38  # share of a smooth (minimum-jerk) lowering spent from 80 % to 20 % down
-_MIN_NEUTRAL_FRAMES = 8  # hold frames needed to learn the neutral head line and shoulders
+MIN_NEUTRAL_FRAMES = 8  # hold frames needed to learn the neutral head line and shoulders
 assert set(_LIVE_FAULTS) <= set(FAULT_CODES)
 
 
@@ -311,9 +311,6 @@ class Engine:
         if self._on_forearms(f) or f.hip_ext_deg > p.straight_body_hip_deg:
             return None  # on the forearms, or on the hands with the back arched
         return "plank"  # straight body on the hands
-
-    def _is_other(self, state: EngineState, f: KinFrame) -> bool:
-        return self._other_reason(state, f) is not None
 
     def _fault_conditions(
         self, state: EngineState, f: KinFrame, phase: Phase, hip_lift: float
@@ -694,14 +691,14 @@ class Engine:
         return upd
 
     def _learn_neutral(self, state: EngineState, rep: RepDraft) -> EngineState:
-        """After the first hold long enough to judge (``_MIN_NEUTRAL_FRAMES`` frames), its mean
+        """After the first hold long enough to judge (``MIN_NEUTRAL_FRAMES`` frames), its mean
         head line and shoulder height become the person's neutral for the rest of the set."""
         b = state.neutral
         slope = self.spec.faults.neck_trunk_slope
         neck_a, shrug = b.neck_a_deg, b.shrug_ref
-        if math.isnan(neck_a) and rep.neck_n >= _MIN_NEUTRAL_FRAMES:
+        if math.isnan(neck_a) and rep.neck_n >= MIN_NEUTRAL_FRAMES:
             neck_a = rep.neck_sum / rep.neck_n
-        if math.isnan(shrug) and rep.shrug_n >= _MIN_NEUTRAL_FRAMES:
+        if math.isnan(shrug) and rep.shrug_n >= MIN_NEUTRAL_FRAMES:
             shrug = rep.shrug_sum / rep.shrug_n
         if neck_a is b.neck_a_deg and shrug is b.shrug_ref:
             return state

@@ -28,9 +28,7 @@ class KinFrame(NamedTuple):
     thigh_deg: float = math.nan
     shin_deg: float = math.nan
     forearm_deg: float = math.nan
-    shoulder_height: float = math.nan
     wrist_ahead: float = math.nan
-    face_deg: float = math.nan
     foot_deg: float = math.nan
     elbow_ahead: float = math.nan
 

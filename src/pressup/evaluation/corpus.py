@@ -41,9 +41,9 @@ from pressup.evaluation.score import (
     SCORED_FAULT_CODES,
     ClipScore,
     Metrics,
-    PredFault,
     Prediction,
     RepMatch,
+    fault_overlaps,
     load_prediction,
     score_clip,
 )
@@ -420,15 +420,6 @@ def evaluate_corpus(
     return results
 
 
-def _overlaps(f: PredFault, lo: float, hi: float) -> bool:
-    if f.start_s is None and f.end_s is None:
-        return False
-    a = f.start_s if f.start_s is not None else f.end_s
-    b = f.end_s if f.end_s is not None else f.start_s
-    assert a is not None and b is not None
-    return a <= hi and b >= lo
-
-
 def tally_rep_faults(
     pred: Prediction, truth: Truth, matches: Sequence[RepMatch], clip: CorpusClip
 ) -> tuple[tuple[RepFaults, ...], int]:
@@ -448,7 +439,7 @@ def tally_rep_faults(
         on: set[str] = set()
         for k, f in enumerate(scored):
             attached = pi is not None and f.rep == pi
-            if attached or (iv is not None and _overlaps(f, iv[0], iv[1])):
+            if attached or (iv is not None and fault_overlaps(f, iv[0], iv[1])):
                 on.add(f.code)
                 used.add(k)
         carried = tuple(dict.fromkeys(t.faults))

@@ -656,7 +656,9 @@ def _score_angles(frames: PredFrames, truth: Truth, m: Metrics) -> None:
         m.angle_errors_hold[col] = err[ok & (phase == "hold")].tolist()
 
 
-def _overlaps(f: PredFault, lo: float, hi: float) -> bool:
+def fault_overlaps(f: PredFault, lo: float, hi: float) -> bool:
+    """Whether predicted fault ``f`` overlaps ``[lo, hi]`` seconds (an open end counts as the
+    other end)."""
     if f.start_s is None and f.end_s is None:
         return False
     a = f.start_s if f.start_s is not None else f.end_s
@@ -679,7 +681,7 @@ def _score_faults(pred: Prediction, truth: Truth, matches: Sequence[RepMatch], m
         if pi is not None and f.rep == pi:
             return True
         iv = t.interval(truth.duration_s)
-        return iv is not None and _overlaps(f, iv[0], iv[1] + FAULT_WINDOW_AFTER_S)
+        return iv is not None and fault_overlaps(f, iv[0], iv[1] + FAULT_WINDOW_AFTER_S)
 
     scored = [f for f in pred.faults if f.code in m.faults]
     true_faults = [(t, code) for t in truth.reps for code in t.faults]

@@ -49,15 +49,9 @@ ANGLE_DEFINITIONS: dict[str, str] = {
     "shin_deg": "degrees; elevation of the ankle->knee line above the floor line",
     "forearm_deg": "degrees, 0..90; slope of the wrist-elbow line against the floor line (about "
     "0 with the forearm on the floor, the sphinx; steep when pressing on the hands)",
-    "shoulder_height": "ratio; shoulder height in the body frame in trunk lengths, from an "
-    "arbitrary zero (the engine subtracts the lying level: how far the chest has risen, whatever "
-    "the pelvis does)",
     "wrist_ahead": "ratio; how far the wrist is ahead of the shoulder along the floor, toward the "
     "head, in trunk lengths (about 0-0.6 with the hands or forearms beside the chest; above 1 "
     "with the arms reaching overhead)",
-    "face_deg": "degrees; signed angle from the hip->shoulder line to the ear->nose line, + = head "
-    "tipped back (about -90 with the face turned to the floor and the head in line with the "
-    "spine); follows a head rotation fully, where neck_deg moves about a third as much",
     "foot_deg": "degrees; interior knee-ankle-toe angle (about 150-180 with the top of the foot on "
     "the floor, in line with the shin; about 90-130 with the toes tucked under, standing on them)",
     "elbow_ahead": "ratio; how far the elbow is ahead of the shoulder along the floor, toward the "
@@ -65,7 +59,6 @@ ANGLE_DEFINITIONS: dict[str, str] = {
 }
 FEATURES: tuple[str, ...] = tuple(ANGLE_DEFINITIONS)
 
-_NOSE = LANDMARK_INDEX["nose"]
 _SIDE_PARTS = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
 
 
@@ -249,8 +242,6 @@ def compute_features(
     an, an_ok = pt("ankle")
     toe, toe_ok = pt("foot_index")
     ear, ear_ok = pt("ear")
-    nose = to_body_frame(data[:, _NOSE, :2], view.floor_dir)
-    nose_ok = _seen(data, _NOSE, width, height, mv)
 
     trunk_v = sh - hp
     trunk_len = np.linalg.norm(trunk_v, axis=1)
@@ -294,9 +285,7 @@ def compute_features(
         "thigh_deg": gate(thigh, kn_ok),
         "shin_deg": gate(shin, kn_ok & an_ok),
         "forearm_deg": gate(90.0 - np.abs(90.0 - np.abs(elevation(el - wr))), el_ok & wr_ok),
-        "shoulder_height": gate(sh[:, 1] / view.trunk_len_px, np.ones_like(tracked)),
         "wrist_ahead": gate((wr[:, 0] - sh[:, 0]) / view.trunk_len_px, wr_ok),
-        "face_deg": gate(signed_angle(trunk_v, nose - ear), ear_ok & nose_ok),
         "foot_deg": gate(interior_angle(kn, an, toe), kn_ok & an_ok & toe_ok),
         "elbow_ahead": gate((el[:, 0] - sh[:, 0]) / view.trunk_len_px, el_ok),
         "tracked": tracked.astype(np.float64),
@@ -347,10 +336,6 @@ def frame_features(
     ana, anb, an_ok = pt("ankle")
     eara, earb, ear_ok = pt("ear")
     toea, toeb, toe_ok = pt("foot_index")
-    nx, ny, _, nvis = (float(c) for c in frame[_NOSE])
-    nose_ok = nvis >= mv and -mx <= nx <= width + mx and -my <= ny <= height + my
-    nosea = nx / dx
-    noseb = -ny - nosea * dy
     ta, tb = sha - hpa, shb - hpb
     trunk_len = math.hypot(ta, tb)
     diag = math.hypot(width, height)
@@ -393,9 +378,7 @@ def frame_features(
         "thigh_deg": thigh if kn_ok else nan,
         "shin_deg": shin if kn_ok and an_ok else nan,
         "forearm_deg": forearm,
-        "shoulder_height": shb / ref,
         "wrist_ahead": (wra - sha) / ref if wr_ok else nan,
-        "face_deg": signed(ta, tb, nosea - eara, noseb - earb) if ear_ok and nose_ok else nan,
         "foot_deg": (
             _interior(kna, knb, ana, anb, toea, toeb) if kn_ok and an_ok and toe_ok else nan
         ),
