@@ -556,18 +556,17 @@ def _complete_names(root: Path) -> set[str]:
     return tracks & truths
 
 
-def test_real_corpus_loads_every_complete_clip() -> None:
+def test_the_committed_corpus_is_complete_and_split() -> None:
+    """The repository carries the whole rendered corpus: every scenario of the grid has its
+    track and its truth, and the split names each clip once."""
     root = REPO / "corpus"
-    if not (root / "split.json").is_file() or not (root / "tracks").is_dir():
-        pytest.skip("no corpus/ in this checkout")
-    before = _complete_names(root)
-    if not before:
-        pytest.skip("no complete corpus clip yet (track and truth)")
+    scenarios = {p.stem for p in (root / "scenarios").glob("*.json")}
+    assert len(scenarios) == 80
+    assert _complete_names(root) == scenarios
     clips: list[CorpusClip] = load_corpus(root)
-    after = _complete_names(root)  # clips keep arriving while the corpus is being built
-    names = {c.name for c in clips}
-    assert before <= names <= after
+    assert {c.name for c in clips} == scenarios
     split = json.loads((root / "split.json").read_text())
+    assert set(split) == scenarios
     assert set(split.values()) == {"dev", "eval"}
     assert all(c.split == split[c.name] for c in clips)
     for c in clips:
