@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml web/package-lock.json
 demo: $(STAMP)
 	$(BIN)/pressup demo --out out/demo
 
-## chromium: the browser of tests/test_e2e_browser.py (Debian package; never fatal)
+## chromium: the browser of tests/integration/test_e2e_browser.py (Debian package; never fatal)
 chromium:
 	@command -v chromium >/dev/null || (apt-get install -y chromium >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y chromium >/dev/null)) || echo "chromium not installed: browser tests will be skipped"
 

@@ -45,7 +45,7 @@ To add tables (e.g. screening, symptom responses, progression decisions, prescri
    changes to existing tables inside ``with op.batch_alter_table("name") as batch:`` (SQLite
    copies the table), and a ``downgrade()`` that undoes ``upgrade()``. Migrations never
    import the models.
-4. ``tests/test_storage.py`` checks that the models match the migrated schema and that
+4. ``tests/unit/storage/test_storage.py`` checks that the models match the migrated schema and that
    ``upgrade head`` / ``downgrade base`` / ``upgrade head`` works on empty and populated
    databases; extend its populated-database test with rows in the new tables.
 """

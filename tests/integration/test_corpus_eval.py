@@ -31,8 +31,8 @@ from pressup.evaluation.score import PredFault, Prediction, PredRep, RepMatch
 from pressup.evaluation.truth import RENDER_FAULT_CODES, load_truth
 from pressup.protocol import load_spec
 from pressup.synthetic import RepScript, SessionScript, Truth, make_session
+from support import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 FPS = 15.0
 GENERATOR_NAME = {code: name for name, code in RENDER_FAULT_CODES.items()}
 

@@ -14,7 +14,6 @@ session and cached in a temporary folder; nothing from the data folder enters th
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from pressup.evaluation import load_truth
 from pressup.evaluation.truth import Truth
 from pressup.pose import PoseOptions, PoseTrack, load_track, open_track
 from pressup.protocol import ProtocolSpec, load_spec
+from support import shared_data_root
 
 pytestmark = [pytest.mark.slow, pytest.mark.data]
 
@@ -47,8 +47,7 @@ KNOWN_REAL_FAILURES: dict[str, str] = {
 
 
 def data_root() -> Path:
-    default = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    return Path(os.environ.get("PRESSUP_DATA", str(default)))
+    return shared_data_root()
 
 
 def _params(names: list[str], absent: str) -> list[object]:

@@ -28,9 +28,10 @@ from pressup.pose import load_track
 from pressup.pose.track import LANDMARK_INDEX
 from pressup.protocol import ProtocolSpec
 from pressup.synthetic import RepScript, SessionScript, make_session
+from support import REPO
 
 SPEC = ProtocolSpec()
-CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+CORPUS = REPO / "corpus"
 
 
 def _corpus_tracks() -> list[Path]:

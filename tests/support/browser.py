@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("PRESSUP_CHROMIUM", "/usr/bin/chromium")
 #: Screenshots go to $PRESSUP_SCREENSHOTS (the docs were made with
 #: PRESSUP_SCREENSHOTS=docs/screenshots); by default a temporary folder, so a test run leaves

@@ -16,6 +16,7 @@ from pressup.storage import Store
 from pressup.synthetic import RepScript, SessionScript, make_session
 from pressup.web.app import create_app
 from pressup.web.settings import Settings
+from support import REPO
 
 PORT = 8765
 ORIGIN = f"http://127.0.0.1:{PORT}"
@@ -502,7 +503,7 @@ def test_the_page_s_words_are_served_from_the_wording_module(client: TestClient)
     from pressup.report import wording
     from pressup.vocab import FAULT_CODES, LABELS
 
-    static = Path(__file__).parents[1] / "src" / "pressup" / "web" / "static"
+    static = REPO / "src" / "pressup" / "web" / "static"
     assert not (static / "words.js").exists()  # no hand-kept copy (nor one shadowing the route)
     r = client.get("/static/words.js")
     assert r.status_code == 200

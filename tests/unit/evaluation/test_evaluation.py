@@ -6,7 +6,6 @@ import csv
 import gzip
 import json
 import math
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from pressup.evaluation import (
     truth_files,
 )
 from pressup.evaluation.score import PredRep
+from support import shared_data_root
 
 FPS = 10.0
 DURATION = 10.0
@@ -635,8 +635,7 @@ def test_malformed_predictions(tmp_path: Path) -> None:
 
 
 def _data_root() -> Path:
-    default = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    return Path(os.environ.get("PRESSUP_DATA", str(default)))
+    return shared_data_root()
 
 
 def _check_invariants(truth: Truth) -> None:

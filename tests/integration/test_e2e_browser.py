@@ -35,7 +35,7 @@ from typing import Any, Optional
 
 import pytest
 
-from e2e_support import CHROMIUM, REPO, SHOTS, coach_server, playwright_or_skip
+from support.browser import CHROMIUM, REPO, SHOTS, coach_server, playwright_or_skip
 
 pytestmark = pytest.mark.browser
 

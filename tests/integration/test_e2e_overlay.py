@@ -11,11 +11,11 @@ import cv2
 import numpy as np
 import pytest
 
-from e2e_support import CHROMIUM, playwright_or_skip
 from pressup.analysis.run import analyze_track
 from pressup.protocol import load_spec
 from pressup.report.overlay import write_overlay
 from pressup.synthetic import RepScript, SessionScript, make_session
+from support.browser import CHROMIUM, playwright_or_skip
 
 pytestmark = pytest.mark.browser
 

@@ -36,6 +36,7 @@ from pressup.errors import (
 from pressup.pose import LANDMARK_INDEX, PoseTrack, load_track
 from pressup.protocol import default_spec_text
 from pressup.synthetic import RepScript, SessionScript, Truth, make_session
+from support import shared_data_root
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -533,8 +534,7 @@ def test_track_bad_input(tmp_path: Path) -> None:
 
 
 def _data_root() -> Path:
-    default = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    return Path(os.environ.get("PRESSUP_DATA", str(default)))
+    return shared_data_root()
 
 
 @pytest.mark.data

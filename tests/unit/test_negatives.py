@@ -18,7 +18,6 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from angle_support import elev, interior
 from pressup.analysis.run import analyze_track
 from pressup.errors import PressupError
 from pressup.negatives import (
@@ -38,6 +37,7 @@ from pressup.negatives import (
 from pressup.pose.track import LANDMARK_INDEX, N_LANDMARKS, PoseTrack
 from pressup.protocol import ProtocolSpec, load_spec
 from pressup.synthetic import BODY_Y, FOREARM, KNEE_Y, SHANK, THIGH, TRUNK, UPPER_ARM, Side
+from support.angles import elev, interior
 
 FloatArray = npt.NDArray[np.float64]
 SHAPES = sorted(NEGATIVES)

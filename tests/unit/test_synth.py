@@ -13,7 +13,6 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from angle_support import elev, interior
 from pressup.analysis.result import LABELS
 from pressup.pose.track import LANDMARK_INDEX, PoseTrack, load_track
 from pressup.synthetic import (
@@ -29,6 +28,7 @@ from pressup.synthetic import (
     Truth,
     make_session,
 )
+from support.angles import elev, interior
 
 FloatArray = npt.NDArray[np.float64]
 TOL = 1e-6  # degrees / ratios

@@ -2,7 +2,7 @@
 
 Starts ``pressup coach --no-browser`` as a subprocess (its own SQLite file in a temporary
 folder; no pose runtime needed) and drives Debian's Chromium (``/usr/bin/chromium``, or
-``$PRESSUP_CHROMIUM``) with Playwright (``tests/e2e_support.py``). Skips (with the
+``$PRESSUP_CHROMIUM``) with Playwright (``tests/support/browser.py``). Skips (with the
 reason) when Chromium or the ``playwright`` package is missing. The screenshot ``progress.png``
 goes to ``$PRESSUP_SCREENSHOTS`` when set (the docs use ``docs/screenshots``), otherwise to a
 temporary folder.
@@ -20,12 +20,12 @@ from typing import Any
 
 import pytest
 
-from e2e_support import CHROMIUM, SHOTS, coach_server, playwright_or_skip
 from pressup.protocol import load_spec
 from pressup.safety.screening import QUESTION_IDS, QUESTIONS
 from pressup.sessions.plan import review
 from pressup.storage import Store
 from pressup.storage.safety import add_symptoms
+from support.browser import CHROMIUM, SHOTS, coach_server, playwright_or_skip
 
 pytestmark = pytest.mark.browser
 

@@ -1,0 +1,15 @@
+"""Helpers shared by the test modules (not collected: pytest collects only ``test_*.py``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: The repository's root folder.
+REPO = Path(__file__).resolve().parents[2]
+
+
+def shared_data_root() -> Path:
+    """Where the shared development clips live: ``$PRESSUP_DATA``, else ``../shared/data``."""
+    default = REPO.parent / "shared" / "data"
+    return Path(os.environ.get("PRESSUP_DATA", str(default)))
