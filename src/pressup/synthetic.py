@@ -190,21 +190,9 @@ HAND_OFFSETS: dict[str, tuple[float, float]] = {
 }
 
 OTHER_POSES: tuple[str, ...] = ("plank", "pushup", "stand")
-HEAD_SHOULDER_NAMES: tuple[str, ...] = (
-    "nose",
-    "left_eye_inner",
-    "left_eye",
-    "left_eye_outer",
-    "right_eye_inner",
-    "right_eye",
-    "right_eye_outer",
-    "left_ear",
-    "right_ear",
-    "mouth_left",
-    "mouth_right",
-    "left_shoulder",
-    "right_shoulder",
-)
+#: The head and shoulder landmarks (``nose`` to ``right_shoulder``, the first 13 of
+#: :data:`~pressup.pose.track.LANDMARK_NAMES`): the ones still seen in a close cut.
+HEAD_SHOULDER_NAMES: tuple[str, ...] = LANDMARK_NAMES[: LANDMARK_INDEX["right_shoulder"] + 1]
 _EPS_T = 1e-9  # seconds; tolerance when placing frame times into intervals
 _STRAIGHT_TOL = 1e-9  # body units; IK treats d >= REACH - tol as a straight arm
 

@@ -48,9 +48,9 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from pressup.analysis.io import ANALYSIS_FILE, read_analysis
-from pressup.errors import InputError, StorageError
+from pressup.errors import InputError
 from pressup.sessions.outcome import PainScores, SessionOutcome, outcome_of, outcomes_of
-from pressup.sessions.store import REP_KEYS, SessionRecord, Store
+from pressup.sessions.store import REP_KEYS, Store, require_session
 from pressup.vocab import FAULT_CODES
 
 #: Schema tags of the JSON files.
@@ -370,13 +370,6 @@ def stored_session_ids(store: Store) -> list[str]:
     return [r.id for r in reversed(store.list_sessions(limit=MAX_SESSIONS))]
 
 
-def _stored(store: Store, session_id: str) -> SessionRecord:
-    record = store.get_session(session_id)
-    if record is None:
-        raise StorageError(f"no session with id {session_id!r} in the database")
-    return record
-
-
 def stored_reps(store: Store, session_id: str) -> list[RepRecord]:
     """The repetitions of one stored session, by number.
 
@@ -514,7 +507,7 @@ def collect_sessions(
     rows: list[SessionSummary] = []
     if store is not None:
         if session_ids:
-            records = [_stored(store, sid) for sid in session_ids]
+            records = [require_session(store, sid) for sid in session_ids]
         else:
             records = list(reversed(store.list_sessions(limit=MAX_SESSIONS)))
         rows.extend(_summary_of(o) for o in outcomes_of(store, records))

@@ -14,10 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from pressup.errors import StorageError
 from pressup.safety.symptoms import Response, classify
 from pressup.sessions.records import SessionData, session_data
-from pressup.sessions.store import SessionRecord, Store
+from pressup.sessions.store import SessionRecord, Store, require_session
 from pressup.vocab import SymptomReport
 
 
@@ -145,10 +144,7 @@ def outcome_of(store: Store, session_id: str) -> SessionOutcome:
     Raises:
         StorageError: no session has this id.
     """
-    record = store.get_session(session_id)
-    if record is None:
-        raise StorageError(f"no session with id {session_id!r} in the database")
-    return outcomes_of(store, [record])[0]
+    return outcomes_of(store, [require_session(store, session_id)])[0]
 
 
 __all__ = [

@@ -128,7 +128,7 @@ def test_session_summary_values(populated: Populated) -> None:
 def test_symptom_columns_say_where_how_and_whether_it_stopped(
     populated: Populated, tmp_path: Path
 ) -> None:
-    from pressup.storage.safety import add_symptoms
+    from pressup.sessions.records import add_symptoms
 
     row = tables.stored_summary(populated.store, populated.sid)
     assert (row.location_before, row.symptom_response, row.stopped) == (None, None, False)
@@ -292,7 +292,7 @@ def _by_system(raw: dict[str, Any], system: str) -> list[dict[str, Any]]:
 
 
 def test_fhir_symptom_observations(populated: Populated, tmp_path: Path) -> None:
-    from pressup.storage.safety import add_symptoms
+    from pressup.sessions.records import add_symptoms
 
     add_symptoms(
         populated.store,
