@@ -1,5 +1,8 @@
 """One rule for pain before/after the set: :func:`pressup.sessions.outcome.pain_scores`.
 
+(The web API is included: the test lives here, beside the rule, rather than among the web
+tests.)
+
 The history page, the CSV table, the FHIR bundle and the web API's session JSON all read a
 stored session's pain through :class:`~pressup.sessions.outcome.SessionOutcome`, so they give
 the same numbers, including where the two rules they used to have disagreed (ratings stored out
@@ -16,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from pressup.export import fhir, tables
 from pressup.protocol import load_spec
@@ -24,8 +28,11 @@ from pressup.sessions.outcome import PainScores, outcome_of, pain_scores
 from pressup.sessions.records import add_symptoms
 from pressup.sessions.store import Store, open_store
 from pressup.vocab import SymptomReport
+from pressup.web.app import create_app
+from pressup.web.settings import Settings
 
 NOW = datetime(2026, 3, 18, 18, 0, tzinfo=timezone.utc)
+TOKEN = "outcome-token-1"
 
 
 def _rating(rep: int, score: int | None) -> dict[str, Any]:
@@ -87,6 +94,19 @@ def _csv_pain(store: Store, tmp_path: Path) -> tuple[int | None, int | None]:
     return row.pain_before, row.pain_after
 
 
+def _api_pain(store: Store, sid: str) -> tuple[int | None, int | None]:
+    settings = Settings(
+        port=8765,
+        token=TOKEN,
+        database_url=store.url,
+        pose_assets_dir=None,
+        require_screening=False,
+    )
+    with TestClient(create_app(settings)) as client:
+        got = client.get(f"/api/sessions/{sid}?token={TOKEN}").json()
+    return got["pain_before"], got["pain_after"]
+
+
 def _fhir_pain(store: Store, sid: str) -> tuple[int | None, int | None]:
     bundle = fhir.session_bundle(store, sid, "pt-1")
     fhir.validate_bundle(bundle)
@@ -122,6 +142,7 @@ def test_history_csv_and_fhir_give_the_same_pain(
     assert _history_pain(store) == expected
     assert _csv_pain(store, tmp_path) == expected
     assert _fhir_pain(store, sid) == expected
+    assert _api_pain(store, sid) == expected
 
 
 def test_symptom_reports_only_give_pain_everywhere(store: Store, tmp_path: Path) -> None:
@@ -135,5 +156,6 @@ def test_symptom_reports_only_give_pain_everywhere(store: Store, tmp_path: Path)
     assert _history_pain(store) == (4, 2)
     assert _csv_pain(store, tmp_path) == (4, 2)
     assert _fhir_pain(store, sid) == (4, 2)
+    assert _api_pain(store, sid) == (4, 2)
     (row,) = tables.collect_sessions(store)
     assert row.pain_max == 4
