@@ -30,8 +30,8 @@ from pressup.export.tables import collect_sessions
 from pressup.protocol import ProtocolSpec
 from pressup.report.history import render_history
 from pressup.sessions.plan import plan_session
+from pressup.sessions.records import add_symptoms
 from pressup.storage import Store
-from pressup.storage.safety import add_symptoms
 
 
 def fill(store: Store, n: int) -> None:

@@ -190,21 +190,9 @@ HAND_OFFSETS: dict[str, tuple[float, float]] = {
 }
 
 OTHER_POSES: tuple[str, ...] = ("plank", "pushup", "stand")
-HEAD_SHOULDER_NAMES: tuple[str, ...] = (
-    "nose",
-    "left_eye_inner",
-    "left_eye",
-    "left_eye_outer",
-    "right_eye_inner",
-    "right_eye",
-    "right_eye_outer",
-    "left_ear",
-    "right_ear",
-    "mouth_left",
-    "mouth_right",
-    "left_shoulder",
-    "right_shoulder",
-)
+#: The head and shoulder landmarks (``nose`` to ``right_shoulder``, the first 13 of
+#: :data:`~pressup.pose.track.LANDMARK_NAMES`): the ones still seen in a close cut.
+HEAD_SHOULDER_NAMES: tuple[str, ...] = LANDMARK_NAMES[: LANDMARK_INDEX["right_shoulder"] + 1]
 _EPS_T = 1e-9  # seconds; tolerance when placing frame times into intervals
 _STRAIGHT_TOL = 1e-9  # body units; IK treats d >= REACH - tol as a straight arm
 
@@ -656,6 +644,35 @@ class _RepPlan:
     wrist_top: FloatArray
 
 
+def _validate_rep(i: int, r: RepScript) -> None:
+    """Rep ``i`` (1-based) of a script: a known variant, positive press and lowering times,
+    hold and rest not negative (seconds), known fault codes that can go together."""
+    if r.variant not in ("forearms", "hands"):
+        raise ValueError(f"rep {i}: variant must be 'forearms' or 'hands', got {r.variant!r}")
+    if r.press_s <= 0 or r.lower_s <= 0 or r.hold_s < 0 or r.rest_s < 0:
+        raise ValueError(f"rep {i}: press_s, lower_s must be > 0 and hold_s, rest_s >= 0")
+    bad = [f for f in r.faults if f not in FAULT_CODES]
+    if bad:
+        raise ValueError(f"rep {i}: unknown fault codes {bad}; expected {FAULT_CODES}")
+    if "elbows_locked" in r.faults and r.variant != "hands":
+        raise ValueError(f"rep {i}: elbows_locked needs the hands variant")
+    if "neck_extended" in r.faults and "neck_flexed" in r.faults:
+        raise ValueError(f"rep {i}: neck_extended and neck_flexed exclude each other")
+
+
+def _validate_intervals(script: SessionScript) -> None:
+    """Dropouts, the cut and the other poses end after they start (seconds); other poses are
+    of a known kind."""
+    intervals = list(script.dropouts) + ([script.cut] if script.cut else [])
+    intervals += [(a, b) for a, b, _ in script.other_pose]
+    for a, b in intervals:
+        if not b > a:
+            raise ValueError(f"interval ({a}, {b}) must have end > start")
+    for _, _, kind in script.other_pose:
+        if kind not in OTHER_POSES:
+            raise ValueError(f"other_pose kind must be one of {OTHER_POSES}, got {kind!r}")
+
+
 def _validate(script: SessionScript) -> None:
     if not (script.fps > 0):
         raise ValueError(f"fps must be positive, got {script.fps}")
@@ -668,25 +685,8 @@ def _validate(script: SessionScript) -> None:
     if script.start_rest_s < 0 or script.end_rest_s < 0:
         raise ValueError("start_rest_s and end_rest_s must be >= 0")
     for i, r in enumerate(script.reps, 1):
-        if r.variant not in ("forearms", "hands"):
-            raise ValueError(f"rep {i}: variant must be 'forearms' or 'hands', got {r.variant!r}")
-        if r.press_s <= 0 or r.lower_s <= 0 or r.hold_s < 0 or r.rest_s < 0:
-            raise ValueError(f"rep {i}: press_s, lower_s must be > 0 and hold_s, rest_s >= 0")
-        bad = [f for f in r.faults if f not in FAULT_CODES]
-        if bad:
-            raise ValueError(f"rep {i}: unknown fault codes {bad}; expected {FAULT_CODES}")
-        if "elbows_locked" in r.faults and r.variant != "hands":
-            raise ValueError(f"rep {i}: elbows_locked needs the hands variant")
-        if "neck_extended" in r.faults and "neck_flexed" in r.faults:
-            raise ValueError(f"rep {i}: neck_extended and neck_flexed exclude each other")
-    intervals = list(script.dropouts) + ([script.cut] if script.cut else [])
-    intervals += [(a, b) for a, b, _ in script.other_pose]
-    for a, b in intervals:
-        if not b > a:
-            raise ValueError(f"interval ({a}, {b}) must have end > start")
-    for _, _, kind in script.other_pose:
-        if kind not in OTHER_POSES:
-            raise ValueError(f"other_pose kind must be one of {OTHER_POSES}, got {kind!r}")
+        _validate_rep(i, r)
+    _validate_intervals(script)
 
 
 def _plan(script: SessionScript) -> tuple[list[tuple[float, float, str, int]], list[_RepPlan]]:
@@ -831,23 +831,24 @@ def stick_figure_source(width: int, height: int, fps: float) -> TrackSource:
     )
 
 
-# -- entry point ------------------------------------------------------------------------------
-def make_session(script: SessionScript) -> tuple[PoseTrack, Truth]:
-    """Render a scripted session as a BlazePose-format :class:`PoseTrack` plus its :class:`Truth`.
+# -- rendering steps --------------------------------------------------------------------------
+@dataclass
+class _Frames:
+    """Every frame's time (seconds), scripted phase and rep (0 between reps), the fraction of
+    its phase done (``u``, 0..1) and how far up the press-up it is (``progress``, 0..1)."""
 
-    Deterministic for a given script (noise drawn from ``numpy.random.default_rng(seed)``).
+    t: FloatArray
+    phase: npt.NDArray[np.str_]
+    rep: npt.NDArray[np.int64]
+    u: FloatArray
+    progress: FloatArray
 
-    Raises:
-        ValueError: the script is invalid or asks for an unreachable pose.
-    """
-    _validate(script)
-    phases, plans = _plan(script)
-    fps = float(script.fps)
+
+def _frames(phases: list[tuple[float, float, str, int]], fps: float) -> _Frames:
+    """The scripted phase of every frame at ``fps`` frames per second."""
     total = phases[-1][1]
     n = math.ceil(total * fps - 1e-9)
     t = np.arange(n, dtype=np.float64) / fps
-
-    # -- timeline: scripted phase of every frame
     starts = np.array([p[0] for p in phases])
     idx = np.clip(np.searchsorted(starts, t + _EPS_T, side="right") - 1, 0, len(phases) - 1)
     phase = np.array([phases[k][2] for k in idx], dtype="<U5")
@@ -856,12 +857,18 @@ def make_session(script: SessionScript) -> tuple[PoseTrack, Truth]:
     b = np.array([phases[k][1] for k in idx])
     span = np.where(b > a, b - a, 1.0)
     u = np.clip((t - a) / span, 0.0, 1.0)
-
     progress = np.zeros(n)
     progress[phase == "press"] = _ease(u[phase == "press"])
     progress[phase == "hold"] = 1.0
     progress[phase == "lower"] = 1.0 - _ease(u[phase == "lower"])
+    return _Frames(t, phase, rep, u, progress)
 
+
+def _scripted_pose(f: _Frames, plans: list[_RepPlan]) -> tuple[_Pose, npt.NDArray[np.str_]]:
+    """The lying figure through the scripted reps (trunk angle in degrees with breathing in the
+    hold, the faults' hip lift, neck angle and shrug, the forearm wrists), and each frame's
+    label."""
+    n = f.t.shape[0]
     theta_s = np.zeros(n)
     lift = np.zeros(n)
     neck_offset = np.zeros(n)
@@ -869,14 +876,14 @@ def make_session(script: SessionScript) -> tuple[PoseTrack, Truth]:
     wrist_target = np.tile(_WRIST_REST, (n, 1))
     label = np.full(n, "prone_flat", dtype="<U13")
     for plan in plans:
-        m = rep == plan.index
-        p = progress[m]
+        m = f.rep == plan.index
+        p = f.progress[m]
         theta_s[m] = plan.peak_deg * p
-        hold = m & (phase == "hold")
+        hold = m & (f.phase == "hold")
         r = plan.script
         if "elbows_locked" not in r.faults and r.hold_s > 0:
             cycles = max(1, round(r.hold_s / BREATH_PERIOD_S))
-            theta_s[hold] += BREATH_DEG * np.sin(2.0 * np.pi * cycles * u[hold])
+            theta_s[hold] += BREATH_DEG * np.sin(2.0 * np.pi * cycles * f.u[hold])
         if "hips_lifted" in r.faults:
             lift[m] = HIP_LIFT_FRACTION * p
         if "neck_extended" in r.faults:
@@ -887,19 +894,24 @@ def make_session(script: SessionScript) -> tuple[PoseTrack, Truth]:
             shrug[m] = SHRUG_FRACTION * p
         if r.variant == "forearms":
             wrist_target[m] = _WRIST_REST + p[:, None] * (plan.wrist_top - _WRIST_REST)
-        label[m & (phase == "press")] = "rising"
+        label[m & (f.phase == "press")] = "rising"
         label[hold] = "sphinx" if r.variant == "forearms" else "pressup_hands"
-        label[m & (phase == "lower")] = "lowering"
+        label[m & (f.phase == "lower")] = "lowering"
+    return _prone_pose(theta_s, lift, neck_offset, shrug, wrist_target), label
 
-    pose = _prone_pose(theta_s, lift, neck_offset, shrug, wrist_target)
 
-    # -- image scale and origin per frame (body units -> pixels)
-    body_px = 0.7 * script.width * script.scale
-    cx, cy = script.width / 2.0, script.height / 2.0
-    px_scale = np.full(n, body_px)
-    floor_y = np.full(n, cy + BODY_Y * body_px)
-
-    # -- other poses replace the lying figure
+def _other_poses(
+    script: SessionScript,
+    t: FloatArray,
+    pose: _Pose,
+    label: npt.NDArray[np.str_],
+    px_scale: FloatArray,
+    floor_y: FloatArray,
+    body_px: float,
+) -> None:
+    """In place: the scripted other poses replace the lying figure (label ``other_pose``); a
+    standing figure gets its own pixel scale (at most ``body_px`` pixels per body unit) and
+    floor line."""
     stand_px = min(body_px, STAND_HEIGHT_FRACTION * script.height)
     for start, end, kind in script.other_pose:
         m = _in_interval(t, start, end)
@@ -918,57 +930,65 @@ def make_session(script: SessionScript) -> tuple[PoseTrack, Truth]:
         pose.assign(m, other)
         label[m] = "other_pose"
 
-    # -- body frame -> image pixels
+
+def _to_image(
+    pose: _Pose, script: SessionScript, px_scale: FloatArray, floor_y: FloatArray
+) -> FloatArray:
+    """Body frame -> image landmarks ``(n, 33, 4)``: x and y in pixels, z in pixels toward the
+    camera's far side, visibility near/far."""
     body, code = _landmarks(pose, script.side)
+    n = body.shape[0]
     direction = -1.0 if script.side == "left" else 1.0
     data = np.empty((n, N_LANDMARKS, 4))
-    data[:, :, 0] = cx + direction * px_scale[:, None] * body[:, :, 0]
+    data[:, :, 0] = script.width / 2.0 + direction * px_scale[:, None] * body[:, :, 0]
     data[:, :, 1] = floor_y[:, None] - px_scale[:, None] * body[:, :, 1]
     z_half = Z_HALF_SPREAD * TRUNK * px_scale
     data[:, :, 2] = code[None, :] * z_half[:, None]
     vis = np.where(code < 0, VIS_NEAR, np.where(code > 0, VIS_FAR, VIS_NEAR))
     data[:, :, 3] = vis[None, :]
+    return data
 
-    hidden = np.zeros(n, dtype=bool)
-    if script.cut is not None:
-        m = _in_interval(t, *script.cut)
-        if m.any():
-            near = script.side
-            mid = 0.5 * (
-                data[m, LANDMARK_INDEX[f"{near}_ear"], :2]
-                + data[m, LANDMARK_INDEX[f"{near}_shoulder"], :2]
-            )
-            data[m, :, :2] = np.array([cx, cy]) + CUT_ZOOM * (data[m, :, :2] - mid[:, None, :])
-            data[m, :, 2] *= CUT_ZOOM
-            keep = np.array([name in HEAD_SHOULDER_NAMES for name in LANDMARK_NAMES])
-            sub = data[m]
-            sub[:, ~keep, 3] = VIS_HIDDEN
-            data[m] = sub
-            hidden |= m
 
-    roll_and_hide_offscreen(data, script.width, script.height, script.camera_roll_deg)
-
-    for start, end in script.dropouts:
-        m = _in_interval(t, start, end)
-        data[m, :, :3] = np.nan
-        data[m, :, 3] = 0.0
+def _camera_cut(data: FloatArray, script: SessionScript, t: FloatArray) -> npt.NDArray[np.bool_]:
+    """In place: during the scripted cut the camera zooms in on the head and shoulders (the
+    rest hidden). Returns the frames of the cut."""
+    hidden = np.zeros(t.shape[0], dtype=bool)
+    if script.cut is None:
+        return hidden
+    m = _in_interval(t, *script.cut)
+    if m.any():
+        near = script.side
+        mid = 0.5 * (
+            data[m, LANDMARK_INDEX[f"{near}_ear"], :2]
+            + data[m, LANDMARK_INDEX[f"{near}_shoulder"], :2]
+        )
+        centre = np.array([script.width / 2.0, script.height / 2.0])
+        data[m, :, :2] = centre + CUT_ZOOM * (data[m, :, :2] - mid[:, None, :])
+        data[m, :, 2] *= CUT_ZOOM
+        keep = np.array([name in HEAD_SHOULDER_NAMES for name in LANDMARK_NAMES])
+        sub = data[m]
+        sub[:, ~keep, 3] = VIS_HIDDEN
+        data[m] = sub
         hidden |= m
-    label[hidden] = "not_visible"
+    return hidden
 
-    add_pixel_noise(data, script.noise_px, script.seed)
 
-    # -- reps and faults
+def _truth_reps(
+    plans: list[_RepPlan], f: _Frames, label: npt.NDArray[np.str_], pose: _Pose
+) -> tuple[list[TruthRep], list[tuple[str, float, float, int]]]:
+    """The true reps (incomplete when a press or lowering was mostly not seen; peaks in
+    degrees over the hold) and fault intervals ``(code, start_s, end_s, rep)``."""
     swallowed = np.isin(label, ("not_visible", "other_pose"))
     reps: list[TruthRep] = []
     fault_intervals: list[tuple[str, float, float, int]] = []
     for plan in plans:
-        m = rep == plan.index
+        m = f.rep == plan.index
         complete = True
         for ph in ("press", "lower"):
-            pm = m & (phase == ph)
+            pm = m & (f.phase == ph)
             if pm.any() and swallowed[pm].mean() >= SWALLOW_FRACTION:
                 complete = False
-        top = m & (phase == "hold")
+        top = m & (f.phase == "hold")
         sel = top if top.any() else m
         r = plan.script
         reps.append(
@@ -993,7 +1013,43 @@ def make_session(script: SessionScript) -> tuple[PoseTrack, Truth]:
                 fault_intervals.append((code_name, plan.top_end, plan.end, plan.index))
             else:
                 fault_intervals.append((code_name, plan.top_start, plan.top_end, plan.index))
+    return reps, fault_intervals
 
+
+# -- entry point ------------------------------------------------------------------------------
+def make_session(script: SessionScript) -> tuple[PoseTrack, Truth]:
+    """Render a scripted session as a BlazePose-format :class:`PoseTrack` plus its :class:`Truth`.
+
+    Deterministic for a given script (noise drawn from ``numpy.random.default_rng(seed)``).
+
+    Raises:
+        ValueError: the script is invalid or asks for an unreachable pose.
+    """
+    _validate(script)
+    phases, plans = _plan(script)
+    fps = float(script.fps)
+    f = _frames(phases, fps)
+    t = f.t
+    pose, label = _scripted_pose(f, plans)
+
+    # image scale and origin per frame (body units -> pixels)
+    body_px = 0.7 * script.width * script.scale
+    px_scale = np.full(t.shape[0], body_px)
+    floor_y = np.full(t.shape[0], script.height / 2.0 + BODY_Y * body_px)
+    _other_poses(script, t, pose, label, px_scale, floor_y, body_px)
+
+    data = _to_image(pose, script, px_scale, floor_y)
+    hidden = _camera_cut(data, script, t)
+    roll_and_hide_offscreen(data, script.width, script.height, script.camera_roll_deg)
+    for start, end in script.dropouts:
+        m = _in_interval(t, start, end)
+        data[m, :, :3] = np.nan
+        data[m, :, 3] = 0.0
+        hidden |= m
+    label[hidden] = "not_visible"
+    add_pixel_noise(data, script.noise_px, script.seed)
+
+    reps, fault_intervals = _truth_reps(plans, f, label, pose)
     track = PoseTrack(
         t_s=t,
         data=data,
@@ -1003,8 +1059,8 @@ def make_session(script: SessionScript) -> tuple[PoseTrack, Truth]:
     truth = Truth(
         t_s=t.copy(),
         label=label,
-        phase=phase,
-        rep=rep,
+        phase=f.phase,
+        rep=f.rep,
         trunk_deg=pose.trunk_deg,
         elbow_deg=pose.elbow_deg,
         hip_ext_deg=pose.hip_ext_deg,

@@ -23,8 +23,8 @@ import pytest
 from pressup.protocol import load_spec
 from pressup.safety.screening import QUESTION_IDS, QUESTIONS
 from pressup.sessions.plan import review
+from pressup.sessions.records import add_symptoms
 from pressup.storage import Store
-from pressup.storage.safety import add_symptoms
 from support.browser import CHROMIUM, SHOTS, coach_server, playwright_or_skip
 
 pytestmark = pytest.mark.browser

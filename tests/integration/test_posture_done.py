@@ -12,8 +12,8 @@ from pressup.pose import load_track
 from pressup.protocol import ProtocolSpec
 from pressup.safety.screening import QUESTION_IDS, evaluate
 from pressup.sessions.recorded import Rating, store_recorded_set
+from pressup.sessions.records import add_screening
 from pressup.storage import Store
-from pressup.storage.safety import add_screening
 from pressup.synthetic import RepScript, SessionScript, make_session
 
 SPEC = ProtocolSpec()

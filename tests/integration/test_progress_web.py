@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 
 from pressup.protocol import load_spec
 from pressup.sessions.plan import current_prescription
+from pressup.sessions.records import active_prescription, add_symptoms, list_decisions
 from pressup.storage import Store
-from pressup.storage.safety import active_prescription, add_symptoms, list_decisions
 from pressup.web.app import create_app
 from pressup.web.settings import Settings
 

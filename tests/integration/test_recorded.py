@@ -14,8 +14,8 @@ from pressup.protocol import ProtocolSpec
 from pressup.safety.screening import QUESTION_IDS, evaluate
 from pressup.sessions.plan import load_history
 from pressup.sessions.recorded import Rating, first_rule, store_recorded_set
+from pressup.sessions.records import add_screening, list_symptoms
 from pressup.storage import Store
-from pressup.storage.safety import add_screening, list_symptoms
 from pressup.synthetic import RepScript, SessionScript, make_session
 
 SPEC = ProtocolSpec()

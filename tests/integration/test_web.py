@@ -312,7 +312,7 @@ def test_symptoms_spreading_down_the_leg_stop_the_set_mid_way(
 ) -> None:
     from pressup.protocol import ProtocolSpec
     from pressup.sessions.plan import load_history
-    from pressup.storage.safety import list_symptoms
+    from pressup.sessions.records import list_symptoms
 
     frames = _frames(3)
     with _ws(client) as ws:
@@ -408,7 +408,7 @@ def test_spreading_twice_advises_seeing_a_clinician(client: TestClient) -> None:
 def test_the_dose_comes_from_a_clinicians_prescription(
     client: TestClient, settings: Settings
 ) -> None:
-    from pressup.storage.safety import set_prescription
+    from pressup.sessions.records import set_prescription
 
     store = Store(settings.database_url)
     set_prescription(store, variant="hands_bent", hold_s=12, reps=4, sessions_per_day=2)

@@ -99,8 +99,6 @@ def screen(
 
     Asked before the first session, and again every 4 weeks or after a set stopped by pain.
     """
-    from pressup.sessions.plan import gate
-    from pressup.sessions.records import add_screening, approve_screening, latest_screening
     from pressup.sessions.store import Store
 
     if questions:
@@ -111,60 +109,82 @@ def screen(
         spec = load_spec(protocol)
         with Store(database) as store:
             if approve is not None:
-                latest = latest_screening(store)
-                if latest is None:
-                    raise InputError("no screening to approve yet; run `pressup screen` first")
-                day = parse_day(approved_on, "--approved-on") if approved_on else date.today()
-                ok = Approval(by=approve, on=day)
-                rec = approve_screening(store, latest.id, approved_by=ok.by, approved_at=ok.on)
-                say(
-                    f"Approval by {rec.approved_by} on {day.isoformat()} recorded for the "
-                    f"screening of {latest.created_at:%Y-%m-%d}: the coach is unlocked.",
-                    style="bold green",
-                )
-                if latest.outcome == "seek_care":
-                    say(
-                        "Your answers included warning signs that need medical care: record "
-                        "this only after a clinician has seen you about them.",
-                        style="yellow",
-                    )
-                return
-            if status:
+                _record_approval(store, approve, approved_on)
+            elif status:
                 _show_status(store, spec)
-                return
-            if answers is not None:
-                raw, from_file = load_answers(answers)
-                result = evaluate(raw, from_file)
             else:
-                say(STATEMENT, style="bold")
-                say("Answer each question yes, no or unsure.")
-                total = len(QUESTIONS)
-                given: dict[str, str] = {}
-                for i, q in enumerate(QUESTIONS, start=1):
-                    given[q.id] = _ask(q, i, total)
-                    if q.group == "red_flag" and given[q.id] == "yes":
-                        break  # a warning sign decides alone: seek care now, ask no more
-                result = evaluate(given)
-                if result.locked and result.outcome == "ask_clinician":
-                    _show_result(result, final=False)
-                    said = _ask_approval()
-                    if said is not None:
-                        result = evaluate(given, said)
-            add_screening(
-                store,
-                answers=result.answers,
-                outcome=result.outcome,
-                locked=result.locked,
-                approved_by=result.approval.by if result.approval else None,
-                approved_at=result.approval.on if result.approval else None,
-            )
-            _show_result(result)
-            now = datetime.now(timezone.utc)
-            g = gate(store, spec, now)
-            if not g.allowed and not result.locked:
-                say(g.reason, style="yellow")
+                _screen_now(store, spec, answers)
     except PressupError as exc:
         raise fail(exc) from None
+
+
+def _record_approval(store: Any, approve: str, approved_on: str | None) -> None:
+    """Record a clinician's approval (``approved_on`` YYYY-MM-DD, default today) of the latest
+    screening; it unlocks the coach."""
+    from pressup.sessions.records import approve_screening, latest_screening
+
+    latest = latest_screening(store)
+    if latest is None:
+        raise InputError("no screening to approve yet; run `pressup screen` first")
+    day = parse_day(approved_on, "--approved-on") if approved_on else date.today()
+    ok = Approval(by=approve, on=day)
+    rec = approve_screening(store, latest.id, approved_by=ok.by, approved_at=ok.on)
+    say(
+        f"Approval by {rec.approved_by} on {day.isoformat()} recorded for the "
+        f"screening of {latest.created_at:%Y-%m-%d}: the coach is unlocked.",
+        style="bold green",
+    )
+    if latest.outcome == "seek_care":
+        say(
+            "Your answers included warning signs that need medical care: record "
+            "this only after a clinician has seen you about them.",
+            style="yellow",
+        )
+
+
+def _ask_questions() -> ScreeningResult:
+    """Ask the questions in the terminal (a warning sign ends them) and, when the answers need
+    a clinician's word, whether one has given it."""
+    say(STATEMENT, style="bold")
+    say("Answer each question yes, no or unsure.")
+    total = len(QUESTIONS)
+    given: dict[str, str] = {}
+    for i, q in enumerate(QUESTIONS, start=1):
+        given[q.id] = _ask(q, i, total)
+        if q.group == "red_flag" and given[q.id] == "yes":
+            break  # a warning sign decides alone: seek care now, ask no more
+    result = evaluate(given)
+    if result.locked and result.outcome == "ask_clinician":
+        _show_result(result, final=False)
+        said = _ask_approval()
+        if said is not None:
+            result = evaluate(given, said)
+    return result
+
+
+def _screen_now(store: Any, spec: ProtocolSpec, answers: Path | None) -> None:
+    """Screen from the ``answers`` file, or by asking; store and show the outcome, and say why
+    the coach is still closed if it is (not for the screening itself)."""
+    from pressup.sessions.plan import gate
+    from pressup.sessions.records import add_screening
+
+    if answers is not None:
+        raw, from_file = load_answers(answers)
+        result = evaluate(raw, from_file)
+    else:
+        result = _ask_questions()
+    add_screening(
+        store,
+        answers=result.answers,
+        outcome=result.outcome,
+        locked=result.locked,
+        approved_by=result.approval.by if result.approval else None,
+        approved_at=result.approval.on if result.approval else None,
+    )
+    _show_result(result)
+    g = gate(store, spec, datetime.now(timezone.utc))
+    if not g.allowed and not result.locked:
+        say(g.reason, style="yellow")
 
 
 def _show_status(store: Any, spec: ProtocolSpec) -> None:

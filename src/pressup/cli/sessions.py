@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
@@ -12,6 +12,9 @@ from pressup.cli.common import database_option, fail, out, protocol_option, say
 from pressup.cli.safety import SAFETY_PROTOCOL_HELP, show_decision
 from pressup.errors import InputError, PressupError
 from pressup.protocol import load_spec
+
+if TYPE_CHECKING:
+    from pressup.sessions.recorded import Rating, RecordedSet
 
 sessions_app = typer.Typer(
     no_args_is_help=True, help="Stored sessions: list, export a track, add a recorded set."
@@ -136,6 +139,49 @@ def _ask_rating(rep: int) -> Any:
             say(str(exc), style="yellow")
 
 
+def _ask_ratings() -> list[Rating]:
+    """Ask the ratings in the terminal: before the set, then after each press-up until the
+    person says there are no more."""
+    first = _ask_rating(0)
+    ratings = [first] if first is not None else []
+    rep = 1
+    while (r := _ask_rating(rep)) is not None:
+        ratings.append(r)
+        rep += 1
+    return ratings
+
+
+def _say_stored(done: RecordedSet, ratings: list[Rating]) -> None:
+    """What was stored: the press-ups and their holds (seconds), the symptom response, and the
+    stop rule that fired, if any."""
+    from pressup.safety.symptoms import RESPONSE_WORDS, SymptomReport, classify
+
+    a = done.analysis
+    holds = ", ".join(
+        f"{r.hold_s:.0f} s" if r.hold_s == r.hold_s else "-" for r in a.reps if r.complete
+    )
+    say(
+        f"Stored session {done.session_id}: {a.rep_count} press-up(s)"
+        + (f", holds {holds}" if holds else ""),
+        style="bold",
+    )
+    reports = [
+        SymptomReport(r.rep, r.pain, r.location)
+        for r in ratings
+        if r.pain is not None and r.location is not None
+    ]
+    if any(r.rep == 0 for r in reports) and any(r.rep > 0 for r in reports):
+        say(f"Your symptoms during the set: {RESPONSE_WORDS[classify(reports)]}.")
+    if done.stop is not None:
+        when = (
+            "before the set"
+            if done.stop_after_rep == 0
+            else f"after press-up {done.stop_after_rep}"
+        )
+        lead = "The set should have stopped" if done.set_stopped else "After the set"
+        say(f"{lead} ({when}): {done.stop.message}", style="bold red")
+
+
 @sessions_app.command("add")
 def add_session(
     source: Path = typer.Argument(..., help="video of the set, or a pressup track file (.npz)"),
@@ -163,7 +209,6 @@ def add_session(
     """Store a recorded set as a session, with pain ratings; apply the stop rules and print the
     next dose."""
     from pressup.pose import PoseOptions, open_track
-    from pressup.safety.symptoms import RESPONSE_WORDS, SymptomReport, classify
     from pressup.sessions.plan import gate
     from pressup.sessions.recorded import store_recorded_set
     from pressup.sessions.store import Store
@@ -177,37 +222,9 @@ def add_session(
                 raise InputError(f"{g.reason} (run `pressup screen`)")
             track = open_track(source, PoseOptions(model=model))  # type: ignore[arg-type]
             if ask and not ratings:
-                first = _ask_rating(0)
-                ratings = [first] if first is not None else []
-                rep = 1
-                while (r := _ask_rating(rep)) is not None:
-                    ratings.append(r)
-                    rep += 1
+                ratings = _ask_ratings()
             done = store_recorded_set(store, spec, track, ratings)
-            a = done.analysis
-            holds = ", ".join(
-                f"{r.hold_s:.0f} s" if r.hold_s == r.hold_s else "-" for r in a.reps if r.complete
-            )
-            say(
-                f"Stored session {done.session_id}: {a.rep_count} press-up(s)"
-                + (f", holds {holds}" if holds else ""),
-                style="bold",
-            )
-            reports = [
-                SymptomReport(r.rep, r.pain, r.location)
-                for r in ratings
-                if r.pain is not None and r.location is not None
-            ]
-            if any(r.rep == 0 for r in reports) and any(r.rep > 0 for r in reports):
-                say(f"Your symptoms during the set: {RESPONSE_WORDS[classify(reports)]}.")
-            if done.stop is not None:
-                when = (
-                    "before the set"
-                    if done.stop_after_rep == 0
-                    else f"after press-up {done.stop_after_rep}"
-                )
-                lead = "The set should have stopped" if done.set_stopped else "After the set"
-                say(f"{lead} ({when}): {done.stop.message}", style="bold red")
+            _say_stored(done, ratings)
             show_decision(done.review.decision, spec)
     except PressupError as exc:
         raise fail(exc) from None

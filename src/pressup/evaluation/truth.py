@@ -443,15 +443,11 @@ def _snap_segments(segs: list[Segment], duration: float, path: Path) -> tuple[Se
     return tuple(out)
 
 
-def _load_render(obj: Mapping[str, Any], path: Path) -> Truth:
-    video = as_mapping(get(obj, "video", path), path, "video")
-    fps = as_float(get(video, "fps", path, "video."), path, "video.fps")
-    duration = as_float(get(video, "duration_s", path, "video."), path, "video.duration_s")
-    file_name = as_str(get(video, "file", path, "video."), path, "video.file")
-    if duration <= 0 or fps <= 0:
-        raise InputError(
-            f"{path}: expected positive video.duration_s and fps, got {duration}, {fps}"
-        )
+_Interval = tuple[float, float]
+
+
+def _render_camera(obj: Mapping[str, Any], path: Path) -> tuple[CameraInfo, str]:
+    """The render's camera (its side, yaw in degrees and height in metres), and its side."""
     camera = as_mapping(get(obj, "camera", path), path, "camera")
     params = as_mapping(get(camera, "params", path, "camera."), path, "camera.params")
     side = as_str(
@@ -467,48 +463,63 @@ def _load_render(obj: Mapping[str, Any], path: Path) -> Truth:
         height_m=height,
         level_side_view=(yaw == 0.0 and height < LEVEL_MAX_HEIGHT_M),
     )
+    return cam, side
 
+
+def _render_rep(
+    raw: Any, i: int, duration: float, path: Path
+) -> tuple[TruthRep, tuple[_Interval, _Interval, _Interval]]:
+    """``reps[i]`` of a render (press, hold and lower in seconds, in time order) as a
+    :class:`TruthRep` (1-based index), and its three intervals."""
+    key = f"reps[{i}]"
+    r = as_mapping(raw, path, key)
+    press = _pair(get(r, "press", path, key + "."), path, key + ".press")
+    hold = _pair(get(r, "hold", path, key + "."), path, key + ".hold")
+    lower = _pair(get(r, "lower", path, key + "."), path, key + ".lower")
+    if not (
+        press[0] <= press[1] <= hold[0] + 1e-6
+        and hold[0] <= hold[1] <= lower[0] + 1e-6
+        and lower[0] <= lower[1]
+    ):
+        raise InputError(
+            f"{path}: {key}: expected press <= hold <= lower in time order, "
+            f"got {press}, {hold}, {lower}"
+        )
+    variant = as_str(
+        get(r, "variant", path, key + "."), path, key + ".variant", tuple(HOLD_LABEL_BY_VARIANT)
+    )
+    faults = tuple(
+        RENDER_FAULT_CODES[as_str(f, path, f"{key}.faults[{j}]", tuple(RENDER_FAULT_CODES))]
+        for j, f in enumerate(as_list(get(r, "faults", path, key + "."), path, key + ".faults"))
+    )
+    rep = TruthRep(
+        index=as_int(get(r, "index", path, key + "."), path, key + ".index") + 1,
+        rise_start_s=press[0],
+        top_start_s=hold[0],
+        top_end_s=hold[1],
+        down_end_s=lower[1],
+        hold_s=hold[1] - hold[0],
+        complete=press[0] >= 0.0 and lower[1] <= duration + 1e-6,
+        variant=variant,
+        faults=faults,
+    )
+    return rep, (press, hold, lower)
+
+
+def _load_render(obj: Mapping[str, Any], path: Path) -> Truth:
+    video = as_mapping(get(obj, "video", path), path, "video")
+    fps = as_float(get(video, "fps", path, "video."), path, "video.fps")
+    duration = as_float(get(video, "duration_s", path, "video."), path, "video.duration_s")
+    file_name = as_str(get(video, "file", path, "video."), path, "video.file")
+    if duration <= 0 or fps <= 0:
+        raise InputError(
+            f"{path}: expected positive video.duration_s and fps, got {duration}, {fps}"
+        )
+    cam, side = _render_camera(obj, path)
     raw_reps = as_list(get(obj, "reps", path), path, "reps")
-    reps: list[TruthRep] = []
-    intervals: list[tuple[tuple[float, float], tuple[float, float], tuple[float, float]]] = []
-    for i, raw in enumerate(raw_reps):
-        key = f"reps[{i}]"
-        r = as_mapping(raw, path, key)
-        press = _pair(get(r, "press", path, key + "."), path, key + ".press")
-        hold = _pair(get(r, "hold", path, key + "."), path, key + ".hold")
-        lower = _pair(get(r, "lower", path, key + "."), path, key + ".lower")
-        if not (
-            press[0] <= press[1] <= hold[0] + 1e-6
-            and hold[0] <= hold[1] <= lower[0] + 1e-6
-            and lower[0] <= lower[1]
-        ):
-            raise InputError(
-                f"{path}: {key}: expected press <= hold <= lower in time order, "
-                f"got {press}, {hold}, {lower}"
-            )
-        variant = as_str(
-            get(r, "variant", path, key + "."), path, key + ".variant", tuple(HOLD_LABEL_BY_VARIANT)
-        )
-        faults = tuple(
-            RENDER_FAULT_CODES[as_str(f, path, f"{key}.faults[{j}]", tuple(RENDER_FAULT_CODES))]
-            for j, f in enumerate(as_list(get(r, "faults", path, key + "."), path, key + ".faults"))
-        )
-        index = as_int(get(r, "index", path, key + "."), path, key + ".index") + 1
-        complete = press[0] >= 0.0 and lower[1] <= duration + 1e-6
-        reps.append(
-            TruthRep(
-                index=index,
-                rise_start_s=press[0],
-                top_start_s=hold[0],
-                top_end_s=hold[1],
-                down_end_s=lower[1],
-                hold_s=hold[1] - hold[0],
-                complete=complete,
-                variant=variant,
-                faults=faults,
-            )
-        )
-        intervals.append((press, hold, lower))
+    parsed = [_render_rep(raw, i, duration, path) for i, raw in enumerate(raw_reps)]
+    reps = [rep for rep, _ in parsed]
+    intervals = [iv for _, iv in parsed]
     if [r.index for r in reps] != list(range(1, len(reps) + 1)):
         raise InputError(
             f"{path}: reps: expected indices 0, 1, 2 ... in order, got "

@@ -10,6 +10,10 @@ leaves pressup) and these ``Observation``\\ s, all ``status: final`` with ``subj
   person declined has no value but ``dataAbsentReason`` ``asked-declined``.
   ``effectiveDateTime`` is when the rating was stored; ``note`` says whether it was given
   before the set or after repetition *n*.
+* per session with those ratings, category ``survey``, codes from :data:`MEASURES_SYSTEM`:
+  ``pain-before-set`` and ``pain-after-set``, ``valueQuantity`` 0..10 in UCUM ``{score}``,
+  by the one rule of :func:`pressup.sessions.outcome.pain_scores` (the history page and the
+  CSV/JSON tables show the same numbers); each is left out when not rated.
 * per session, category ``therapy``, codes from :data:`MEASURES_SYSTEM`
   (``https://pressup.invalid/fhir/CodeSystem/measures``), ``effectiveDateTime`` the session's
   start (``created_at``):
@@ -60,20 +64,15 @@ import math
 import re
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pressup.errors import InputError, PressupError, StorageError
-from pressup.safety.symptoms import (
-    LOCATION_WORDS,
-    RESPONSE_WORDS,
-    STOP_EVENT,
-    SymptomReport,
-    classify,
-)
-from pressup.sessions.records import list_symptoms
-from pressup.sessions.store import SessionRecord, Store
+from pressup.errors import InputError, PressupError
+from pressup.safety.symptoms import LOCATION_WORDS, RESPONSE_WORDS
+from pressup.sessions.outcome import SessionOutcome, outcome_of
+from pressup.sessions.store import Store
 
 #: FHIR release the bundles follow, and the fhir.resources models that validate them.
 FHIR_VERSION = "4.0.1"
@@ -98,6 +97,8 @@ REPETITIONS = "repetitions"
 SYMPTOM_LOCATION = "symptom-location"
 SYMPTOM_RESPONSE = "symptom-response"
 SET_STOPPED = "set-stopped"
+PAIN_BEFORE = "pain-before-set"
+PAIN_AFTER = "pain-after-set"
 #: Display text of each code of :data:`MEASURES_SYSTEM`.
 MEASURE_DISPLAY: dict[str, str] = {
     PEAK_TRUNK: "Peak trunk extension angle in the prone press-up",
@@ -106,6 +107,8 @@ MEASURE_DISPLAY: dict[str, str] = {
     SYMPTOM_LOCATION: "Where the symptoms are felt, furthest from the spine",
     SYMPTOM_RESPONSE: "Symptom response to the set of prone press-ups",
     SET_STOPPED: "Set of prone press-ups stopped by a pain or symptom rule",
+    PAIN_BEFORE: "Pain severity 0-10 before the set of prone press-ups",
+    PAIN_AFTER: "Pain severity 0-10 after the set of prone press-ups",
 }
 #: UCUM unit (code, human unit) of each measure, and of the pain score.
 UNITS: dict[str, tuple[str, str]] = {
@@ -253,152 +256,193 @@ def _value(rep: Mapping[str, Any], key: str) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def build_bundle(
-    session: SessionRecord,
-    reps: Sequence[Mapping[str, Any]],
-    pain: Sequence[Mapping[str, Any]],
-    patient_id: str,
-    *,
-    per_rep: bool = False,
-    timestamp: datetime | None = None,
-    base_url: str = BASE_URL,
-    symptoms: Sequence[SymptomReport] = (),
-    stop: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The FHIR R4 ``Bundle`` (as a JSON-ready dict) of one session.
+@dataclass(frozen=True)
+class _Context:
+    """What every Observation of one session's bundle shares."""
 
-    Args:
-        session: the stored session (``Store.get_session``).
-        reps: its repetitions (``Store.list_reps``: seconds, degrees).
-        pain: its pain ratings (``Store.list_pain``: 0..10 or skipped).
-        patient_id: the pseudonymous ``Patient`` id to refer to (see :func:`check_id`).
-        per_rep: also one trunk-extension and one hold Observation per complete repetition.
-        timestamp: the bundle's ``timestamp`` (default: now, UTC).
-        base_url: base of the resources' ``fullUrl``.
-        symptoms: its symptom reports (where the symptoms were felt at each rating).
-        stop: the ``set_stopped`` event (``reason``, ``rules``) when a rule stopped the set.
+    sid: str
+    subject: dict[str, str]
+    start: str
 
-    Raises:
-        InputError: ``patient_id`` is not a valid FHIR id.
-    """
-    pid = check_id(patient_id)
-    sid = session.id
-    subject = {"reference": f"Patient/{pid}"}
-    start = _when(session.created_at)
-    resources: list[dict[str, Any]] = [{"resourceType": "Patient", "id": pid}]
 
-    for i, rating in enumerate(pain, start=1):
-        resources.append(
-            _pain(_res_id(sid, f"pain-{i}"), rating, subject=subject, fallback=session.created_at)
-        )
-
-    for i, report in enumerate(symptoms, start=1):
+def _rating_observations(ctx: _Context, o: SessionOutcome) -> list[dict[str, Any]]:
+    """One pain Observation per stored rating, then one symptom-location per symptom report."""
+    fallback = o.record.created_at
+    out = [
+        _pain(_res_id(ctx.sid, f"pain-{i}"), rating, subject=ctx.subject, fallback=fallback)
+        for i, rating in enumerate(o.data.pain, start=1)
+    ]
+    for i, report in enumerate(o.reports, start=1):
         obs = _coded(
-            _res_id(sid, f"{SYMPTOM_LOCATION}-{i}"),
+            _res_id(ctx.sid, f"{SYMPTOM_LOCATION}-{i}"),
             SYMPTOM_LOCATION,
             category=("survey", "Survey"),
-            subject=subject,
-            when=start,
+            subject=ctx.subject,
+            when=ctx.start,
             note="before the set" if report.rep == 0 else f"after repetition {report.rep}",
         )
         obs["valueCodeableConcept"] = _concept(
             LOCATION_SYSTEM, report.location, LOCATION_WORDS[report.location]
         )
-        resources.append(obs)
-    if any(x.rep == 0 for x in symptoms) and any(x.rep > 0 for x in symptoms):
-        response = classify(symptoms)
+        out.append(obs)
+    return out
+
+
+def _pain_around_set(ctx: _Context, o: SessionOutcome) -> list[dict[str, Any]]:
+    """``pain-before-set`` and ``pain-after-set``: the session's pain before and after the set
+    by the rule every reader uses (:func:`pressup.sessions.outcome.pain_scores`)."""
+    out: list[dict[str, Any]] = []
+    for code, value in ((PAIN_BEFORE, o.pain_before), (PAIN_AFTER, o.pain_after)):
+        if value is None:
+            continue
         obs = _coded(
-            _res_id(sid, SYMPTOM_RESPONSE),
+            _res_id(ctx.sid, code),
+            code,
+            category=("survey", "Survey"),
+            subject=ctx.subject,
+            when=ctx.start,
+        )
+        obs["valueQuantity"] = _quantity(int(value), PAIN_CODE)
+        out.append(obs)
+    return out
+
+
+def _session_symptoms(ctx: _Context, o: SessionOutcome) -> list[dict[str, Any]]:
+    """``symptom-response`` (a place before and after the set) and ``set-stopped``."""
+    out: list[dict[str, Any]] = []
+    if o.response is not None:
+        obs = _coded(
+            _res_id(ctx.sid, SYMPTOM_RESPONSE),
             SYMPTOM_RESPONSE,
             category=("therapy", "Therapy"),
-            subject=subject,
-            when=start,
+            subject=ctx.subject,
+            when=ctx.start,
         )
-        obs["valueCodeableConcept"] = _concept(RESPONSE_SYSTEM, response, RESPONSE_WORDS[response])
-        resources.append(obs)
+        obs["valueCodeableConcept"] = _concept(
+            RESPONSE_SYSTEM, o.response, RESPONSE_WORDS[o.response]
+        )
+        out.append(obs)
+    stop = o.last_stop
     if stop is not None:
         rules = ", ".join(str(x) for x in stop.get("rules") or [])
         reason = str(stop.get("reason") or "")
         obs = _coded(
-            _res_id(sid, SET_STOPPED),
+            _res_id(ctx.sid, SET_STOPPED),
             SET_STOPPED,
             category=("therapy", "Therapy"),
-            subject=subject,
-            when=start,
+            subject=ctx.subject,
+            when=ctx.start,
             note=f"{reason} (rules: {rules})" if rules else reason or None,
         )
         obs["valueBoolean"] = True
-        resources.append(obs)
+        out.append(obs)
+    return out
 
-    resources.append(
-        _measure(
-            _res_id(sid, REPETITIONS),
-            REPETITIONS,
-            int(session.reps_done),
-            subject=subject,
-            when=start,
-            note=f"target {session.target_reps} repetitions",
-        )
-    )
-    complete = [r for r in reps if r.get("complete", True)]
-    peaks: list[tuple[int, float]] = []
-    holds: list[tuple[int, float]] = []
-    for r in complete:
-        n = int(r["index"])
-        peak = _value(r, "peak_trunk_deg")
-        hold = _value(r, "hold_s")
-        if peak is not None:
-            peaks.append((n, peak))
-        if hold is not None:
-            holds.append((n, hold))
-    per_rep_peaks: list[str] = []
-    per_rep_holds: list[str] = []
+
+def _measured(reps: Sequence[Mapping[str, Any]], key: str) -> list[tuple[int, float]]:
+    """(repetition number, value) of the complete repetitions that measured ``key``."""
+    out: list[tuple[int, float]] = []
+    for r in reps:
+        value = _value(r, key)
+        if value is not None:
+            out.append((int(r["index"]), value))
+    return out
+
+
+def _summary_measure(
+    ctx: _Context, code: str, values: list[tuple[int, float]], *, per_rep: bool, mean: bool
+) -> list[dict[str, Any]]:
+    """Per-repetition Observations of ``code`` (with ``per_rep``) and the session's value:
+    the mean (``mean``) or the maximum over the complete repetitions, rounded to 0.01."""
+    if not values:
+        return []
+    out: list[dict[str, Any]] = []
     if per_rep:
-        for n, peak in peaks:
-            rid = _res_id(sid, f"r{n}-{PEAK_TRUNK}")
-            per_rep_peaks.append(rid)
-            resources.append(
+        for n, value in values:
+            rid = _res_id(ctx.sid, f"r{n}-{code}")
+            out.append(
                 _measure(
                     rid,
-                    PEAK_TRUNK,
-                    round(peak, 2),
-                    subject=subject,
-                    when=start,
+                    code,
+                    round(value, 2),
+                    subject=ctx.subject,
+                    when=ctx.start,
                     note=f"repetition {n}",
                 )
             )
-        for n, hold in holds:
-            rid = _res_id(sid, f"r{n}-{HOLD}")
-            per_rep_holds.append(rid)
-            resources.append(
-                _measure(
-                    rid, HOLD, round(hold, 2), subject=subject, when=start, note=f"repetition {n}"
-                )
-            )
-    if peaks:
-        resources.append(
-            _measure(
-                _res_id(sid, PEAK_TRUNK),
-                PEAK_TRUNK,
-                round(max(p for _, p in peaks), 2),
-                subject=subject,
-                when=start,
-                method=f"maximum over {len(peaks)} complete repetitions",
-                derived_from=per_rep_peaks,
-            )
+    numbers = [v for _, v in values]
+    total = sum(numbers) / len(numbers) if mean else max(numbers)
+    how = "mean" if mean else "maximum"
+    out.append(
+        _measure(
+            _res_id(ctx.sid, code),
+            code,
+            round(total, 2),
+            subject=ctx.subject,
+            when=ctx.start,
+            method=f"{how} over {len(values)} complete repetitions",
+            derived_from=[str(x["id"]) for x in out],
         )
-    if holds:
-        resources.append(
-            _measure(
-                _res_id(sid, HOLD),
-                HOLD,
-                round(sum(h for _, h in holds) / len(holds), 2),
-                subject=subject,
-                when=start,
-                method=f"mean over {len(holds)} complete repetitions",
-                derived_from=per_rep_holds,
-            )
-        )
+    )
+    return out
+
+
+def _exercise_measures(ctx: _Context, o: SessionOutcome, *, per_rep: bool) -> list[dict[str, Any]]:
+    """``repetitions``, then ``peak-trunk-extension`` and ``hold-duration`` (and, with
+    ``per_rep``, one of each per complete repetition before them)."""
+    session = o.record
+    reps = _measure(
+        _res_id(ctx.sid, REPETITIONS),
+        REPETITIONS,
+        int(session.reps_done),
+        subject=ctx.subject,
+        when=ctx.start,
+        note=f"target {session.target_reps} repetitions",
+    )
+    complete = o.complete_reps
+    peaks = _measured(complete, "peak_trunk_deg")
+    holds = _measured(complete, "hold_s")
+    peak_obs = _summary_measure(ctx, PEAK_TRUNK, peaks, per_rep=per_rep, mean=False)
+    hold_obs = _summary_measure(ctx, HOLD, holds, per_rep=per_rep, mean=True)
+    # per-repetition Observations first (peaks, then holds), then the two session values
+    n_peak, n_hold = len(peak_obs) - bool(peaks), len(hold_obs) - bool(holds)
+    return [reps, *peak_obs[:n_peak], *hold_obs[:n_hold], *peak_obs[n_peak:], *hold_obs[n_hold:]]
+
+
+def build_bundle(
+    outcome: SessionOutcome,
+    patient_id: str,
+    *,
+    per_rep: bool = False,
+    timestamp: datetime | None = None,
+    base_url: str = BASE_URL,
+) -> dict[str, Any]:
+    """The FHIR R4 ``Bundle`` (as a JSON-ready dict) of one stored session.
+
+    Args:
+        outcome: the stored session and its rows (:func:`pressup.sessions.outcome.outcome_of`):
+            repetitions (seconds, degrees), pain ratings (0..10 or skipped), symptom reports,
+            the pain before/after the set and the ``set_stopped`` event, if any.
+        patient_id: the pseudonymous ``Patient`` id to refer to (see :func:`check_id`).
+        per_rep: also one trunk-extension and one hold Observation per complete repetition.
+        timestamp: the bundle's ``timestamp`` (default: now, UTC).
+        base_url: base of the resources' ``fullUrl``.
+
+    Raises:
+        InputError: ``patient_id`` is not a valid FHIR id.
+    """
+    pid = check_id(patient_id)
+    sid = outcome.record.id
+    ctx = _Context(
+        sid=sid, subject={"reference": f"Patient/{pid}"}, start=_when(outcome.record.created_at)
+    )
+    resources: list[dict[str, Any]] = [
+        {"resourceType": "Patient", "id": pid},
+        *_rating_observations(ctx, outcome),
+        *_pain_around_set(ctx, outcome),
+        *_session_symptoms(ctx, outcome),
+        *_exercise_measures(ctx, outcome, per_rep=per_rep),
+    ]
     base = base_url.rstrip("/")
     return {
         "resourceType": "Bundle",
@@ -427,19 +471,8 @@ def session_bundle(
         InputError: ``patient_id`` is not a valid FHIR id.
     """
     check_id(patient_id)
-    session = store.get_session(session_id)
-    if session is None:
-        raise StorageError(f"no session with id {session_id!r} in the database")
-    stops = [e for e in store.list_events(session_id) if e.get("kind") == STOP_EVENT]
     return build_bundle(
-        session,
-        store.list_reps(session_id),
-        store.list_pain(session_id),
-        patient_id,
-        per_rep=per_rep,
-        timestamp=timestamp,
-        symptoms=[r.report() for r in list_symptoms(store, session_id)],
-        stop=stops[-1] if stops else None,
+        outcome_of(store, session_id), patient_id, per_rep=per_rep, timestamp=timestamp
     )
 
 

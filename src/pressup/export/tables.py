@@ -18,9 +18,11 @@ timestamps ISO 8601 in UTC.
 Statistics (:func:`summarise`): ``hold_mean_s``, ``hold_max_s`` and ``peak_trunk_max_deg``
 are taken over the *complete* repetitions that have the value (an interrupted repetition's
 hold is partial); ``faults_<code>`` counts the repetitions (complete or not) showing that
-fault, ``faults_total`` the sum over every code. ``pain_before`` is the last rating given
-before the set (``rep == 0``), ``pain_after`` the last rating given after a repetition,
-``pain_max`` the highest; skipped ratings are ignored. ``location_before`` and
+fault, ``faults_total`` the sum over every code. ``pain_before``, ``pain_after`` and
+``pain_max`` follow :func:`pressup.sessions.outcome.pain_scores` (as the history page does):
+the last rating given before the set (``rep == 0``), the rating after the highest-numbered
+press-up rated (the last stored of those), the highest; skipped ratings are ignored, and a
+session without pain ratings takes the pain of its symptom reports. ``location_before`` and
 ``location_after`` are where the symptoms were felt at those ratings (``none``, ``back``,
 ``buttock``, ``thigh``, ``below_knee``, ``foot``), ``symptom_response`` how they responded over
 the set (``centralising``, ``peripheralising``, ``unchanged``; empty without a place before and
@@ -46,9 +48,9 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from pressup.analysis.io import ANALYSIS_FILE, read_analysis
-from pressup.errors import InputError, StorageError
-from pressup.sessions.outcome import SessionOutcome, outcome_of, outcomes_of
-from pressup.sessions.store import REP_KEYS, SessionRecord, Store
+from pressup.errors import InputError
+from pressup.sessions.outcome import PainScores, SessionOutcome, outcome_of, outcomes_of
+from pressup.sessions.store import REP_KEYS, Store, require_session
 from pressup.vocab import FAULT_CODES
 
 #: Schema tags of the JSON files.
@@ -309,23 +311,6 @@ def rep_record(rep: Mapping[str, Any], *, session_id: str, source: str) -> RepRe
     )
 
 
-def _pain_scores(pain: Iterable[Mapping[str, Any]]) -> tuple[int | None, int | None, int | None]:
-    before: int | None = None
-    after: int | None = None
-    worst: int | None = None
-    for p in pain:
-        score = p.get("score")
-        if p.get("skipped") or score is None:
-            continue
-        s = int(score)
-        if int(p.get("rep") or 0) == 0:
-            before = s
-        else:
-            after = s
-        worst = s if worst is None else max(worst, s)
-    return before, after, worst
-
-
 def summarise(
     *,
     source: str,
@@ -333,15 +318,16 @@ def summarise(
     reps: Sequence[RepRecord],
     reps_done: int,
     target_reps: int | None,
-    pain: Iterable[Mapping[str, Any]] = (),
+    pain: PainScores | None = None,
     path: str | None = None,
     created_at: datetime | None = None,
     ended_at: datetime | None = None,
     stage: str | None = None,
 ) -> SessionSummary:
-    """A :class:`SessionSummary` from a session's repetitions and pain ratings.
+    """A :class:`SessionSummary` from a session's repetitions and pain.
 
-    ``pain`` holds ``{"rep", "score", "skipped"}`` mappings as ``Store.list_pain`` returns.
+    ``pain`` is the session's pain before/after/worst (:func:`pressup.sessions.outcome.pain_scores`,
+    the rule the history page uses too); ``None`` for an analysis (no pain known).
     """
     complete = [r for r in reps if r.complete]
     holds = [r.hold_s for r in complete if r.hold_s is not None]
@@ -355,7 +341,7 @@ def summarise(
             total += 1
     variants = {r.variant for r in reps}
     variant = None if not variants else variants.pop() if len(variants) == 1 else "mixed"
-    before, after, worst = _pain_scores(pain)
+    scores = pain if pain is not None else PainScores()
     return SessionSummary(
         source=source,
         session_id=session_id,
@@ -373,22 +359,15 @@ def summarise(
         peak_trunk_max_deg=max(peaks) if peaks else None,
         faults=counts,
         faults_total=total,
-        pain_before=before,
-        pain_after=after,
-        pain_max=worst,
+        pain_before=scores.before,
+        pain_after=scores.after,
+        pain_max=scores.worst,
     )
 
 
 def stored_session_ids(store: Store) -> list[str]:
     """Every stored session's id, oldest first."""
     return [r.id for r in reversed(store.list_sessions(limit=MAX_SESSIONS))]
-
-
-def _stored(store: Store, session_id: str) -> SessionRecord:
-    record = store.get_session(session_id)
-    if record is None:
-        raise StorageError(f"no session with id {session_id!r} in the database")
-    return record
 
 
 def stored_reps(store: Store, session_id: str) -> list[RepRecord]:
@@ -420,7 +399,7 @@ def _summary_of(o: SessionOutcome) -> SessionSummary:
         reps=[rep_record(r, session_id=record.id, source=SOURCE_SESSION) for r in o.data.reps],
         reps_done=record.reps_done,
         target_reps=record.target_reps,
-        pain=o.data.pain,
+        pain=o.pain,
         created_at=record.created_at,
         ended_at=record.ended_at,
         stage=record.stage,
@@ -528,7 +507,7 @@ def collect_sessions(
     rows: list[SessionSummary] = []
     if store is not None:
         if session_ids:
-            records = [_stored(store, sid) for sid in session_ids]
+            records = [require_session(store, sid) for sid in session_ids]
         else:
             records = list(reversed(store.list_sessions(limit=MAX_SESSIONS)))
         rows.extend(_summary_of(o) for o in outcomes_of(store, records))

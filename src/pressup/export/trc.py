@@ -232,17 +232,12 @@ def _fields(line: str) -> list[str]:
     return [p.strip() for p in parts]
 
 
-def read_trc(path: str | Path) -> TrcFile:
-    """Read a ``.trc`` file with OpenSim's rules (header checks, empty fields = missing).
+def _read_meta(p: Path, lines: list[str]) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The first line's fields, and the :data:`TRC_KEYS` (line 2) with their values (line 3).
 
     Raises:
-        InputError: unreadable, or not laid out as OpenSim expects.
+        InputError: too few lines, or these three are not laid out as OpenSim expects.
     """
-    p = Path(path)
-    try:
-        lines = p.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p}: expected a readable .trc file: {exc}") from exc
     if len(lines) < 5:
         raise InputError(f"{p}: expected at least 5 header lines, found {len(lines)}")
     header = tuple(f for f in _fields(lines[0]) if f)
@@ -252,7 +247,16 @@ def read_trc(path: str | Path) -> TrcFile:
     values = [f for f in _fields(lines[2]) if f]
     if tuple(keys) != TRC_KEYS or len(values) != len(keys):
         raise InputError(f"{p}: expected the keys {list(TRC_KEYS)} and one value each")
-    meta = dict(zip(keys, values))
+    return header, dict(zip(keys, values))
+
+
+def _read_markers(p: Path, lines: list[str], meta: dict[str, str]) -> list[str]:
+    """The marker names (line 4, after ``Frame#`` and ``Time``), checked against
+    ``NumMarkers`` and the ``X1 Y1 Z1 ...`` line 5.
+
+    Raises:
+        InputError: they do not match as OpenSim expects.
+    """
     try:
         n_markers = int(meta["NumMarkers"])
     except ValueError as exc:
@@ -264,6 +268,18 @@ def read_trc(path: str | Path) -> TrcFile:
     expected = [f"{a}{i}" for i in range(1, n_markers + 1) for a in "XYZ"]
     if xyz != expected:
         raise InputError(f"{p}: expected X1 Y1 Z1 ... Z{n_markers} on line 5")
+    return labels[2:]
+
+
+def _read_rows(
+    p: Path, lines: list[str], n_markers: int
+) -> tuple[list[int], list[float], list[list[float]]]:
+    """Frame numbers, times (seconds) and marker positions (NaN where a field is empty) of the
+    data rows after the header: from the first non-empty line to the next empty one.
+
+    Raises:
+        InputError: a row has the wrong number of fields or a field is not a number.
+    """
     rows = lines[5:]
     while rows and not rows[0].strip():
         rows = rows[1:]
@@ -284,11 +300,28 @@ def read_trc(path: str | Path) -> TrcFile:
             data.append([float(c) if c else math.nan for c in cells[2:]])
         except ValueError as exc:
             raise InputError(f"{p}, line {k}: {exc}") from exc
+    return frames, times, data
+
+
+def read_trc(path: str | Path) -> TrcFile:
+    """Read a ``.trc`` file with OpenSim's rules (header checks, empty fields = missing).
+
+    Raises:
+        InputError: unreadable, or not laid out as OpenSim expects.
+    """
+    p = Path(path)
+    try:
+        lines = p.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{p}: expected a readable .trc file: {exc}") from exc
+    header, meta = _read_meta(p, lines)
+    markers = _read_markers(p, lines, meta)
+    frames, times, data = _read_rows(p, lines, len(markers))
     return TrcFile(
         header=header,
         meta=meta,
-        markers=tuple(labels[2:]),
+        markers=tuple(markers),
         frame=np.asarray(frames, dtype=np.int64),
         t_s=np.asarray(times, dtype=np.float64),
-        data=np.asarray(data, dtype=np.float64).reshape(len(data), n_markers, 3),
+        data=np.asarray(data, dtype=np.float64).reshape(len(data), len(markers), 3),
     )

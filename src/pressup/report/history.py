@@ -40,7 +40,7 @@ from pressup.safety.progression import VARIANT_WORDS, parse_variant
 from pressup.safety.symptoms import RESPONSE_WORDS, Response, first_stop
 from pressup.sessions.outcome import build_outcome
 from pressup.sessions.plan import current_prescription, planned_from_dose, review
-from pressup.sessions.records import SessionData, SymptomRecord, session_data
+from pressup.sessions.records import SessionData, session_data
 from pressup.sessions.store import SessionRecord, Store
 
 FloatArray = npt.NDArray[np.float64]
@@ -158,23 +158,6 @@ def _variant(record: SessionRecord, reps: list[dict[str, Any]]) -> str:
     return variant_name(next(iter(seen)))
 
 
-def _pains(
-    pain: list[dict[str, Any]], symptoms: list[SymptomRecord]
-) -> tuple[int | None, int | None]:
-    """Pain before the set (rep 0) and after it (the last rated rep), 0..10."""
-    rated = [
-        (int(p["rep"]), int(p["score"]))
-        for p in pain
-        if not p["skipped"] and p["score"] is not None
-    ]
-    if not rated:
-        rated = [(s.rep, s.pain) for s in symptoms]
-    before = [score for rep, score in rated if rep == 0]
-    after = [(rep, score) for rep, score in rated if rep > 0]
-    last_after = max(after, key=lambda x: x[0])[1] if after else None
-    return (before[-1] if before else None), last_after
-
-
 def session_point(
     store: Store, record: SessionRecord, spec: ProtocolSpec, data: SessionData | None = None
 ) -> SessionPoint:
@@ -191,7 +174,6 @@ def session_point(
             code = f.get("code") if isinstance(f, dict) else f
             if isinstance(code, str) and code not in codes:
                 codes.append(code)
-    before, after = _pains(d.pain, d.symptoms)
     rule = first_stop(list(o.reports), spec.pain)
     reason = o.stop_reason if o.stop_event else (rule.message if rule else None)
     return SessionPoint(
@@ -204,8 +186,8 @@ def session_point(
         target_hold_s=_dose_hold(record) or spec.dose.target_hold_s,
         peak_trunk_deg=max(peaks) if peaks else None,
         faults=tuple(codes),
-        pain_before=before,
-        pain_after=after,
+        pain_before=o.pain_before,
+        pain_after=o.pain_after,
         response=o.response,
         stopped=str(reason) if reason else None,
     )

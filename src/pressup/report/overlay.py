@@ -239,6 +239,39 @@ def check_overlay_path(out: Path) -> Path:
     return out
 
 
+def _header(
+    timeline: _Timeline, label: str | None, t: float
+) -> list[tuple[str, tuple[int, int, int]]]:
+    """The lines at the top of a frame at ``t`` seconds: the position and the press-ups done,
+    and the hold timer (seconds, with the target) while a rep is held at the top."""
+    header = [
+        (
+            f"{label_wording(label).name if label else '-'}   Reps: {timeline.reps_done_at(t)}",
+            _TEXT_RGB,
+        )
+    ]
+    held = timeline.hold_elapsed_at(t)
+    if held is not None:
+        target = timeline.target_hold_s
+        reached = target is not None and held >= target
+        text = f"Hold {held:.1f} s" + (f" / {target:g} s" if target is not None else "")
+        header.append((text, _HOLD_RGB if reached else _TEXT_RGB))
+    return header
+
+
+def _open_writer(out: Path, fps: float, w: int, h: int) -> cv2.VideoWriter:
+    """A WebM (VP8) writer of ``w`` x ``h`` pixel frames at ``fps``.
+
+    Raises:
+        PressupError: it cannot be opened.
+    """
+    fourcc = cv2.VideoWriter.fourcc(*_OVERLAY_FOURCC)
+    writer = cv2.VideoWriter(str(out), fourcc, float(fps), (w, h))
+    if not writer.isOpened():
+        raise PressupError(f"{out}: could not open a WebM writer ({w}x{h} at {fps:g} fps)")
+    return writer
+
+
 def write_overlay(
     video: Path,
     track: PoseTrack,
@@ -274,33 +307,14 @@ def write_overlay(
         for i, (t_video, rgb) in enumerate(iter_frames(video)):
             h, w = rgb.shape[:2]
             if writer is None:
-                fourcc = cv2.VideoWriter.fourcc(*_OVERLAY_FOURCC)
-                writer = cv2.VideoWriter(str(out), fourcc, float(info.fps), (w, h))
-                if not writer.isOpened():
-                    raise PressupError(
-                        f"{out}: could not open a WebM writer ({w}x{h} at {info.fps:g} fps)"
-                    )
+                writer = _open_writer(out, info.fps, w, h)
             frame = np.ascontiguousarray(rgb)
             t = float(track.t_s[i]) if i < n_track else float(t_video)
             if i < n_track:
                 scale = (w / track.source.width, h / track.source.height)
                 draw_skeleton(frame, track.data[i], scale)
-
             label = frame_labels[i] if frame_labels is not None else timeline.label_at(t)
-            header = [
-                (
-                    f"{label_wording(label).name if label else '-'}   "
-                    f"Reps: {timeline.reps_done_at(t)}",
-                    _TEXT_RGB,
-                )
-            ]
-            held = timeline.hold_elapsed_at(t)
-            if held is not None:
-                target = timeline.target_hold_s
-                reached = target is not None and held >= target
-                text = f"Hold {held:.1f} s" + (f" / {target:g} s" if target is not None else "")
-                header.append((text, _HOLD_RGB if reached else _TEXT_RGB))
-            _draw_text_block(frame, header, top=True)
+            _draw_text_block(frame, _header(timeline, label, t), top=True)
             _draw_text_block(frame, [(c, _CUE_RGB) for c in timeline.cues_at(t)[:2]], top=False)
 
             writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))

@@ -14,6 +14,7 @@ import io
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import matplotlib
@@ -144,7 +145,7 @@ def _fmt_clock(x: float, _pos: object = None) -> str:
     return f"{sign}{total // 60}:{total % 60:02d}"
 
 
-def _svg_of(fig: Figure, title: str) -> str:
+def svg_of(fig: Figure, title: str) -> str:
     """Render ``fig`` to SVG text cleaned for inlining in HTML (see module docstring)."""
     buf = io.StringIO()
     fig.savefig(
@@ -168,16 +169,24 @@ def _svg_of(fig: Figure, title: str) -> str:
     return head + body.strip() + "\n"
 
 
-def _apply_style(salt: str) -> None:
+def apply_style(salt: str) -> None:
     """Set the report style inside an ``rc_context``; ``salt`` makes SVG ids deterministic."""
     matplotlib.rcParams.update(_RC)
     matplotlib.rcParams["svg.hashsalt"] = salt
 
 
-def _new_figure(width_in: float, height_in: float) -> Figure:
+def new_figure(width_in: float, height_in: float) -> Figure:
+    """A figure of ``width_in`` x ``height_in`` inches, constrained layout, drawn with Agg."""
     fig = Figure(figsize=(width_in, height_in), layout="constrained")
     FigureCanvasAgg(fig)
     return fig
+
+
+# The names the history page used before these were public; ``report/history.py`` (owned
+# elsewhere) still calls them: switch it to the public names, then remove these.
+_svg_of = svg_of
+_apply_style = apply_style
+_new_figure = new_figure
 
 
 def _format_time_axis(ax: Any, t0: float, t1: float) -> None:
@@ -439,8 +448,8 @@ def angles_svg(analysis: Analysis, max_points: int = MAX_PLOT_POINTS) -> str:
     lane_h = 0.6 + 0.42 * max(len(lanes), 1)
 
     with matplotlib.rc_context():
-        _apply_style("pressup-angles")
-        fig = _new_figure(10.0, 3.4 + 2.6 + lane_h + 0.9)
+        apply_style("pressup-angles")
+        fig = new_figure(10.0, 3.4 + 2.6 + lane_h + 0.9)
         axes = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": [3.4, 2.6, lane_h]})
         for ax, series in zip(axes[:2], _PANEL_SERIES):
             _angle_panel(ax, analysis, series, t_all, idx)
@@ -453,7 +462,77 @@ def angles_svg(analysis: Analysis, max_points: int = MAX_PLOT_POINTS) -> str:
         _rep_marks(axes[0], analysis.reps, t0, t1)
         _fault_lane_panel(axes[2], analysis, lanes, t0, t1)
         _position_legend(fig, analysis)
-        return _svg_of(fig, "Angles over time with positions and form points")
+        return svg_of(fig, "Angles over time with positions and form points")
+
+
+@dataclass(frozen=True)
+class _BarChart:
+    """One per-rep bar chart of :func:`reps_svg`: values in seconds, the protocol's target
+    (seconds, or ``None``), the fault that marks a bar, and the word before the target."""
+
+    title: str
+    values: FloatArray
+    target: float | None
+    fault_code: str
+    target_word: str
+
+
+def _bar_colours(reps: Sequence[Rep], chart: _BarChart) -> list[str]:
+    """Worth working on when the rep shows the chart's fault or falls short of its target."""
+    colours = []
+    for rep, v in zip(reps, chart.values):
+        flagged = any(f.code == chart.fault_code for f in rep.faults)
+        short = chart.target is not None and math.isfinite(v) and v < chart.target
+        colours.append(_SHORT_BAR if (flagged or short) else _GOOD_BAR)
+    return colours
+
+
+def _target_line(ax: Any, chart: _BarChart, top: float) -> float:
+    """Mark the chart's target (seconds) with a dashed line; the new top of the values."""
+    if chart.target is None:
+        return top
+    ax.axhline(chart.target, color="#333333", linestyle="--", linewidth=1.5, zorder=3)
+    ax.text(
+        1.0,
+        chart.target,
+        f" {chart.target_word} {chart.target:g} s",
+        transform=ax.get_yaxis_transform(),
+        va="bottom",
+        ha="right",
+        fontsize=11,
+        color="#333333",
+    )
+    return max(top, chart.target)
+
+
+def _bar_chart(ax: Any, reps: Sequence[Rep], chart: _BarChart) -> None:
+    """One chart of :func:`reps_svg`: a bar per rep (hatched when incomplete), its value in
+    seconds above it, and the target line."""
+    x = np.arange(len(reps), dtype=np.float64)
+    vals = chart.values
+    heights = np.where(np.isfinite(vals), vals, 0.0)
+    bars = ax.bar(x, heights, color=_bar_colours(reps, chart), width=0.6, zorder=2)
+    for bar, rep in zip(bars, reps):
+        if not rep.complete:
+            bar.set_hatch("//")
+            bar.set_edgecolor("#555555")
+    top = _target_line(ax, chart, float(np.nanmax(heights)) if heights.size else 0.0)
+    ax.set_ylim(0.0, max(top * 1.25, 1.0))
+    for xi, v in zip(x, vals):
+        ax.text(
+            xi,
+            (v if math.isfinite(v) else 0.0) + max(top, 1.0) * 0.02,
+            f"{v:.1f}" if math.isfinite(v) else "n/a",
+            ha="center",
+            va="bottom",
+            fontsize=11,
+        )
+    ax.set_xticks(x)
+    ax.set_xticklabels([str(r.index) for r in reps])
+    ax.set_xlabel("press-up number")
+    ax.set_ylabel("seconds")
+    ax.set_title(chart.title, loc="left", fontweight="bold")
+    ax.grid(axis="y", color="#dddddd", linewidth=0.8, zorder=0)
 
 
 def reps_svg(analysis: Analysis) -> str | None:
@@ -466,64 +545,31 @@ def reps_svg(analysis: Analysis) -> str | None:
     reps = list(analysis.reps)
     if not reps:
         return None
-    target_hold = protocol_number(analysis.protocol, "target_hold_s")
-    target_lower = protocol_number(analysis.protocol, "min_lowering_s", "target_lower_s")
-    x = np.arange(len(reps), dtype=np.float64)
-    ticks = [str(r.index) for r in reps]
 
+    def seconds(raw: Sequence[Any]) -> FloatArray:
+        return np.array([float(v) for v in raw], dtype=np.float64)
+
+    charts = (
+        _BarChart(
+            "Hold at the top",
+            seconds([r.hold_s for r in reps]),
+            protocol_number(analysis.protocol, "target_hold_s"),
+            "short_hold",
+            "target",
+        ),
+        _BarChart(
+            "Lowering time",
+            seconds([r.lower_s for r in reps]),
+            protocol_number(analysis.protocol, "min_lowering_s", "target_lower_s"),
+            "fast_lowering",
+            "at least",
+        ),
+    )
     with matplotlib.rc_context():
-        _apply_style("pressup-reps")
-        fig = _new_figure(10.0, 3.8)
-        ax_hold, ax_low = fig.subplots(1, 2)
-        holds = [r.hold_s for r in reps]
-        lowers = [r.lower_s for r in reps]
-        charts = (
-            (ax_hold, "Hold at the top", holds, target_hold, "short_hold", "target"),
-            (ax_low, "Lowering time", lowers, target_lower, "fast_lowering", "at least"),
-        )
-        for ax, title, raw, target, fault_code, target_word in charts:
-            vals = np.array([float(v) for v in raw], dtype=np.float64)
-            heights = np.where(np.isfinite(vals), vals, 0.0)
-            colours = []
-            for rep, v in zip(reps, vals):
-                flagged = any(f.code == fault_code for f in rep.faults)
-                short = target is not None and math.isfinite(v) and v < target
-                colours.append(_SHORT_BAR if (flagged or short) else _GOOD_BAR)
-            bars = ax.bar(x, heights, color=colours, width=0.6, zorder=2)
-            for bar, rep in zip(bars, reps):
-                if not rep.complete:
-                    bar.set_hatch("//")
-                    bar.set_edgecolor("#555555")
-            top = float(np.nanmax(heights)) if heights.size else 0.0
-            if target is not None:
-                ax.axhline(target, color="#333333", linestyle="--", linewidth=1.5, zorder=3)
-                ax.text(
-                    1.0,
-                    target,
-                    f" {target_word} {target:g} s",
-                    transform=ax.get_yaxis_transform(),
-                    va="bottom",
-                    ha="right",
-                    fontsize=11,
-                    color="#333333",
-                )
-                top = max(top, target)
-            ax.set_ylim(0.0, max(top * 1.25, 1.0))
-            for xi, v in zip(x, vals):
-                ax.text(
-                    xi,
-                    (v if math.isfinite(v) else 0.0) + max(top, 1.0) * 0.02,
-                    f"{v:.1f}" if math.isfinite(v) else "n/a",
-                    ha="center",
-                    va="bottom",
-                    fontsize=11,
-                )
-            ax.set_xticks(x)
-            ax.set_xticklabels(ticks)
-            ax.set_xlabel("press-up number")
-            ax.set_ylabel("seconds")
-            ax.set_title(title, loc="left", fontweight="bold")
-            ax.grid(axis="y", color="#dddddd", linewidth=0.8, zorder=0)
+        apply_style("pressup-reps")
+        fig = new_figure(10.0, 3.8)
+        for ax, chart in zip(fig.subplots(1, 2), charts):
+            _bar_chart(ax, reps, chart)
         handles = [
             Patch(facecolor=_GOOD_BAR, label="On target"),
             Patch(facecolor=_SHORT_BAR, label="Worth working on"),
@@ -533,7 +579,7 @@ def reps_svg(analysis: Analysis) -> str | None:
                 Patch(facecolor="white", edgecolor="#555555", hatch="//", label="Not complete")
             )
         fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), frameon=False)
-        return _svg_of(fig, "Hold and lowering time per press-up")
+        return svg_of(fig, "Hold and lowering time per press-up")
 
 
 def protocol_number(protocol: dict[str, Any], *keys: str) -> float | None:

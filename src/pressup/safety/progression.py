@@ -448,6 +448,43 @@ def set_response(s: SetSummary) -> Response:
     return "peripheralising" if "peripheralising" in (s.response, worked) else s.response
 
 
+def _dose_shortfall(s: SetSummary, current: Prescription, spec: ProtocolSpec) -> str | None:
+    """Why set ``s`` fell short of the dose in force (press-ups, or a hold in seconds below
+    the share of the target hold), or ``None``."""
+    if s.reps_done < current.reps:
+        return f"{s.reps_done} of {current.reps} press-ups were done"
+    need = spec.progression.hold_met_fraction * current.hold_s
+    held = [h for h in s.holds_s if math.isfinite(h)]
+    if len(held) < current.reps or sorted(held, reverse=True)[current.reps - 1] < need - _EPS:
+        short = min(held) if held else 0.0
+        return f"a hold was {short:.0f} s of the {current.hold_s:g} s asked"
+    return None
+
+
+def _pain_or_form_shortfall(s: SetSummary, spec: ProtocolSpec) -> str | None:
+    """Why set ``s`` does not allow moving on by its pain (0..10: rated before and after, at
+    most ``max_pain``, rising at most ``max_pain_rise``) or form (faults per press-up), or
+    ``None``."""
+    g = spec.progression
+    before = [r for r in s.symptoms if r.rep == 0]
+    after = [r for r in s.symptoms if r.rep > 0]
+    if not before or not after:
+        return "pain was not rated before and after the set"
+    worst = max(r.pain for r in s.symptoms)
+    if worst > g.max_pain:
+        return f"pain reached {worst}/10 (moving on needs {g.max_pain} or less)"
+    last = max(after, key=lambda r: r.rep)
+    if last.pain - before[0].pain > g.max_pain_rise:
+        return f"pain ended at {last.pain}/10, up from {before[0].pain}/10"
+    per_rep = sum(s.fault_counts) / max(s.reps_done, 1)
+    if per_rep > g.max_faults_per_rep + _EPS:
+        return (
+            f"form: {per_rep:.1f} faults per press-up (moving on needs "
+            f"{g.max_faults_per_rep:g} or fewer)"
+        )
+    return None
+
+
 def _judge(session: SessionSummary, current: Prescription, spec: ProtocolSpec) -> _Verdict:
     """Good (counts toward stepping up), bad (step down) or neutral (keep), and why."""
     if not session.sets:
@@ -456,7 +493,6 @@ def _judge(session: SessionSummary, current: Prescription, spec: ProtocolSpec) -
         problem = set_problem(s, spec)
         if problem is not None:
             return _Verdict("bad", problem)
-    g = spec.progression
     pains = [p for s in session.sets for p in s.pains]
     max_pain = max(pains) if pains else None
     for s in session.sets:
@@ -465,44 +501,9 @@ def _judge(session: SessionSummary, current: Prescription, spec: ProtocolSpec) -
         off = posture_mismatch(s, current.variant)
         if off is not None:
             return _Verdict("neutral", off, max_pain, posture_off=True)
-        if s.reps_done < current.reps:
-            return _Verdict(
-                "neutral", f"{s.reps_done} of {current.reps} press-ups were done", max_pain
-            )
-        need = g.hold_met_fraction * current.hold_s
-        held = [h for h in s.holds_s if math.isfinite(h)]
-        if len(held) < current.reps or sorted(held, reverse=True)[current.reps - 1] < need - _EPS:
-            short = min(held) if held else 0.0
-            return _Verdict(
-                "neutral", f"a hold was {short:.0f} s of the {current.hold_s:g} s asked", max_pain
-            )
-        before = [r for r in s.symptoms if r.rep == 0]
-        after = [r for r in s.symptoms if r.rep > 0]
-        if not before or not after:
-            return _Verdict("neutral", "pain was not rated before and after the set", max_pain)
-        worst = max(r.pain for r in s.symptoms)
-        if worst > g.max_pain:
-            return _Verdict(
-                "neutral",
-                f"pain reached {worst}/10 (moving on needs {g.max_pain} or less)",
-                max_pain,
-            )
-        last = max(after, key=lambda r: r.rep)
-        if last.pain - before[0].pain > g.max_pain_rise:
-            return _Verdict(
-                "neutral",
-                f"pain ended at {last.pain}/10, up from {before[0].pain}/10",
-                max_pain,
-            )
-        n_faults = sum(s.fault_counts)
-        per_rep = n_faults / max(s.reps_done, 1)
-        if per_rep > g.max_faults_per_rep + _EPS:
-            return _Verdict(
-                "neutral",
-                f"form: {per_rep:.1f} faults per press-up (moving on needs "
-                f"{g.max_faults_per_rep:g} or fewer)",
-                max_pain,
-            )
+        why = _dose_shortfall(s, current, spec) or _pain_or_form_shortfall(s, spec)
+        if why is not None:
+            return _Verdict("neutral", why, max_pain)
     return _Verdict("good", f"pain at most {max_pain}/10 and good form", max_pain)
 
 

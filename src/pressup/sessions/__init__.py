@@ -1,8 +1,13 @@
 """The application layer: what the CLI and the web do with stored sessions.
 
-* :mod:`pressup.sessions.store` - open the store; :class:`~pressup.storage.SessionRecord`.
+* :mod:`pressup.sessions.store` - open the store, find one stored session
+  (:class:`~pressup.storage.SessionRecord`).
 * :mod:`pressup.sessions.records` - screenings, symptom reports, pain ratings, decisions and
-  prescriptions as stored, and the rows of many sessions at once.
+  prescriptions (the application's functions over the storage repositories), and the rows of
+  many sessions at once.
+* :mod:`pressup.sessions.outcome` - what one stored session came to
+  (:class:`~pressup.sessions.outcome.SessionOutcome`): complete reps, symptom response, the
+  stop, and pain before/after by the one rule every reader shares.
 * :mod:`pressup.sessions.plan` - today's dose and why: the stored history as the progression
   reads it, the prescription in force, the review (decide and record), the coach gate, and the
   plan of a new live session.

@@ -57,10 +57,10 @@ from pressup.sessions.records import (
     DecisionRecord,
     SymptomRecord,
     active_prescription,
-    add_decision,
     latest_screening,
     list_decisions,
     list_symptoms,
+    record_decision,
     session_data,
     set_prescription,
 )
@@ -234,17 +234,7 @@ def review(store: Store, spec: ProtocolSpec, *, save: bool = True) -> Review:
             return Review(again, current, None)
     if not save:
         return Review(decision, current, None)
-    record = add_decision(
-        store,
-        session_id=session_id,
-        action=decision.action,
-        variant=decision.variant,
-        target_hold_s=decision.target_hold_s,
-        target_reps=decision.target_reps,
-        target_peak_trunk_deg=decision.target_peak_trunk_deg,
-        reason=decision.reason,
-        source=decision.source,
-    )
+    record = record_decision(store, decision, session_id=session_id)
     return Review(decision, current, record)
 
 

@@ -9,9 +9,21 @@ one transaction; unknown session ids raise :class:`pressup.errors.StorageError`.
 
 Tables (see :mod:`pressup.storage.models`): ``sessions``, ``events``, ``reps``,
 ``pain_ratings``, ``feedback``, ``track_chunks``; children cascade on delete. Revision ``0002``
-adds the safety tables ``screenings``, ``symptom_reports`` (cascade), ``progression_decisions``
-(session set NULL on delete) and ``prescriptions``, written and read by the functions in
-:mod:`pressup.storage.safety` (each one transaction, taking a :class:`Store`).
+adds the safety tables, each behind one repository module (functions taking a :class:`Store`,
+each one transaction on :meth:`Store.transaction`):
+
+* :mod:`pressup.storage.screenings` - ``screenings`` (answers, outcome, clinician's approval);
+* :mod:`pressup.storage.symptoms` - ``symptom_reports`` (cascade) and the coach's ratings
+  (a pain rating with its symptom report);
+* :mod:`pressup.storage.decisions` - ``progression_decisions`` (session set NULL on delete);
+* :mod:`pressup.storage.prescriptions` - ``prescriptions`` (at most one active).
+
+Repository functions take a :class:`Store` and, like its methods, run as one transaction each
+(stored whole or not at all). Malformed arguments raise :class:`~pressup.errors.InputError`
+before anything is written; an unknown session id raises
+:class:`~pressup.errors.StorageError`. Timestamps are timezone-aware UTC.
+
+The application (:mod:`pressup.sessions`) is the only caller of these from the shells.
 
 Schema changes: migrations
 --------------------------

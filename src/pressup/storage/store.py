@@ -427,7 +427,9 @@ class Store:
         """One transaction on an ORM session: committed when the block ends, rolled back when
         it raises. ``write=True`` takes the write lock up front (SQLite: ``BEGIN IMMEDIATE``).
         Database errors come out as :class:`~pressup.errors.StorageError`. The repository
-        modules (:mod:`pressup.storage.safety`) build their reads and writes on it."""
+        modules (:mod:`pressup.storage.screenings`, :mod:`~pressup.storage.symptoms`,
+        :mod:`~pressup.storage.decisions`, :mod:`~pressup.storage.prescriptions`) build their
+        reads and writes on it."""
         if self._closed:
             raise StorageError(f"the store on {self._safe_url} is closed")
         try:

@@ -1,12 +1,15 @@
 """Checks and conversions shared by the storage modules: arguments are validated before
 anything is written (malformed ones raise :class:`~pressup.errors.InputError`), timestamps are
-timezone-aware UTC, and long id lists are split for ``IN (...)`` queries."""
+timezone-aware UTC, long id lists are split for ``IN (...)`` queries, and rows are copied into
+plain records (:func:`record_of`)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -84,3 +87,31 @@ __all__ = [
     "req_text",
     "utc_now",
 ]
+
+
+def choice(name: str, value: Any, allowed: Sequence[str]) -> str:
+    """``value`` if it is one of ``allowed``.
+
+    Raises:
+        InputError: it is not.
+    """
+    if not isinstance(value, str) or value not in allowed:
+        raise InputError(f"{name}: expected one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+R = TypeVar("R")
+
+
+def record_of(cls: type[R], row: Any) -> R:
+    """A plain record (a dataclass ``cls``) copied from an ORM ``row`` with the same attribute
+    names: datetimes come back timezone-aware UTC (:func:`as_utc`), JSON objects as copies."""
+    values: dict[str, Any] = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        value = getattr(row, f.name)
+        if isinstance(value, datetime):
+            value = as_utc(value)
+        elif isinstance(value, dict):
+            value = dict(value)
+        values[f.name] = value
+    return cls(**values)

@@ -128,7 +128,7 @@ def test_session_summary_values(populated: Populated) -> None:
 def test_symptom_columns_say_where_how_and_whether_it_stopped(
     populated: Populated, tmp_path: Path
 ) -> None:
-    from pressup.storage.safety import add_symptoms
+    from pressup.sessions.records import add_symptoms
 
     row = tables.stored_summary(populated.store, populated.sid)
     assert (row.location_before, row.symptom_response, row.stopped) == (None, None, False)
@@ -292,7 +292,7 @@ def _by_system(raw: dict[str, Any], system: str) -> list[dict[str, Any]]:
 
 
 def test_fhir_symptom_observations(populated: Populated, tmp_path: Path) -> None:
-    from pressup.storage.safety import add_symptoms
+    from pressup.sessions.records import add_symptoms
 
     add_symptoms(
         populated.store,
@@ -333,12 +333,12 @@ def test_fhir_bundle_validates_and_has_the_observations(
     assert parsed.type == "collection"
     assert [pt.id for pt in _resources(parsed, Patient)] == [PATIENT]
     obs = _resources(parsed, Observation)
-    # 4 pain ratings + repetitions + peak trunk extension + hold duration
-    assert len(obs) == 7
+    # 4 pain ratings + pain before/after the set + repetitions + peak trunk extension + hold
+    assert len(obs) == 9
     assert all(o.status == "final" for o in obs)
     assert all(o.subject is not None and o.subject.reference == f"Patient/{PATIENT}" for o in obs)
     assert parsed.entry is not None
-    assert len({e.fullUrl for e in parsed.entry}) == len(parsed.entry) == 8
+    assert len({e.fullUrl for e in parsed.entry}) == len(parsed.entry) == 10
 
     raw = json.loads(p.read_text())
     assert raw["resourceType"] == "Bundle" and raw["timestamp"].startswith("2024-05-06T07:08:09")
@@ -359,7 +359,9 @@ def test_fhir_bundle_validates_and_has_the_observations(
         "peak-trunk-extension": (round(max(r["peak_trunk_deg"] for r in reps), 2), "deg"),
         "hold-duration": (round(sum(r["hold_s"] for r in reps) / 3, 2), "s"),
     }
-    assert set(measures) == set(expect)
+    assert measures["pain-before-set"]["valueQuantity"]["value"] == 2
+    assert measures["pain-after-set"]["valueQuantity"]["value"] == 1
+    assert set(measures) == {*expect, "pain-before-set", "pain-after-set"}
     for code, (value, unit) in expect.items():
         q = measures[code]["valueQuantity"]
         assert q["value"] == pytest.approx(value)
@@ -372,7 +374,7 @@ def test_fhir_bundle_validates_and_has_the_observations(
 def test_fhir_per_rep_observations_are_linked(populated: Populated) -> None:
     bundle = fhir.session_bundle(populated.store, populated.sid, PATIENT, per_rep=True)
     fhir.validate_bundle(bundle)
-    assert len(_resources(Bundle.model_validate(bundle), Observation)) == 7 + 2 * 3
+    assert len(_resources(Bundle.model_validate(bundle), Observation)) == 9 + 2 * 3
     measures = _by_system(bundle, fhir.MEASURES_SYSTEM)
     for code in ("peak-trunk-extension", "hold-duration"):
         same = [o for o in measures if o["code"]["coding"][0]["code"] == code]
@@ -536,7 +538,7 @@ def test_cli_fhir_and_trc(populated: Populated, tmp_path: Path) -> None:
     r = run("fhir", populated.sid, "--patient", PATIENT, "-o", tmp_path / "b.json", *db)
     assert r.exit_code == 0, r.output
     parsed = Bundle.model_validate_json((tmp_path / "b.json").read_text())
-    assert len(_resources(parsed, Observation)) == 7
+    assert len(_resources(parsed, Observation)) == 9
     r = run("trc", populated.sid, "-o", tmp_path / "s.trc", *db)
     assert r.exit_code == 0, r.output
     assert trc.read_trc(tmp_path / "s.trc").t_s.size == populated.track.n_frames

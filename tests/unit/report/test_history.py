@@ -26,9 +26,9 @@ from pressup.protocol import load_spec
 from pressup.protocol.spec import ProtocolSpec
 from pressup.report.history import CALENDAR_WEEKS, render_history, session_report
 from pressup.sessions.plan import review
+from pressup.sessions.records import list_decisions, set_prescription
 from pressup.storage import Store
 from pressup.storage.models import SessionRow
-from pressup.storage.safety import list_decisions, set_prescription
 from pressup.synthetic import RepScript, SessionScript, make_session
 from pressup.web.app import create_app
 from pressup.web.settings import Settings
@@ -211,7 +211,7 @@ def test_cli_writes_the_page_and_a_report(populated: Populated, tmp_path: Path) 
 def test_the_table_says_how_symptoms_responded_and_which_set_stopped(
     populated: Populated,
 ) -> None:
-    from pressup.storage.safety import add_symptoms
+    from pressup.sessions.records import add_symptoms
 
     first, second, last = populated.sids
     # buttock before, back only after: centralising; buttock before, thigh after: a spread

@@ -34,8 +34,8 @@ from pressup.safety.progression import (
 )
 from pressup.safety.symptoms import LOCATIONS, Location, SymptomReport, spreads
 from pressup.sessions.plan import current_prescription, load_history, review
+from pressup.sessions.records import active_prescription, add_symptoms, list_decisions
 from pressup.storage import Store
-from pressup.storage.safety import active_prescription, add_symptoms, list_decisions
 
 SPEC = ProtocolSpec()
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)

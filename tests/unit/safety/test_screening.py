@@ -27,8 +27,8 @@ from pressup.safety.screening import (
     rescreen_reason,
 )
 from pressup.sessions.plan import STOP_EVENT, gate
+from pressup.sessions.records import add_screening, add_symptoms, latest_screening
 from pressup.storage import Store
-from pressup.storage.safety import add_screening, add_symptoms, latest_screening
 
 RULES = ProtocolSpec().screening
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)

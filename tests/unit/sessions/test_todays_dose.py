@@ -21,8 +21,8 @@ from pressup.report.history import session_report
 from pressup.safety.screening import QUESTION_IDS, evaluate
 from pressup.sessions.plan import plan_session, todays_dose
 from pressup.sessions.recorded import Rating, store_recorded_set
+from pressup.sessions.records import add_screening, list_decisions
 from pressup.storage import Store
-from pressup.storage.safety import add_screening, list_decisions
 from pressup.synthetic import RepScript, SessionScript, make_session
 
 SPEC = ProtocolSpec()

@@ -10,8 +10,7 @@ import pytest
 
 from pressup.errors import InputError, StorageError
 from pressup.safety.symptoms import SymptomReport
-from pressup.storage import Store
-from pressup.storage import safety as ss
+from pressup.storage import Store, decisions, prescriptions, screenings, symptoms
 
 
 @pytest.fixture
@@ -26,20 +25,22 @@ def _session(store: Store) -> str:
 
 
 def test_screening_round_trip_and_approval(store: Store) -> None:
-    assert ss.latest_screening(store) is None
-    a = ss.add_screening(store, answers={"fever": "no"}, outcome="clear", locked=False)
-    b = ss.add_screening(
+    assert screenings.latest_screening(store) is None
+    a = screenings.add_screening(store, answers={"fever": "no"}, outcome="clear", locked=False)
+    b = screenings.add_screening(
         store, answers={"arthritis_facet": "yes"}, outcome="ask_clinician", locked=True
     )
     assert a.id < b.id and b.locked and b.approved_by is None
-    assert [r.id for r in ss.list_screenings(store)] == [b.id, a.id]
-    assert ss.latest_screening(store) == b
-    ok = ss.approve_screening(store, b.id, approved_by=" Dr Ito ", approved_at=date(2026, 2, 1))
+    assert [r.id for r in screenings.list_screenings(store)] == [b.id, a.id]
+    assert screenings.latest_screening(store) == b
+    ok = screenings.approve_screening(
+        store, b.id, approved_by=" Dr Ito ", approved_at=date(2026, 2, 1)
+    )
     assert not ok.locked and ok.approved_by == "Dr Ito"
     assert ok.approved_at == datetime(2026, 2, 1, tzinfo=timezone.utc)
-    assert ss.latest_screening(store) == ok
+    assert screenings.latest_screening(store) == ok
     with pytest.raises(StorageError, match="no screening with id 99"):
-        ss.approve_screening(store, 99, approved_by="X", approved_at=date(2026, 1, 1))
+        screenings.approve_screening(store, 99, approved_by="X", approved_at=date(2026, 1, 1))
 
 
 @pytest.mark.parametrize(
@@ -57,41 +58,41 @@ def test_screening_round_trip_and_approval(store: Store) -> None:
 )
 def test_bad_screenings_store_nothing(store: Store, kw: dict[str, Any], needle: str) -> None:
     with pytest.raises(InputError, match=needle):
-        ss.add_screening(store, **kw)
-    assert ss.list_screenings(store) == []
+        screenings.add_screening(store, **kw)
+    assert screenings.list_screenings(store) == []
 
 
 def test_symptoms_round_trip_and_batch_is_atomic(store: Store) -> None:
     sid = _session(store)
-    recs = ss.add_symptoms(
+    recs = symptoms.add_symptoms(
         store,
         sid,
         [SymptomReport(0, 3, "thigh"), {"rep": 1, "pain": 2, "location": "below the knee"}],
     )
     assert [(r.rep, r.pain, r.location) for r in recs] == [(0, 3, "thigh"), (1, 2, "below_knee")]
-    assert ss.list_symptoms(store, sid) == recs
+    assert symptoms.list_symptoms(store, sid) == recs
     assert recs[0].report() == SymptomReport(0, 3, "thigh")
     with pytest.raises(InputError, match=r"reports\[1\]: pain"):
-        ss.add_symptoms(
+        symptoms.add_symptoms(
             store,
             sid,
             [{"rep": 2, "pain": 1, "location": "back"}, {"rep": 3, "pain": 11, "location": "back"}],
         )
     with pytest.raises(InputError, match=r"reports\[0\]: missing key 'location'"):
-        ss.add_symptoms(store, sid, [{"rep": 2, "pain": 1}])
-    assert len(ss.list_symptoms(store, sid)) == 2
-    outside = ss.add_symptoms(store, None, [{"rep": 0, "pain": 0, "location": "none"}])
-    assert outside[0].session_id is None and ss.list_symptoms(store, None) == outside
+        symptoms.add_symptoms(store, sid, [{"rep": 2, "pain": 1}])
+    assert len(symptoms.list_symptoms(store, sid)) == 2
+    outside = symptoms.add_symptoms(store, None, [{"rep": 0, "pain": 0, "location": "none"}])
+    assert outside[0].session_id is None and symptoms.list_symptoms(store, None) == outside
     with pytest.raises(StorageError, match="no session"):
-        ss.add_symptoms(store, "f" * 32, [{"rep": 0, "pain": 0, "location": "none"}])
+        symptoms.add_symptoms(store, "f" * 32, [{"rep": 0, "pain": 0, "location": "none"}])
     with pytest.raises(StorageError, match="no session"):
-        ss.list_symptoms(store, "f" * 32)
+        symptoms.list_symptoms(store, "f" * 32)
 
 
 def test_deleting_a_session_deletes_its_symptoms_but_keeps_decisions(store: Store) -> None:
     sid = _session(store)
-    ss.add_symptoms(store, sid, [{"rep": 0, "pain": 1, "location": "back"}])
-    d = ss.add_decision(
+    symptoms.add_symptoms(store, sid, [{"rep": 0, "pain": 1, "location": "back"}])
+    d = decisions.add_decision(
         store,
         session_id=sid,
         action="keep",
@@ -103,8 +104,8 @@ def test_deleting_a_session_deletes_its_symptoms_but_keeps_decisions(store: Stor
         source="engine",
     )
     store.delete_session(sid)
-    assert ss.list_symptoms(store, None) == []
-    kept = ss.list_decisions(store)
+    assert symptoms.list_symptoms(store, None) == []
+    kept = decisions.list_decisions(store)
     assert len(kept) == 1 and kept[0].session_id is None and kept[0].reason == "Keep it."
     assert kept[0].target_hold_s == 5.0 and kept[0].id == d.id
 
@@ -133,17 +134,19 @@ def test_bad_decisions(store: Store, kw: dict[str, Any], needle: str) -> None:
     }
     args.update(kw)
     with pytest.raises((InputError, StorageError), match=needle):
-        ss.add_decision(store, **args)
-    assert ss.list_decisions(store) == []
+        decisions.add_decision(store, **args)
+    assert decisions.list_decisions(store) == []
 
 
 def test_one_active_prescription(store: Store) -> None:
-    assert ss.active_prescription(store) is None
-    a = ss.set_prescription(store, variant="forearms", hold_s=10, reps=3, sessions_per_day=2)
-    b = ss.set_prescription(
+    assert prescriptions.active_prescription(store) is None
+    a = prescriptions.set_prescription(
+        store, variant="forearms", hold_s=10, reps=3, sessions_per_day=2
+    )
+    b = prescriptions.set_prescription(
         store, variant="hands_bent", hold_s=15.5, reps=4, sessions_per_day=1, notes="slow"
     )
-    assert ss.active_prescription(store) == b and a.active and b.active
+    assert prescriptions.active_prescription(store) == b and a.active and b.active
     assert (b.variant, b.hold_s, b.reps, b.sessions_per_day, b.notes) == (
         "hands_bent",
         15.5,
@@ -151,11 +154,15 @@ def test_one_active_prescription(store: Store) -> None:
         1,
         "slow",
     )
-    assert ss.clear_prescription(store) == 1
-    assert ss.active_prescription(store) is None
-    assert ss.clear_prescription(store) == 0
+    assert prescriptions.clear_prescription(store) == 1
+    assert prescriptions.active_prescription(store) is None
+    assert prescriptions.clear_prescription(store) == 0
     with pytest.raises(InputError, match="hold_s"):
-        ss.set_prescription(store, variant="forearms", hold_s=500, reps=3, sessions_per_day=1)
+        prescriptions.set_prescription(
+            store, variant="forearms", hold_s=500, reps=3, sessions_per_day=1
+        )
     with pytest.raises(InputError, match="sessions_per_day"):
-        ss.set_prescription(store, variant="forearms", hold_s=5, reps=3, sessions_per_day=50)
-    assert ss.active_prescription(store) is None
+        prescriptions.set_prescription(
+            store, variant="forearms", hold_s=5, reps=3, sessions_per_day=50
+        )
+    assert prescriptions.active_prescription(store) is None

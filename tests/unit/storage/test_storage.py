@@ -23,11 +23,14 @@ from pressup.storage import (
     REP_KEYS,
     Store,
     current_revision,
+    decisions,
     default_database_url,
     downgrade,
     head_revision,
     make_engine,
-    safety,
+    prescriptions,
+    screenings,
+    symptoms,
     upgrade,
 )
 from pressup.storage import store as store_module
@@ -565,11 +568,11 @@ def test_migrations_on_empty_database(url: str) -> None:
 
 def _safety_state(s: Store, sid: str) -> tuple[Any, ...]:
     return (
-        safety.list_screenings(s),
-        safety.list_symptoms(s, sid),
-        safety.list_symptoms(s, None),
-        safety.list_decisions(s),
-        safety.active_prescription(s),
+        screenings.list_screenings(s),
+        symptoms.list_symptoms(s, sid),
+        symptoms.list_symptoms(s, None),
+        decisions.list_decisions(s),
+        prescriptions.active_prescription(s),
     )
 
 
@@ -583,10 +586,10 @@ def test_migrations_on_populated_database(url: str) -> None:
         s.add_feedback(sid, helpful=True, comment=None)
         t, d = _frames(12, 0.0, rng)
         s.append_frames(sid, t, d, width=640, height=480)
-        safety.add_screening(s, answers={"fever": "no"}, outcome="clear", locked=False)
-        safety.add_symptoms(s, sid, [{"rep": 0, "pain": 2, "location": "buttock"}])
-        safety.add_symptoms(s, None, [{"rep": 0, "pain": 1, "location": "back"}])
-        safety.add_decision(
+        screenings.add_screening(s, answers={"fever": "no"}, outcome="clear", locked=False)
+        symptoms.add_symptoms(s, sid, [{"rep": 0, "pain": 2, "location": "buttock"}])
+        symptoms.add_symptoms(s, None, [{"rep": 0, "pain": 1, "location": "back"}])
+        decisions.add_decision(
             s,
             session_id=sid,
             action="keep",
@@ -597,7 +600,9 @@ def test_migrations_on_populated_database(url: str) -> None:
             reason="r",
             source="engine",
         )
-        safety.set_prescription(s, variant="hands_bent", hold_s=10, reps=4, sessions_per_day=2)
+        prescriptions.set_prescription(
+            s, variant="hands_bent", hold_s=10, reps=4, sessions_per_day=2
+        )
         before_safety = _safety_state(s, sid)
         before = (s.get_session(sid), s.list_events(sid), s.list_reps(sid), s.list_pain(sid))
 
@@ -617,7 +622,7 @@ def test_migrations_on_populated_database(url: str) -> None:
     upgrade(url, "head")
     with Store(url) as s:
         assert s.get_session(sid) == before[0]
-        assert safety.latest_screening(s) is None and safety.list_decisions(s) == []
+        assert screenings.latest_screening(s) is None and decisions.list_decisions(s) == []
 
     downgrade(url, "base")
     assert _tables(url) & TABLES == set()
@@ -711,7 +716,8 @@ def test_postgresql_round_trip() -> None:
 def test_bulk_reads_equal_the_per_session_reads(store: Store) -> None:
     """reps_of / pain_of / events_of / symptoms_of / session_data give, for every id, exactly
     what the per-session reads give; ids with nothing (or unknown) map to empty lists."""
-    from pressup.storage.safety import add_symptoms, list_symptoms, session_data, symptoms_of
+    from pressup.sessions.records import session_data
+    from pressup.storage.symptoms import add_symptoms, list_symptoms, symptoms_of
 
     ids = []
     for k in range(4):

@@ -3,8 +3,9 @@
 Routes (every one needs the per-launch token):
 
 * ``GET /api/sessions``, ``GET /api/sessions/{id}`` - stored sessions; one session comes with
-  its ``reps``, ``pain`` ratings, ``symptoms`` (``{rep, pain, location}``) and ``stopped``
-  (``{reason, rules}`` or ``null``);
+  its ``reps``, ``pain`` ratings, ``pain_before`` and ``pain_after`` (0..10 or ``null``, the
+  rule of :class:`~pressup.sessions.outcome.SessionOutcome`), ``symptoms``
+  (``{rep, pain, location}``) and ``stopped`` (``{reason, rules}`` or ``null``);
 * ``GET /history``, ``GET /sessions/{id}/report`` - the history page and one stored
   session's report, HTML (:mod:`pressup.report.history`);
 * ``GET /api/timing`` - only with ``Settings.timing`` (``PRESSUP_TIMING=1``): how long frame
@@ -19,8 +20,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import HTMLResponse
 
-from pressup.safety.symptoms import STOP_EVENT
-from pressup.sessions.records import list_symptoms
+from pressup.sessions.outcome import outcomes_of
 from pressup.web.deps import Authorized, SettingsDep, SpecDep, StoreDep, TimerDep
 
 router = APIRouter()
@@ -45,18 +45,18 @@ async def session(session_id: str, _: Authorized, store: StoreDep) -> dict[str, 
     rec = store.get_session(session_id)
     if rec is None:
         raise HTTPException(status_code=404, detail=f"no session {session_id}")
-    stops = [e for e in store.list_events(session_id) if e.get("kind") == STOP_EVENT]
+    o = outcomes_of(store, [rec])[0]
+    stop = o.last_stop
     return {
         **_public(rec),
-        "reps": store.list_reps(session_id),
-        "pain": store.list_pain(session_id),
-        "symptoms": [
-            {"rep": r.rep, "pain": r.pain, "location": r.location}
-            for r in list_symptoms(store, session_id)
-        ],
+        "reps": o.data.reps,
+        "pain": o.data.pain,
+        "pain_before": o.pain_before,
+        "pain_after": o.pain_after,
+        "symptoms": [{"rep": r.rep, "pain": r.pain, "location": r.location} for r in o.reports],
         "stopped": (
-            {"reason": stops[-1].get("reason"), "rules": stops[-1].get("rules") or []}
-            if stops
+            {"reason": stop.get("reason"), "rules": stop.get("rules") or []}
+            if stop is not None
             else None
         ),
     }

@@ -9,7 +9,7 @@ Create Date: 2026-11-24 06:04:55
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Union
+from typing import Any, Union
 
 import sqlalchemy as sa
 from alembic import op
@@ -24,19 +24,41 @@ _BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _TS = sa.DateTime(timezone=True)
 
 
-def _session_id(table: str) -> tuple[sa.Column[str], sa.ForeignKeyConstraint]:
-    return (
-        sa.Column("session_id", sa.String(32), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["session_id"],
-            ["sessions.id"],
-            name=op.f(f"fk_{table}_session_id_sessions"),
-            ondelete="CASCADE",
-        ),
+def _child_table(
+    name: str, id_type: Any, *columns: sa.Column[Any], unique: tuple[str, ...] = ()
+) -> None:
+    """A table of rows belonging to one session: ``id`` (``id_type``), ``session_id``
+    (cascading on delete), ``columns``; either ``UNIQUE (session_id, *unique)`` or an index on
+    ``session_id``. (Constraints are made in the order the DDL lists them.)"""
+    fk = sa.ForeignKeyConstraint(
+        ["session_id"],
+        ["sessions.id"],
+        name=op.f(f"fk_{name}_session_id_sessions"),
+        ondelete="CASCADE",
     )
+    pk = sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{name}"))
+    extra: list[Any] = []
+    if unique:
+        extra.append(
+            sa.UniqueConstraint(
+                "session_id", *unique, name=op.f(f"uq_{name}_session_id_{'_'.join(unique)}")
+            )
+        )
+    op.create_table(
+        name,
+        sa.Column("id", id_type, autoincrement=True, nullable=False),
+        sa.Column("session_id", sa.String(32), nullable=False),
+        *columns,
+        fk,
+        pk,
+        *extra,
+    )
+    if not unique:
+        op.create_index(op.f(f"ix_{name}_session_id"), name, ["session_id"])
 
 
-def upgrade() -> None:
+def _create_sessions() -> None:
+    """The ``sessions`` table (times UTC; frame size in pixels)."""
     op.create_table(
         "sessions",
         sa.Column("id", sa.String(32), nullable=False),
@@ -55,25 +77,24 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_sessions_created_at"), "sessions", ["created_at"])
 
-    sid, fk = _session_id("events")
-    op.create_table(
+
+def _create_events() -> None:
+    """The ``events`` table (``t_s`` seconds)."""
+    _child_table(
         "events",
-        sa.Column("id", _BIG_ID, autoincrement=True, nullable=False),
-        sid,
+        _BIG_ID,
         sa.Column("t_s", sa.Float(), nullable=True),
         sa.Column("kind", sa.String(64), nullable=False),
         sa.Column("rep", sa.Integer(), nullable=True),
         sa.Column("data", sa.JSON(), nullable=False),
-        fk,
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
     )
-    op.create_index(op.f("ix_events_session_id"), "events", ["session_id"])
 
-    sid, fk = _session_id("reps")
-    op.create_table(
+
+def _create_reps() -> None:
+    """The ``reps`` table (``*_s`` seconds, ``*_deg`` degrees), one row per rep number."""
+    _child_table(
         "reps",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sid,
+        sa.Integer(),
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("start_s", sa.Float(), nullable=False),
         sa.Column("top_start_s", sa.Float(), nullable=True),
@@ -87,44 +108,40 @@ def upgrade() -> None:
         sa.Column("peak_elbow_deg", sa.Float(), nullable=True),
         sa.Column("faults", sa.JSON(), nullable=False),
         sa.Column("complete", sa.Boolean(), nullable=False),
-        fk,
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_reps")),
-        sa.UniqueConstraint("session_id", "number", name=op.f("uq_reps_session_id_number")),
+        unique=("number",),
     )
 
-    sid, fk = _session_id("pain_ratings")
-    op.create_table(
+
+def _create_pain_ratings() -> None:
+    """The ``pain_ratings`` table (score 0..10, ``t_s`` seconds)."""
+    _child_table(
         "pain_ratings",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sid,
+        sa.Integer(),
         sa.Column("rep", sa.Integer(), nullable=False),
         sa.Column("score", sa.Integer(), nullable=True),
         sa.Column("skipped", sa.Boolean(), nullable=False),
         sa.Column("t_s", sa.Float(), nullable=True),
         sa.Column("created_at", _TS, nullable=False),
-        fk,
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_pain_ratings")),
     )
-    op.create_index(op.f("ix_pain_ratings_session_id"), "pain_ratings", ["session_id"])
 
-    sid, fk = _session_id("feedback")
-    op.create_table(
+
+def _create_feedback() -> None:
+    """The ``feedback`` table."""
+    _child_table(
         "feedback",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sid,
+        sa.Integer(),
         sa.Column("helpful", sa.Boolean(), nullable=False),
         sa.Column("comment", sa.Text(), nullable=True),
         sa.Column("created_at", _TS, nullable=False),
-        fk,
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_feedback")),
     )
-    op.create_index(op.f("ix_feedback_session_id"), "feedback", ["session_id"])
 
-    sid, fk = _session_id("track_chunks")
-    op.create_table(
+
+def _create_track_chunks() -> None:
+    """The ``track_chunks`` table (``t0_s`` seconds, frame size in pixels, arrays as bytes),
+    one row per chunk number."""
+    _child_table(
         "track_chunks",
-        sa.Column("id", _BIG_ID, autoincrement=True, nullable=False),
-        sid,
+        _BIG_ID,
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("t0_s", sa.Float(), nullable=False),
         sa.Column("n_frames", sa.Integer(), nullable=False),
@@ -132,10 +149,17 @@ def upgrade() -> None:
         sa.Column("height", sa.Integer(), nullable=False),
         sa.Column("t_s", sa.LargeBinary(), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
-        fk,
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_track_chunks")),
-        sa.UniqueConstraint("session_id", "seq", name=op.f("uq_track_chunks_session_id_seq")),
+        unique=("seq",),
     )
+
+
+def upgrade() -> None:
+    _create_sessions()
+    _create_events()
+    _create_reps()
+    _create_pain_ratings()
+    _create_feedback()
+    _create_track_chunks()
 
 
 def downgrade() -> None:
