@@ -148,6 +148,35 @@ def read_frames(path: str | Path) -> FrameTable:
             a bad cell, or times that go backwards.
     """
     p = Path(path)
+    header, body = _frames_rows(p)
+    col = {name: i for i, name in enumerate(header)}
+    numeric = [c for c in header if c not in ("label", "tracked")]
+    n = len(body)
+    values = {c: np.full(n, np.nan, dtype=np.float64) for c in numeric}
+    labels: list[str] = []
+    tracked = np.zeros(n, dtype=np.bool_)
+    for i, row in enumerate(body):
+        line = i + 2
+        if len(row) != len(header):
+            raise InputError(f"{p}: line {line}: expected {len(header)} cells, got {len(row)}")
+        for c in numeric:
+            values[c][i] = _number_cell(row[col[c]], p, line, c)
+        labels.append(_label_cell(row[col["label"]], p, line))
+        tracked[i] = _tracked_cell(row[col["tracked"]], p, line)
+    t = values["t_s"]
+    if np.any(~np.isfinite(t)):
+        raise InputError(f"{p}: column t_s: expected a time in seconds on every row")
+    if np.any(np.diff(t) < 0):
+        raise InputError(f"{p}: column t_s: expected non-decreasing times")
+    return FrameTable(columns=values, label=labels, tracked=tracked)
+
+
+def _frames_rows(p: Path) -> tuple[list[str], list[list[str]]]:
+    """The header (stripped) and the non-empty data rows of ``frames.csv`` at ``p``.
+
+    Raises:
+        InputError: unreadable, empty, or a required column missing.
+    """
     try:
         with p.open(newline="", encoding="utf-8") as fh:
             rows = list(csv.reader(fh))
@@ -164,44 +193,50 @@ def read_frames(path: str | Path) -> FrameTable:
             f"{p}: expected columns {', '.join(_FRAME_REQUIRED)}; "
             f"missing {', '.join(missing)} (header: {', '.join(header)})"
         )
-    col = {name: i for i, name in enumerate(header)}
-    numeric = [c for c in header if c not in ("label", "tracked")]
-    body = [r for r in rows[1:] if r]
-    n = len(body)
-    values = {c: np.full(n, np.nan, dtype=np.float64) for c in numeric}
-    labels: list[str] = []
-    tracked = np.zeros(n, dtype=np.bool_)
-    for i, row in enumerate(body):
-        line = i + 2
-        if len(row) != len(header):
-            raise InputError(f"{p}: line {line}: expected {len(header)} cells, got {len(row)}")
-        for c in numeric:
-            cell = row[col[c]].strip()
-            if cell:
-                try:
-                    values[c][i] = float(cell)
-                except ValueError as exc:
-                    raise InputError(
-                        f"{p}: line {line}, column {c}: expected a number or an empty cell, "
-                        f"got {cell!r}"
-                    ) from exc
-        label = row[col["label"]].strip()
-        if label not in LABELS:
-            raise InputError(
-                f"{p}: line {line}, column label: expected one of "
-                f"{', '.join(LABELS)}; got {label!r}"
-            )
-        labels.append(label)
-        flag = row[col["tracked"]].strip()
-        if flag not in ("0", "1"):
-            raise InputError(f"{p}: line {line}, column tracked: expected 0 or 1, got {flag!r}")
-        tracked[i] = flag == "1"
-    t = values["t_s"]
-    if np.any(~np.isfinite(t)):
-        raise InputError(f"{p}: column t_s: expected a time in seconds on every row")
-    if np.any(np.diff(t) < 0):
-        raise InputError(f"{p}: column t_s: expected non-decreasing times")
-    return FrameTable(columns=values, label=labels, tracked=tracked)
+    return header, [r for r in rows[1:] if r]
+
+
+def _number_cell(raw: str, p: Path, line: int, column: str) -> float:
+    """A numeric cell of ``frames.csv``: NaN when empty.
+
+    Raises:
+        InputError: not a number.
+    """
+    cell = raw.strip()
+    if not cell:
+        return math.nan
+    try:
+        return float(cell)
+    except ValueError as exc:
+        raise InputError(
+            f"{p}: line {line}, column {column}: expected a number or an empty cell, got {cell!r}"
+        ) from exc
+
+
+def _label_cell(raw: str, p: Path, line: int) -> str:
+    """The ``label`` cell of ``frames.csv``: one of LABELS.
+
+    Raises:
+        InputError: anything else.
+    """
+    label = raw.strip()
+    if label not in LABELS:
+        raise InputError(
+            f"{p}: line {line}, column label: expected one of {', '.join(LABELS)}; got {label!r}"
+        )
+    return label
+
+
+def _tracked_cell(raw: str, p: Path, line: int) -> bool:
+    """The ``tracked`` cell of ``frames.csv``: ``1`` (True) or ``0`` (False).
+
+    Raises:
+        InputError: anything else.
+    """
+    flag = raw.strip()
+    if flag not in ("0", "1"):
+        raise InputError(f"{p}: line {line}, column tracked: expected 0 or 1, got {flag!r}")
+    return flag == "1"
 
 
 def _empty_frames() -> FrameTable:

@@ -224,42 +224,17 @@ def analyze_track(
     # from their first hold and judges every later one against it
     labels, events = run_engine(Engine(spec), iter_frames(track.t_s, feats), duration)
 
-    reps = [
-        _rep_from_dict(e.data)
-        for e in events
-        if e.kind in ("rep_completed", "rep_unfinished") and e.data is not None
-    ]
-    faults: list[Fault] = []
-    for r in reps:
-        faults.extend(r.faults)
-    for e in events:
-        if e.kind == "fault_ended" and e.rep is None and e.data is not None:
-            faults.append(Fault(e.data["code"], e.data["start_s"], e.data["end_s"], None))
-    faults.sort(key=lambda f: (f.start_s, f.code))
-
+    reps, faults = _reps_and_faults(events)
     labels = _labels_from_reps(track.t_s, labels, reps)
     segments = _segments(track.t_s, labels, duration, spec.positions.min_position_s)
     tracked = feats["tracked"] > 0.5
-    lying = np.array([lab == "prone_flat" for lab in labels], dtype=bool) & np.isfinite(
-        feats["hip_height"]
-    )
-    hip_rest = float(np.median(feats["hip_height"][lying])) if lying.any() else math.nan
-    feats = dict(feats, hip_lift=feats["hip_height"] - hip_rest)
+    feats = _with_hip_lift(feats, labels)
     columns = {"t_s": track.t_s}
     for name in FRAME_COLUMNS[1:]:
         columns[name] = np.where(tracked, feats[name], np.nan)
-    src = track.source
     return Analysis(
-        source={
-            "path": src.video or str(track.meta.get("track_file", "")),
-            "fps": src.fps,
-            "frames": track.n_frames,
-            "duration_s": round(duration, 3),
-            "width": src.width,
-            "height": src.height,
-            "rotation_deg": src.rotation_deg,
-        },
-        pose={"backend": src.backend, "model": src.model},
+        source=_source_summary(track),
+        pose={"backend": track.source.backend, "model": track.source.model},
         view={
             "side": view.side,
             "tracked_fraction": round(float(tracked.mean()) if tracked.size else 0.0, 3),
@@ -282,6 +257,49 @@ def analyze_track(
         frames=FrameTable(columns=columns, label=labels, tracked=tracked),
         events=[e.to_dict() for e in events if e.kind != "hold_tick"],
     )
+
+
+def _reps_and_faults(events: list[Event]) -> tuple[list[Rep], list[Fault]]:
+    """The repetitions the engine closed (complete or not) and every fault, each repetition's
+    and those outside any repetition, by start time (seconds) and code."""
+    reps = [
+        _rep_from_dict(e.data)
+        for e in events
+        if e.kind in ("rep_completed", "rep_unfinished") and e.data is not None
+    ]
+    faults: list[Fault] = []
+    for r in reps:
+        faults.extend(r.faults)
+    for e in events:
+        if e.kind == "fault_ended" and e.rep is None and e.data is not None:
+            faults.append(Fault(e.data["code"], e.data["start_s"], e.data["end_s"], None))
+    faults.sort(key=lambda f: (f.start_s, f.code))
+    return reps, faults
+
+
+def _with_hip_lift(feats: dict[str, Array], labels: list[str]) -> dict[str, Array]:
+    """``feats`` plus ``hip_lift``: the pelvis height above its median while lying flat
+    (``prone_flat`` frames), in trunk lengths; NaN when it was never seen lying."""
+    lying = np.array([lab == "prone_flat" for lab in labels], dtype=bool) & np.isfinite(
+        feats["hip_height"]
+    )
+    hip_rest = float(np.median(feats["hip_height"][lying])) if lying.any() else math.nan
+    return dict(feats, hip_lift=feats["hip_height"] - hip_rest)
+
+
+def _source_summary(track: PoseTrack) -> dict[str, Any]:
+    """``analysis.json`` ``source``: the video (or track file), its rate (frames per second),
+    frame count, duration (seconds), size (pixels) and rotation (degrees)."""
+    src = track.source
+    return {
+        "path": src.video or str(track.meta.get("track_file", "")),
+        "fps": src.fps,
+        "frames": track.n_frames,
+        "duration_s": round(track.duration_s, 3),
+        "width": src.width,
+        "height": src.height,
+        "rotation_deg": src.rotation_deg,
+    }
 
 
 def analyze_path(

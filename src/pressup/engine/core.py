@@ -134,6 +134,15 @@ def _fresh_top(state: EngineState) -> EngineState:
     )
 
 
+#: the position label of each phase whose label does not depend on the variant
+_PHASE_LABELS: dict[str, Label] = {
+    "rest": "prone_flat",
+    "rising": "rising",
+    "lowering": "lowering",
+    "settle": "prone_flat",
+    "start": "prone_flat",
+    "other": "other_pose",
+}
 _MAX_HOLD_GAP_S = 0.5  # a longer gap between frames does not count as holding
 
 
@@ -372,6 +381,7 @@ class Engine:
         return _count_hold(state, new, f.tracked), events
 
     def _advance(self, state: EngineState, f: KinFrame) -> tuple[EngineState, list[Event]]:
+        """One frame through the state machine (``step`` adds the hold bookkeeping)."""
         events: list[Event] = []
         t = f.t_s
         if not f.tracked or not math.isfinite(f.trunk_deg):
@@ -379,17 +389,50 @@ class Engine:
         real = f
         f = f._replace(trunk_deg=self.rise_deg(state, f))  # the state machine follows the chest
         if state.lost:
-            events.append(Event(t, "tracking_regained"))
-            state = state._replace(lost=False)
-            back_up = (
-                state.phase == "lowering"
-                and state.rep is not None
-                and f.trunk_deg >= state.level - self._band
-            )
-            if state.phase == "top" or back_up:
-                # back from a gap during the hold (or still up after a lowering that had only
-                # just begun): the hold goes on, its level re-read from here
-                state = _new_level(state._replace(phase="top"), f.trunk_deg, t)._replace(calm_t=t)
+            state = self._regained(state, f, events)
+        state, dt, drop = self._track_motion(state, f)
+
+        other = self._other_reason(state, real)
+        if other is not None:
+            return self._other_pose(state, other, t, events)
+        if not math.isnan(state.other_since):
+            state = state._replace(other_since=_NAN)
+        if state.rep is not None and state.phase in ("top", "lowering", "settle"):
+            gap = dt if math.isfinite(dt) and dt < 0.5 else 0.0
+            state = state._replace(rep=self._fall_times(state.rep, t, f.trunk_deg, drop, gap))
+        state, events = self._phase_step(state, f, events, real)
+        if state.rep is not None:
+            state = state._replace(rep=self._rep_stats(state, real, f.trunk_deg, drop))
+            state, events = self._faults(state, real, events)
+        label = _PHASE_LABELS.get(state.phase)
+        if label is None:
+            label = self._variant_label(real, state.rep, self._hip_lift(state, real))
+        return self._relabel(state, label, t, events)
+
+    def _regained(self, state: EngineState, f: KinFrame, events: list[Event]) -> EngineState:
+        """The first judgeable frame after tracking was lost (``f`` carries the chest rise)."""
+        t = f.t_s
+        events.append(Event(t, "tracking_regained"))
+        state = state._replace(lost=False)
+        back_up = (
+            state.phase == "lowering"
+            and state.rep is not None
+            and f.trunk_deg >= state.level - self._band
+        )
+        if state.phase == "top" or back_up:
+            # back from a gap during the hold (or still up after a lowering that had only
+            # just begun): the hold goes on, its level re-read from here
+            state = _new_level(state._replace(phase="top"), f.trunk_deg, t)._replace(calm_t=t)
+        return state
+
+    def _track_motion(self, state: EngineState, f: KinFrame) -> tuple[EngineState, float, float]:
+        """Follow the chest's speed (degrees per second, smoothed) and its last still moment.
+
+        Returns the new state, the time since the last tracked frame (seconds, NaN for the
+        first) and the chest's drop since the previous frame (degrees, 0 when rising or after
+        a gap of half a second or more).
+        """
+        t = f.t_s
         dt = t - state.last_tracked_t if math.isfinite(state.last_tracked_t) else _NAN
         speed = state.speed
         if math.isfinite(state.prev_trunk) and dt > 0 and dt < 0.5:
@@ -403,80 +446,64 @@ class Engine:
         state = state._replace(t_s=t, prev_trunk=f.trunk_deg, speed=speed, last_tracked_t=t)
         if abs(speed) < self._calm:
             state = state._replace(calm_t=t)
+        return state, dt, drop
 
-        other = self._other_reason(state, real)
-        if other is not None:
-            if math.isnan(state.other_since):
-                state = state._replace(other_since=t)
-            if state.phase != "other" and t - state.other_since < self._min_pos:
-                return state, events  # a brief glitch: wait before calling it another pose
-            abandoned = state.rep
-            if abandoned is not None:
-                state, _ = self._close_faults(state, t, events)
-                events.append(
-                    Event(
-                        t,
-                        "rep_abandoned",
-                        abandoned.number,
-                        {"reason": "left the prone position", "code": other},
-                    )
-                )
-                state = state._replace(rep=None)
-            state = state._replace(phase="other", rest_since=_NAN)
-            return self._relabel(state, "other_pose", t, events, {"reason": other})
+    def _other_pose(
+        self, state: EngineState, other: AbandonReason, t: float, events: list[Event]
+    ) -> tuple[EngineState, list[Event]]:
+        """A frame that is not the prone family (``other``: why): once it has lasted
+        ``min_position_s`` (seconds), the repetition under way is abandoned."""
+        if math.isnan(state.other_since):
+            state = state._replace(other_since=t)
+        if state.phase != "other" and t - state.other_since < self._min_pos:
+            return state, events  # a brief glitch: wait before calling it another pose
+        abandoned = state.rep
+        if abandoned is not None:
+            state, _ = self._close_faults(state, t, events)
+            data = {"reason": "left the prone position", "code": other}
+            events.append(Event(t, "rep_abandoned", abandoned.number, data))
+            state = state._replace(rep=None)
+        state = state._replace(phase="other", rest_since=_NAN)
+        return self._relabel(state, "other_pose", t, events, {"reason": other})
 
-        if not math.isnan(state.other_since):
-            state = state._replace(other_since=_NAN)
+    def _phase_step(
+        self, state: EngineState, f: KinFrame, events: list[Event], real: KinFrame
+    ) -> tuple[EngineState, list[Event]]:
+        """The rule of the current phase (``f`` carries the chest rise, ``real`` the frame)."""
         phase = state.phase
-        trunk = f.trunk_deg
-        if state.rep is not None and phase in ("top", "lowering", "settle"):
-            gap = dt if math.isfinite(dt) and dt < 0.5 else 0.0
-            state = state._replace(rep=self._fall_times(state.rep, t, trunk, drop, gap))
         if phase in ("start", "other", "rest"):
-            state, events = self._rest_or_rise(state, f, events, real)
-        elif phase == "rising":
-            state, events = self._rising(state, f, events)
-        elif phase == "top":
-            state, events = self._top(state, f, events)
-        elif phase == "lowering":
-            state, events = self._lowering(state, f, events)
-        else:  # settle: back on the floor, waiting for the body to come to rest
-            state, events = self._settle(state, f, events)
+            return self._rest_or_rise(state, f, events, real)
+        if phase == "rising":
+            return self._rising(state, f, events)
+        if phase == "top":
+            return self._top(state, f, events)
+        if phase == "lowering":
+            return self._lowering(state, f, events)
+        return self._settle(state, f, events)  # back on the floor, waiting for it to rest
 
-        # running statistics of the repetition under way
+    def _rep_stats(self, state: EngineState, real: KinFrame, rise: float, drop: float) -> RepDraft:
+        """The repetition under way with this frame counted into its running statistics:
+        descent seen (degrees of ``drop``), peaks (trunk and chest ``rise`` in degrees, elbow),
+        the variant's frames at the top and, once the top is confirmed, the hold's sums."""
         rep = state.rep
-        if rep is not None:
-            upd: dict[str, Any] = {}
-            if drop and state.phase in ("lowering", "settle"):
-                upd["lower_seen_deg"] = rep.lower_seen_deg + drop
-            if real.trunk_deg > rep.peak_trunk_deg:
-                upd["peak_trunk_deg"] = real.trunk_deg
-            if trunk > rep.peak_rise_deg:
-                upd["peak_rise_deg"] = trunk
-            if state.phase == "top":
-                on_forearms = self._on_forearms(real)
-                if on_forearms is not None:
-                    key = "forearm_frames" if on_forearms else "hands_frames"
-                    upd[key] = getattr(rep, key) + 1
-                if math.isfinite(real.elbow_deg) and not (real.elbow_deg <= rep.peak_elbow_deg):
-                    upd["peak_elbow_deg"] = real.elbow_deg
-                if rep.top_confirmed:
-                    upd.update(self._hold_sums(rep, real))
-            if upd:
-                state = state._replace(rep=rep._replace(**upd))
-            state, events = self._faults(state, real, events)
-
-        label = {
-            "rest": "prone_flat",
-            "rising": "rising",
-            "lowering": "lowering",
-            "settle": "prone_flat",
-            "start": "prone_flat",
-            "other": "other_pose",
-        }.get(state.phase)
-        if label is None:
-            label = self._variant_label(real, state.rep, self._hip_lift(state, real))
-        return self._relabel(state, label, t, events)
+        assert rep is not None
+        upd: dict[str, Any] = {}
+        if drop and state.phase in ("lowering", "settle"):
+            upd["lower_seen_deg"] = rep.lower_seen_deg + drop
+        if real.trunk_deg > rep.peak_trunk_deg:
+            upd["peak_trunk_deg"] = real.trunk_deg
+        if rise > rep.peak_rise_deg:
+            upd["peak_rise_deg"] = rise
+        if state.phase == "top":
+            on_forearms = self._on_forearms(real)
+            if on_forearms is not None:
+                key = "forearm_frames" if on_forearms else "hands_frames"
+                upd[key] = getattr(rep, key) + 1
+            if math.isfinite(real.elbow_deg) and not (real.elbow_deg <= rep.peak_elbow_deg):
+                upd["peak_elbow_deg"] = real.elbow_deg
+            if rep.top_confirmed:
+                upd.update(self._hold_sums(rep, real))
+        return rep._replace(**upd) if upd else rep
 
     def _relabel(
         self,
@@ -510,58 +537,62 @@ class Engine:
     ) -> tuple[EngineState, list[Event]]:
         """``f`` carries the chest rise as its trunk angle (see :meth:`rise_deg`), ``real`` the
         measured frame."""
-        t, trunk = f.t_s, f.trunk_deg
-        calm = abs(state.speed) < self._calm
         if state.phase == "rest":
-            if trunk <= state.rest_level + self._rise:
-                # follow the resting level: quickly in the first half second, then slowly
-                alpha = 0.2 if t - state.rest_since < 0.5 else 0.05
-                upd: dict[str, Any] = {
-                    "rest_level": state.rest_level + alpha * (trunk - state.rest_level)
-                }
-                if calm and math.isfinite(f.thigh_deg):
-                    th = state.rest_thigh
-                    upd["rest_thigh"] = (
-                        f.thigh_deg if math.isnan(th) else th + alpha * (f.thigh_deg - th)
-                    )
-                if calm and math.isfinite(f.foot_deg):
-                    foot = state.rest_foot
-                    upd["rest_foot"] = (
-                        f.foot_deg if math.isnan(foot) else foot + alpha * (f.foot_deg - foot)
-                    )
-                if calm and math.isfinite(f.hip_height):
-                    hip = state.rest_hip
-                    upd["rest_hip"] = (
-                        f.hip_height if math.isnan(hip) else hip + alpha * (f.hip_height - hip)
-                    )
-                return state._replace(**upd), events
-            # the trunk rises above the resting level: a press-up starts
-            flat_ok = math.isfinite(state.rest_since) and t - state.rest_since >= self._min_pos
-            start = t
-            if math.isfinite(state.calm_t):
-                start = max(state.calm_t, state.rest_since)
-            rep = RepDraft(
-                number=state.reps_done + 1,
-                start_s=start,
-                seen_flat_before=flat_ok,
-                start_level=state.rest_level,
-            )
-            events.append(Event(start, "rep_started", rep.number))
-            return _fresh_top(state._replace(phase="rising", rep=rep)), events
-        # start of the stream, or back from another pose: lying still low enough = resting
+            if f.trunk_deg <= state.rest_level + self._rise:
+                return self._follow_rest(state, f), events
+            return self._press_starts(state, f.t_s, events)
+        return self._open(state, f, events)
+
+    def _follow_rest(self, state: EngineState, f: KinFrame) -> EngineState:
+        """Lying still: follow the resting trunk level (degrees) quickly in the first half
+        second, then slowly; while the trunk is still, the resting thigh and foot angles
+        (degrees) and pelvis height (trunk lengths) too."""
+        t = f.t_s
+        alpha = 0.2 if t - state.rest_since < 0.5 else 0.05
+        upd: dict[str, Any] = {
+            "rest_level": state.rest_level + alpha * (f.trunk_deg - state.rest_level)
+        }
+        if abs(state.speed) < self._calm:
+            for key, value in (
+                ("rest_thigh", f.thigh_deg),
+                ("rest_foot", f.foot_deg),
+                ("rest_hip", f.hip_height),
+            ):
+                if math.isfinite(value):
+                    old = getattr(state, key)
+                    upd[key] = value if math.isnan(old) else old + alpha * (value - old)
+        return state._replace(**upd)
+
+    def _press_starts(
+        self, state: EngineState, t: float, events: list[Event]
+    ) -> tuple[EngineState, list[Event]]:
+        """The trunk rose above the resting level at ``t`` (seconds): a press-up starts, timed
+        at the last still moment of the rest."""
+        flat_ok = math.isfinite(state.rest_since) and t - state.rest_since >= self._min_pos
+        start = t
+        if math.isfinite(state.calm_t):
+            start = max(state.calm_t, state.rest_since)
+        rep = RepDraft(
+            number=state.reps_done + 1,
+            start_s=start,
+            seen_flat_before=flat_ok,
+            start_level=state.rest_level,
+        )
+        events.append(Event(start, "rep_started", rep.number))
+        return _fresh_top(state._replace(phase="rising", rep=rep)), events
+
+    def _open(
+        self, state: EngineState, f: KinFrame, events: list[Event]
+    ) -> tuple[EngineState, list[Event]]:
+        """At the start of the stream, or back from another pose: lying still low enough is
+        resting; already up is a repetition seen in part (``f`` carries the chest rise)."""
+        t, trunk = f.t_s, f.trunk_deg
         if trunk < self._max_rest and abs(state.speed) < self._still:
             hip = f.hip_height if math.isfinite(f.hip_height) else state.rest_hip
-            return (
-                state._replace(
-                    phase="rest",
-                    rest_since=t,
-                    rest_level=trunk,
-                    rest_hip=hip,
-                ),
-                events,
-            )
+            return state._replace(
+                phase="rest", rest_since=t, rest_level=trunk, rest_hip=hip
+            ), events
         if trunk >= self._max_rest:
-            # already up when the stream opens or after another pose: a repetition seen in part
             level = state.rest_level if math.isfinite(state.rest_level) else 0.0
             rep = RepDraft(
                 number=state.reps_done + 1, start_s=t, seen_flat_before=False, start_level=level

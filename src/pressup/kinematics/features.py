@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -143,9 +143,11 @@ def estimate_view(track: PoseTrack, tracking: Tracking) -> ViewGeometry:
     data = track.data
     side, _ = detect_side(data)
     w, h = track.source.width, track.source.height
-    core = _seen(data, _idx(side, "shoulder"), w, h, tracking.min_visibility) & _seen(
-        data, _idx(side, "hip"), w, h, tracking.min_visibility
-    )
+
+    def seen(part: str, on_side: str = side) -> npt.NDArray[np.bool_]:
+        return _seen(data, _idx(on_side, part), w, h, tracking.min_visibility)
+
+    core = seen("shoulder") & seen("hip")
     if core.sum() < max(5, 0.05 * track.n_frames):
         raise NoPersonError(
             f"a person's shoulder and hip were seen in only {int(core.sum())} of "
@@ -162,23 +164,44 @@ def estimate_view(track: PoseTrack, tracking: Tracking) -> ViewGeometry:
     sh2 = data[core, _idx(other, "shoulder"), :2] * [1.0, -1.0]
     spread = float(np.nanmedian(np.linalg.norm(sh2 - sh, axis=1))) / max(trunk_len, 1e-6)
 
-    # Floor line: ankle -> wrist (both rest on the floor in every prone position).
-    floor_ok = (
-        core
-        & _seen(data, _idx(side, "ankle"), w, h, tracking.min_visibility)
-        & _seen(data, _idx(side, "wrist"), w, h, tracking.min_visibility)
+    floor_ok = core & seen("ankle") & seen("wrist")
+    tilt = _floor_tilt(data[floor_ok], side, head_sign)
+    _check_view(spread, tilt, tracking)
+    rad = np.radians(tilt)
+    floor_dir = (float(head_sign * np.cos(rad)), float(np.sin(rad)))
+    trunk_zero, hip_zero = _lying_levels(
+        data[core], side, floor_dir, trunk_len, seen("ankle")[core]
     )
-    tilt = 0.0
-    if floor_ok.sum() >= 5:
-        fv = (data[floor_ok, _idx(side, "wrist"), :2] - data[floor_ok, _idx(side, "ankle"), :2]) * [
-            head_sign,
-            -1.0,
-        ]
-        ang = np.degrees(np.arctan2(fv[:, 1], fv[:, 0]))
-        ang = ang[np.abs(ang) < 60]
-        if ang.size:
-            tilt = float(np.median(ang))
+    return ViewGeometry(
+        side=side,
+        floor_dir=floor_dir,
+        trunk_zero_deg=trunk_zero,
+        hip_zero=hip_zero,
+        trunk_len_px=trunk_len,
+        floor_tilt_deg=tilt,
+        shoulder_spread=spread,
+    )
 
+
+def _floor_tilt(data: Array, side: str, head_sign: float) -> float:
+    """Apparent tilt (degrees) of the floor line ankle -> wrist (both rest on the floor in every
+    prone position) over frames ``data`` where both are seen: the median of the plausible ones
+    (under 60 degrees), 0 with fewer than 5 frames."""
+    if len(data) < 5:
+        return 0.0
+    fv = (data[:, _idx(side, "wrist"), :2] - data[:, _idx(side, "ankle"), :2]) * [head_sign, -1.0]
+    ang = np.degrees(np.arctan2(fv[:, 1], fv[:, 0]))
+    ang = ang[np.abs(ang) < 60]
+    return float(np.median(ang)) if ang.size else 0.0
+
+
+def _check_view(spread: float, tilt: float, tracking: Tracking) -> None:
+    """Refuse a head-on view (shoulder ``spread`` in trunk lengths) or a floor line tilted
+    more than ``tracking.max_floor_tilt_deg`` (``tilt`` in degrees).
+
+    Raises:
+        ViewError: with what to change.
+    """
     if spread > tracking.max_shoulder_spread:
         raise ViewError(
             "the camera seems to face the person head-on (both shoulders wide apart); "
@@ -189,33 +212,32 @@ def estimate_view(track: PoseTrack, tracking: Tracking) -> ViewGeometry:
             f"the floor line tilts {abs(tilt):.0f} degrees in the picture (limit "
             f"{tracking.max_floor_tilt_deg:.0f}); put the camera level at your side"
         )
-    rad = np.radians(tilt)
-    floor_dir = (float(head_sign * np.cos(rad)), float(np.sin(rad)))
 
-    # The person's own lying trunk angle and pelvis height: low percentiles over the session.
-    body_sh = to_body_frame(data[core, _idx(side, "shoulder"), :2], floor_dir)
-    body_hp = to_body_frame(data[core, _idx(side, "hip"), :2], floor_dir)
+
+def _lying_levels(
+    data: Array,
+    side: str,
+    floor_dir: tuple[float, float],
+    trunk_len: float,
+    ank_ok: npt.NDArray[np.bool_],
+) -> tuple[float, float]:
+    """The person's own lying trunk angle (degrees) and pelvis height above the ankle (trunk
+    lengths, 0 when fewer than 3 lying frames show the ankle): low percentiles over the frames
+    ``data`` that show the trunk (``ank_ok``: the ankle is seen too)."""
+    body_sh = to_body_frame(data[:, _idx(side, "shoulder"), :2], floor_dir)
+    body_hp = to_body_frame(data[:, _idx(side, "hip"), :2], floor_dir)
     elev = elevation(body_sh - body_hp)
     # judge only frames with the body pointing the usual way: a close-up from the front or a
     # cut can flip it
     plausible = np.abs(elev) < 60
     trunk_zero = float(np.percentile(elev[plausible] if plausible.any() else elev, 2))
     lying = plausible & (elev <= trunk_zero + 3.0)
-    ank_ok = _seen(data, _idx(side, "ankle"), w, h, tracking.min_visibility)[core]
     hip_zero = 0.0
     sel = lying & ank_ok
     if sel.sum() >= 3:
-        body_an = to_body_frame(data[core, _idx(side, "ankle"), :2], floor_dir)
+        body_an = to_body_frame(data[:, _idx(side, "ankle"), :2], floor_dir)
         hip_zero = float(np.median((body_hp[sel, 1] - body_an[sel, 1]) / trunk_len))
-    return ViewGeometry(
-        side=side,
-        floor_dir=floor_dir,
-        trunk_zero_deg=trunk_zero,
-        hip_zero=hip_zero,
-        trunk_len_px=trunk_len,
-        floor_tilt_deg=tilt,
-        shoulder_spread=spread,
-    )
+    return trunk_zero, hip_zero
 
 
 def compute_features(
@@ -301,6 +323,72 @@ def _interior(ax: float, ay: float, bx: float, by: float, cx: float, cy: float) 
     return math.degrees(math.acos(max(-1.0, min(1.0, (ua * wa + ub * wb) / (nu * nw)))))
 
 
+class _FramePoint(NamedTuple):
+    """One landmark of one frame in the body frame: ``a`` along the floor line toward the head,
+    ``b`` up from it (pixels); ``ok``: seen (visible enough and inside the picture)."""
+
+    a: float
+    b: float
+    ok: bool
+
+
+_FRAME_PARTS = ("shoulder", "hip", "elbow", "wrist", "knee", "ankle", "ear", "foot_index")
+
+
+def _frame_points(
+    frame: Array, width: int, height: int, view: ViewGeometry, min_vis: float
+) -> dict[str, _FramePoint]:
+    """The near-side landmarks of one frame ``(33, 4)`` in the body frame."""
+    dx, dy = view.floor_dir
+    mx, my = 0.02 * width, 0.02 * height
+    points: dict[str, _FramePoint] = {}
+    for part in _FRAME_PARTS:
+        x, y, _, vis = (float(c) for c in frame[_idx(view.side, part)])
+        ok = vis >= min_vis and -mx <= x <= width + mx and -my <= y <= height + my
+        a = x / dx
+        points[part] = _FramePoint(a, -y - a * dy, ok)
+    return points
+
+
+def _elev(a: float, b: float) -> float:
+    """Elevation (degrees) of the vector (a, b) above the floor line."""
+    return math.degrees(math.atan2(b, a))
+
+
+def _signed(ua: float, ub: float, wa: float, wb: float) -> float:
+    """Signed angle (degrees) from the vector (ua, ub) to (wa, wb), + = counter-clockwise."""
+    return math.degrees(math.atan2(ua * wb - ub * wa, ua * wa + ub * wb))
+
+
+def _frame_judgeable(
+    p: dict[str, _FramePoint],
+    trunk_len: float,
+    raw_trunk: float,
+    thigh: float,
+    shin: float,
+    width: int,
+    height: int,
+    ref: float,
+    tracking: Tracking,
+) -> bool:
+    """Whether one frame can be judged (see :func:`compute_features`): shoulder, hip and a
+    knee or ankle seen, the trunk length (pixels) within ``tracking.max_scale_jump`` of the
+    reference ``ref``, the trunk (``raw_trunk``, degrees) pointing toward the head, the
+    ``thigh`` and ``shin`` (degrees) not folded through the floor."""
+    sh, hp, kn, an = p["shoulder"], p["hip"], p["knee"], p["ankle"]
+    scale_ok = (
+        trunk_len >= tracking.min_trunk_frac * math.hypot(width, height)
+        and ref / tracking.max_scale_jump <= trunk_len <= ref * tracking.max_scale_jump
+    )
+    # legs folded through the floor are a blend of two shots (a cross-fade), not a body
+    legs_ok = not (kn.ok and not (-45.0 <= thigh <= 135.0)) and not (
+        kn.ok and an.ok and not (-45.0 <= shin <= 135.0)
+    )
+    return (
+        sh.ok and hp.ok and (kn.ok or an.ok) and scale_ok and -60.0 < raw_trunk < 120.0 and legs_ok
+    )
+
+
 def frame_features(
     frame: Array, width: int, height: int, view: ViewGeometry, tracking: Tracking
 ) -> dict[str, float]:
@@ -310,78 +398,52 @@ def frame_features(
     on arrays of one frame. The definitions are those of :func:`compute_features` (a test checks
     that both agree on every feature to 1e-9).
     """
-    nan = math.nan
-    s = view.side
-    dx, dy = view.floor_dir
-    mv = tracking.min_visibility
-    mx, my = 0.02 * width, 0.02 * height
-
-    def pt(part: str) -> tuple[float, float, bool]:
-        x, y, _, vis = (float(c) for c in frame[_idx(s, part)])
-        ok = vis >= mv and -mx <= x <= width + mx and -my <= y <= height + my
-        a = x / dx
-        return a, -y - a * dy, ok
-
-    def elev(a: float, b: float) -> float:
-        return math.degrees(math.atan2(b, a))
-
-    def signed(ua: float, ub: float, wa: float, wb: float) -> float:
-        return math.degrees(math.atan2(ua * wb - ub * wa, ua * wa + ub * wb))
-
-    sha, shb, sh_ok = pt("shoulder")
-    hpa, hpb, hp_ok = pt("hip")
-    ela, elb, el_ok = pt("elbow")
-    wra, wrb, wr_ok = pt("wrist")
-    kna, knb, kn_ok = pt("knee")
-    ana, anb, an_ok = pt("ankle")
-    eara, earb, ear_ok = pt("ear")
-    toea, toeb, toe_ok = pt("foot_index")
-    ta, tb = sha - hpa, shb - hpb
+    p = _frame_points(frame, width, height, view, tracking.min_visibility)
+    sh, hp, kn, an = p["shoulder"], p["hip"], p["knee"], p["ankle"]
+    ta, tb = sh.a - hp.a, sh.b - hp.b
     trunk_len = math.hypot(ta, tb)
-    diag = math.hypot(width, height)
     ref = view.trunk_len_px
-    scale_ok = (
-        trunk_len >= tracking.min_trunk_frac * diag
-        and ref / tracking.max_scale_jump <= trunk_len <= ref * tracking.max_scale_jump
-    )
-    raw_trunk = elev(ta, tb)
-    thigh = elev(hpa - kna, hpb - knb)
-    shin = elev(kna - ana, knb - anb)
-    legs_ok = not (kn_ok and not (-45.0 <= thigh <= 135.0)) and not (
-        kn_ok and an_ok and not (-45.0 <= shin <= 135.0)
-    )
-    tracked = (
-        sh_ok and hp_ok and (kn_ok or an_ok) and scale_ok and -60.0 < raw_trunk < 120.0 and legs_ok
-    )
+    raw_trunk = _elev(ta, tb)
+    thigh = _elev(hp.a - kn.a, hp.b - kn.b)
+    shin = _elev(kn.a - an.a, kn.b - an.b)
+    tracked = _frame_judgeable(p, trunk_len, raw_trunk, thigh, shin, width, height, ref, tracking)
     if not tracked or math.isnan(raw_trunk):
-        out = dict.fromkeys(FEATURES, nan)
+        out = dict.fromkeys(FEATURES, math.nan)
         out["tracked"] = 0.0
         return out
-    ua, ub = sha - ela, shb - elb
-    wa, wb = wra - ela, wrb - elb
-    nu, nw = math.hypot(ua, ub), math.hypot(wa, wb)
-    elbow = nan
-    if el_ok and wr_ok and nu > 0 and nw > 0:
-        cos = max(-1.0, min(1.0, (ua * wa + ub * wb) / (nu * nw)))
-        elbow = math.degrees(math.acos(cos))
-    forearm = nan
-    if el_ok and wr_ok:
-        forearm = 90.0 - abs(90.0 - abs(elev(ela - wra, elb - wrb)))
-    na, nb = eara - sha, earb - shb
+    nan = math.nan
+    ear, toe = p["ear"], p["foot_index"]
+    na, nb = ear.a - sh.a, ear.b - sh.b
+    arm = _frame_arm_features(p, ref)
     return {
         "trunk_deg": raw_trunk - view.trunk_zero_deg,
-        "elbow_deg": elbow,
-        "hip_ext_deg": signed(hpa - kna, hpb - knb, ta, tb) if kn_ok else nan,
-        "neck_deg": signed(ta, tb, na, nb) if ear_ok else nan,
-        "shrug_ratio": math.hypot(na, nb) / trunk_len if ear_ok and trunk_len > 0 else nan,
-        "hip_height": hpb / ref,
-        "thigh_deg": thigh if kn_ok else nan,
-        "shin_deg": shin if kn_ok and an_ok else nan,
-        "forearm_deg": forearm,
-        "wrist_ahead": (wra - sha) / ref if wr_ok else nan,
+        "elbow_deg": arm["elbow_deg"],
+        "hip_ext_deg": _signed(hp.a - kn.a, hp.b - kn.b, ta, tb) if kn.ok else nan,
+        "neck_deg": _signed(ta, tb, na, nb) if ear.ok else nan,
+        "shrug_ratio": math.hypot(na, nb) / trunk_len if ear.ok and trunk_len > 0 else nan,
+        "hip_height": hp.b / ref,
+        "thigh_deg": thigh if kn.ok else nan,
+        "shin_deg": shin if kn.ok and an.ok else nan,
+        "forearm_deg": arm["forearm_deg"],
+        "wrist_ahead": arm["wrist_ahead"],
         "foot_deg": (
-            _interior(kna, knb, ana, anb, toea, toeb) if kn_ok and an_ok and toe_ok else nan
+            _interior(kn.a, kn.b, an.a, an.b, toe.a, toe.b) if kn.ok and an.ok and toe.ok else nan
         ),
-        "elbow_ahead": (ela - sha) / ref if el_ok else nan,
+        "elbow_ahead": arm["elbow_ahead"],
         "tracked": 1.0,
+    }
+
+
+def _frame_arm_features(p: dict[str, _FramePoint], ref: float) -> dict[str, float]:
+    """``elbow_deg``, ``forearm_deg`` (degrees), ``wrist_ahead`` and ``elbow_ahead`` (in trunk
+    lengths ``ref``, pixels) of one frame's points; NaN where a landmark is not seen."""
+    sh, el, wr = p["shoulder"], p["elbow"], p["wrist"]
+    arm_ok = el.ok and wr.ok
+    return {
+        "elbow_deg": _interior(sh.a, sh.b, el.a, el.b, wr.a, wr.b) if arm_ok else math.nan,
+        "forearm_deg": (
+            90.0 - abs(90.0 - abs(_elev(el.a - wr.a, el.b - wr.b))) if arm_ok else math.nan
+        ),
+        "wrist_ahead": (wr.a - sh.a) / ref if wr.ok else math.nan,
+        "elbow_ahead": (el.a - sh.a) / ref if el.ok else math.nan,
     }

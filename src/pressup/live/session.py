@@ -52,6 +52,7 @@ from pressup.live.coach import Coach
 from pressup.live.cues import Cue, CueGate, Moment
 from pressup.pose.track import LANDMARK_INDEX, PoseTrack, TrackSource
 from pressup.protocol import ProtocolSpec
+from pressup.protocol.spec import Tracking
 from pressup.safety.progression import VARIANT_WORDS, Variant
 from pressup.safety.symptoms import (
     STOP_EVENT,
@@ -89,6 +90,72 @@ class LiveUpdate:
 
 def _check(cid: str, ok: bool, message: str) -> dict[str, Any]:
     return {"id": cid, "ok": bool(ok), "message": message}
+
+
+def _whole_body_check(
+    lm: Array, side: str, width: int, height: int, tracking: Tracking
+) -> dict[str, Any]:
+    """``whole_body``: on 80 % of the frames ``lm`` ``(n, 33, 4)`` (pixels) the near side's
+    shoulder, hip, knee, ankle, ear and wrist are inside the picture and, but for the wrist,
+    seen."""
+    names = [f"{side}_{p}" for p in ("shoulder", "hip", "knee", "ankle", "ear", "wrist")]
+    pts = lm[:, [LANDMARK_INDEX[n] for n in names], :]
+    inside = (
+        (pts[..., 0] > 0.01 * width)
+        & (pts[..., 0] < 0.99 * width)
+        & (pts[..., 1] > 0.01 * height)
+        & (pts[..., 1] < 0.99 * height)
+    )
+    # the wrist need only be inside the picture: a hand beside the head is often hidden by
+    # it (low visibility), which moving the camera would not change
+    seen = pts[..., :-1, 3] >= tracking.min_visibility
+    whole = (inside.all(axis=1) & seen.all(axis=1)).mean() >= 0.8
+    return _check(
+        "whole_body",
+        whole,
+        "Your whole body should be in the picture, from head to feet. Move the camera "
+        "further away or turn it.",
+    )
+
+
+def _camera_checks(lm: Array, side: str, width: int, tracking: Tracking) -> list[dict[str, Any]]:
+    """``camera_side`` (shoulder spread under 0.6 trunk lengths), ``camera_level`` (floor line
+    tilted less than ``tracking.max_floor_tilt_deg`` less :data:`LEVEL_MARGIN_DEG`, degrees) and
+    ``distance`` (ear to ankle 40-97 % of the picture's ``width``) over frames ``lm``
+    ``(n, 33, 4)`` (pixels) where a person was found."""
+
+    def part(name: str) -> Array:
+        return lm[:, LANDMARK_INDEX[name], :2]
+
+    hp, sh = part(f"{side}_hip"), part(f"{side}_shoulder")
+    trunk = float(np.median(np.linalg.norm(sh - hp, axis=1)))
+    spread = float(
+        np.median(np.linalg.norm(part("left_shoulder") - part("right_shoulder"), axis=1))
+    ) / max(trunk, 1e-6)
+    ank = part(f"{side}_ankle")
+    v = part(f"{side}_wrist") - ank
+    tilt = float(np.degrees(np.arctan2(-np.median(v[:, 1]), abs(np.median(v[:, 0])))))
+    span = float(np.median(np.abs(lm[:, LANDMARK_INDEX[f"{side}_ear"], 0] - ank[:, 0])))
+    frac = span / max(width, 1)
+    if frac < 0.4:
+        msg, ok = "Move the camera a little closer, about 2 metres from you.", False
+    elif frac > 0.97:
+        msg, ok = "Move the camera further away, 2 to 3 metres from you.", False
+    else:
+        msg, ok = "The camera distance is good.", True
+    return [
+        _check(
+            "camera_side",
+            spread < 0.6,
+            "Put the camera at your side, level with you, not in front of you or behind.",
+        ),
+        _check(
+            "camera_level",
+            abs(tilt) < tracking.max_floor_tilt_deg - LEVEL_MARGIN_DEG,
+            "Put the camera at floor level and upright, pointing straight at your side.",
+        ),
+        _check("distance", ok, msg),
+    ]
 
 
 class LiveSession:
@@ -331,7 +398,6 @@ class LiveSession:
 
     def setup_checks(self, lm: Array) -> list[dict[str, Any]]:
         """The camera assistant's checks over recent frames ``lm`` ``(n, 33, 4)`` (pixels)."""
-        w, h = self.width, self.height
         found = np.isfinite(lm[:, 0, 0])
         person = found.mean() >= 0.8
         checks = [
@@ -339,63 +405,11 @@ class LiveSession:
         ]
         if not person:
             return checks
-        side, _ = detect_side(lm[found])
-        names = [f"{side}_{p}" for p in ("shoulder", "hip", "knee", "ankle", "ear", "wrist")]
-        idx = [LANDMARK_INDEX[n] for n in names]
-        pts = lm[found][:, idx, :]
-        inside = (
-            (pts[..., 0] > 0.01 * w)
-            & (pts[..., 0] < 0.99 * w)
-            & (pts[..., 1] > 0.01 * h)
-            & (pts[..., 1] < 0.99 * h)
-        )
-        # the wrist need only be inside the picture: a hand beside the head is often hidden by
-        # it (low visibility), which moving the camera would not change
-        seen = pts[..., :-1, 3] >= self.spec.tracking.min_visibility
-        whole = (inside.all(axis=1) & seen.all(axis=1)).mean() >= 0.8
-        checks.append(
-            _check(
-                "whole_body",
-                whole,
-                "Your whole body should be in the picture, from head to feet. Move the camera "
-                "further away or turn it.",
-            )
-        )
-        sh_l, sh_r = (
-            lm[found][:, LANDMARK_INDEX["left_shoulder"], :2],
-            lm[found][:, LANDMARK_INDEX["right_shoulder"], :2],
-        )
-        hp = lm[found][:, LANDMARK_INDEX[f"{side}_hip"], :2]
-        sh = lm[found][:, LANDMARK_INDEX[f"{side}_shoulder"], :2]
-        trunk = float(np.median(np.linalg.norm(sh - hp, axis=1)))
-        spread = float(np.median(np.linalg.norm(sh_l - sh_r, axis=1))) / max(trunk, 1e-6)
-        checks.append(
-            _check(
-                "camera_side",
-                spread < 0.6,
-                "Put the camera at your side, level with you, not in front of you or behind.",
-            )
-        )
-        ank = lm[found][:, LANDMARK_INDEX[f"{side}_ankle"], :2]
-        wri = lm[found][:, LANDMARK_INDEX[f"{side}_wrist"], :2]
-        v = wri - ank
-        tilt = float(np.degrees(np.arctan2(-np.median(v[:, 1]), abs(np.median(v[:, 0])))))
-        checks.append(
-            _check(
-                "camera_level",
-                abs(tilt) < self.spec.tracking.max_floor_tilt_deg - LEVEL_MARGIN_DEG,
-                "Put the camera at floor level and upright, pointing straight at your side.",
-            )
-        )
-        span = float(np.median(np.abs(lm[found][:, LANDMARK_INDEX[f"{side}_ear"], 0] - ank[:, 0])))
-        frac = span / max(w, 1)
-        if frac < 0.4:
-            msg, ok = "Move the camera a little closer, about 2 metres from you.", False
-        elif frac > 0.97:
-            msg, ok = "Move the camera further away, 2 to 3 metres from you.", False
-        else:
-            msg, ok = "The camera distance is good.", True
-        checks.append(_check("distance", ok, msg))
+        seen = lm[found]
+        side, _ = detect_side(seen)
+        tracking = self.spec.tracking
+        checks.append(_whole_body_check(seen, side, self.width, self.height, tracking))
+        checks.extend(_camera_checks(seen, side, self.width, tracking))
         if math.isfinite(self._light):
             checks.append(
                 _check(
@@ -406,6 +420,8 @@ class LiveSession:
             )
         # one person: BlazePose follows one body; another person crossing the picture makes the
         # body's size jump from frame to frame
+        hp = seen[:, LANDMARK_INDEX[f"{side}_hip"], :2]
+        sh = seen[:, LANDMARK_INDEX[f"{side}_shoulder"], :2]
         sizes = np.linalg.norm(sh - hp, axis=1)
         steady = sizes.size < 3 or float(np.std(sizes) / max(np.mean(sizes), 1e-6)) < 0.25
         checks.append(_check("one_person", steady, "Make sure only you are in the picture."))

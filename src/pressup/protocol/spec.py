@@ -8,7 +8,7 @@ and out-of-range values raise :class:`~pressup.errors.SpecError` naming the key.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import Field, dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +22,12 @@ else:  # pragma: no cover - exercised on Python < 3.11 only
     import tomli as tomllib
 
 
+def _within(default: Any, lo: float, hi: float) -> Any:
+    """A setting's ``default`` that a protocol file may set only from ``lo`` to ``hi``
+    (inclusive, in the setting's own unit): checked on load by :func:`spec_from_dict`."""
+    return field(default=default, metadata={"range": (lo, hi)})
+
+
 @dataclass(frozen=True)
 class ProtocolInfo:
     name: str = "prone-press-up"
@@ -32,14 +38,14 @@ class ProtocolInfo:
 class Dose:
     """Prescription. Times in seconds."""
 
-    target_reps: int = 3
-    min_reps: int = 3
-    max_reps: int = 5
-    target_hold_s: float = 10.0
-    min_hold_s: float = 5.0
-    max_hold_s: float = 30.0
-    min_lowering_s: float = 1.0
-    rest_between_reps_s: float = 5.0
+    target_reps: int = _within(3, 1, 20)
+    min_reps: int = _within(3, 1, 20)
+    max_reps: int = _within(5, 1, 20)
+    target_hold_s: float = _within(10.0, 1, 120)
+    min_hold_s: float = _within(5.0, 0, 120)
+    max_hold_s: float = _within(30.0, 1, 300)
+    min_lowering_s: float = _within(1.0, 0, 30)
+    rest_between_reps_s: float = _within(5.0, 0, 300)
     variant: Posture = "forearms"
 
 
@@ -48,26 +54,26 @@ class Positions:
     """Thresholds that separate positions. Angles in degrees, times in seconds."""
 
     max_rest_deg: float = 15.0
-    rise_start_deg: float = 4.0
-    down_deg: float = 3.0
-    top_band_deg: float = 4.0
+    rise_start_deg: float = _within(4.0, 0.5, 30)
+    down_deg: float = _within(3.0, 0.1, 30)
+    top_band_deg: float = _within(4.0, 0.5, 30)
     top_max_speed_deg_s: float = 8.0
     calm_speed_deg_s: float = 2.0
-    min_peak_trunk_deg: float = 8.0
+    min_peak_trunk_deg: float = _within(8.0, 1, 60)
     forearms_max_forearm_deg: float = 35.0
-    forearms_max_elbow_deg: float = 115.0
+    forearms_max_elbow_deg: float = _within(115.0, 60, 170)
     max_thigh_deg: float = 45.0
     max_shin_deg: float = 14.0
     straight_body_thigh_deg: float = 25.0
     straight_body_hip_deg: float = 12.0
-    legs_with_body_ratio: float = 1.4
+    legs_with_body_ratio: float = _within(1.4, 1, 5)
     max_trunk_deg: float = 75.0
     updog_hip_lift: float = 0.22
     updog_min_elbow_deg: float = 160.0
-    toes_tucked_max_foot_deg: float = 135.0
-    on_toes_hip_lift: float = 0.06
-    arms_overhead_elbow_ahead: float = 0.6
-    arms_overhead_wrist_ahead: float = 0.9
+    toes_tucked_max_foot_deg: float = _within(135.0, 60, 180)
+    on_toes_hip_lift: float = _within(0.06, 0.01, 1)
+    arms_overhead_elbow_ahead: float = _within(0.6, 0.1, 3)
+    arms_overhead_wrist_ahead: float = _within(0.9, 0.2, 5)
     min_position_s: float = 0.3
 
 
@@ -75,9 +81,9 @@ class Positions:
 class Tracking:
     """When a frame can be judged."""
 
-    min_visibility: float = 0.5
-    min_trunk_frac: float = 0.04
-    max_scale_jump: float = 1.6
+    min_visibility: float = _within(0.5, 0, 1)
+    min_trunk_frac: float = _within(0.04, 0, 1)
+    max_scale_jump: float = _within(1.6, 1, 10)
     lost_after_s: float = 0.5
     max_floor_tilt_deg: float = 35.0
     max_shoulder_spread: float = 0.9
@@ -97,13 +103,13 @@ class FaultLimits:
     """Fault thresholds. Angles in degrees; ratios are fractions."""
 
     min_duration_s: float = 0.5
-    elbows_locked_deg: float = 176.0
+    elbows_locked_deg: float = _within(176.0, 150, 180)
     neck_extended_deg: float = 8.0
     neck_flexed_deg: float = 8.0
-    neck_trunk_slope: float = 0.67
-    shrug_fraction: float = 0.85
-    hips_lifted: float = 0.12
-    short_hold_fraction: float = 0.9
+    neck_trunk_slope: float = _within(0.67, -1, 2)
+    shrug_fraction: float = _within(0.85, 0.1, 1)
+    hips_lifted: float = _within(0.12, 0.01, 1)
+    short_hold_fraction: float = _within(0.9, 0.1, 1)
 
 
 @dataclass(frozen=True)
@@ -114,32 +120,32 @@ class PainRules:
     has no setting.
     """
 
-    stop_rise_points: int = 2
-    stop_above: int = 7
-    clinician_after_peripheralising: int = 2
-    clinician_window_sets: int = 5
+    stop_rise_points: int = _within(2, 1, 10)
+    stop_above: int = _within(7, 1, 10)
+    clinician_after_peripheralising: int = _within(2, 1, 20)
+    clinician_window_sets: int = _within(5, 1, 50)
 
 
 @dataclass(frozen=True)
 class Progression:
     """How the dose moves between sessions. Holds in seconds, angles in degrees, pain 0..10."""
 
-    good_sessions_to_progress: int = 2
-    hold_step_s: float = 5.0
-    max_pain: int = 3
-    max_pain_rise: int = 1
-    max_faults_per_rep: float = 0.5
-    hold_met_fraction: float = 0.9
-    peak_step_deg: float = 2.0
-    max_target_trunk_deg: float = 60.0
+    good_sessions_to_progress: int = _within(2, 1, 20)
+    hold_step_s: float = _within(5.0, 1, 30)
+    max_pain: int = _within(3, 0, 10)
+    max_pain_rise: int = _within(1, 0, 10)
+    max_faults_per_rep: float = _within(0.5, 0, 10)
+    hold_met_fraction: float = _within(0.9, 0.1, 1)
+    peak_step_deg: float = _within(2.0, 0, 20)
+    max_target_trunk_deg: float = _within(60.0, 5, 75)
 
 
 @dataclass(frozen=True)
 class ScreeningRules:
     """When the safety questions are asked again. Days are calendar days."""
 
-    rescreen_days: int = 28
-    rescreen_after_stopped_sets: int = 1
+    rescreen_days: int = _within(28, 1, 365)
+    rescreen_after_stopped_sets: int = _within(1, 1, 20)
 
 
 @dataclass(frozen=True)
@@ -168,55 +174,18 @@ class ProtocolSpec:
         }
 
 
-# Ranges checked on load: (min, max) inclusive.
-_RANGES: dict[str, tuple[float, float]] = {
-    "dose.target_reps": (1, 20),
-    "dose.min_reps": (1, 20),
-    "dose.max_reps": (1, 20),
-    "dose.target_hold_s": (1, 120),
-    "dose.min_hold_s": (0, 120),
-    "dose.max_hold_s": (1, 300),
-    "dose.min_lowering_s": (0, 30),
-    "dose.rest_between_reps_s": (0, 300),
-    "positions.rise_start_deg": (0.5, 30),
-    "positions.down_deg": (0.1, 30),
-    "positions.top_band_deg": (0.5, 30),
-    "positions.min_peak_trunk_deg": (1, 60),
-    "positions.legs_with_body_ratio": (1, 5),
-    "positions.forearms_max_elbow_deg": (60, 170),
-    "positions.toes_tucked_max_foot_deg": (60, 180),
-    "positions.on_toes_hip_lift": (0.01, 1),
-    "positions.arms_overhead_elbow_ahead": (0.1, 3),
-    "positions.arms_overhead_wrist_ahead": (0.2, 5),
-    "tracking.min_visibility": (0, 1),
-    "tracking.min_trunk_frac": (0, 1),
-    "tracking.max_scale_jump": (1, 10),
-    "faults.elbows_locked_deg": (150, 180),
-    "faults.shrug_fraction": (0.1, 1),
-    "faults.neck_trunk_slope": (-1, 2),
-    "faults.hips_lifted": (0.01, 1),
-    "faults.short_hold_fraction": (0.1, 1),
-    "pain.stop_rise_points": (1, 10),
-    "pain.stop_above": (1, 10),
-    "pain.clinician_after_peripheralising": (1, 20),
-    "pain.clinician_window_sets": (1, 50),
-    "progression.good_sessions_to_progress": (1, 20),
-    "progression.hold_step_s": (1, 30),
-    "progression.max_pain": (0, 10),
-    "progression.max_pain_rise": (0, 10),
-    "progression.max_faults_per_rep": (0, 10),
-    "progression.hold_met_fraction": (0.1, 1),
-    "progression.peak_step_deg": (0, 20),
-    "progression.max_target_trunk_deg": (5, 75),
-    "screening.rescreen_days": (1, 365),
-    "screening.rescreen_after_stopped_sets": (1, 20),
-}
 _VARIANTS = POSTURES
 
 T = TypeVar("T")
 
 
 def _build(cls: type[T], section: str, raw: Any) -> T:
+    """One section of the protocol file (``raw``, the parsed TOML table ``[section]``) as a
+    ``cls``, keys not given taking their defaults.
+
+    Raises:
+        SpecError: not a table, an unknown key, or a value of the wrong type or out of range.
+    """
     if not isinstance(raw, dict):
         raise SpecError(f"[{section}] must be a table, got {type(raw).__name__}")
     known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
@@ -225,31 +194,38 @@ def _build(cls: type[T], section: str, raw: Any) -> T:
             raise SpecError(
                 f"unknown key {section}.{key}; expected one of: {', '.join(sorted(known))}"
             )
-    values: dict[str, Any] = {}
     defaults = cls()
-    for name in known:
-        if name not in raw:
-            continue
-        value = raw[name]
-        default = getattr(defaults, name)
-        key = f"{section}.{name}"
-        if isinstance(default, bool) or isinstance(value, bool):
-            raise SpecError(f"{key}: expected a {type(default).__name__}, got {value!r}")
-        if isinstance(default, float):
-            if not isinstance(value, (int, float)):
-                raise SpecError(f"{key}: expected a number, got {value!r}")
-            value = float(value)
-        elif isinstance(default, int):
-            if not isinstance(value, int):
-                raise SpecError(f"{key}: expected a whole number, got {value!r}")
-        elif isinstance(default, str) and not isinstance(value, str):
-            raise SpecError(f"{key}: expected text, got {value!r}")
-        if key in _RANGES:
-            lo, hi = _RANGES[key]
-            if not (lo <= value <= hi):
-                raise SpecError(f"{key}: expected a value from {lo} to {hi}, got {value!r}")
-        values[name] = value
+    values = {
+        name: _checked(f"{section}.{name}", raw[name], getattr(defaults, name), setting)
+        for name, setting in known.items()
+        if name in raw
+    }
     return cls(**values)
+
+
+def _checked(key: str, value: Any, default: Any, setting: Field[Any]) -> Any:
+    """``value`` of the setting ``key``, of the type of its ``default`` (an int is taken for a
+    float) and within its range, if it has one (see :func:`_within`).
+
+    Raises:
+        SpecError: naming the key, the expected and the given value.
+    """
+    if isinstance(default, bool) or isinstance(value, bool):
+        raise SpecError(f"{key}: expected a {type(default).__name__}, got {value!r}")
+    if isinstance(default, float):
+        if not isinstance(value, (int, float)):
+            raise SpecError(f"{key}: expected a number, got {value!r}")
+        value = float(value)
+    elif isinstance(default, int):
+        if not isinstance(value, int):
+            raise SpecError(f"{key}: expected a whole number, got {value!r}")
+    elif isinstance(default, str) and not isinstance(value, str):
+        raise SpecError(f"{key}: expected text, got {value!r}")
+    if "range" in setting.metadata:
+        lo, hi = setting.metadata["range"]
+        if not (lo <= value <= hi):
+            raise SpecError(f"{key}: expected a value from {lo} to {hi}, got {value!r}")
+    return value
 
 
 def spec_from_dict(raw: dict[str, Any]) -> ProtocolSpec:
