@@ -41,14 +41,14 @@ from typing import Any
 from pressup.engine import Event
 from pressup.live.cues import MOVING, Cue, CuePriority
 from pressup.protocol import ProtocolSpec
-from pressup.report.wording import (
+from pressup.safety.symptoms import Stop
+from pressup.vocab import POSTURES, Posture
+from pressup.wording import (
     FAULT_WORDING,
     not_counted_wording,
     other_pose_cue,
     posture_change_cue,
 )
-from pressup.safety.symptoms import Stop
-from pressup.vocab import POSTURES, Posture
 
 #: Form cues by priority (first = most important to say).
 FORM_PRIORITY: tuple[str, ...] = (

@@ -35,13 +35,13 @@ from pressup import __version__
 from pressup.errors import PressupError, StorageError
 from pressup.protocol.spec import ProtocolSpec
 from pressup.report import plots
-from pressup.report.wording import fault_wording, variant_name
 from pressup.safety.progression import VARIANT_WORDS, parse_variant
 from pressup.safety.symptoms import RESPONSE_WORDS, Response, first_stop
 from pressup.sessions.outcome import build_outcome
 from pressup.sessions.plan import current_prescription, planned_from_dose, review
 from pressup.sessions.records import SessionData, SymptomRecord, session_data
 from pressup.sessions.store import SessionRecord, Store
+from pressup.wording import fault_wording, variant_name
 
 FloatArray = npt.NDArray[np.float64]
 

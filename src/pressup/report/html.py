@@ -24,7 +24,7 @@ from markupsafe import Markup
 from pressup import __version__
 from pressup.analysis.result import FAULT_CODES, LABELS, RAISED_LABELS, Analysis, Fault, Rep
 from pressup.report import plots
-from pressup.report.wording import (
+from pressup.wording import (
     FAULT_WORDING,
     LABEL_WORDING,
     VARIANT_WORDING,
@@ -634,7 +634,7 @@ def _environment() -> jinja2.Environment:
 
 def judged_dose(protocol: dict[str, Any]) -> str | None:
     """The sentence saying which dose the analysis was judged against and where it came from
-    (:func:`~pressup.report.wording.dose_sentence`); ``None`` for an older analysis that does
+    (:func:`~pressup.wording.dose_sentence`); ``None`` for an older analysis that does
     not record it."""
     reps = plots.protocol_number(protocol, "target_reps")
     variant = protocol.get("variant")

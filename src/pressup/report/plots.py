@@ -25,7 +25,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from pressup.analysis.result import FAULT_CODES, LABELS, Analysis, Rep
-from pressup.report.wording import fault_wording, label_wording
+from pressup.wording import fault_wording, label_wording
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType

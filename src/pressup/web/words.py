@@ -1,4 +1,4 @@
-"""The coach page's words as a JavaScript module, rendered from :mod:`pressup.report.wording`.
+"""The coach page's words as a JavaScript module, rendered from :mod:`pressup.wording`.
 
 The page imports ``./words.js`` (served at ``/static/words.js`` by
 :mod:`pressup.web.routes.coach`), so every word it shows for a position label, a fault code, a
@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from functools import cache
 
-from pressup.report.wording import (
+from pressup.wording import (
     CHECK_WORDING,
     STAGE_WORDING,
     page_fault_words,
@@ -52,7 +52,7 @@ def words_js() -> str:
     """The ``words.js`` module: the tables of :func:`page_words` as ``export const`` objects,
     and ``labelWords`` / ``faultWords`` (words for a code, with a readable fallback)."""
     parts = [
-        "// Plain words for the codes the server sends, rendered from pressup/report/wording.py"
+        "// Plain words for the codes the server sends, rendered from pressup/wording.py"
         " (do not edit: served by pressup.web.words).\n"
     ]
     for name, table in page_words().items():

@@ -1,10 +1,12 @@
 """Plain-language wording for faults, positions, variants and repetitions that did not count,
-shared by the report and the coach.
+shared by the coach, the coach page, the reports and the CLI.
 
-Every word a patient reads about a fault code, a position label or why a repetition did not count
-comes from here, so the HTML report and a live coach say the same thing. The texts are written to
-be calm and encouraging: they describe what the camera saw and what to try next, never a
-diagnosis.
+Every word a patient reads or hears about a fault code, a position label or why a repetition did
+not count comes from here, so the HTML report, the live coach and its page say the same thing
+(the page gets its words as ``/static/words.js``, rendered by :mod:`pressup.web.words`). It sits
+below ``live`` and ``report`` (it imports nothing of pressup), so both use it. The texts are
+written to be calm and encouraging: they describe what the camera saw and what to try next, never
+a diagnosis.
 """
 
 from __future__ import annotations
@@ -20,14 +22,11 @@ class FaultWording:
         name: a short noun phrase for tables and plot labels (e.g. ``"Elbows locked"``).
         cue: a short, kind instruction a coach can say in the moment.
         about: one or two sentences for the glossary: what it is and why it matters.
-        page: the words the coach page shows for it, when not ``name`` (see
-            :func:`page_fault_words`).
     """
 
     name: str
     cue: str
     about: str
-    page: str = ""
 
 
 @dataclass(frozen=True)
@@ -35,15 +34,13 @@ class LabelWording:
     """How to talk about one position label.
 
     Attributes:
-        name: a short name for legends and the overlay (e.g. ``"Up on forearms"``).
+        name: a short name for legends, the overlay and the coach page (e.g.
+            ``"Up on your forearms"``).
         about: one sentence for the glossary.
-        page: the words the coach page shows for it, when not ``name`` (see
-            :func:`page_label_words`).
     """
 
     name: str
     about: str
-    page: str = ""
 
 
 #: Fault code -> wording. Keys are :data:`pressup.analysis.result.FAULT_CODES`.
@@ -90,22 +87,20 @@ FAULT_WORDING: dict[str, FaultWording] = {
         ),
     ),
     "fast_lowering": FaultWording(
-        name="Lowered quickly",
+        name="Came down quickly",
         cue="Come down slowly, with control.",
         about=(
             "The way back down was quicker than advised. A slow, controlled descent makes your "
             "arm, back and tummy muscles do the work instead of simply dropping to the floor."
         ),
-        page="Came down quickly",
     ),
     "short_hold": FaultWording(
-        name="Short hold",
+        name="Hold shorter than planned",
         cue="Stay up a little longer, breathing easily.",
         about=(
             "The top position was not held for the target time. Aim to stay up for the target "
             "(somewhere between 5 and 30 seconds) and keep breathing while you hold."
         ),
-        page="Hold was shorter than planned",
     ),
 }
 
@@ -114,43 +109,37 @@ LABEL_WORDING: dict[str, LabelWording] = {
     "prone_flat": LabelWording(
         name="Lying flat",
         about="Resting face down, forehead towards the floor, ready to start.",
-        page="Lying down",
     ),
     "rising": LabelWording(
         name="Pressing up",
         about="Breathing out and pushing through the forearms or hands to lift the chest.",
     ),
     "sphinx": LabelWording(
-        name="Up on forearms",
+        name="Up on your forearms",
         about="Holding the chest up with the weight on the forearms and elbows (the easier form).",
-        page="Up on your forearms",
     ),
     "pressup_hands": LabelWording(
-        name="Up on hands",
+        name="Up on your hands",
         about="Holding the chest higher with the weight on the hands (the harder form).",
-        page="Up on your hands",
     ),
     "updog": LabelWording(
-        name="Hips lifted (up-dog)",
+        name="Up with hips lifted",
         about=(
             "Arms straight and hips off the floor, like the yoga 'upward dog'; "
             "not the press-up itself."
         ),
-        page="Up with hips lifted",
     ),
     "lowering": LabelWording(
         name="Lowering",
         about="Coming back down to the floor, ideally slowly.",
     ),
     "other_pose": LabelWording(
-        name="Other position",
+        name="Not the exercise position",
         about="Kneeling, sitting, standing or anything that is not part of the press-up.",
-        page="Not the exercise position",
     ),
     "not_visible": LabelWording(
         name="Out of view",
         about="The camera could not see the body well enough to tell the position.",
-        page="I can't see you",
     ),
 }
 
@@ -404,10 +393,10 @@ CHECK_WORDING: dict[str, str] = {
 
 
 def page_fault_words() -> dict[str, str]:
-    """Fault code -> what the coach page shows for it (``page``, else ``name``)."""
-    return {code: w.page or w.name for code, w in FAULT_WORDING.items()}
+    """Fault code -> what the coach page shows for it (its ``name``, as in the report)."""
+    return {code: w.name for code, w in FAULT_WORDING.items()}
 
 
 def page_label_words() -> dict[str, str]:
-    """Position label -> what the coach page shows for it (``page``, else ``name``)."""
-    return {label: w.page or w.name for label, w in LABEL_WORDING.items()}
+    """Position label -> what the coach page shows for it (its ``name``, as in the report)."""
+    return {label: w.name for label, w in LABEL_WORDING.items()}
