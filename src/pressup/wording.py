@@ -400,3 +400,27 @@ def page_fault_words() -> dict[str, str]:
 def page_label_words() -> dict[str, str]:
     """Position label -> what the coach page shows for it (its ``name``, as in the report)."""
     return {label: w.name for label, w in LABEL_WORDING.items()}
+
+
+#: What the set-up screen asks for, by stage and today's posture: the camera set-up, then the
+#: start position for a plan on the forearms or on the hands.
+SETUP_HINTS: dict[str, str] = {
+    "setup": "Camera on the floor at your side, about 2 metres away, so it sees you from head to "
+    "feet.",
+    "forearms": "Lie face down with your forearms on the floor beside your chest and your "
+    "forehead down. Stay still for a moment.",
+    "hands": "Lie face down with your hands flat on the floor beside your shoulders or your head "
+    "and your forehead down. Stay still for a moment.",
+}
+
+
+def posture_cells() -> dict[str, str]:
+    """Every per-press-up posture cell (:func:`variant_cell`) the coach page can show: keyed
+    ``"hands"`` (no plan known, or done as planned) and ``"hands/forearms"`` (done on the hands,
+    planned on the forearms)."""
+    cells = {done: variant_cell(done, None) for done in VARIANT_WORDING}
+    for done in VARIANT_WORDING:
+        for planned in VARIANT_WORDING:
+            if planned != done:
+                cells[f"{done}/{planned}"] = variant_cell(done, planned)
+    return cells
