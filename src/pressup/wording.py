@@ -424,3 +424,96 @@ def posture_cells() -> dict[str, str]:
             if planned != done:
                 cells[f"{done}/{planned}"] = variant_cell(done, planned)
     return cells
+
+
+@dataclass(frozen=True)
+class DetailWording:
+    """How the physiotherapist's details name one technical value of an analysis.
+
+    Attributes:
+        name: what it is, in plain words.
+        meaning: one line saying what it tells.
+        unit: shown after the number (``"s"``, ``"°"``, ``"%"``); empty for none.
+        percent: the stored value is a fraction (0..1), shown as a percentage.
+    """
+
+    name: str
+    meaning: str = ""
+    unit: str = ""
+    percent: bool = False
+
+
+#: Key of ``analysis.json``'s ``source``, ``pose``, ``view`` and ``protocol`` -> its words.
+DETAIL_WORDING: dict[str, DetailWording] = {
+    "path": DetailWording("File"),
+    "fps": DetailWording("Frames a second", "how often the camera took a picture"),
+    "frames": DetailWording("Frames", "pictures in the video"),
+    "duration_s": DetailWording("Length", "how long the video runs", "s"),
+    "width": DetailWording("Picture width", unit="pixels"),
+    "height": DetailWording("Picture height", unit="pixels"),
+    "rotation_deg": DetailWording("Turned by", "how the video was turned upright first", "°"),
+    "backend": DetailWording("Body tracker", "the program that found the joints"),
+    "model": DetailWording("Tracker model"),
+    "side": DetailWording("Side towards the camera"),
+    "tracked_fraction": DetailWording(
+        "Body tracked", "share of the video in which the joints were found", "%", percent=True
+    ),
+    "floor_tilt_deg": DetailWording(
+        "Floor tilt in the picture", "how far the floor line leans; the analysis corrects it", "°"
+    ),
+    "shoulder_spread": DetailWording(
+        "Shoulder spread",
+        "how far apart the two shoulders look, in trunk lengths; near 0 is a true side view",
+    ),
+    "raised_fraction": DetailWording(
+        "Time up off the floor", "share of the video spent raised", "%", percent=True
+    ),
+    "judged": DetailWording(
+        "Press-ups judged for form",
+        "on how many counted press-ups each form point could be seen well enough to judge",
+    ),
+    "name": DetailWording("Protocol"),
+    "version": DetailWording("Protocol version"),
+    "target_hold_s": DetailWording("Hold asked", "how long to stay up in each press-up", "s"),
+    "target_reps": DetailWording("Press-ups asked"),
+    "min_lowering_s": DetailWording(
+        "Slowest lowering asked", "coming down quicker than this is marked", "s"
+    ),
+    "variant": DetailWording("Posture asked"),
+    "dose_source": DetailWording("Dose set by"),
+    "dose_reason": DetailWording("Why this dose"),
+}
+
+
+def plain_key(key: str) -> str:
+    """A code or key in plain words: ``"elbows_locked"`` -> ``"elbows locked"``."""
+    return str(key).replace("_", " ").strip()
+
+
+def detail_rows(values: dict[str, object]) -> list[tuple[str, str, str]]:
+    """``(name, value with its unit, meaning)`` for each of ``values`` (one of
+    ``analysis.json``'s ``source``, ``pose``, ``view`` or ``protocol``), with no internal key:
+    a known key by :data:`DETAIL_WORDING`, any other in plain words; nested counts as
+    ``"reps 3, elbows 2"``."""
+    rows = []
+    for key, value in values.items():
+        w = DETAIL_WORDING.get(key) or DetailWording(plain_key(key).capitalize())
+        if isinstance(value, bool) or value is None:
+            text = {True: "yes", False: "no", None: "not known"}[value]
+        elif isinstance(value, (int, float)):
+            number = float(value) * (100.0 if w.percent else 1.0)
+            text = f"{number:.0f}" if w.percent else f"{number:g}"
+        elif isinstance(value, dict):
+            text = ", ".join(f"{plain_key(k)} {v}" for k, v in value.items())
+        elif key == "variant" and str(value) in VARIANT_WORDING:
+            text = variant_name(str(value))
+        elif key == "dose_source" and str(value) in DOSE_SOURCE_WORDING:
+            text = DOSE_SOURCE_WORDING[str(value)][1]
+        else:
+            text = (
+                plain_key(str(value)) if "_" in str(value) and " " not in str(value) else str(value)
+            )
+        if w.unit and isinstance(value, (int, float)) and not isinstance(value, bool):
+            text += w.unit if w.unit in ("%", "°") else f" {w.unit}"
+        rows.append((w.name, text[:300], w.meaning))
+    return rows
