@@ -517,3 +517,21 @@ def detail_rows(values: dict[str, object]) -> list[tuple[str, str, str]]:
             text += w.unit if w.unit in ("%", "°") else f" {w.unit}"
         rows.append((w.name, text[:300], w.meaning))
     return rows
+
+
+def postures_cell(done: list[str], planned: str | None) -> str:
+    """The postures of a set's press-ups for a table: ``"Hands"`` when all were on the hands,
+    ``"Forearms 2, hands 1"`` when mixed, with ``" (plan: forearms)"`` when a plan is known and
+    any press-up was in another posture; ``"\u2014"`` when none was done."""
+    if not done:
+        return "\u2014"
+    counts = {v: done.count(v) for v in dict.fromkeys(done)}
+    if len(counts) == 1:
+        return variant_cell(done[0], planned)
+    text = ", ".join(
+        f"{variant_name(v) if i == 0 else variant_name(v).lower()} {n}"
+        for i, (v, n) in enumerate(counts.items())
+    )
+    if planned and planned in VARIANT_WORDING and any(v != planned for v in counts):
+        text += f" (plan: {VARIANT_WORDING[planned][1].removeprefix('on the ')})"
+    return text
