@@ -268,14 +268,16 @@ class Coach:
 
     def _posture_cue(self, t: float) -> list[Cue]:
         """Once a set, right after the count of a press-up (not the last) done in another
-        posture than today's plan (phase priority, true during the rest after it)."""
+        posture than today's plan (count priority, true during the rest after it)."""
         if self._posture_said or self._posture_off is None or self.planned is None:
             return []
         text = posture_change_cue(self._posture_off, self.planned)
         if text is None:
             return []
         self._posture_said = True
-        return [self._cue("posture", text, "info", PHASE, t, _REST)]
+        # count priority: it is about the press-up just counted (it does not count toward moving
+        # on), and a breath cue for the next press-up must not push it out
+        return [self._cue("posture", text, "info", COUNT, t, _REST)]
 
     def _first_form_cue(self, t: float, new_faults: list[str]) -> Cue | None:
         """One form cue at a time: the most important of those that just started."""

@@ -324,7 +324,7 @@ def test_a_press_up_in_another_posture_than_planned_is_said_once_a_set_after_its
     assert cues[1].text == (
         "You went up on your hands; today's plan is on the forearms: stay on the forearms."
     )
-    assert cues[1].priority.name == "PHASE" and cues[1].phases == frozenset({"rest"})
+    assert cues[1].priority.name == "COUNT" and cues[1].phases == frozenset({"rest"})
     assert [c.id for c in coach.on_events(10.0 + rest, [], 0.0)] == ["ready"]
     # a second press-up on the hands: not said again in this set
     coach.on_events(20.0, _done(2, "hands"), 0.0)

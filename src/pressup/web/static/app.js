@@ -507,12 +507,19 @@ function askBefore() {
   });
 }
 
-/** The second question of a rating, said aloud: the person may be lying on the floor. */
+/**
+ * The second question of a rating, said aloud: the person may be lying on the floor. Before the
+ * set (at the screen) the places are on the buttons; after a press-up they are said too. Less
+ * important than the coach's own cues: it waits behind them and never pushes one out.
+ */
 function askPlaceAloud(score) {
-  const places = Object.values(PLACE_WORDS);
-  const list = `${places.slice(0, -1).join(', ')}, or ${places[places.length - 1]}`;
-  const text = `Pain ${score}. Where do you feel it? ${list.charAt(0).toUpperCase()}${list.slice(1)}.`;
-  channel.say({ id: 'place', text, kind: 'info', priority: 3 });
+  let text = `Pain ${score}. Where do you feel it?`;
+  if (S.session) {
+    const places = Object.values(PLACE_WORDS);
+    const list = `${places.slice(0, -1).join(', ')}, or ${places[places.length - 1]}`;
+    text += ` ${list.charAt(0).toUpperCase()}${list.slice(1)}.`;
+  }
+  channel.say({ id: 'place', text, kind: 'info', priority: 4 });
 }
 
 function sendPain(rep, score, place, quiet = false) {

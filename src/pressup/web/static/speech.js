@@ -173,8 +173,8 @@ export class CueChannel {
     const item = { cue, at: performance.now(), n: this.seq };
     this.seq += 1;
     // a newer cue is about a later moment: what waits and matters no more than it is over
-    // (a safety cue never is; the coach already sends at most one cue every 1.5 s)
-    if (cue.kind !== 'safety') {
+    // (a safety cue never is; a countdown number pushes nothing out, it is true for a second)
+    if (cue.kind !== 'safety' && !isCountdown(cue)) {
       const p = cue.priority ?? 5;
       this.queue = this.queue.filter((q) => q.cue.kind === 'safety' || (q.cue.priority ?? 5) < p);
     }
