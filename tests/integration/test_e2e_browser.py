@@ -19,7 +19,6 @@ only when ``$PRESSUP_SCREENSHOTS=docs/screenshots`` is set (otherwise a temporar
 
 from __future__ import annotations
 
-import base64
 import gzip
 import json
 import os
@@ -165,35 +164,20 @@ class Browser:
 
     def _still(self, stage: str) -> Optional[bytes]:
         """A picture of ``stage``, which may last under a second (a screenshot takes 0.2-1 s
-        while the pose model runs): pause the page's scripts in the DevTools debugger, take the
-        picture if the page still shows ``stage``, and let the scripts go on."""
-        cdp = self.page.context.new_cdp_session(self.page)
-        paused: list[dict[str, Any]] = []
-        cdp.on("Debugger.paused", lambda ev: paused.append(ev))
-        cdp.send("Debugger.enable")
-        try:
-            cdp.send("Debugger.pause")  # at the next statement: the pose loop runs all the time
-            deadline = time.monotonic() + 5
-            while not paused and time.monotonic() < deadline:
-                self.page.wait_for_timeout(5)
-            if not paused:
-                return None
-            now = cdp.send(
-                "Debugger.evaluateOnCallFrame",
-                {
-                    "callFrameId": paused[0]["callFrames"][0]["callFrameId"],
-                    "expression": "document.getElementById('main').dataset.stage",
-                    "returnByValue": True,
-                },
-            )["result"].get("value")
-            if now != stage:
-                return None
-            return base64.b64decode(cdp.send("Page.captureScreenshot", {"format": "png"})["data"])
-        finally:
-            if paused:
-                cdp.send("Debugger.resume")
-            cdp.send("Debugger.disable")
-            cdp.detach()
+        while the pose model runs): taken only when the page shows ``stage`` before and after
+        it and no stage came in between, else ``None``.
+
+        (It used to pause the page's scripts in the DevTools debugger meanwhile; with the
+        main thread paused, Chromium could not draw the frame the screenshot waits for, and
+        the test stalled.)"""
+        told = (
+            "() => [document.getElementById('main').dataset.stage, window.__pressup.stages.length]"
+        )
+        before = self.page.evaluate(told)
+        if before[0] != stage:
+            return None
+        png = self.page.screenshot(timeout=10_000)
+        return png if self.page.evaluate(told) == before else None
 
 
 @pytest.fixture
@@ -515,7 +499,6 @@ def test_a_whole_set_from_the_fake_camera(camera: Path, coach: Coach, open_brows
     stages: list[str] = []
     answered: list[int] = []
     counts: list[str] = []  # what the rep counter said, in order
-    tried: set[str] = set()
     t0 = time.monotonic()
     st = b.state()
     while st["screen"] != "done":
@@ -533,10 +516,11 @@ def test_a_whole_set_from_the_fake_camera(camera: Path, coach: Coach, open_brows
         # set-up and the start check pass in about a second each with this clip: look often
         # (a person already lying still at the start)
         for screen, name in (("setup", "setup-person"), ("start_check", "start-check")):
-            if st["screen"] == screen and name not in tried and st["updates"] > 5:
-                tried.add(name)
-                if b.shot(name, stage=screen):
-                    shots[name] = time.monotonic() - t0
+            # (tried again while the stage lasts: a picture is kept only when the stage did not
+            # change while it was taken)
+            ready = st["screen"] == screen and name not in shots and st["updates"] > 5
+            if ready and b.shot(name, stage=screen):
+                shots[name] = time.monotonic() - t0
         hold = st["hold"]
         if st["screen"] == "exercise" and hold and hold["held_s"] >= 3 and "hold" not in shots:
             b.shot("hold")
