@@ -304,6 +304,11 @@ def test_page_runs_pose_and_shows_the_camera_assistant(coach: Coach, open_browse
     b.page.wait_for_function("() => !document.getElementById('pain').hidden")
     assert "Before you start" in b.page.locator("#pain-title").inner_text()
     assert b.state()["capture"] == "off"
+    # the place buttons say the wording module's words (the page's HTML holds none)
+    from pressup.vocab import LOCATION_WORDS
+
+    places = b.page.locator("#place-row .place-words").all_text_contents()
+    assert places == [w[0].upper() + w[1:] for w in LOCATION_WORDS.values()], places
     b.shot("pain-before")
     _rate(b, 3, "back", shot="pain-place")
     st = _wait(

@@ -774,7 +774,7 @@ function bindButtons() {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     if (ev.target instanceof Element && ev.target.matches('input, textarea, select')) return;
     if (ui.painStep() === 'place') {
-      const places = ['none', 'back', 'buttock', 'thigh', 'below_knee', 'foot'];
+      const places = Object.keys(PLACE_WORDS); // from the spine outwards, as the buttons
       if (/^[1-6]$/.test(ev.key)) ui.answerPlace(places[Number(ev.key) - 1]);
       else if (ev.key === 'Escape' || ev.key === 's' || ev.key === 'S') ui.answerPlace(null);
       else return;

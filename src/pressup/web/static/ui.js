@@ -193,6 +193,16 @@ export function renderExercise(status, targetHold) {
 // skipped (a tap on Skip, or lying still until the timer runs out when `autoSkipS` is set).
 let painState = null;
 
+/** The place buttons say the wording module's words (the page's HTML holds only the keys). */
+function namePlaces() {
+  for (const b of document.querySelectorAll('#place-row button[data-place]')) {
+    const words = placeWords(b.dataset.place);
+    const label = b.querySelector('.place-words');
+    if (label && words) setText(label, words.charAt(0).toUpperCase() + words.slice(1));
+  }
+}
+namePlaces();
+
 const SCORE_HELP = '0 = no pain, 10 = the worst pain. Keys: 0 to 9, T for 10, S to skip.';
 const PLACE_HELP = 'Tap the place furthest down your leg where you feel it. Keys: 1 to 6, S to skip.';
 
