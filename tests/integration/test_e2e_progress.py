@@ -237,6 +237,16 @@ def test_screening_then_history_with_downloads(coach: Coach) -> None:
                     _past_session(store, days_ago=27 - 3.5 * k, k=k)
             page.goto(coach.page("/history"))
             assert page.locator("tr.session-row").count() == 8
+            # the session table's header fits: no column cut off at the right
+            fit = page.evaluate(
+                """() => { const w = document.querySelector('.table-wrap');
+                     const right = w.getBoundingClientRect().right;
+                     return [w.scrollWidth - w.clientWidth,
+                             [...document.querySelectorAll('#session-table th')]
+                               .filter((th) => th.getBoundingClientRect().right > right + 0.5)
+                               .map((th) => th.textContent)]; }"""
+            )
+            assert fit == [0, []], fit
             assert page.locator("#dl-fhir option").count() == 8
             with page.expect_download() as info:
                 page.locator("#dl-sessions-csv").click()

@@ -51,3 +51,24 @@ def test_two_sessions_on_the_hands_planned_on_the_forearms_keep_the_dose(tmp_pat
 def test_the_same_sessions_on_the_forearms_move_on(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'p.db'}"
     assert _store_sets(url, _track(tmp_path, "forearms"), 2) == ["keep", "progress"]
+
+
+def test_history_and_the_csv_show_the_posture_of_each_press_up(tmp_path: Path) -> None:
+    from pressup.export import tables
+    from pressup.report.history import render_history
+
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    _store_sets(url, _track(tmp_path, "hands"), 1)
+    with Store(url) as store:
+        page = render_history(store, SPEC)
+        [sid] = tables.stored_session_ids(store)
+        row = tables.stored_summary(store, sid)
+        reps = tables.stored_reps(store, sid)
+        csv = tables.write_sessions_csv([row], tmp_path / "s.csv").read_text().splitlines()
+    assert "Hands (plan: forearms)" in page and "plan: Forearms" in page
+    assert row.planned_variant == "forearms" and row.variants_done == ("hands",) * 3
+    assert [r.variant for r in reps] == ["hands"] * 3
+    header = csv[0].split(",")
+    cells = dict(zip(header, csv[1].split(",")))
+    assert cells["planned_variant"] == "forearms" and cells["variants_done"] == "hands;hands;hands"
+    assert tables.read_sessions_csv(tmp_path / "s.csv") == [row]

@@ -106,7 +106,7 @@ def test_sessions_add_from_the_terminal(track_file: Path, db: str) -> None:
         [*args, "--pain-before", "2", "--where-before", "thigh", "--pain", "2", "--where", "back"],
     )
     assert res.exit_code == 0, res.output
-    assert "Your symptoms during the set: moved toward the spine (centralising)." in res.output
+    assert "Your symptoms during the set: moved toward the spine." in res.output
     # asked in the terminal: before the set, after each press-up, then 'q'
     answers = "3\n2\n3\n2\n4\nthigh\nq\n"
     res = runner.invoke(app, [*args, "--ask"], input=answers)

@@ -158,8 +158,8 @@ def analyze(
     except PressupError as exc:
         raise fail(exc) from None
     if planned is not None:
-        from pressup.report.wording import dose_sentence
         from pressup.vocab import posture_of
+        from pressup.wording import dose_sentence
 
         said = dose_sentence(
             planned.source, planned.reps, planned.hold_s, posture_of(planned.variant)

@@ -26,8 +26,11 @@ session without pain ratings takes the pain of its symptom reports. ``location_b
 ``location_after`` are where the symptoms were felt at those ratings (``none``, ``back``,
 ``buttock``, ``thigh``, ``below_knee``, ``foot``), ``symptom_response`` how they responded over
 the set (``centralising``, ``peripheralising``, ``unchanged``; empty without a place before and
-after), ``stopped`` whether the coach stopped the set by a pain or symptom rule (a stored
-``set_stopped`` event) and ``stop_reason`` why.
+after), ``variant`` the posture done (``mixed`` when both), ``planned_variant`` the posture the
+plan asked for (empty when not known) and ``variants_done`` the posture of each complete
+repetition in order (``;`` separated, as the repetitions table's ``variant``), ``stopped``
+whether the coach stopped the set by a pain or symptom rule (a stored ``set_stopped`` event) and
+``stop_reason`` why.
 
 CSV: one header row, ``,`` separated, UTF-8. Unknown values are empty cells; floats are
 written with :func:`repr` (the shortest text that reads back to the same float), booleans as
@@ -51,10 +54,10 @@ from pressup.analysis.io import ANALYSIS_FILE, read_analysis
 from pressup.errors import InputError
 from pressup.sessions.outcome import PainScores, SessionOutcome, outcome_of, outcomes_of
 from pressup.sessions.store import REP_KEYS, Store, require_session
-from pressup.vocab import FAULT_CODES
+from pressup.vocab import FAULT_CODES, POSTURES
 
 #: Schema tags of the JSON files.
-SESSIONS_SCHEMA = "pressup.export.sessions/2"
+SESSIONS_SCHEMA = "pressup.export.sessions/3"
 REPS_SCHEMA = "pressup.export.reps/1"
 #: ``source`` of a row: a stored live session, or a ``pressup analyze`` folder.
 SOURCE_SESSION = "session"
@@ -73,6 +76,8 @@ SESSION_COLUMNS: tuple[str, ...] = (
     "ended_at",
     "stage",
     "variant",
+    "planned_variant",
+    "variants_done",
     "reps_done",
     "target_reps",
     "reps_recorded",
@@ -107,6 +112,9 @@ class SessionSummary:
         created_at, ended_at: UTC timestamps of a stored session (``None`` for analyses).
         stage: coaching stage of a stored session (``None`` for analyses).
         variant: ``"forearms"``, ``"hands"``, ``"mixed"`` (both seen) or ``None`` (no reps).
+        planned_variant: the posture today's plan asked for (``"forearms"`` or ``"hands"``;
+            ``None`` when no plan is known, e.g. an analysis judged against the protocol file).
+        variants_done: the posture of each complete repetition, in order (``;`` in the CSV).
         reps_done: completed repetitions (a stored session's counter; an analysis'
             ``rep_count``).
         target_reps: repetitions prescribed, if known.
@@ -142,6 +150,8 @@ class SessionSummary:
     symptom_response: Optional[str] = None
     stopped: bool = False
     stop_reason: Optional[str] = None
+    planned_variant: Optional[str] = None
+    variants_done: tuple[str, ...] = ()
 
     def to_row(self) -> dict[str, Any]:
         """The row as Python values keyed by :data:`SESSION_COLUMNS` (fault counts flat)."""
@@ -153,6 +163,8 @@ class SessionSummary:
             "ended_at": self.ended_at,
             "stage": self.stage,
             "variant": self.variant,
+            "planned_variant": self.planned_variant,
+            "variants_done": self.variants_done,
             "reps_done": self.reps_done,
             "target_reps": self.target_reps,
             "reps_recorded": self.reps_recorded,
@@ -185,6 +197,8 @@ class SessionSummary:
             ended_at=row["ended_at"],
             stage=row["stage"],
             variant=row["variant"],
+            planned_variant=row["planned_variant"],
+            variants_done=tuple(row["variants_done"]),
             reps_done=row["reps_done"],
             target_reps=row["target_reps"],
             reps_recorded=row["reps_recorded"],
@@ -362,6 +376,7 @@ def summarise(
         pain_before=scores.before,
         pain_after=scores.after,
         pain_max=scores.worst,
+        variants_done=tuple(r.variant for r in complete),
     )
 
 
@@ -391,6 +406,15 @@ def stored_summary(store: Store, session_id: str) -> SessionSummary:
     return _summary_of(outcome_of(store, session_id))
 
 
+#: ``analysis.json`` ``protocol.dose_source`` values that mean a person's plan was judged against.
+PLANNED_SOURCES = ("prescription", "progression")
+
+
+def _posture(value: Any) -> str | None:
+    """``value`` when it is a posture (``forearms`` or ``hands``), else ``None``."""
+    return value if value in POSTURES else None
+
+
 def _summary_of(o: SessionOutcome) -> SessionSummary:
     record = o.record
     row = summarise(
@@ -411,6 +435,7 @@ def _summary_of(o: SessionOutcome) -> SessionSummary:
         symptom_response=o.response,
         stopped=o.stopped,
         stop_reason=str(o.stop_reason) if o.stop_reason is not None else None,
+        planned_variant=_posture(record.dose.get("variant")),
     )
 
 
@@ -479,7 +504,10 @@ def analysis_summary(analysis: AnalysisFile) -> SessionSummary:
     protocol = analysis.data.get("protocol") or {}
     target = protocol.get("target_reps") if isinstance(protocol, Mapping) else None
     done = analysis.data.get("rep_count")
-    return summarise(
+    planned = None
+    if isinstance(protocol, Mapping) and protocol.get("dose_source") in PLANNED_SOURCES:
+        planned = _posture(protocol.get("variant"))  # judged against a person's plan
+    row = summarise(
         source=SOURCE_ANALYSIS,
         session_id=analysis.session_id,
         path=str(analysis.path),
@@ -487,6 +515,7 @@ def analysis_summary(analysis: AnalysisFile) -> SessionSummary:
         reps_done=int(done) if isinstance(done, int) else sum(r.complete for r in reps),
         target_reps=int(target) if isinstance(target, int) else None,
     )
+    return replace(row, planned_variant=planned)
 
 
 # -- collecting ------------------------------------------------------------------------------
@@ -588,6 +617,8 @@ _SESSION_PARSERS: dict[str, Callable[[str], Any]] = {
     "ended_at": _opt(_datetime),
     "stage": _opt(str),
     "variant": _opt(str),
+    "planned_variant": _opt(str),
+    "variants_done": _codes,
     "reps_done": int,
     "target_reps": _opt(int),
     "reps_recorded": int,

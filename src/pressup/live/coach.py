@@ -16,7 +16,8 @@ I/O; the web page shows every cue as a caption and speaks it. The script follows
   looks like and what to do. At most one cue per event, and never the same sentence twice within
   ``repeat_after_s`` (10 s);
 * a press-up done in another posture than today's plan (on the hands when the plan is on the
-  forearms, or the reverse): say so once a set, in the rest after it, before the next breath in
+  forearms, or the reverse): say so once a set, right after its count (before the pain question,
+  which the page also asks on screen: the next press-up often starts before the rest is over)
   ("You went up on your hands; today's plan is on the forearms: stay on the forearms."). The
   planned posture is ``planned``, else the dose's ``variant`` when the plan is known
   (``variant_words`` given); a change on the last press-up is not said (the set is over: the
@@ -41,14 +42,14 @@ from typing import Any
 from pressup.engine import Event
 from pressup.live.cues import MOVING, Cue, CuePriority
 from pressup.protocol import ProtocolSpec
-from pressup.report.wording import (
+from pressup.safety.symptoms import Stop
+from pressup.vocab import POSTURES, Posture
+from pressup.wording import (
     FAULT_WORDING,
     not_counted_wording,
     other_pose_cue,
     posture_change_cue,
 )
-from pressup.safety.symptoms import Stop
-from pressup.vocab import POSTURES, Posture
 
 #: Form cues by priority (first = most important to say).
 FORM_PRIORITY: tuple[str, ...] = (
@@ -254,6 +255,9 @@ class Coach:
             text += " Next time, take longer to come down."
         cues = [self._cue("rep_done", text, "count", COUNT, t, _REST_OR_DONE)]
         if n < target_reps:
+            # said right after the count (before the pain question: the rating dialog asks that
+            # on screen too): the next press-up often starts before the rest is over
+            cues.extend(self._posture_cue(t))
             text = (
                 "How is your back? Tap a number from 0 to 10, then where you feel it. "
                 "Or lie still to skip."
@@ -263,15 +267,17 @@ class Coach:
         return cues
 
     def _posture_cue(self, t: float) -> list[Cue]:
-        """Once a set, before the next breath in: the last press-up was done in another
-        posture than today's plan (phase priority, true during this rest)."""
+        """Once a set, right after the count of a press-up (not the last) done in another
+        posture than today's plan (count priority, true during the rest after it)."""
         if self._posture_said or self._posture_off is None or self.planned is None:
             return []
         text = posture_change_cue(self._posture_off, self.planned)
         if text is None:
             return []
         self._posture_said = True
-        return [self._cue("posture", text, "info", PHASE, t, _REST)]
+        # count priority: it is about the press-up just counted (it does not count toward moving
+        # on), and a breath cue for the next press-up must not push it out
+        return [self._cue("posture", text, "info", COUNT, t, _REST)]
 
     def _first_form_cue(self, t: float, new_faults: list[str]) -> Cue | None:
         """One form cue at a time: the most important of those that just started."""

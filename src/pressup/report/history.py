@@ -11,7 +11,7 @@ report as ``pressup analyze``.
 Everything is inline (CSS and SVG; no scripts, no external assets). Dates are shown in the
 time zone of ``now`` (default: the computer's local zone).
 
-Viewing the page stores nothing: the decision shown is :func:`pressup.sessions.plan.review`
+Viewing the page stores nothing: the dose shown is :func:`pressup.sessions.plan.todays_dose`
 with ``save=False`` (the stored decision when nothing changed since it, else the decision the
 next ``pressup progress`` would store), unless ``save_decision=True``.
 """
@@ -35,13 +35,14 @@ from pressup import __version__
 from pressup.errors import PressupError, StorageError
 from pressup.protocol.spec import ProtocolSpec
 from pressup.report import plots
-from pressup.report.wording import fault_wording, variant_name
 from pressup.safety.progression import VARIANT_WORDS, parse_variant
 from pressup.safety.symptoms import RESPONSE_WORDS, Response, first_stop
 from pressup.sessions.outcome import build_outcome
-from pressup.sessions.plan import current_prescription, planned_from_dose, review
+from pressup.sessions.plan import planned_from_dose, todays_dose
 from pressup.sessions.records import SessionData, session_data
 from pressup.sessions.store import SessionRecord, Store
+from pressup.vocab import POSTURES
+from pressup.wording import fault_wording, postures_cell, variant_name
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -89,6 +90,7 @@ class SessionPoint:
         None  # centralising / peripheralising / unchanged (None: not rated)
     )
     stopped: Optional[str] = None  # why a stop rule stopped the set, if one did
+    postures: str = _DASH  # the posture of each press-up done, against the plan's
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class HistoryRow:
     link: Optional[str]
     symptoms: str = _DASH
     stopped: Optional[str] = None
+    postures: str = _DASH
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,12 @@ def _variant(record: SessionRecord, reps: list[dict[str, Any]]) -> str:
     return variant_name(next(iter(seen)))
 
 
+def _planned_posture(record: SessionRecord) -> str | None:
+    """The posture the session's plan asked for (``None`` for an older session without one)."""
+    value = record.dose.get("variant")
+    return value if value in POSTURES and record.dose.get("ladder_variant") else None
+
+
 def session_point(
     store: Store, record: SessionRecord, spec: ProtocolSpec, data: SessionData | None = None
 ) -> SessionPoint:
@@ -190,6 +199,10 @@ def session_point(
         pain_after=o.pain_after,
         response=o.response,
         stopped=str(reason) if reason else None,
+        postures=postures_cell(
+            [str(r["variant"]) for r in reps if r.get("variant") in POSTURES],
+            _planned_posture(record),
+        ),
     )
 
 
@@ -247,6 +260,7 @@ def table_rows(
                 link=link(p.id) if link is not None else None,
                 symptoms=RESPONSE_WORDS[p.response] if p.response is not None else _DASH,
                 stopped=p.stopped,
+                postures=p.postures,
             )
         )
     return rows
@@ -304,23 +318,31 @@ def _dates(points: Sequence[SessionPoint], zone: tzinfo | None) -> FloatArray:
     )
 
 
-def _date_axis(ax: Any, x: FloatArray) -> None:
-    """Day-number axis with a labelled tick on Mondays (every k-th week when long)."""
-    lo, hi = float(x.min()), float(x.max())
-    pad = max(1.0, (hi - lo) * 0.05)
-    ax.set_xlim(lo - pad, hi + pad)
-    first = _EPOCH + timedelta(days=math.floor(lo - pad))
+def week_ticks(x: FloatArray) -> tuple[tuple[float, float], list[float], list[str]]:
+    """The x range and the labelled ticks of a date axis over the day numbers ``x`` (days
+    since 1970-01-01, local time): the range runs from the Monday of the first session's week
+    (at least a week, and a little past the last session); a tick at 00:00 on each Monday in it
+    (every k-th Monday when more than 8 weeks), labelled with its date (``"09 Nov"``)."""
+    lo, hi = float(np.nanmin(x)), float(np.nanmax(x))
+    first = _EPOCH + timedelta(days=math.floor(lo))
     first -= timedelta(days=first.weekday())
-    weeks = max(1, math.ceil((hi + pad - lo) / 7.0 / 8.0))
+    left = float((first - _EPOCH).days)
+    right = max(hi + max(1.0, (hi - left) * 0.05), left + 7.0)
+    step = max(1, math.ceil((right - left) / 7.0 / 8.0))
     ticks: list[float] = []
     labels: list[str] = []
     day = first
-    while (day - _EPOCH).days <= hi + pad:
-        pos = float((day - _EPOCH).days)
-        if pos >= lo - pad:
-            ticks.append(pos)
-            labels.append(day.strftime("%d %b"))
-        day += timedelta(days=7 * weeks)
+    while (day - _EPOCH).days <= right:
+        ticks.append(float((day - _EPOCH).days))
+        labels.append(day.strftime("%d %b"))
+        day += timedelta(days=7 * step)
+    return (left - 0.5, right), ticks, labels
+
+
+def _date_axis(ax: Any, x: FloatArray) -> None:
+    """Day-number axis with a labelled tick on Mondays (see :func:`week_ticks`)."""
+    (lo, hi), ticks, labels = week_ticks(x)
+    ax.set_xlim(lo, hi)
     ax.set_xticks(ticks, labels)
     ax.set_xlabel("week starting (Monday)")
     ax.grid(True, axis="both", color="#e3e8ee", zorder=0)
@@ -330,13 +352,50 @@ def _series(values: Sequence[float | None]) -> FloatArray:
     return np.array([math.nan if v is None else float(v) for v in values], dtype=np.float64)
 
 
+def _drawn(label: str, y: FloatArray) -> str:
+    """``label`` for a line with at least one point drawn; else matplotlib's "no label"."""
+    return label if np.isfinite(y).any() else "_nolegend_"
+
+
+def _legend(ax: Any, **kwargs: Any) -> None:
+    """The legend of the lines that are drawn (none when none has a label)."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(handles, labels, **kwargs)
+
+
+def _line(
+    ax: Any,
+    when: FloatArray,
+    y: FloatArray,
+    fmt: str,
+    colour: str,
+    label: str,
+    *,
+    zorder: int,
+    width: float = 2.2,
+) -> None:
+    """One series over the sessions' dates (``when``, days since 1970-01-01) with markers;
+    ``width`` in points; labelled only if anything of it is drawn."""
+    ax.plot(
+        when,
+        y,
+        fmt,
+        color=colour,
+        linewidth=width,
+        markersize=7,
+        zorder=zorder,
+        label=_drawn(label, y),
+    )
+
+
 def trunk_svg(points: Sequence[SessionPoint], zone: tzinfo | None) -> str:
     """Peak trunk angle (degrees) of each session over the weeks."""
     when = _dates(points, zone)
     y = _series([p.peak_trunk_deg for p in points])
     with matplotlib.rc_context():
-        plots._apply_style("pressup-history-trunk")
-        fig = plots._new_figure(9.0, 3.4)
+        plots.apply_style("pressup-history-trunk")
+        fig = plots.new_figure(9.0, 3.4)
         ax = fig.subplots()
         ax.plot(when, y, "-o", color=_TRUNK_COLOUR, linewidth=2.2, markersize=7, zorder=3)
         ax.set_ylabel("peak trunk lift (\u00b0)")
@@ -344,7 +403,7 @@ def trunk_svg(points: Sequence[SessionPoint], zone: tzinfo | None) -> str:
         ax.set_ylim(0, max(10.0, top * 1.2))
         ax.set_title("How high you pressed up (best rep of each session)", loc="left")
         _date_axis(ax, when)
-        return plots._svg_of(fig, "Peak trunk angle per session over the weeks")
+        return plots.svg_of(fig, "Peak trunk angle per session over the weeks")
 
 
 def hold_svg(points: Sequence[SessionPoint], zone: tzinfo | None) -> str:
@@ -353,19 +412,10 @@ def hold_svg(points: Sequence[SessionPoint], zone: tzinfo | None) -> str:
     y = _series([p.mean_hold_s for p in points])
     target = _series([p.target_hold_s for p in points])
     with matplotlib.rc_context():
-        plots._apply_style("pressup-history-hold")
-        fig = plots._new_figure(9.0, 3.4)
+        plots.apply_style("pressup-history-hold")
+        fig = plots.new_figure(9.0, 3.4)
         ax = fig.subplots()
-        ax.plot(
-            when,
-            y,
-            "-o",
-            color=_HOLD_COLOUR,
-            linewidth=2.2,
-            markersize=7,
-            zorder=3,
-            label="your mean hold",
-        )
+        _line(ax, when, y, "-o", _HOLD_COLOUR, "your mean hold", zorder=3)
         ax.step(
             when,
             target,
@@ -374,16 +424,16 @@ def hold_svg(points: Sequence[SessionPoint], zone: tzinfo | None) -> str:
             linestyle="--",
             linewidth=1.6,
             zorder=2,
-            label="target hold",
+            label=_drawn("target hold", target),
         )
         ax.set_ylabel("hold at the top (s)")
         finite = np.concatenate([y[np.isfinite(y)], target[np.isfinite(target)]])
         top = float(finite.max()) if finite.size else 10.0
         ax.set_ylim(0, max(5.0, top * 1.25))
         ax.set_title("How long you held at the top", loc="left")
-        ax.legend(loc="lower right", frameon=False)
+        _legend(ax, loc="lower right", frameon=False)
         _date_axis(ax, when)
-        return plots._svg_of(fig, "Mean hold against the target hold over the weeks")
+        return plots.svg_of(fig, "Mean hold against the target hold over the weeks")
 
 
 def pain_svg(points: Sequence[SessionPoint], zone: tzinfo | None) -> str:
@@ -392,36 +442,18 @@ def pain_svg(points: Sequence[SessionPoint], zone: tzinfo | None) -> str:
     before = _series([p.pain_before for p in points])
     after = _series([p.pain_after for p in points])
     with matplotlib.rc_context():
-        plots._apply_style("pressup-history-pain")
-        fig = plots._new_figure(9.0, 3.4)
+        plots.apply_style("pressup-history-pain")
+        fig = plots.new_figure(9.0, 3.4)
         ax = fig.subplots()
-        ax.plot(
-            when,
-            before,
-            "-s",
-            color=_BEFORE_COLOUR,
-            linewidth=2.0,
-            markersize=7,
-            zorder=3,
-            label="before the set",
-        )
-        ax.plot(
-            when,
-            after,
-            "-o",
-            color=_AFTER_COLOUR,
-            linewidth=2.2,
-            markersize=7,
-            zorder=4,
-            label="after the set",
-        )
+        _line(ax, when, before, "-s", _BEFORE_COLOUR, "before the set", zorder=3, width=2.0)
+        _line(ax, when, after, "-o", _AFTER_COLOUR, "after the set", zorder=4)
         ax.set_ylim(-0.3, 10.3)
         ax.set_yticks([0, 2, 4, 6, 8, 10])
         ax.set_ylabel("pain (0 = none, 10 = worst)")
         ax.set_title("Pain before and after each session", loc="left")
-        ax.legend(loc="upper right", frameon=False, ncols=2)
+        _legend(ax, loc="upper right", frameon=False, ncols=2)
         _date_axis(ax, when)
-        return plots._svg_of(fig, "Pain before and after each session over the weeks")
+        return plots.svg_of(fig, "Pain before and after each session over the weeks")
 
 
 # -- rendering -----------------------------------------------------------------------------
@@ -466,9 +498,11 @@ def render_history(
         when = when.astimezone()
     zone = when.tzinfo
     points = collect(store, spec)
-    rev = review(store, spec, save=save_decision)
-    decision = rev.decision
-    current = current_prescription(store, spec)
+    # today's dose and why: the one plan the coach runs and `pressup progress` prints
+    today = todays_dose(store, spec, save=save_decision)
+    assert today.review is not None  # todays_dose always reviews
+    decision = today.review.decision
+    current = today.review.current
     per_day = current.sessions_per_day or 1
     weeks = calendar(points, when.astimezone(zone).date(), zone, per_day)
     days = [d for w in weeks for d in w if not d.future]
@@ -493,8 +527,8 @@ def render_history(
         "decision": {
             "action": _ACTION_WORDS.get(decision.action, decision.action.capitalize()),
             "code": decision.action,
-            "words": decision.words(),
-            "reason": decision.reason,
+            "words": today.words(),
+            "reason": today.reason,
             "advice": list(decision.advice),
             "source": "your clinician" if decision.source == "clinician" else "the coach",
             "notes": decision.notes,

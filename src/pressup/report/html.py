@@ -9,7 +9,6 @@ Times are seconds, angles degrees, shares of the video percent.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,10 +23,11 @@ from markupsafe import Markup
 from pressup import __version__
 from pressup.analysis.result import FAULT_CODES, LABELS, RAISED_LABELS, Analysis, Fault, Rep
 from pressup.report import plots
-from pressup.report.wording import (
+from pressup.wording import (
     FAULT_WORDING,
     LABEL_WORDING,
     VARIANT_WORDING,
+    detail_rows,
     dose_sentence,
     fault_wording,
     label_wording,
@@ -561,22 +561,6 @@ def summarize(analysis: Analysis) -> Summary:
 # details for the physiotherapist
 
 
-def _flat_items(d: dict[str, Any]) -> list[tuple[str, str]]:
-    """``(key, text)`` pairs of a metadata dict; nested values as compact JSON."""
-    out = []
-    for key, value in d.items():
-        if isinstance(value, float):
-            text = f"{value:g}"
-        elif isinstance(value, (dict, list, tuple)):
-            text = json.dumps(value, default=str, ensure_ascii=False)
-            if len(text) > 300:
-                text = text[:297] + "..."
-        else:
-            text = str(value)
-        out.append((str(key), text))
-    return out
-
-
 @dataclass(frozen=True)
 class FaultStat:
     """Per-code totals for the physiotherapist table (seconds)."""
@@ -634,7 +618,7 @@ def _environment() -> jinja2.Environment:
 
 def judged_dose(protocol: dict[str, Any]) -> str | None:
     """The sentence saying which dose the analysis was judged against and where it came from
-    (:func:`~pressup.report.wording.dose_sentence`); ``None`` for an older analysis that does
+    (:func:`~pressup.wording.dose_sentence`); ``None`` for an older analysis that does
     not record it."""
     reps = plots.protocol_number(protocol, "target_reps")
     variant = protocol.get("variant")
@@ -676,10 +660,10 @@ def render_report(analysis: Analysis, generated_at: datetime | None = None) -> s
         "target_hold": _target_text(analysis.protocol, "target_hold_s", " s"),
         "target_reps": _target_text(analysis.protocol, "target_reps"),
         "details": [
-            ("Video", _flat_items(analysis.source)),
-            ("Pose tracking", _flat_items(analysis.pose)),
-            ("Camera view", _flat_items(analysis.view)),
-            ("Protocol", _flat_items(analysis.protocol)),
+            ("Video", detail_rows(analysis.source)),
+            ("Pose tracking", detail_rows(analysis.pose)),
+            ("Camera view", detail_rows(analysis.view)),
+            ("Protocol", detail_rows(analysis.protocol)),
         ],
         "fault_stats": fault_stats(analysis),
         "coverage": {

@@ -22,7 +22,7 @@ from pressup.errors import InputError, PressupError
 from pressup.pose.track import LANDMARK_INDEX, PoseTrack
 from pressup.pose.video import iter_frames, probe
 from pressup.report.plots import protocol_number
-from pressup.report.wording import fault_wording, label_wording
+from pressup.wording import fault_wording, label_wording
 
 #: Landmarks below this visibility (0..1) are not drawn.
 MIN_VISIBILITY = 0.3

@@ -26,7 +26,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from pressup.analysis.result import FAULT_CODES, LABELS, Analysis, Rep
-from pressup.report.wording import fault_wording, label_wording
+from pressup.wording import fault_wording, label_wording
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
@@ -180,13 +180,6 @@ def new_figure(width_in: float, height_in: float) -> Figure:
     fig = Figure(figsize=(width_in, height_in), layout="constrained")
     FigureCanvasAgg(fig)
     return fig
-
-
-# The names the history page used before these were public; ``report/history.py`` (owned
-# elsewhere) still calls them: switch it to the public names, then remove these.
-_svg_of = svg_of
-_apply_style = apply_style
-_new_figure = new_figure
 
 
 def _format_time_axis(ax: Any, t0: float, t1: float) -> None:

@@ -472,16 +472,15 @@ def _pain_or_form_shortfall(s: SetSummary, spec: ProtocolSpec) -> str | None:
         return "pain was not rated before and after the set"
     worst = max(r.pain for r in s.symptoms)
     if worst > g.max_pain:
-        return f"pain reached {worst}/10 (moving on needs {g.max_pain} or less)"
+        return f"pain reached {worst}/10"
     last = max(after, key=lambda r: r.rep)
     if last.pain - before[0].pain > g.max_pain_rise:
         return f"pain ended at {last.pain}/10, up from {before[0].pain}/10"
-    per_rep = sum(s.fault_counts) / max(s.reps_done, 1)
-    if per_rep > g.max_faults_per_rep + _EPS:
-        return (
-            f"form: {per_rep:.1f} faults per press-up (moving on needs "
-            f"{g.max_faults_per_rep:g} or fewer)"
-        )
+    n_faults = sum(s.fault_counts)
+    if n_faults / max(s.reps_done, 1) > g.max_faults_per_rep + _EPS:
+        points = "form point" if n_faults == 1 else "form points"
+        reps = "press-up" if s.reps_done == 1 else "press-ups"
+        return f"there were {n_faults} {points} to work on in {s.reps_done} {reps}"
     return None
 
 
@@ -507,6 +506,11 @@ def _judge(session: SessionSummary, current: Prescription, spec: ProtocolSpec) -
     return _Verdict("good", f"pain at most {max_pain}/10 and good form", max_pain)
 
 
+def _whole(deg: float) -> float:
+    """``deg`` to whole degrees, half up (as the pages' ``Math.round``)."""
+    return float(math.floor(deg + 0.5))
+
+
 def _peak_target(
     history: Sequence[SessionSummary],
     variant: Variant,
@@ -529,14 +533,15 @@ def _peak_target(
     reached = float(statistics.median(peaks))
     g = spec.progression
     floor = spec.positions.min_peak_trunk_deg
+    # whole degrees, rounded half up: every screen says the same number ("about 47 degrees")
     if verdict is not None and verdict.kind == "bad":
-        target = max(floor, reached - g.peak_step_deg)
+        target = _whole(max(floor, reached - g.peak_step_deg))
         words = f"aim a little lower, about {target:.0f} degrees"
     elif verdict is not None and verdict.kind == "good":
-        target = min(g.max_target_trunk_deg, reached + g.peak_step_deg)
+        target = _whole(min(g.max_target_trunk_deg, reached + g.peak_step_deg))
         words = f"aim about {target:.0f} degrees high"
     else:
-        target = min(g.max_target_trunk_deg, reached)
+        target = _whole(min(g.max_target_trunk_deg, reached))
         words = f"stay at about {target:.0f} degrees high"
     return round(target, 1), words
 

@@ -41,8 +41,8 @@ RESPONSES: tuple[Response, ...] = get_args(Response)
 
 #: The responses in plain words, for the person and the clinician.
 RESPONSE_WORDS: dict[Response, str] = {
-    "centralising": "moved toward the spine (centralising)",
-    "peripheralising": "spread down the leg (peripheralising)",
+    "centralising": "moved toward the spine",
+    "peripheralising": "spread down the leg",
     "unchanged": "unchanged",
 }
 

@@ -376,7 +376,8 @@ def plan_session(store: Store, spec: ProtocolSpec) -> SessionPlan:
     into the protocol.
 
     The returned ``dose`` carries the engine's dose plus ``ladder_variant``, ``source``,
-    ``reason`` (one line, for the person), ``advice`` and the pain stop limits.
+    ``reason`` (one line, for the person), ``advice``, ``words`` (the dose in plain words, as
+    ``pressup progress`` prints it) and the pain stop limits.
     """
     today = todays_dose(store, spec)
     rv = today.review
@@ -385,6 +386,7 @@ def plan_session(store: Store, spec: ProtocolSpec) -> SessionPlan:
     dose = _dose_json(session_spec, today.variant, today.prescription)
     dose["reason"] = today.reason
     dose["advice"] = list(today.advice)
+    dose["words"] = today.words()  # as ``pressup progress`` prints it
     return SessionPlan(session_spec, today.variant, dose, rv, today)
 
 

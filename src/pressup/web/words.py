@@ -1,4 +1,4 @@
-"""The coach page's words as a JavaScript module, rendered from :mod:`pressup.report.wording`.
+"""The coach page's words as a JavaScript module, rendered from :mod:`pressup.wording`.
 
 The page imports ``./words.js`` (served at ``/static/words.js`` by
 :mod:`pressup.web.routes.coach`), so every word it shows for a position label, a fault code, a
@@ -11,11 +11,14 @@ import json
 from collections.abc import Callable
 from functools import cache
 
-from pressup.report.wording import (
+from pressup.vocab import LOCATION_WORDS
+from pressup.wording import (
     CHECK_WORDING,
+    SETUP_HINTS,
     STAGE_WORDING,
     page_fault_words,
     page_label_words,
+    posture_cells,
 )
 
 #: exported name -> (its doc comment, its words)
@@ -27,6 +30,18 @@ _TABLES: dict[str, tuple[str, Callable[[], dict[str, str]]]] = {
         lambda: dict(CHECK_WORDING),
     ),
     "STAGE_WORDS": ("Session stage -> heading words.", lambda: dict(STAGE_WORDING)),
+    "PLACE_WORDS": (
+        "Where the symptoms are felt -> plain words.",
+        lambda: {k: str(v) for k, v in LOCATION_WORDS.items()},
+    ),
+    "POSTURE_CELLS": (
+        "Posture done ('hands'), or done/planned ('hands/forearms') -> the done table's cell.",
+        posture_cells,
+    ),
+    "SETUP_HINTS": (
+        "The set-up screen's hint: 'setup', then the start position by today's posture.",
+        lambda: dict(SETUP_HINTS),
+    ),
 }
 
 _FUNCTIONS = """\
@@ -38,6 +53,22 @@ export function faultWords(code) {
   if (FAULT_WORDS[code]) return FAULT_WORDS[code];
   const s = String(code || '').replace(/_/g, ' ').trim();
   return s ? s[0].toUpperCase() + s.slice(1) : 'Form point';
+}
+
+export function placeWords(place) {
+  return PLACE_WORDS[place] || (place ? String(place).replace(/_/g, ' ') : '');
+}
+
+/** The done table's posture cell; marked when a plan is known and it was another posture. */
+export function postureCell(done, planned) {
+  if (!POSTURE_CELLS[done]) return '\\u2013'; // a dash: not known
+  return (planned && POSTURE_CELLS[`${done}/${planned}`]) || POSTURE_CELLS[done];
+}
+
+/** A hold for the done table, with the aim beside it. */
+export function holdCell(heldS, targetS) {
+  const held = `${Math.round(heldS)} s`;
+  return targetS ? `${held} (aim ${Math.round(targetS * 10) / 10} s)` : held;
 }
 """
 
@@ -52,7 +83,7 @@ def words_js() -> str:
     """The ``words.js`` module: the tables of :func:`page_words` as ``export const`` objects,
     and ``labelWords`` / ``faultWords`` (words for a code, with a readable fallback)."""
     parts = [
-        "// Plain words for the codes the server sends, rendered from pressup/report/wording.py"
+        "// Plain words for the codes the server sends, rendered from pressup/wording.py"
         " (do not edit: served by pressup.web.words).\n"
     ]
     for name, table in page_words().items():

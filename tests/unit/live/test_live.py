@@ -315,16 +315,17 @@ def _done(n: int, variant: str) -> list[Event]:
     return [Event(10.0 * n, "rep_completed", n, {"index": n, "variant": variant, "faults": []})]
 
 
-def test_a_press_up_in_another_posture_than_planned_is_said_once_a_set_before_the_next() -> None:
+def test_a_press_up_in_another_posture_than_planned_is_said_once_a_set_after_its_count() -> None:
     coach = Coach(SPEC, planned="forearms")
     rest = SPEC.dose.rest_between_reps_s
-    coach.on_events(10.0, _done(1, "hands"), 0.0)
-    cues = coach.on_events(10.0 + rest, [], 0.0)
-    assert [c.id for c in cues] == ["posture", "ready"]
-    assert cues[0].text == (
+    cues = coach.on_events(10.0, _done(1, "hands"), 0.0)
+    # after the count, before the pain question (the runner-up the gate sends 1.5 s later)
+    assert [c.id for c in cues] == ["rep_done", "posture", "pain"]
+    assert cues[1].text == (
         "You went up on your hands; today's plan is on the forearms: stay on the forearms."
     )
-    assert cues[0].priority.name == "PHASE" and cues[0].phases == frozenset({"rest"})
+    assert cues[1].priority.name == "COUNT" and cues[1].phases == frozenset({"rest"})
+    assert [c.id for c in coach.on_events(10.0 + rest, [], 0.0)] == ["ready"]
     # a second press-up on the hands: not said again in this set
     coach.on_events(20.0, _done(2, "hands"), 0.0)
     assert [c.id for c in coach.on_events(20.0 + rest, [], 0.0)] == ["ready"]
@@ -333,8 +334,7 @@ def test_a_press_up_in_another_posture_than_planned_is_said_once_a_set_before_th
 def test_the_reverse_posture_change_and_no_plan_no_word() -> None:
     rest = SPEC.dose.rest_between_reps_s
     coach = Coach(SPEC, planned="hands")
-    coach.on_events(10.0, _done(1, "forearms"), 0.0)
-    [said, _] = coach.on_events(10.0 + rest, [], 0.0)
+    [_, said, _] = coach.on_events(10.0, _done(1, "forearms"), 0.0)
     assert said.text == (
         "You went up on your forearms; today's plan is on the hands: stay on the hands."
     )

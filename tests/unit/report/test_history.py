@@ -11,9 +11,10 @@ import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -24,7 +25,15 @@ from pressup.cli.history import history_app
 from pressup.pose.track import PoseTrack
 from pressup.protocol import load_spec
 from pressup.protocol.spec import ProtocolSpec
-from pressup.report.history import CALENDAR_WEEKS, render_history, session_report
+from pressup.report.history import (
+    CALENDAR_WEEKS,
+    SessionPoint,
+    hold_svg,
+    pain_svg,
+    render_history,
+    session_report,
+    week_ticks,
+)
 from pressup.sessions.plan import review
 from pressup.sessions.records import list_decisions, set_prescription
 from pressup.storage import Store
@@ -133,7 +142,7 @@ def test_page_has_rows_plots_calendar_and_reason(populated: Populated) -> None:
     want = sorted((NOW - timedelta(days=d)).date().isoformat() for d, _, _ in PLAN)
     assert marked == want
     assert _cells(page, "some") == []
-    # the reason shown is the one review gives, and viewing stored nothing
+    # the reason shown is today's dose's (the one review gives), and viewing stored nothing
     reason = review(populated.store, populated.spec, save=False).decision.reason
     assert reason and html.escape(reason) in page
     assert list_decisions(populated.store) == []
@@ -230,8 +239,73 @@ def test_the_table_says_how_symptoms_responded_and_which_set_stopped(
         sid: re.search(rf'data-session="{sid}">(.*?)</tr>', page, re.S).group(1)  # type: ignore[union-attr]
         for sid in populated.sids
     }
-    assert "moved toward the spine (centralising)" in rows[first]
+    assert "moved toward the spine" in rows[first]
     assert "Set stopped" not in rows[first]
-    assert "spread down the leg (peripheralising)" in rows[second]
+    assert "spread down the leg" in rows[second]
     assert "Set stopped: symptoms spread further down the leg" in html.unescape(rows[second])
     assert '<td class="symptoms">\u2014</td>' in rows[last]  # no places rated
+
+
+# -- the plots over the weeks ----------------------------------------------------------------
+def _point(when: datetime, before: int | None = None, hold: float | None = None) -> SessionPoint:
+    return SessionPoint(
+        id=f"s{when:%m%d}",
+        when=when,
+        variant="Forearms",
+        reps_done=3,
+        target_reps=3,
+        mean_hold_s=hold,
+        target_hold_s=5.0,
+        peak_trunk_deg=20.0,
+        faults=(),
+        pain_before=before,
+        pain_after=None,
+    )
+
+
+def _days(*when: datetime) -> np.ndarray:
+    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return np.array([(w - epoch).total_seconds() / 86400 for w in when])
+
+
+def test_week_ticks_fall_on_the_mondays_of_known_dates() -> None:
+    epoch = date(1970, 1, 1)
+    # Wednesday 4 March and Monday 16 March 2026, 18:00: Mondays 2, 9 and 16 March
+    (lo, hi), ticks, labels = week_ticks(
+        _days(
+            datetime(2026, 3, 4, 10, tzinfo=timezone.utc),
+            datetime(2026, 3, 16, 18, tzinfo=timezone.utc),
+        )
+    )
+    assert labels == ["02 Mar", "09 Mar", "16 Mar"]
+    assert [epoch + timedelta(days=t) for t in ticks] == [
+        date(2026, 3, 2),
+        date(2026, 3, 9),
+        date(2026, 3, 16),
+    ]
+    assert lo < ticks[0] and hi > ticks[-1] + 0.75  # the Monday 18:00 session is inside
+    # one session on a Wednesday: its week, Monday to Monday, both labelled
+    (lo, hi), ticks, labels = week_ticks(_days(datetime(2026, 3, 18, 9, tzinfo=timezone.utc)))
+    assert labels == ["16 Mar", "23 Mar"] and lo < ticks[0] <= ticks[-1] <= hi
+    # twenty weeks: every third Monday, each one a Monday
+    start = datetime(2026, 1, 7, tzinfo=timezone.utc)  # a Wednesday
+    (_, _), ticks, labels = week_ticks(_days(start, start + timedelta(weeks=20)))
+    days = [epoch + timedelta(days=t) for t in ticks]
+    assert all(d.weekday() == 0 for d in days)
+    assert {(b - a).days for a, b in zip(days, days[1:])} == {21}
+    assert days[0] == date(2026, 1, 5) and labels[0] == "05 Jan"
+
+
+def test_the_legends_list_only_the_lines_drawn() -> None:
+    utc = timezone.utc
+    points = [
+        _point(datetime(2026, 3, 4, 10, tzinfo=utc), before=2),
+        _point(datetime(2026, 3, 11, 10, tzinfo=utc), before=3),
+    ]
+    pain = pain_svg(points, utc)  # rated before the set only
+    assert "before the set" in pain and "after the set" not in pain
+    assert "02 Mar" in pain and "09 Mar" in pain
+    hold = hold_svg(points, utc)  # no hold measured: only the target is drawn
+    assert "target hold" in hold and "your mean hold" not in hold
+    both = hold_svg([_point(p.when, hold=4.0) for p in points], utc)
+    assert "target hold" in both and "your mean hold" in both

@@ -15,7 +15,7 @@ from pressup.analysis.result import FRAME_COLUMNS, Analysis, Fault, FrameTable, 
 from pressup.pose.track import LANDMARK_INDEX, N_LANDMARKS, PoseTrack, TrackSource
 from pressup.report import plots, write_overlay, write_report
 from pressup.report.html import render_report, summarize
-from pressup.report.wording import FAULT_WORDING, LABEL_WORDING
+from pressup.wording import FAULT_WORDING, LABEL_WORDING
 
 MALICIOUS = "<script>alert(1)</script>"
 
@@ -198,7 +198,7 @@ def test_report_written_with_rep_table_and_plots(tmp_path: Path) -> None:
     # the plan was on the forearms: the press-up on the hands is marked
     assert rows["2"][:7] == ["2", "Hands (plan: forearms)", "1.5", "4.0", "1.0", "55°", "175°"]
     assert html.count('class="variant off-plan"') == 1
-    assert rows["2"][7] == "Elbows locked straight; Lowered quickly; Short hold"
+    assert rows["2"][7] == "Elbows locked straight; Came down quickly; Hold shorter than planned"
     assert rows["2"][8] == "yes"
 
     # one inline SVG per plot: angles over time, and hold/lowering per rep
@@ -210,7 +210,7 @@ def test_report_written_with_rep_table_and_plots(tmp_path: Path) -> None:
 def test_press_ups_that_did_not_count_are_listed_with_their_reason() -> None:
     from dataclasses import replace
 
-    from pressup.report.wording import NOT_COUNTED_WORDING
+    from pressup.wording import NOT_COUNTED_WORDING
 
     base = make_analysis()
     unseen = replace(base.reps[1], complete=False, not_counted="lowering_not_seen")

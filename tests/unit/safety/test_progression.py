@@ -221,7 +221,7 @@ def test_a_bad_session_resets_the_count() -> None:
     ("kw", "needle"),
     [
         ({"pains": (4, 4, 4, 4)}, "pain reached 4/10"),
-        ({"pains": (0, 1, 1, 1), "faults": 2}, "faults per press-up"),
+        ({"pains": (0, 1, 1, 1), "faults": 2}, "there were 2 form points to work on in 3"),
         ({"holds": 6.0}, "a hold was 6 s of the 10 s asked"),
         ({"reps_done": 2, "pains": (1, 1, 1)}, "2 of 3 press-ups"),
         ({"variant": "hands_bent"}, "on your hands, elbows bent"),

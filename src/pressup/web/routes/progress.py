@@ -7,7 +7,7 @@ of every ``POST`` and ``DELETE``):
 * ``GET /progress`` - the page (static; it reads the token from its own URL);
 * ``GET /api/progress`` - everything the page shows (see :func:`progress_state`): the dose in
   force (``current``), the engine's next decision (``next``, made with
-  :func:`pressup.sessions.plan.review` and ``save=False``: looking stores nothing), the active
+  :func:`pressup.sessions.plan.todays_dose` and ``save=False``: looking stores nothing), the active
   clinician's prescription, the last :data:`DECISIONS_SHOWN` stored decisions (newest first),
   the coach gate and the form's limits;
 * ``POST /api/prescription`` - ``{"variant", "hold_s", "reps", "sessions_per_day", "notes"}``
@@ -48,7 +48,7 @@ from pressup.safety.progression import (
     parse_variant,
     prescription_from_dict,
 )
-from pressup.sessions.plan import HISTORY_LIMIT, current_prescription, prescribe, review
+from pressup.sessions.plan import HISTORY_LIMIT, prescribe, todays_dose
 from pressup.sessions.records import (
     DecisionRecord,
     PrescriptionRecord,
@@ -223,8 +223,11 @@ def _limits_json() -> dict[str, Any]:
 def progress_state(store: Store, spec: ProtocolSpec) -> dict[str, Any]:
     """Everything ``GET /api/progress`` answers (nothing is stored)."""
     decisions = list_decisions(store, limit=HISTORY_LIMIT)
-    current = current_prescription(store, spec)
-    nxt = review(store, spec, save=False).decision
+    # today's dose and why: the one plan the coach runs and `pressup progress` prints
+    today = todays_dose(store, spec, save=False)
+    assert today.review is not None  # todays_dose always reviews
+    current = today.review.current
+    nxt = today.review.decision
     g = gate_now(store, spec)
     return {
         "current": _current_json(current, decisions, spec),

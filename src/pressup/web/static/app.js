@@ -10,9 +10,9 @@
 
 import { CoachSocket, validSession } from './ws.js';
 import { PoseRunner, cameraErrorText, drawSkeleton, poseAvailable } from './pose.js';
-import { Captions, Speaker } from './speech.js';
+import { Captions, CueChannel, Speaker } from './speech.js';
 import * as ui from './ui.js';
-import { STAGE_WORDS } from './words.js';
+import { PLACE_WORDS, STAGE_WORDS, placeWords } from './words.js';
 
 const { $ } = ui;
 
@@ -75,6 +75,7 @@ const P = {
   updates: 0,
   lastCue: null,
   cues: [],
+  shown: [], // every cue caption shown: {text, kind, spoken, at, end} (ms, performance.now())
   errors: [],
   label: null,
   tracking: null,
@@ -109,8 +110,7 @@ const S = {
   doneShown: false,
   helpful: null,
   lastErrorToast: 0,
-  captionFromChecks: false, // the caption shows a set-up check, not a cue
-  cueThisUpdate: false,
+  captionFromChecks: false, // the caption's status line is a set-up check
 };
 
 // -- the frame clock: seq and t keep increasing across reconnects and reloads ----------------------
@@ -153,6 +153,19 @@ const speaker = new Speaker({
   onBlocked: () => ui.show($('banner-voice'), true),
 });
 const captions = new Captions($('caption'), $('log'));
+const channel = new CueChannel({
+  captions,
+  speaker,
+  onShow: (e) => {
+    const cap = $('caption');
+    P.shown.push({ ...e, end: null, visible: !cap.hidden && cap.textContent === e.text });
+    if (P.shown.length > 300) P.shown.shift();
+  },
+  onDone: (e) => {
+    const shown = P.shown.findLast((x) => x.at === e.at && x.text === e.text);
+    if (shown) shown.end = e.end;
+  },
+});
 
 // -- camera and pose -----------------------------------------------------------------------------
 const runner = new PoseRunner({
@@ -281,9 +294,7 @@ function onUpdate(msg) {
   const st = msg.status || S.status;
   for (const e of msg.events || []) onEvent(e);
   for (const c of msg.cues || []) onCue(c, st);
-  S.cueThisUpdate = (msg.cues || []).length > 0;
   if (msg.status) applyStatus(msg.status);
-  S.cueThisUpdate = false;
 }
 
 function onEvent(e) {
@@ -318,11 +329,9 @@ function normaliseRep(rep, r) {
 function onCue(c, st) {
   if (!c || !c.text) return;
   P.lastCue = c;
-  P.cues.push(c);
+  P.cues.push({ ...c, at: performance.now() });
   if (P.cues.length > 200) P.cues.shift();
-  captions.show(c.text, c.kind || 'info');
-  captions.announce(c.text);
-  if (c.speak !== false) speaker.say(c);
+  channel.say(c);
   if (c.id === 'pain' && st) askPain(st.reps_done, true);
 }
 
@@ -354,18 +363,21 @@ function applyStatus(st) {
     onStageChange(before, stage);
   }
   if (screen === 'setup') {
-    ui.renderSetup(stage === 'paused' ? { ...st, stage: S.lastActive } : st, { poseReady: S.capture === 'running' });
+    ui.renderSetup(stage === 'paused' ? { ...st, stage: S.lastActive } : st, {
+      poseReady: S.capture === 'running',
+      posture: S.dose ? S.dose.variant : null,
+    });
     S.captionFromChecks = true;
     const failing = ui.failingMessage(st);
-    if (failing) captions.show(failing, 'info');
+    if (failing) channel.status(failing, 'info');
     else if ((st.checks || []).length) {
-      captions.show(stage === 'start_check' ? 'Good. Stay still for a moment…' : 'The camera looks good. Stay still…', 'breath');
-    } else captions.show(S.capture === 'running' ? 'Looking for you…' : 'Loading the body tracker…', 'info');
+      channel.status(stage === 'start_check' ? 'Good. Stay still for a moment…' : 'The camera looks good. Stay still…', 'breath');
+    } else channel.status(S.capture === 'running' ? 'Looking for you…' : 'Loading the body tracker…', 'info');
   } else if (screen === 'exercise') {
     if (S.captionFromChecks) {
-      // the set-up caption is stale once the set begins (the start cue usually replaces it)
+      // the set-up line is stale once the set begins (cues waiting still show, in turn)
       S.captionFromChecks = false;
-      if (!S.cueThisUpdate) captions.show('', 'info');
+      channel.status('', 'info');
     }
     ui.renderExercise(st, S.dose ? S.dose.target_hold_s : null);
   }
@@ -495,11 +507,19 @@ function askBefore() {
   });
 }
 
-/** The second question of a rating, said aloud: the person may be lying on the floor. */
+/**
+ * The second question of a rating, said aloud: the person may be lying on the floor. Before the
+ * set (at the screen) the places are on the buttons; after a press-up they are said too. Less
+ * important than the coach's own cues: it waits behind them and never pushes one out.
+ */
 function askPlaceAloud(score) {
-  const text = `Pain ${score}. Where do you feel it? No symptoms, back only, buttock, thigh, below the knee, or foot.`;
-  captions.announce(text);
-  speaker.say({ id: 'place', text, kind: 'info', priority: 3 });
+  let text = `Pain ${score}. Where do you feel it?`;
+  if (S.session) {
+    const places = Object.values(PLACE_WORDS);
+    const list = `${places.slice(0, -1).join(', ')}, or ${places[places.length - 1]}`;
+    text += ` ${list.charAt(0).toUpperCase()}${list.slice(1)}.`;
+  }
+  channel.say({ id: 'place', text, kind: 'info', priority: 4 });
 }
 
 function sendPain(rep, score, place, quiet = false) {
@@ -510,10 +530,9 @@ function sendPain(rep, score, place, quiet = false) {
   if (score !== null && place) S.lastPlace = place;
   P.pain.push({ rep, score, skipped: score === null, location: msg.location || null });
   if (score !== null && !quiet) {
-    const where = place ? `, ${ui.PLACE_WORDS[place] || place}` : '';
+    const where = place ? `, ${placeWords(place)}` : '';
     const text = `Pain ${score} out of 10${where}, noted. Thank you.`;
-    captions.show(text, 'info');
-    captions.announce(text);
+    channel.say({ id: 'noted', text, kind: 'info', priority: 4, speak: false });
   }
   if (S.doneShown) renderDone();
 }
@@ -523,12 +542,8 @@ function onReview(msg) {
   P.review = msg;
   ui.renderNext(msg);
   const text = `Next time: ${msg.words}`;
-  captions.announce(text);
-  if (S.doneShown) {
-    captions.show(text, 'info');
-    speaker.say({ id: 'next', text, kind: 'info', priority: 4 });
-  }
-  for (const a of msg.advice || []) speaker.say({ id: 'advice', text: a, kind: 'safety', priority: 1 });
+  channel.say({ id: 'next', text, kind: 'info', priority: 4, speak: S.doneShown });
+  for (const a of msg.advice || []) channel.say({ id: 'advice', text: a, kind: 'safety', priority: 1 });
 }
 
 // -- done ----------------------------------------------------------------------------------------
@@ -693,7 +708,7 @@ function bindVoiceSettings() {
     speaker.unlock();
     if (speaker.muted) ui.toast('The voice is muted. Untick "Mute voice" to hear it.');
     else if (!speaker.supported) ui.toast('This browser cannot speak. Captions will show everything.');
-    else speaker.say({ id: 'test', text: 'This is how the coach sounds.', kind: 'info', priority: 1 });
+    else channel.say({ id: 'test', text: 'This is how the coach sounds.', kind: 'info', priority: 1 });
   });
 }
 
@@ -759,7 +774,7 @@ function bindButtons() {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     if (ev.target instanceof Element && ev.target.matches('input, textarea, select')) return;
     if (ui.painStep() === 'place') {
-      const places = ['none', 'back', 'buttock', 'thigh', 'below_knee', 'foot'];
+      const places = Object.keys(PLACE_WORDS); // from the spine outwards, as the buttons
       if (/^[1-6]$/.test(ev.key)) ui.answerPlace(places[Number(ev.key) - 1]);
       else if (ev.key === 'Escape' || ev.key === 's' || ev.key === 'S') ui.answerPlace(null);
       else return;

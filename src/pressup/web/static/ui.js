@@ -1,7 +1,16 @@
 // The screens: which one shows, and drawing the server's status into them.
 // Everything here only touches the DOM; app.js decides what to show.
 
-import { CHECK_WORDS, STAGE_WORDS, faultWords, labelWords } from './words.js';
+import {
+  CHECK_WORDS,
+  SETUP_HINTS,
+  STAGE_WORDS,
+  faultWords,
+  holdCell,
+  labelWords,
+  placeWords,
+  postureCell,
+} from './words.js';
 
 import { $, show } from './dom.js';
 
@@ -33,11 +42,11 @@ export function showScreen(screen, stage) {
   main.dataset.screen = screen;
   for (const s of SCREENS) show($(`screen-${s}`), s === screen);
   const live = screen === 'setup' || screen === 'exercise';
-  const controls = $('controls');
-  show(controls, live);
-  if (live && controls.parentElement !== $(`slot-controls-${screen}`)) $(`slot-controls-${screen}`).appendChild(controls);
-  show($('caption'), live);
-  document.body.classList.toggle('has-caption', live);
+  // the controls and the caption sit in the bottom dock, which nothing covers
+  show($('controls'), live);
+  // the caption shows on every screen whenever a cue is being said (CSS hides it when empty)
+  show($('caption'), true);
+  document.body.classList.toggle('has-caption', true);
   const slot = live ? $(`slot-${screen}`) : $('preview-home');
   const preview = $('preview');
   if (preview.parentElement !== slot) slot.appendChild(preview);
@@ -60,19 +69,23 @@ export function previewNote(text) {
 // -- set-up --------------------------------------------------------------------------------------
 let checksKey = '';
 
-export function renderSetup(status, { poseReady }) {
+let failingShown = '';
+// a new size (a phone turned) may put the failing check under the dock: bring it back
+addEventListener('resize', () => {
+  failingShown = '';
+});
+
+export function renderSetup(status, { poseReady, posture }) {
   const start = status.stage === 'start_check';
   setText($('setup-title'), start ? 'Get into the start position' : 'Set up the camera');
-  setText(
-    $('setup-hint'),
-    start
-      ? 'Lie face down, forearms on the floor beside your chest, hands beside your shoulders or your head, forehead down. Stay still for a moment.'
-      : 'Camera on the floor at your side, about 2 metres away, so it sees you from head to feet.',
-  );
+  setText($('setup-hint'), start ? SETUP_HINTS[posture] || SETUP_HINTS.forearms : SETUP_HINTS.setup);
   const checks = Array.isArray(status.checks) ? status.checks : [];
   const list = $('checks');
   const key = checks.map((c) => `${c.id}:${c.ok ? 1 : 0}:${c.message}`).join('|') + `|${poseReady}`;
-  if (key === checksKey) return;
+  if (key === checksKey) {
+    showFailing(list, checks);
+    return;
+  }
   checksKey = key;
   list.replaceChildren();
   if (!checks.length) {
@@ -113,6 +126,27 @@ export function renderSetup(status, { poseReady }) {
     li.append(mark, text);
     list.appendChild(li);
   }
+  showFailing(list, checks);
+}
+
+/** The person may be lying on the floor: bring what to fix into view, clear of the dock. */
+function showFailing(list, checks) {
+  const bad = checks.find((c) => !c.ok);
+  const id = bad ? bad.id : '';
+  if (id && id !== failingShown) {
+    const el = list.querySelector(`li[data-check="${id}"]`);
+    if (el) keepInView(el);
+  }
+  failingShown = id;
+}
+
+/** Scroll so that `el` shows between the top of the window and the top of the dock. */
+export function keepInView(el) {
+  const r = el.getBoundingClientRect();
+  const bottom = $('dock').getBoundingClientRect().top;
+  if (r.top >= 0 && r.bottom <= bottom) return;
+  const room = Math.max(0, bottom - r.height);
+  scrollBy(0, r.top - Math.min(room, Math.max(8, room / 3)));
 }
 
 /** The first failing check's message (for the caption), or null. */
@@ -158,6 +192,16 @@ export function renderExercise(status, targetHold) {
 // Two steps: the pain score (0 to 10), then where the symptoms are felt. Either step can be
 // skipped (a tap on Skip, or lying still until the timer runs out when `autoSkipS` is set).
 let painState = null;
+
+/** The place buttons say the wording module's words (the page's HTML holds only the keys). */
+function namePlaces() {
+  for (const b of document.querySelectorAll('#place-row button[data-place]')) {
+    const words = placeWords(b.dataset.place);
+    const label = b.querySelector('.place-words');
+    if (label && words) setText(label, words.charAt(0).toUpperCase() + words.slice(1));
+  }
+}
+namePlaces();
 
 const SCORE_HELP = '0 = no pain, 10 = the worst pain. Keys: 0 to 9, T for 10, S to skip.';
 const PLACE_HELP = 'Tap the place furthest down your leg where you feel it. Keys: 1 to 6, S to skip.';
@@ -263,15 +307,6 @@ export function closePain() {
 }
 
 // -- done ----------------------------------------------------------------------------------------
-export const PLACE_WORDS = {
-  none: 'no symptoms',
-  back: 'back only',
-  buttock: 'buttock',
-  thigh: 'thigh',
-  below_knee: 'below the knee',
-  foot: 'foot',
-};
-
 /**
  * @param {{repsDone: number, target: number|null, stopped: {reason: string}|null,
  *          reps: Array<{rep: number, hold_s: number|null, faults: string[]}>,
@@ -294,19 +329,12 @@ export function renderDone(s) {
   const before = s.pain.get(0);
   if (before && before.score !== null) {
     lead += ` Pain before you started: ${before.score} of 10`;
-    lead += before.place ? ` (${PLACE_WORDS[before.place] || before.place}).` : '.';
+    lead += before.place ? ` (${placeWords(before.place)}).` : '.';
   }
   setText($('done-lead'), lead);
   const rows = $('summary-rows');
   rows.replaceChildren();
   const byRep = new Map(s.reps.map((r) => [r.rep, r]));
-  // the posture each press-up was done in, marked when today's plan asked for the other one
-  const POSTURE = { forearms: 'Forearms', hands: 'Hands' };
-  const posture = (r) => {
-    if (!r || !POSTURE[r.variant]) return '–';
-    const off = s.plannedPosture && POSTURE[s.plannedPosture] && r.variant !== s.plannedPosture;
-    return off ? `${POSTURE[r.variant]} (plan: ${s.plannedPosture})` : POSTURE[r.variant];
-  };
   const n = Math.max(s.repsDone, ...s.reps.map((r) => r.rep), 0);
   for (let i = 1; i <= n; i += 1) {
     const r = byRep.get(i);
@@ -314,13 +342,12 @@ export function renderDone(s) {
     const tr = document.createElement('tr');
     const cells = [
       String(i),
-      posture(r),
-      r && Number.isFinite(r.hold_s)
-        ? `${Math.round(r.hold_s)} s${s.targetHold ? ` of ${Math.round(s.targetHold)}` : ''}`
-        : '–',
+      // the posture each press-up was done in, marked when today's plan asked for the other one
+      r ? postureCell(r.variant, s.plannedPosture) : '–',
+      r && Number.isFinite(r.hold_s) ? holdCell(r.hold_s, s.targetHold) : '–',
       r ? (r.faults.length ? r.faults.map(faultWords).join('; ') : 'No fault seen') : '–',
       p ? (p.score === null ? 'skipped' : String(p.score)) : '–',
-      p && p.place ? PLACE_WORDS[p.place] || p.place : '–',
+      p && p.place ? placeWords(p.place) : '–',
     ];
     cells.forEach((text, k) => {
       const td = document.createElement(k === 0 ? 'th' : 'td');
@@ -352,12 +379,12 @@ export function renderNext(r) {
 /** Today's dose on the set-up screen (from the coach's welcome). */
 export function renderDose(d) {
   const el = $('dose-today');
-  if (!d || !d.target_reps) {
+  if (!d || !d.target_reps || !d.words) {
     show(el, false);
     return;
   }
-  const how = d.variant_words ? ` ${d.variant_words}` : '';
-  let text = `Today: ${d.target_reps} press-ups${how}, holding each for ${Math.round(d.target_hold_s)} seconds.`;
+  // the same words as `pressup progress` prints for this dose
+  let text = `Today: ${d.words}.`;
   if (d.source === 'clinician') text += ` Set by your clinician.${d.notes ? ` Notes: ${d.notes}` : ''}`;
   else if (d.reason) text += ` ${d.reason.charAt(0).toUpperCase()}${d.reason.slice(1)}${/[.!?]$/.test(d.reason) ? '' : '.'}`;
   setText(el, text);

@@ -1,10 +1,12 @@
 """Plain-language wording for faults, positions, variants and repetitions that did not count,
-shared by the report and the coach.
+shared by the coach, the coach page, the reports and the CLI.
 
-Every word a patient reads about a fault code, a position label or why a repetition did not count
-comes from here, so the HTML report and a live coach say the same thing. The texts are written to
-be calm and encouraging: they describe what the camera saw and what to try next, never a
-diagnosis.
+Every word a patient reads or hears about a fault code, a position label or why a repetition did
+not count comes from here, so the HTML report, the live coach and its page say the same thing
+(the page gets its words as ``/static/words.js``, rendered by :mod:`pressup.web.words`). It sits
+below ``live`` and ``report`` (it imports nothing of pressup), so both use it. The texts are
+written to be calm and encouraging: they describe what the camera saw and what to try next, never
+a diagnosis.
 """
 
 from __future__ import annotations
@@ -20,14 +22,11 @@ class FaultWording:
         name: a short noun phrase for tables and plot labels (e.g. ``"Elbows locked"``).
         cue: a short, kind instruction a coach can say in the moment.
         about: one or two sentences for the glossary: what it is and why it matters.
-        page: the words the coach page shows for it, when not ``name`` (see
-            :func:`page_fault_words`).
     """
 
     name: str
     cue: str
     about: str
-    page: str = ""
 
 
 @dataclass(frozen=True)
@@ -35,15 +34,13 @@ class LabelWording:
     """How to talk about one position label.
 
     Attributes:
-        name: a short name for legends and the overlay (e.g. ``"Up on forearms"``).
+        name: a short name for legends, the overlay and the coach page (e.g.
+            ``"Up on your forearms"``).
         about: one sentence for the glossary.
-        page: the words the coach page shows for it, when not ``name`` (see
-            :func:`page_label_words`).
     """
 
     name: str
     about: str
-    page: str = ""
 
 
 #: Fault code -> wording. Keys are :data:`pressup.analysis.result.FAULT_CODES`.
@@ -90,22 +87,20 @@ FAULT_WORDING: dict[str, FaultWording] = {
         ),
     ),
     "fast_lowering": FaultWording(
-        name="Lowered quickly",
+        name="Came down quickly",
         cue="Come down slowly, with control.",
         about=(
             "The way back down was quicker than advised. A slow, controlled descent makes your "
             "arm, back and tummy muscles do the work instead of simply dropping to the floor."
         ),
-        page="Came down quickly",
     ),
     "short_hold": FaultWording(
-        name="Short hold",
+        name="Hold shorter than planned",
         cue="Stay up a little longer, breathing easily.",
         about=(
             "The top position was not held for the target time. Aim to stay up for the target "
             "(somewhere between 5 and 30 seconds) and keep breathing while you hold."
         ),
-        page="Hold was shorter than planned",
     ),
 }
 
@@ -114,43 +109,37 @@ LABEL_WORDING: dict[str, LabelWording] = {
     "prone_flat": LabelWording(
         name="Lying flat",
         about="Resting face down, forehead towards the floor, ready to start.",
-        page="Lying down",
     ),
     "rising": LabelWording(
         name="Pressing up",
         about="Breathing out and pushing through the forearms or hands to lift the chest.",
     ),
     "sphinx": LabelWording(
-        name="Up on forearms",
+        name="Up on your forearms",
         about="Holding the chest up with the weight on the forearms and elbows (the easier form).",
-        page="Up on your forearms",
     ),
     "pressup_hands": LabelWording(
-        name="Up on hands",
+        name="Up on your hands",
         about="Holding the chest higher with the weight on the hands (the harder form).",
-        page="Up on your hands",
     ),
     "updog": LabelWording(
-        name="Hips lifted (up-dog)",
+        name="Up with hips lifted",
         about=(
             "Arms straight and hips off the floor, like the yoga 'upward dog'; "
             "not the press-up itself."
         ),
-        page="Up with hips lifted",
     ),
     "lowering": LabelWording(
         name="Lowering",
         about="Coming back down to the floor, ideally slowly.",
     ),
     "other_pose": LabelWording(
-        name="Other position",
+        name="Not the exercise position",
         about="Kneeling, sitting, standing or anything that is not part of the press-up.",
-        page="Not the exercise position",
     ),
     "not_visible": LabelWording(
         name="Out of view",
         about="The camera could not see the body well enough to tell the position.",
-        page="I can't see you",
     ),
 }
 
@@ -404,10 +393,145 @@ CHECK_WORDING: dict[str, str] = {
 
 
 def page_fault_words() -> dict[str, str]:
-    """Fault code -> what the coach page shows for it (``page``, else ``name``)."""
-    return {code: w.page or w.name for code, w in FAULT_WORDING.items()}
+    """Fault code -> what the coach page shows for it (its ``name``, as in the report)."""
+    return {code: w.name for code, w in FAULT_WORDING.items()}
 
 
 def page_label_words() -> dict[str, str]:
-    """Position label -> what the coach page shows for it (``page``, else ``name``)."""
-    return {label: w.page or w.name for label, w in LABEL_WORDING.items()}
+    """Position label -> what the coach page shows for it (its ``name``, as in the report)."""
+    return {label: w.name for label, w in LABEL_WORDING.items()}
+
+
+#: What the set-up screen asks for, by stage and today's posture: the camera set-up, then the
+#: start position for a plan on the forearms or on the hands.
+SETUP_HINTS: dict[str, str] = {
+    "setup": "Camera on the floor at your side, about 2 metres away, so it sees you from head to "
+    "feet.",
+    "forearms": "Lie face down with your forearms on the floor beside your chest and your "
+    "forehead down. Stay still for a moment.",
+    "hands": "Lie face down with your hands flat on the floor beside your shoulders or your head "
+    "and your forehead down. Stay still for a moment.",
+}
+
+
+def posture_cells() -> dict[str, str]:
+    """Every per-press-up posture cell (:func:`variant_cell`) the coach page can show: keyed
+    ``"hands"`` (no plan known, or done as planned) and ``"hands/forearms"`` (done on the hands,
+    planned on the forearms)."""
+    cells = {done: variant_cell(done, None) for done in VARIANT_WORDING}
+    for done in VARIANT_WORDING:
+        for planned in VARIANT_WORDING:
+            if planned != done:
+                cells[f"{done}/{planned}"] = variant_cell(done, planned)
+    return cells
+
+
+@dataclass(frozen=True)
+class DetailWording:
+    """How the physiotherapist's details name one technical value of an analysis.
+
+    Attributes:
+        name: what it is, in plain words.
+        meaning: one line saying what it tells.
+        unit: shown after the number (``"s"``, ``"°"``, ``"%"``); empty for none.
+        percent: the stored value is a fraction (0..1), shown as a percentage.
+    """
+
+    name: str
+    meaning: str = ""
+    unit: str = ""
+    percent: bool = False
+
+
+#: Key of ``analysis.json``'s ``source``, ``pose``, ``view`` and ``protocol`` -> its words.
+DETAIL_WORDING: dict[str, DetailWording] = {
+    "path": DetailWording("File"),
+    "fps": DetailWording("Frames a second", "how often the camera took a picture"),
+    "frames": DetailWording("Frames", "pictures in the video"),
+    "duration_s": DetailWording("Length", "how long the video runs", "s"),
+    "width": DetailWording("Picture width", unit="pixels"),
+    "height": DetailWording("Picture height", unit="pixels"),
+    "rotation_deg": DetailWording("Turned by", "how the video was turned upright first", "°"),
+    "backend": DetailWording("Body tracker", "the program that found the joints"),
+    "model": DetailWording("Tracker model"),
+    "side": DetailWording("Side towards the camera"),
+    "tracked_fraction": DetailWording(
+        "Body tracked", "share of the video in which the joints were found", "%", percent=True
+    ),
+    "floor_tilt_deg": DetailWording(
+        "Floor tilt in the picture", "how far the floor line leans; the analysis corrects it", "°"
+    ),
+    "shoulder_spread": DetailWording(
+        "Shoulder spread",
+        "how far apart the two shoulders look, in trunk lengths; near 0 is a true side view",
+    ),
+    "raised_fraction": DetailWording(
+        "Time up off the floor", "share of the video spent raised", "%", percent=True
+    ),
+    "judged": DetailWording(
+        "Press-ups judged for form",
+        "on how many counted press-ups each form point could be seen well enough to judge",
+    ),
+    "name": DetailWording("Protocol"),
+    "version": DetailWording("Protocol version"),
+    "target_hold_s": DetailWording("Hold asked", "how long to stay up in each press-up", "s"),
+    "target_reps": DetailWording("Press-ups asked"),
+    "min_lowering_s": DetailWording(
+        "Slowest lowering asked", "coming down quicker than this is marked", "s"
+    ),
+    "variant": DetailWording("Posture asked"),
+    "dose_source": DetailWording("Dose set by"),
+    "dose_reason": DetailWording("Why this dose"),
+}
+
+
+def plain_key(key: str) -> str:
+    """A code or key in plain words: ``"elbows_locked"`` -> ``"elbows locked"``."""
+    return str(key).replace("_", " ").strip()
+
+
+def detail_rows(values: dict[str, object]) -> list[tuple[str, str, str]]:
+    """``(name, value with its unit, meaning)`` for each of ``values`` (one of
+    ``analysis.json``'s ``source``, ``pose``, ``view`` or ``protocol``), with no internal key:
+    a known key by :data:`DETAIL_WORDING`, any other in plain words; nested counts as
+    ``"reps 3, elbows 2"``."""
+    rows = []
+    for key, value in values.items():
+        w = DETAIL_WORDING.get(key) or DetailWording(plain_key(key).capitalize())
+        if isinstance(value, bool) or value is None:
+            text = {True: "yes", False: "no", None: "not known"}[value]
+        elif isinstance(value, (int, float)):
+            number = float(value) * (100.0 if w.percent else 1.0)
+            text = f"{number:.0f}" if w.percent else f"{number:g}"
+        elif isinstance(value, dict):
+            text = ", ".join(f"{plain_key(k)} {v}" for k, v in value.items())
+        elif key == "variant" and str(value) in VARIANT_WORDING:
+            text = variant_name(str(value))
+        elif key == "dose_source" and str(value) in DOSE_SOURCE_WORDING:
+            text = DOSE_SOURCE_WORDING[str(value)][1]
+        else:
+            text = (
+                plain_key(str(value)) if "_" in str(value) and " " not in str(value) else str(value)
+            )
+        if w.unit and isinstance(value, (int, float)) and not isinstance(value, bool):
+            text += w.unit if w.unit in ("%", "°") else f" {w.unit}"
+        rows.append((w.name, text[:300], w.meaning))
+    return rows
+
+
+def postures_cell(done: list[str], planned: str | None) -> str:
+    """The postures of a set's press-ups for a table: ``"Hands"`` when all were on the hands,
+    ``"Forearms 2, hands 1"`` when mixed, with ``" (plan: forearms)"`` when a plan is known and
+    any press-up was in another posture; ``"\u2014"`` when none was done."""
+    if not done:
+        return "\u2014"
+    counts = {v: done.count(v) for v in dict.fromkeys(done)}
+    if len(counts) == 1:
+        return variant_cell(done[0], planned)
+    text = ", ".join(
+        f"{variant_name(v) if i == 0 else variant_name(v).lower()} {n}"
+        for i, (v, n) in enumerate(counts.items())
+    )
+    if planned and planned in VARIANT_WORDING and any(v != planned for v in counts):
+        text += f" (plan: {VARIANT_WORDING[planned][1].removeprefix('on the ')})"
+    return text
