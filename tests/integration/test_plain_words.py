@@ -117,3 +117,12 @@ def test_progress_and_sessions_list_have_no_key_nor_jargon(database: str) -> Non
     for text in (progress, listed):
         assert _snake(text) == [], text
     assert "faults per press-up" not in progress and "moving on needs" not in progress
+    stopped = listed.strip().splitlines()[0]  # newest first: the set stopped for safety
+    assert "stopped for safety" in stopped, listed
+    assert sum("stopped for safety" in line for line in listed.splitlines()) == 1, listed
+
+
+def test_screening_status_says_the_outcome_in_words(database: str) -> None:
+    status = _cli("screen", "--status", "--database", database)
+    assert "You may start" in status or "No warning signs" in status, status
+    assert "outcome" not in status and _snake(status) == [], status

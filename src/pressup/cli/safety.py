@@ -188,6 +188,7 @@ def _screen_now(store: Any, spec: ProtocolSpec, answers: Path | None) -> None:
 
 
 def _show_status(store: Any, spec: ProtocolSpec) -> None:
+    from pressup.safety.screening import outcome_headline
     from pressup.sessions.plan import gate
     from pressup.sessions.records import latest_screening
 
@@ -196,8 +197,8 @@ def _show_status(store: Any, spec: ProtocolSpec) -> None:
         say("No screening yet: run `pressup screen` before your first session.")
         return
     say(
-        f"Last screening: {latest.created_at:%Y-%m-%d %H:%M} UTC, outcome {latest.outcome}"
-        + (" (locked)" if latest.locked else ""),
+        f"Last screening: {latest.created_at:%Y-%m-%d %H:%M} UTC. "
+        + outcome_headline(latest.outcome),
         style="bold red" if latest.locked else "bold green",
     )
     if latest.approved_by:

@@ -24,17 +24,20 @@ sessions_app = typer.Typer(
 @sessions_app.command("list")
 def sessions_list(database: Optional[str] = database_option()) -> None:
     """List stored sessions, newest first."""
+    from pressup.sessions.outcome import outcomes_of
     from pressup.sessions.store import Store
 
     try:
         store = Store(database)
         rows = store.list_sessions()
+        outcomes = outcomes_of(store, rows)
     except PressupError as exc:
         raise fail(exc) from None
-    for r in rows:
+    for r, o in zip(rows, outcomes):
+        done = f"{r.reps_done} of {r.target_reps} press-ups"
+        state = "stopped for safety" if o.stopped else r.stage
         out.print(
-            f"{r.id}  {r.created_at:%Y-%m-%d %H:%M}  {r.stage:<11}  "
-            f"{r.reps_done}/{r.target_reps} reps",
+            f"{r.id}  {r.created_at:%Y-%m-%d %H:%M}  {state:<18}  {done}",
             highlight=False,
         )
     if not rows:

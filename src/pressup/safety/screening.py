@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, Optional, Protocol
+from typing import Any, Literal, Optional, Protocol, cast
 
 from pressup.errors import InputError
 from pressup.protocol.spec import ScreeningRules
@@ -345,6 +345,12 @@ _HEADLINES: dict[Outcome, str] = {
     "go_gently": "You may start: gently, on your forearms.",
     "clear": "No warning signs in your answers: you may start, gently.",
 }
+
+
+def outcome_headline(outcome: str) -> str:
+    """The one sentence a person reads for a screening ``outcome`` (one of :data:`OUTCOMES`,
+    as stored; no approval taken into account)."""
+    return _HEADLINES[cast(Outcome, outcome)]
 
 
 def evaluate(answers: Mapping[str, object], approval: Approval | None = None) -> ScreeningResult:

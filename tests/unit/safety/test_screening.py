@@ -320,7 +320,7 @@ def test_screen_locked_then_approved(cli: typer.Typer, url: str, tmp_path: Path)
     res = _run(cli, ["screen", "--answers", str(f), "--database", url])
     assert res.exit_code == 0 and "locked" in res.output and "--approve" in res.output
     res = _run(cli, ["screen", "--status", "--database", url])
-    assert "(locked)" in res.output
+    assert "stays locked" in res.output.split("\n")[0]
     res = _run(
         cli, ["screen", "--approve", "Dr Okafor", "--approved-on", "2026-01-02", "--database", url]
     )
