@@ -490,6 +490,25 @@ def plain_key(key: str) -> str:
     return str(key).replace("_", " ").strip()
 
 
+def _detail_text(key: str, value: object, w: DetailWording) -> str:
+    """One ``analysis.json`` detail value as text: yes/no/not known, a number (a share as a
+    percentage), nested counts, a posture or dose source in words, else the value in plain
+    words."""
+    if isinstance(value, bool) or value is None:
+        return {True: "yes", False: "no", None: "not known"}[value]
+    if isinstance(value, (int, float)):
+        number = float(value) * (100.0 if w.percent else 1.0)
+        return f"{number:.0f}" if w.percent else f"{number:g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{plain_key(k)} {v}" for k, v in value.items())
+    text = str(value)
+    if key == "variant" and text in VARIANT_WORDING:
+        return variant_name(text)
+    if key == "dose_source" and text in DOSE_SOURCE_WORDING:
+        return DOSE_SOURCE_WORDING[text][1]
+    return plain_key(text) if "_" in text and " " not in text else text
+
+
 def detail_rows(values: dict[str, object]) -> list[tuple[str, str, str]]:
     """``(name, value with its unit, meaning)`` for each of ``values`` (one of
     ``analysis.json``'s ``source``, ``pose``, ``view`` or ``protocol``), with no internal key:
@@ -498,21 +517,7 @@ def detail_rows(values: dict[str, object]) -> list[tuple[str, str, str]]:
     rows = []
     for key, value in values.items():
         w = DETAIL_WORDING.get(key) or DetailWording(plain_key(key).capitalize())
-        if isinstance(value, bool) or value is None:
-            text = {True: "yes", False: "no", None: "not known"}[value]
-        elif isinstance(value, (int, float)):
-            number = float(value) * (100.0 if w.percent else 1.0)
-            text = f"{number:.0f}" if w.percent else f"{number:g}"
-        elif isinstance(value, dict):
-            text = ", ".join(f"{plain_key(k)} {v}" for k, v in value.items())
-        elif key == "variant" and str(value) in VARIANT_WORDING:
-            text = variant_name(str(value))
-        elif key == "dose_source" and str(value) in DOSE_SOURCE_WORDING:
-            text = DOSE_SOURCE_WORDING[str(value)][1]
-        else:
-            text = (
-                plain_key(str(value)) if "_" in str(value) and " " not in str(value) else str(value)
-            )
+        text = _detail_text(key, value, w)
         if w.unit and isinstance(value, (int, float)) and not isinstance(value, bool):
             text += w.unit if w.unit in ("%", "°") else f" {w.unit}"
         rows.append((w.name, text[:300], w.meaning))

@@ -167,6 +167,18 @@ def _planned_posture(record: SessionRecord) -> str | None:
     return value if value in POSTURES and record.dose.get("ladder_variant") else None
 
 
+def _fault_codes(reps: list[dict[str, Any]]) -> list[str]:
+    """The fault codes seen on ``reps`` (stored as codes or as ``{"code": ...}``), each once, in
+    the order first seen."""
+    codes: list[str] = []
+    for r in reps:
+        for f in r.get("faults") or []:
+            code = f.get("code") if isinstance(f, dict) else f
+            if isinstance(code, str) and code not in codes:
+                codes.append(code)
+    return codes
+
+
 def session_point(
     store: Store, record: SessionRecord, spec: ProtocolSpec, data: SessionData | None = None
 ) -> SessionPoint:
@@ -177,12 +189,7 @@ def session_point(
     reps = o.complete_reps
     holds = _finite([r.get("hold_s") for r in reps])
     peaks = _finite([r.get("peak_trunk_deg") for r in reps])
-    codes: list[str] = []
-    for r in reps:
-        for f in r.get("faults") or []:
-            code = f.get("code") if isinstance(f, dict) else f
-            if isinstance(code, str) and code not in codes:
-                codes.append(code)
+    codes = _fault_codes(reps)
     rule = first_stop(list(o.reports), spec.pain)
     reason = o.stop_reason if o.stop_event else (rule.message if rule else None)
     return SessionPoint(
