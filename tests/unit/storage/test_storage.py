@@ -552,7 +552,7 @@ def test_models_match_migrations(url: str) -> None:
 def test_migrations_on_empty_database(url: str) -> None:
     assert current_revision(url) is None
     upgrade(url, "head")
-    assert current_revision(url) == head_revision() == "0003"
+    assert current_revision(url) == head_revision() == "0004"
     assert _tables(url) >= TABLES
     downgrade(url, "base")
     assert current_revision(url) is None
