@@ -666,6 +666,7 @@ def test_default_database_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
 PG_URL = os.environ.get("PRESSUP_TEST_POSTGRES_URL", "")
 
 
+@pytest.mark.postgres
 @pytest.mark.skipif(not PG_URL, reason="set PRESSUP_TEST_POSTGRES_URL to test on PostgreSQL")
 def test_postgresql_round_trip() -> None:
     downgrade(PG_URL, "base")
