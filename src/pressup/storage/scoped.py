@@ -45,6 +45,7 @@ class PatientStore(Store):
         if isinstance(patient_id, bool) or not isinstance(patient_id, int) or patient_id < 1:
             raise InputError(f"patient_id: expected a positive integer, got {patient_id!r}")
         self.__dict__.update(base.__dict__)
+        self._base = base
         self.patient_id = patient_id
 
     def close(self) -> None:
@@ -56,6 +57,7 @@ class PatientStore(Store):
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Session]:
         """As :meth:`Store.transaction`, limited to this patient's rows."""
+        self._closed = self._base._closed  # closed with the base store
         with super().transaction(write=write) as s:
             _scope(s, self.patient_id)
             yield s

@@ -182,12 +182,16 @@ def _ws_opens(world: World, role: str) -> bool:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_isolation_matrix(world: World, role: str) -> None:
-    """Every route for this role: allowed where its rule says so (any answer but a refusal
-    or a server error), refused (401/403/404) everywhere else."""
+    """Every route of the app for this role: allowed where its rule says so (any answer but a
+    refusal or a server error), refused (401/403/404) everywhere else."""
     wrong: list[str] = []
     a_session = world.session_of["patient_a"]
-    for method, path in sorted(RULES, key=lambda k: k == ("POST", "/logout")):
+    routes = sorted(set(_keys(world)), key=lambda k: k == ("POST", "/logout"))  # logout last
+    for method, path in routes:
         if method == "MOUNT" and path != "/static":
+            continue
+        if (method, path) not in RULES:
+            wrong.append(f"{method} {path}: no access rule")
             continue
         allowed = _allowed(RULES[(method, path)], role, path)
         if method == "WS":
@@ -240,3 +244,22 @@ def test_a_patient_cannot_approve_their_own_screening(world: World) -> None:
     assert r.status_code == 403 and "approval: expected none" in r.text
     latest = c.get("/api/gate", params={"token": csrf}).json()["screening"]
     assert latest["approved_by"] != "Dr Me"  # nothing was stored
+
+
+def test_a_new_route_without_a_rule_is_caught(tmp_path: Any) -> None:
+    """The check above is not vacuous: a route added to the app shows up without a rule."""
+    from fastapi import APIRouter
+
+    from support.clinic import build_world
+
+    w = build_world(f"sqlite:///{tmp_path / 'new.db'}")
+    extra = APIRouter()
+
+    @extra.get("/clinic/patients/{patient_id}/everything")
+    def everything(patient_id: int) -> dict[str, int]:
+        return {"patient_id": patient_id}
+
+    w.app.include_router(extra)
+    missing = sorted(set(_keys(w)) - set(RULES))
+    assert missing == [("GET", "/clinic/patients/{patient_id}/everything")]
+    w.store.close()

@@ -112,3 +112,14 @@ def test_new_rows_belong_to_the_store_patient(base: Store) -> None:
                 patient_id=a.patient_id + 1,
             )
         )
+
+
+def test_a_patient_store_closes_with_its_base(tmp_path: Path) -> None:
+    base = Store(f"sqlite:///{tmp_path / 'closing.db'}")
+    pid = create_account(base, username="p", display_name="P", role="patient").id
+    mine = PatientStore(base, pid)
+    mine.close()  # does not close the base
+    assert base.list_sessions() == [] and mine.list_sessions() == []
+    base.close()
+    with pytest.raises(StorageError, match="is closed"):
+        mine.list_sessions()
