@@ -23,7 +23,7 @@ _CODE = re.compile(r'class="code">([^<]+)<')
 
 @pytest.fixture
 def clinic(database_url: str) -> Any:
-    w = build_world(database_url, login_max_failures=3, address_max_failures=6)
+    w = build_world(database_url, login_max_failures=3, address_max_failures=10)
     yield w
     w.store.close()
 
@@ -51,22 +51,26 @@ def test_the_cookie_is_httponly_lax_and_secure_when_asked(tmp_path: Any) -> None
 
 def test_wrong_password_then_lockout_holds_across_workers(clinic: World) -> None:
     other_worker = create_clinic_app(
-        settings_for(clinic.store.url, login_max_failures=3, address_max_failures=6)
+        settings_for(clinic.store.url, login_max_failures=3, address_max_failures=10)
     )
     c1, c2 = TestClient(clinic.app), TestClient(other_worker)
     assert _login(c1, "patient.a", "wrong one").status_code == 401
     assert _login(c2, "patient.a", "wrong two").status_code == 401
     assert _login(c1, "patient.a", "wrong three").status_code == 401
     locked = _login(c2, "patient.a", PASSWORD)  # the right password, on the other worker
-    assert locked.status_code == 429 and "locked" in locked.text
+    assert locked.status_code == 429 and "Too many failed sign-ins for this name" in locked.text
+    for name in ("nobody.here", "nobody.here", "nobody.here"):
+        assert _login(c1, name, "x").status_code == 401
+    unknown = _login(c2, "nobody.here", "x")  # the same answer for a name with no account
+    assert unknown.status_code == 429 and "Too many failed sign-ins for this name" in unknown.text
     assert _login(TestClient(clinic.app), "patient.b", PASSWORD).status_code == 303
     other_worker.state.store.close()
 
 
 def test_too_many_failures_from_one_address_are_refused(clinic: World) -> None:
     c = TestClient(clinic.app)
-    codes = [_login(c, f"nobody{i}", "x").status_code for i in range(7)]
-    assert codes == [401] * 6 + [429]
+    codes = [_login(c, f"nobody{i}", "x").status_code for i in range(11)]
+    assert codes == [401] * 10 + [429]
     assert _login(c, "patient.b", PASSWORD).status_code == 429
 
 

@@ -106,12 +106,14 @@ def _refusal(store: Store, settings: ClinicSettings, username: str, address: str
     since = now - timedelta(minutes=settings.login_window_minutes)
     if failures_since(store, since, address=address) >= settings.address_max_failures:
         return "Too many failed sign-ins from your network. Please wait a while and try again."
+    # The same words whether the name exists (locked) or not (too many tries): the answer
+    # does not tell which names are accounts.
+    busy = "Too many failed sign-ins for this name. Please wait {} min and try again."
     account = account_by_username(store, username)
     if account is not None and account.locked_until is not None and account.locked_until > now:
-        minutes = max(1, int((account.locked_until - now).total_seconds() // 60) + 1)
-        return f"This account is locked after too many failed sign-ins. Try again in {minutes} min."
+        return busy.format(max(1, int((account.locked_until - now).total_seconds() // 60) + 1))
     if failures_since(store, since, username=username) >= settings.login_max_failures:
-        return "Too many failed sign-ins for this name. Please wait a while and try again."
+        return busy.format(max(1, round(settings.login_window_minutes)))
     return None
 
 
