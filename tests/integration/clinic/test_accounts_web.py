@@ -293,3 +293,45 @@ def test_signed_in_twice_is_two_sessions_and_logout_ends_one(clinic: World) -> N
     assert c1.post("/logout", data={"csrf_token": t1}, follow_redirects=False).status_code == 303
     assert c1.get("/me").status_code == 401
     assert c2.get("/me").status_code == 200
+
+
+def test_an_admin_who_is_also_a_clinician_sees_only_their_own_patients(tmp_path: Any) -> None:
+    w = build_world(f"sqlite:///{tmp_path / 'ac.db'}")
+    admin, acsrf = w.client("admin")
+    page = admin.post(
+        "/admin/accounts",
+        data={
+            "username": "dr.both",
+            "display_name": "Dr Both",
+            "role": "admin",
+            "also_clinician": "1",
+            "csrf_token": acsrf,
+        },
+    )
+    found = _CODE.search(page.text)
+    assert page.status_code == 200 and found is not None
+    both = TestClient(w.app)
+    token = csrf_of(both, "/invite")
+    done = both.post(
+        "/invite",
+        data={
+            "code": found.group(1),
+            "password": "a long password",
+            "again": "a long password",
+            "csrf_token": token,
+        },
+        follow_redirects=False,
+    )
+    assert done.headers["location"] == "/admin"
+    mine = csrf_of(both, "/clinic")
+    r = both.post(
+        "/clinic/patients",
+        data={"username": "own.pat", "display_name": "Own Pat", "csrf_token": mine},
+    )
+    assert r.status_code == 200
+    listed = both.get("/clinic").text
+    assert "Own Pat" in listed and "Patient A" not in listed
+    pid = w.accounts["patient_a"].id
+    assert both.get(f"/clinic/patients/{pid}").status_code == 404
+    assert admin.get("/clinic").status_code == 403  # the plain admin reads no health data
+    w.store.close()
