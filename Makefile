@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow chromium lint bench eval clean
+.PHONY: demo test test-slow test-postgres postgres chromium lint bench eval clean
 
 $(STAMP): pyproject.toml web/package-lock.json
 	@command -v npm >/dev/null || { echo "pressup's live coach page needs Node.js (npm) for @mediapipe/pose"; exit 1; }
@@ -28,6 +28,15 @@ test: $(STAMP) chromium
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
+
+## postgres: PostgreSQL's server binaries for test-postgres (Debian package)
+postgres:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get install -y postgresql >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y postgresql >/dev/null))
+
+## test-postgres: the server and storage tests on a throw-away PostgreSQL cluster (fails, never
+## skips, when PostgreSQL cannot be started)
+test-postgres: $(STAMP) postgres
+	PRESSUP_REQUIRE_POSTGRES=1 PYTHON=$(BIN)/python scripts/pg-throwaway $(BIN)/python -m pytest -q -m postgres
 
 ## test-slow: MediaPipe over the shared real and rendered clips (needs ../shared/data)
 test-slow: $(STAMP) chromium

@@ -6,6 +6,7 @@ Every user error becomes one clear line on stderr and a non-zero exit code, neve
 * :mod:`pressup.cli.common` - the consoles, ``--database`` and ``--protocol``, ``fail``;
 * :mod:`pressup.cli.analyze` - ``analyze``, ``track``, ``evaluate``, ``evaluate-corpus``, ``demo``;
 * :mod:`pressup.cli.coach` - ``coach``;
+* :mod:`pressup.cli.serve` - ``serve`` (the clinic), ``db upgrade|current``, ``accounts add-admin``;
 * :mod:`pressup.cli.safety` - ``screen``, ``progress``;
 * :mod:`pressup.cli.protocol` - ``protocol show|check``;
 * :mod:`pressup.cli.models` - ``models list|install-heavy``;
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import typer
 
-from pressup.cli import analyze, coach, safety
+from pressup.cli import analyze, coach, safety, serve
 from pressup.cli.common import quiet_native_logs
 from pressup.cli.export import export_app
 from pressup.cli.history import history_app
@@ -50,6 +51,7 @@ def _options(
 analyze.register(app)
 coach.register(app)
 safety.register(app)
+serve.register(app)
 app.add_typer(protocol_app, name="protocol")
 app.add_typer(models_app, name="models")
 app.add_typer(sessions_app, name="sessions")

@@ -74,6 +74,13 @@ def _session_fk(*, index: bool = True) -> Mapped[str]:
     )
 
 
+def _patient_fk() -> Mapped[Optional[int]]:
+    """The patient account a row belongs to (revision 0004; NULL for the personal coach)."""
+    return mapped_column(
+        Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+
+
 class SessionRow(Base):
     """One coaching session. ``id`` is a 32-character hex UUID."""
 
@@ -93,6 +100,7 @@ class SessionRow(Base):
     protocol: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     video_width: Mapped[Optional[int]] = mapped_column(Integer)
     video_height: Mapped[Optional[int]] = mapped_column(Integer)
+    patient_id: Mapped[Optional[int]] = _patient_fk()
 
 
 class EventRow(Base):
@@ -204,6 +212,7 @@ class ScreeningRow(Base):
     locked: Mapped[bool] = mapped_column(Boolean, nullable=False)
     approved_by: Mapped[Optional[str]] = mapped_column(Text)
     approved_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    patient_id: Mapped[Optional[int]] = _patient_fk()
 
 
 class SymptomRow(Base):
@@ -223,6 +232,7 @@ class SymptomRow(Base):
     pain: Mapped[int] = mapped_column(Integer, nullable=False)
     location: Mapped[str] = mapped_column(String(LOCATION_LEN), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    patient_id: Mapped[Optional[int]] = _patient_fk()
 
     __table_args__ = (
         CheckConstraint("pain >= 0 AND pain <= 10", name="pain_range"),
@@ -254,6 +264,7 @@ class DecisionRow(Base):
     target_peak_trunk_deg: Mapped[Optional[float]] = mapped_column(Float)
     reason: Mapped[str] = mapped_column(Text, nullable=False)
     source: Mapped[str] = mapped_column(String(SOURCE_LEN), nullable=False)
+    patient_id: Mapped[Optional[int]] = _patient_fk()
 
     __table_args__ = (CheckConstraint("source IN ('engine', 'clinician')", name="source_kind"),)
 
@@ -274,17 +285,169 @@ class PrescriptionRow(Base):
     sessions_per_day: Mapped[int] = mapped_column(Integer, nullable=False)
     notes: Mapped[str] = mapped_column(Text, nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, index=True)
+    patient_id: Mapped[Optional[int]] = _patient_fk()
+
+
+# -- the clinic: accounts, sign-in, invitations, the audit log (revision 0004) ----------------
+
+#: Length limits of the clinic's short text columns.
+USERNAME_LEN = 64
+ROLE_LEN = 16
+TOKEN_HASH_LEN = 64  # hex SHA-256
+ACTION_LEN = 64
+ADDRESS_LEN = 64
+
+
+class AccountRow(Base):
+    """A person who signs in to ``pressup serve``: ``role`` ``patient``, ``clinician`` or
+    ``admin`` (an admin with ``also_clinician`` may also treat patients).
+
+    ``password_hash`` is an Argon2id hash (NULL until an invited patient sets a password);
+    ``clinician_id`` is a patient's clinician (set NULL when that account goes);
+    ``failed_logins`` counts failures since the last success and ``locked_until`` is the end of
+    a lock-out (UTC).
+    """
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(USERNAME_LEN), nullable=False, unique=True)
+    display_name: Mapped[str] = mapped_column(Text, nullable=False)
+    role: Mapped[str] = mapped_column(String(ROLE_LEN), nullable=False)
+    also_clinician: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    password_hash: Mapped[Optional[str]] = mapped_column(Text)
+    clinician_id: Mapped[Optional[int]] = mapped_column(
+        Integer, ForeignKey("accounts.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, nullable=False)
+    locked_until: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("role IN ('patient', 'clinician', 'admin')", name="role_kind"),
+    )
+
+
+class AuthSessionRow(Base):
+    """A signed-in browser. ``id`` is the SHA-256 (hex) of the cookie's secret, never the
+    secret itself; ``csrf_token`` is sent back with every state-changing request."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[str] = mapped_column(String(TOKEN_HASH_LEN), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(TOKEN_HASH_LEN), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, index=True
+    )
+    address: Mapped[str] = mapped_column(String(ADDRESS_LEN), nullable=False)
+
+
+class LoginAttemptRow(Base):
+    """One sign-in attempt (kept for the rate limit; the password is never stored)."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+    username: Mapped[str] = mapped_column(String(USERNAME_LEN), nullable=False, index=True)
+    address: Mapped[str] = mapped_column(String(ADDRESS_LEN), nullable=False, index=True)
+    ok: Mapped[bool] = mapped_column(Boolean, nullable=False)
+
+
+class InviteRow(Base):
+    """A one-time code to set an account's password (a clinician invites a patient, an admin a
+    member of staff; ``code_hash``: SHA-256 hex of the code). Used once (``used_at``) and only
+    before ``expires_at``."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code_hash: Mapped[str] = mapped_column(String(TOKEN_HASH_LEN), nullable=False, unique=True)
+    account_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_by: Mapped[Optional[int]] = mapped_column(
+        Integer, ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+
+class ScreeningReviewRow(Base):
+    """A clinician's answer to a locked screening: ``decision`` ``approved`` or
+    ``declined``, with a note for the patient."""
+
+    __tablename__ = "screening_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    screening_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("screenings.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    clinician_id: Mapped[Optional[int]] = mapped_column(
+        Integer, ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+    decision: Mapped[str] = mapped_column(String(ROLE_LEN), nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+    __table_args__ = (
+        CheckConstraint("decision IN ('approved', 'declined')", name="decision_kind"),
+    )
+
+
+class AuditRow(Base):
+    """Append-only (the database refuses UPDATE and DELETE): who did what to whose data,
+    when and from where. No health data: ``action`` is a fixed verb (``read_history``,
+    ``prescribe``, ...), ``actor_*`` and ``patient_*`` copy the names at the time, so an entry
+    outlives a deleted account."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+    actor_id: Mapped[Optional[int]] = mapped_column(Integer)
+    actor_username: Mapped[str] = mapped_column(String(USERNAME_LEN), nullable=False)
+    actor_role: Mapped[str] = mapped_column(String(ROLE_LEN), nullable=False)
+    action: Mapped[str] = mapped_column(String(ACTION_LEN), nullable=False)
+    patient_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
+    patient_username: Mapped[Optional[str]] = mapped_column(String(USERNAME_LEN))
+    address: Mapped[str] = mapped_column(String(ADDRESS_LEN), nullable=False)
+
+
+#: The tables whose rows belong to one patient (``patient_id``).
+PATIENT_OWNED: tuple[type[Base], ...] = (
+    SessionRow,
+    ScreeningRow,
+    SymptomRow,
+    DecisionRow,
+    PrescriptionRow,
+)
+#: The tables whose rows belong to a session (``session_id``), so to its patient.
+SESSION_CHILDREN: tuple[type[Base], ...] = (EventRow, RepRow, PainRow, FeedbackRow, TrackChunkRow)
 
 
 __all__ = [
     "NAMING_CONVENTION",
+    "PATIENT_OWNED",
+    "SESSION_CHILDREN",
+    "AccountRow",
+    "AuditRow",
+    "AuthSessionRow",
     "Base",
     "DecisionRow",
     "EventRow",
     "FeedbackRow",
+    "InviteRow",
+    "LoginAttemptRow",
     "PainRow",
     "PrescriptionRow",
     "RepRow",
+    "ScreeningReviewRow",
     "ScreeningRow",
     "SessionRow",
     "SymptomRow",

@@ -555,7 +555,7 @@ def test_models_match_migrations(url: str) -> None:
 def test_migrations_on_empty_database(url: str) -> None:
     assert current_revision(url) is None
     upgrade(url, "head")
-    assert current_revision(url) == head_revision() == "0003"
+    assert current_revision(url) == head_revision() == "0004"
     assert _tables(url) >= TABLES
     downgrade(url, "base")
     assert current_revision(url) is None
@@ -671,6 +671,7 @@ def test_default_database_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
 PG_URL = os.environ.get("PRESSUP_TEST_POSTGRES_URL", "")
 
 
+@pytest.mark.postgres
 @pytest.mark.skipif(not PG_URL, reason="set PRESSUP_TEST_POSTGRES_URL to test on PostgreSQL")
 def test_postgresql_round_trip() -> None:
     downgrade(PG_URL, "base")

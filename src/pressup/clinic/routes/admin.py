@@ -1,0 +1,132 @@
+"""The admin's side: accounts, not health data.
+
+* ``GET /admin`` - every account (name, role, clinician, whether a password is set, lock-out);
+* ``POST /admin/accounts`` - a new clinician or admin and its one-time invitation code;
+* ``GET /admin/audit.csv`` - the whole audit log as CSV (it holds no health data).
+
+An admin reads no patient's health data unless the account is also a clinician's (then
+through ``/clinic`` like any clinician, for their own patients only).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+
+from pressup.clinic.auth import AdminAuth, BaseStoreDep, ClinicSettingsDep, audit
+from pressup.clinic.pages import render
+from pressup.clinic.routes.signin import issue_invite
+from pressup.errors import InputError
+from pressup.sessions.clinic import create_account, iter_audit, list_accounts
+from pressup.sessions.store import Store
+
+router = APIRouter()
+AUDIT_COLUMNS = (
+    "id",
+    "at",
+    "actor_id",
+    "actor_username",
+    "actor_role",
+    "action",
+    "patient_id",
+    "patient_username",
+    "address",
+)
+
+
+@router.get("/admin")
+def accounts(auth: AdminAuth, store: BaseStoreDep) -> HTMLResponse:
+    everyone = list_accounts(store)
+    return render(
+        "admin",
+        title="Accounts",
+        account=auth.account,
+        csrf=auth.session.csrf_token,
+        accounts=everyone,
+        names={a.id: a.display_name for a in everyone},
+    )
+
+
+@router.post("/admin/accounts")
+def new_staff(
+    request: Request,
+    auth: AdminAuth,
+    store: BaseStoreDep,
+    settings: ClinicSettingsDep,
+    username: str = Form(..., max_length=200),
+    display_name: str = Form(..., max_length=200),
+    role: str = Form(..., max_length=16),
+    also_clinician: bool = Form(default=False),
+) -> HTMLResponse:
+    if role not in ("clinician", "admin"):
+        raise HTTPException(
+            status_code=422,
+            detail=f"role: expected clinician or admin (patients are invited by their "
+            f"clinician), got {role!r}",
+        )
+    try:
+        account = create_account(
+            store,
+            username=username.strip().lower(),
+            display_name=display_name,
+            role=role,
+            also_clinician=also_clinician,
+        )
+    except InputError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    audit(request, auth.account, f"create_{role}", None)
+    invite = issue_invite(store, settings, account, auth.account)
+    return render(
+        "message",
+        title=f"{account.display_name} is invited",
+        account=auth.account,
+        csrf=auth.session.csrf_token,
+        lines=["Give them this code or link; they choose their own password with it."],
+        back="/admin",
+        **invite,
+    )
+
+
+def _csv_lines(store: Store) -> Iterator[str]:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(AUDIT_COLUMNS)
+    for e in iter_audit(store):
+        writer.writerow(
+            [
+                e.id,
+                e.at.isoformat(),
+                e.actor_id if e.actor_id is not None else "",
+                e.actor_username,
+                e.actor_role,
+                e.action,
+                e.patient_id if e.patient_id is not None else "",
+                e.patient_username or "",
+                e.address,
+            ]
+        )
+        if buf.tell() > 65_536:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
+
+
+@router.get("/admin/audit.csv")
+def audit_csv(request: Request, auth: AdminAuth, store: BaseStoreDep) -> StreamingResponse:
+    audit(request, auth.account, "export_audit", None)
+    return StreamingResponse(
+        _csv_lines(store),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": 'attachment; filename="pressup-audit.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+__all__ = ["AUDIT_COLUMNS", "router"]

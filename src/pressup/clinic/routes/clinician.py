@@ -1,0 +1,242 @@
+"""The physiotherapist's side (a clinician's account, or an admin who is also a clinician).
+
+* ``GET /clinic`` - their patients: last session, sessions in 4 weeks, pain trend, alerts;
+* ``POST /clinic/patients`` - a new patient account and its one-time invitation code;
+* ``GET /clinic/patients/{patient_id}`` - one patient: alerts, today's dose, screenings to
+  review, the prescription form;
+* ``GET /clinic/patients/{patient_id}/history`` and
+  ``GET /clinic/patients/{patient_id}/sessions/{session_id}/report`` - the history page with
+  its plots and one session's report (:mod:`pressup.report.history`);
+* ``POST /clinic/patients/{patient_id}/prescription`` - prescribe a dose;
+* ``POST /clinic/patients/{patient_id}/screenings/{screening_id}/review`` - approve or
+  decline a locked screening, with a note;
+* ``POST /clinic/patients/{patient_id}/invite`` - a new invitation code;
+* ``GET /clinic/audit`` - who looked at their patients' data.
+
+A patient who is not theirs is a 404 (as one that does not exist). Every read and change of
+a patient's data is written to the audit log.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from pressup.clinic.auth import (
+    BaseStoreDep,
+    CareDep,
+    ClinicianAuth,
+    ClinicSettingsDep,
+    ClinicSpecDep,
+    audit,
+    now_utc,
+)
+from pressup.clinic.pages import NO_STORE, render
+from pressup.clinic.routes.signin import issue_invite
+from pressup.errors import InputError, PressupError, StorageError
+from pressup.safety.progression import VARIANT_WORDS
+from pressup.sessions.clinic import (
+    create_account,
+    list_audit,
+    overview,
+    patient_store,
+    patients_of,
+    prescribe_dose,
+    review_screening,
+    reviews_of,
+)
+from pressup.sessions.plan import todays_dose
+from pressup.sessions.records import list_screenings
+
+router = APIRouter()
+
+
+@router.get("/clinic")
+def patient_list(
+    request: Request, auth: ClinicianAuth, store: BaseStoreDep, spec: ClinicSpecDep
+) -> HTMLResponse:
+    now = now_utc()
+    rows = []
+    for patient in patients_of(store, auth.account.id):
+        rows.append(overview(patient_store(store, patient), patient, spec, now))
+        audit(request, auth.account, "list_overview", patient)
+    return render(
+        "patients",
+        title="Your patients",
+        account=auth.account,
+        csrf=auth.session.csrf_token,
+        rows=rows,
+    )
+
+
+@router.post("/clinic/patients")
+def new_patient(
+    request: Request,
+    auth: ClinicianAuth,
+    store: BaseStoreDep,
+    settings: ClinicSettingsDep,
+    username: str = Form(..., max_length=200),
+    display_name: str = Form(..., max_length=200),
+) -> HTMLResponse:
+    try:
+        patient = create_account(
+            store,
+            username=username.strip().lower(),
+            display_name=display_name,
+            role="patient",
+            clinician_id=auth.account.id,
+        )
+    except InputError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    audit(request, auth.account, "create_patient", patient)
+    invite = issue_invite(store, settings, patient, auth.account)
+    return render(
+        "message",
+        title=f"{patient.display_name} is invited",
+        account=auth.account,
+        csrf=auth.session.csrf_token,
+        lines=["Give them this code or link; they choose their own password with it."],
+        back="/clinic",
+        **invite,
+    )
+
+
+@router.get("/clinic/patients/{patient_id}")
+def patient_page(
+    request: Request, care: CareDep, spec: ClinicSpecDep, error: str = ""
+) -> HTMLResponse:
+    audit(request, care.auth.account, "read_patient", care.patient)
+    screenings = list_screenings(care.store, limit=20)
+    return render(
+        "patient",
+        title=care.patient.display_name,
+        account=care.auth.account,
+        csrf=care.auth.session.csrf_token,
+        o=overview(care.store, care.patient, spec, now_utc()),
+        dose=todays_dose(care.store, spec, save=False),
+        screenings=screenings,
+        reviews=reviews_of(care.store, [s.id for s in screenings]),
+        variants=list(VARIANT_WORDS.items()),
+        error=error[:300],
+    )
+
+
+@router.get("/clinic/patients/{patient_id}/history")
+def patient_history(request: Request, care: CareDep, spec: ClinicSpecDep) -> HTMLResponse:
+    from pressup.report.history import render_history
+
+    audit(request, care.auth.account, "read_history", care.patient)
+    pid = care.patient.id
+
+    def link(sid: str) -> str:
+        return f"/clinic/patients/{pid}/sessions/{quote(sid)}/report"
+
+    html = render_history(care.store, spec, report_link=link)
+    return HTMLResponse(html, headers=NO_STORE)
+
+
+@router.get("/clinic/patients/{patient_id}/sessions/{session_id}/report")
+def patient_session_report(
+    request: Request, session_id: str, care: CareDep, spec: ClinicSpecDep
+) -> HTMLResponse:
+    from pressup.report.history import session_report
+
+    audit(request, care.auth.account, "read_session_report", care.patient)
+    if care.store.get_session(session_id) is None:
+        raise HTTPException(status_code=404, detail=f"no session {session_id} for this patient")
+    try:
+        html = session_report(care.store, session_id, spec)
+    except PressupError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    return HTMLResponse(html, headers=NO_STORE)
+
+
+@router.post("/clinic/patients/{patient_id}/prescription")
+def prescribe(
+    request: Request,
+    care: CareDep,
+    spec: ClinicSpecDep,
+    variant: str = Form(..., max_length=32),
+    reps: int = Form(...),
+    hold_s: float = Form(...),
+    sessions_per_day: int = Form(default=1),
+    notes: str = Form(default="", max_length=2000),
+) -> Response:
+    pid = care.patient.id
+    try:
+        prescribe_dose(
+            care.store,
+            spec,
+            clinician=care.auth.account,
+            variant=variant,
+            hold_s=hold_s,
+            reps=reps,
+            sessions_per_day=sessions_per_day,
+            notes=notes,
+        )
+    except InputError as exc:
+        audit(request, care.auth.account, "prescribe_refused", care.patient)
+        return RedirectResponse(f"/clinic/patients/{pid}?error={quote(str(exc))}", status_code=303)
+    audit(request, care.auth.account, "prescribe", care.patient)
+    return RedirectResponse(f"/clinic/patients/{pid}", status_code=303)
+
+
+@router.post("/clinic/patients/{patient_id}/screenings/{screening_id}/review")
+def review(
+    request: Request,
+    screening_id: int,
+    care: CareDep,
+    decision: str = Form(..., max_length=16),
+    note: str = Form(default="", max_length=2000),
+) -> Response:
+    pid = care.patient.id
+    try:
+        review_screening(
+            care.store,
+            clinician=care.auth.account,
+            screening_id=screening_id,
+            decision=decision,
+            note=note,
+            now=now_utc(),
+        )
+    except StorageError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+    except InputError as exc:
+        return RedirectResponse(f"/clinic/patients/{pid}?error={quote(str(exc))}", status_code=303)
+    audit(request, care.auth.account, f"screening_{decision}", care.patient)
+    return RedirectResponse(f"/clinic/patients/{pid}", status_code=303)
+
+
+@router.post("/clinic/patients/{patient_id}/invite")
+def reinvite(
+    request: Request, care: CareDep, store: BaseStoreDep, settings: ClinicSettingsDep
+) -> HTMLResponse:
+    audit(request, care.auth.account, "invite_patient", care.patient)
+    invite = issue_invite(store, settings, care.patient, care.auth.account)
+    return render(
+        "message",
+        title=f"A new code for {care.patient.display_name}",
+        account=care.auth.account,
+        csrf=care.auth.session.csrf_token,
+        lines=["The earlier codes still work until they expire or are used."],
+        back=f"/clinic/patients/{care.patient.id}",
+        **invite,
+    )
+
+
+@router.get("/clinic/audit")
+def my_patients_audit(auth: ClinicianAuth, store: BaseStoreDep) -> HTMLResponse:
+    ids = [p.id for p in patients_of(store, auth.account.id)]
+    return render(
+        "audit",
+        title="Who looked at your patients' data",
+        account=auth.account,
+        csrf=auth.session.csrf_token,
+        entries=list_audit(store, patient_ids=ids, limit=500),
+        back="/clinic",
+    )
+
+
+__all__ = ["router"]

@@ -1,0 +1,40 @@
+"""``GET /healthz`` (the process answers) and ``GET /readyz`` (the database answers and its
+schema is the one this pressup needs; 503 otherwise). Neither needs signing in nor says
+anything about patients."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from pressup.clinic.auth import ClinicSettingsDep
+from pressup.errors import StorageError
+from pressup.sessions.clinic import schema_state
+
+router = APIRouter()
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, bool]:
+    return {"ok": True}
+
+
+@router.get("/readyz")
+def readyz(settings: ClinicSettingsDep) -> JSONResponse:
+    try:
+        current, head = schema_state(settings.database_url)
+    except StorageError as exc:
+        return JSONResponse({"ready": False, "reason": f"database: {exc}"}, status_code=503)
+    if current != head:
+        return JSONResponse(
+            {
+                "ready": False,
+                "reason": f"schema revision: expected {head}, got {current}; "
+                "run pressup db upgrade",
+            },
+            status_code=503,
+        )
+    return JSONResponse({"ready": True, "schema": current})
+
+
+__all__ = ["router"]

@@ -1,0 +1,270 @@
+"""Signing in and out, and setting a password from an invitation.
+
+* ``GET /login``, ``POST /login`` - the sign-in form. Refused (429) while the name has had
+  ``PRESSUP_LOGIN_MAX_FAILURES`` failures within ``PRESSUP_LOGIN_WINDOW_MINUTES``, while
+  the account is locked (that many failures in a row lock it for
+  ``PRESSUP_LOCKOUT_MINUTES``), or while the address has had
+  ``PRESSUP_ADDRESS_MAX_FAILURES`` failures in the window. All of it is counted in the
+  database, so it holds across workers.
+* ``POST /logout`` - ends this sign-in (its row is deleted).
+* ``GET /invite?code=...``, ``POST /invite`` - an invited person sets their password with the
+  one-time code; the invitation is then used up.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from pressup.clinic.auth import (
+    PRE_CSRF_COOKIE,
+    BaseStoreDep,
+    ClinicSettingsDep,
+    Passwords,
+    PasswordsDep,
+    audit,
+    client_address,
+    current_auth,
+    now_utc,
+    token_hash,
+)
+from pressup.clinic.pages import render
+from pressup.clinic.settings import ClinicSettings
+from pressup.sessions.clinic import (
+    AccountRecord,
+    account_by_username,
+    create_auth_session,
+    create_invite,
+    end_auth_session,
+    end_expired,
+    failures_since,
+    note_failure,
+    note_success,
+    password_hash_of,
+    record_attempt,
+    redeem_invite,
+    set_password_hash,
+)
+from pressup.sessions.store import Store
+
+log = logging.getLogger("pressup.clinic")
+router = APIRouter()
+
+
+def home_of(account: AccountRecord) -> str:
+    """Where an account lands after signing in."""
+    if account.role == "patient":
+        return "/me"
+    if account.role == "admin":
+        return "/admin"
+    return "/clinic"
+
+
+def _pre_csrf(request: Request) -> str:
+    auth = current_auth(request)
+    if auth is not None:
+        return auth.session.csrf_token
+    return request.cookies.get(PRE_CSRF_COOKIE) or secrets.token_urlsafe(32)
+
+
+def _with_pre_csrf(response: Response, token: str, settings: ClinicSettings) -> Response:
+    response.set_cookie(
+        PRE_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
+    )
+    return response
+
+
+def _login_page(
+    request: Request,
+    settings: ClinicSettings,
+    error: str = "",
+    username: str = "",
+    status: int = 200,
+) -> Response:
+    token = _pre_csrf(request)
+    page = render("login", status, title="Sign in", csrf=token, error=error, username=username)
+    return _with_pre_csrf(page, token, settings)
+
+
+@router.get("/login")
+def login_form(request: Request, settings: ClinicSettingsDep) -> Response:
+    return _login_page(request, settings)
+
+
+def _refusal(store: Store, settings: ClinicSettings, username: str, address: str) -> str | None:
+    """Why this attempt is refused before its password is checked (plain words), or None."""
+    now = now_utc()
+    since = now - timedelta(minutes=settings.login_window_minutes)
+    if failures_since(store, since, address=address) >= settings.address_max_failures:
+        return "Too many failed sign-ins from your network. Please wait a while and try again."
+    # The same words whether the name exists (locked) or not (too many tries): the answer
+    # does not tell which names are accounts.
+    busy = "Too many failed sign-ins for this name. Please wait {} min and try again."
+    account = account_by_username(store, username)
+    if account is not None and account.locked_until is not None and account.locked_until > now:
+        return busy.format(max(1, int((account.locked_until - now).total_seconds() // 60) + 1))
+    if failures_since(store, since, username=username) >= settings.login_max_failures:
+        return busy.format(max(1, round(settings.login_window_minutes)))
+    return None
+
+
+def start_session(
+    request: Request, store: Store, settings: ClinicSettings, account: AccountRecord
+) -> Response:
+    """Sign ``account`` in: a new session row, its cookie, and the page to go to."""
+    old = request.cookies.get(settings.cookie_name)
+    if old:
+        end_auth_session(store, token_hash(old))
+    end_expired(store, now_utc())
+    secret = secrets.token_urlsafe(32)
+    create_auth_session(
+        store,
+        session_hash=token_hash(secret),
+        account_id=account.id,
+        csrf_token=secrets.token_urlsafe(32),
+        expires_at=now_utc() + timedelta(hours=settings.session_hours),
+        address=client_address(request),
+    )
+    response = RedirectResponse(home_of(account), status_code=303)
+    response.set_cookie(
+        settings.cookie_name,
+        secret,
+        max_age=int(settings.session_hours * 3600),
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
+    )
+    response.delete_cookie(PRE_CSRF_COOKIE, path="/")
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    settings: ClinicSettingsDep,
+    store: BaseStoreDep,
+    pw: PasswordsDep,
+    username: str = Form(..., max_length=200),
+    password: str = Form(..., max_length=1024),
+) -> Response:
+    name = username.strip().lower()
+    address = client_address(request)
+    refused = _refusal(store, settings, name, address)
+    if refused is not None:
+        record_attempt(store, username=name, address=address, ok=False)
+        log.info("sign-in refused", extra={"username": name, "address": address})
+        return _login_page(request, settings, refused, name, status=429)
+    account = account_by_username(store, name)
+    stored = password_hash_of(store, account.id) if account is not None else None
+    if account is None or not pw.verify(stored, password):
+        record_attempt(store, username=name, address=address, ok=False)
+        if account is not None:
+            note_failure(
+                store,
+                account.id,
+                lock_after=settings.login_max_failures,
+                lock_until=now_utc() + timedelta(minutes=settings.lockout_minutes),
+            )
+        log.info("sign-in failed", extra={"username": name, "address": address})
+        return _login_page(
+            request, settings, "That user name and password do not match.", name, status=401
+        )
+    assert stored is not None  # verify() is False without a hash
+    record_attempt(store, username=name, address=address, ok=True)
+    note_success(store, account.id)
+    if pw.needs_rehash(stored):
+        set_password_hash(store, account.id, pw.hash(password))
+    audit(request, account, "sign_in", None)
+    return start_session(request, store, settings, account)
+
+
+@router.post("/logout")
+def logout(request: Request, settings: ClinicSettingsDep, store: BaseStoreDep) -> Response:
+    secret = request.cookies.get(settings.cookie_name)
+    if secret:
+        end_auth_session(store, token_hash(secret))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(settings.cookie_name, path="/")
+    return response
+
+
+def issue_invite(
+    store: Store, settings: ClinicSettings, account: AccountRecord, created_by: AccountRecord
+) -> dict[str, str]:
+    """A new one-time code for ``account`` (shown once: only its hash is stored), its expiry
+    and the link to set the password."""
+    code = secrets.token_urlsafe(12)
+    expires = now_utc() + timedelta(hours=settings.invite_hours)
+    create_invite(
+        store,
+        code_hash=token_hash(code),
+        account_id=account.id,
+        created_by=created_by.id,
+        expires_at=expires,
+    )
+    return {
+        "code": code,
+        "expires": expires.strftime("%Y-%m-%d %H:%M UTC"),
+        "link": f"{settings.public_origin}/invite?code={code}",
+    }
+
+
+def _invite_page(
+    request: Request, settings: ClinicSettings, code: str = "", error: str = "", status: int = 200
+) -> Response:
+    token = _pre_csrf(request)
+    page = render(
+        "invite",
+        status,
+        title="Set your password",
+        csrf=token,
+        code=code,
+        error=error,
+        min_length=Passwords.MIN_LENGTH,
+    )
+    return _with_pre_csrf(page, token, settings)
+
+
+@router.get("/invite")
+def invite_form(request: Request, settings: ClinicSettingsDep, code: str = "") -> Response:
+    return _invite_page(request, settings, code[:100])
+
+
+@router.post("/invite")
+def accept_invite(
+    request: Request,
+    settings: ClinicSettingsDep,
+    store: BaseStoreDep,
+    pw: PasswordsDep,
+    code: str = Form(..., max_length=200),
+    password: str = Form(..., max_length=1024),
+    again: str = Form(..., max_length=1024),
+) -> Response:
+    problem = Passwords.check_new(password, again)
+    if problem is not None:
+        return _invite_page(request, settings, code, problem, status=422)
+    account = redeem_invite(store, token_hash(code.strip()), now_utc(), pw.hash(password))
+    if account is None:
+        return _invite_page(
+            request,
+            settings,
+            code,
+            "This code does not work: it may be mistyped, used already or expired. "
+            "Ask for a new one.",
+            status=400,
+        )
+    audit(request, account, "set_password_from_invite", None)
+    return start_session(request, store, settings, account)
+
+
+__all__ = ["home_of", "issue_invite", "router", "start_session"]

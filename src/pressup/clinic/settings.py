@@ -1,0 +1,73 @@
+"""Settings of ``pressup serve``, from environment variables (pydantic-settings) and the
+command line.
+
+Every variable starts with ``PRESSUP_``:
+
+* ``PRESSUP_DATABASE_URL`` - the database (``postgresql+psycopg://user:pass@host/db``; SQLite
+  for tests and trials);
+* ``PRESSUP_PUBLIC_ORIGIN`` - the address people open, e.g. ``https://clinic.example.org``
+  (the ``Origin`` every state-changing request and the WebSocket must come from);
+* ``PRESSUP_COOKIE_SECURE`` - mark the sign-in cookie ``Secure`` (default on; turn it off
+  only for plain-http tests on one machine);
+* ``PRESSUP_SESSION_HOURS``, ``PRESSUP_INVITE_HOURS`` - how long a sign-in and an invitation
+  last;
+* ``PRESSUP_LOGIN_MAX_FAILURES``, ``PRESSUP_LOGIN_WINDOW_MINUTES``,
+  ``PRESSUP_LOCKOUT_MINUTES``, ``PRESSUP_ADDRESS_MAX_FAILURES`` - the sign-in rate limit and
+  lock-out (kept in the database, so they hold across workers and machines);
+* ``PRESSUP_TRUST_PROXY`` - take the client's address from ``X-Forwarded-For`` (set it when
+  a reverse proxy you run is in front; uvicorn's ``--forwarded-allow-ips`` does the same);
+* ``PRESSUP_MIGRATE_ON_START`` - run the migrations when the app starts (default on);
+* ``PRESSUP_POSE_ASSETS``, ``PRESSUP_PROTOCOL`` - as for ``pressup coach``;
+* ``PRESSUP_LOG_LEVEL`` - ``INFO`` by default; logs are JSON lines on stderr.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pressup.web.settings import default_pose_assets
+
+
+class ClinicSettings(BaseSettings):
+    """What ``pressup serve`` needs; see the module docstring for the variables."""
+
+    model_config = SettingsConfigDict(env_prefix="PRESSUP_", extra="ignore", frozen=True)
+
+    database_url: str = Field(min_length=1)
+    public_origin: str = "http://127.0.0.1:8000"
+    cookie_secure: bool = True
+    cookie_name: str = "pressup_session"
+    session_hours: float = Field(default=12.0, gt=0)
+    invite_hours: float = Field(default=72.0, gt=0)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_minutes: float = Field(default=15.0, gt=0)
+    lockout_minutes: float = Field(default=15.0, gt=0)
+    address_max_failures: int = Field(default=20, ge=1)
+    trust_proxy: bool = False
+    migrate_on_start: bool = True
+    require_screening: bool = True
+    pose_assets: Optional[Path] = Field(default_factory=default_pose_assets)
+    protocol: Optional[Path] = None
+    log_level: str = "INFO"
+    #: Argon2id cost: memory in KiB and passes (the library's defaults: 64 MiB, 3 passes).
+    argon2_memory_kib: int = Field(default=65536, ge=8)
+    argon2_time_cost: int = Field(default=3, ge=1)
+
+    @field_validator("public_origin")
+    @classmethod
+    def _origin(cls, value: str) -> str:
+        v = value.rstrip("/")
+        scheme, sep, rest = v.partition("://")
+        if scheme not in ("http", "https") or not sep or not rest or "/" in rest:
+            raise ValueError(
+                f"expected an origin such as https://clinic.example.org (scheme and host, "
+                f"no path), got {value!r}"
+            )
+        return v
+
+
+__all__ = ["ClinicSettings"]
