@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import delete, func, select, update
 
 from pressup.errors import InputError, StorageError
-from pressup.storage import Store, safety
+from pressup.sessions import records as safety
+from pressup.storage import Store
 from pressup.storage import accounts as acc
 from pressup.storage.models import AuditRow, SessionRow
 from pressup.storage.scoped import PatientStore

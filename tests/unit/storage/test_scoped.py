@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import delete, func, select, update
 
 from pressup.errors import InputError, StorageError
-from pressup.storage import Store, safety
+from pressup.sessions import records as safety
+from pressup.storage import Store
 from pressup.storage.accounts import create_account
 from pressup.storage.models import EventRow, PrescriptionRow, SessionRow
 from pressup.storage.scoped import PatientStore
