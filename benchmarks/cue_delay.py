@@ -2,11 +2,12 @@
 
 Usage::
 
-    python benchmarks/cue_delay.py [--corpus corpus] [--fps 9 15 30] [NAME ...]
+    python benchmarks/cue_delay.py [--corpus corpus] [--fps 9 15 30] [--split dev|eval] [NAME ...]
 
 Each complete corpus clip (``corpus/tracks/NAME.npz`` with ``corpus/truth/NAME.gt.json.gz``) is
 replayed through the live session (:func:`pressup.live.replay.replay_live`) with frames delivered
-at each rate. For every true repetition the delay is measured from
+at each rate (``--split``: only the clips of that split in ``corpus/split.json``; tune on
+``dev``, report ``eval`` as it comes). For every true repetition the delay is measured from
 
 * the start of the rise (``rise_start_s``) to the ``press`` cue ("Breathe out and press up"),
 * the start of the hold (``top_start_s``) to the ``hold`` cue ("Hold it there"),
@@ -23,6 +24,7 @@ Nothing is tuned here; it only measures.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -81,16 +83,20 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=REPO / "corpus")
     ap.add_argument("--fps", type=float, nargs="+", default=[9.0, 15.0, 30.0])
+    ap.add_argument("--split", choices=("dev", "eval"), help="only the clips of this split")
     ap.add_argument("names", nargs="*", help="clip names (or prefixes such as g004)")
     args = ap.parse_args()
     spec = ProtocolSpec()
+    split: dict[str, str] = json.loads((args.corpus / "split.json").read_text(encoding="utf-8"))
     tracks = sorted(
         p
         for p in (args.corpus / "tracks").glob("*.npz")
         if (args.corpus / "truth" / f"{p.stem}.gt.json.gz").exists()
         and (not args.names or any(p.stem.startswith(n) for n in args.names))
+        and (args.split is None or split.get(p.stem) == args.split)
     )
-    print(f"{len(tracks)} clips; delay = cue released - true start (seconds)")
+    which = f" ({args.split} split)" if args.split else ""
+    print(f"{len(tracks)} clips{which}; delay = cue released - true start (seconds)")
     print("| frames/s | event | n | median | 90th pct | max | missed |")
     print("|---|---|---|---|---|---|---|")
     hold_rows = []

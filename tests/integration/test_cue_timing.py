@@ -175,3 +175,21 @@ def test_a_late_start_check_gives_one_cue_at_a_time_and_nothing_stale(fps: float
     for t, c in spoken:
         if c.id == "press":
             assert t < truth.reps[c.attempt - 1].top_start_s + 0.5  # type: ignore[operator]
+
+
+def test_the_same_cue_is_never_queued_twice() -> None:
+    """A runner-up with the id of the cue just released is dropped; a cue made again replaces
+    the one waiting with its id, even when the waiting one is newer."""
+    gate = CueGate()
+    rising = Moment("rising", 1)
+    early = _cue("press", P.PHASE, 5.0, ("rest", "rising"))
+    again = _cue("press", P.PHASE, 4.8, ("rising",), attempt=1)
+    assert gate.release(5.0, [early, again], rising) == [early]
+    assert gate.waiting is None
+    gate = CueGate()
+    gate.release(4.0, [_cue("rep_done", P.COUNT, 4.0)], rising)
+    gate.release(5.0, [early], rising)
+    assert gate.waiting == early
+    gate.release(5.2, [again], rising)
+    assert gate.waiting == again
+    assert gate.release(4.0 + MIN_GAP_S, [], rising) == [again]

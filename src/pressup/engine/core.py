@@ -94,6 +94,8 @@ class EngineState(NamedTuple):
     prev_trunk: float = _NAN
     speed: float = 0.0  # trunk speed, degrees per second (+ = rising)
     rest_since: float = _NAN
+    #: when the chest was first seen rising from this rest (see Engine._watch_onset), else NaN
+    onset_t: float = _NAN
     rest_level: float = _NAN  # resting trunk angle (degrees), learned while lying still
     rest_hip: float = _NAN  # resting pelvis height (trunk lengths)
     rest_foot: float = _NAN  # knee-ankle-toe angle while lying (degrees; ~160 = feet flat)
@@ -174,6 +176,12 @@ def hold_running(state: EngineState) -> bool:
     return rep is not None and rep.top_confirmed and state.phase == "top" and not state.lost
 
 
+def rising_seen(before: EngineState, after: EngineState) -> bool:
+    """Whether the frame that made ``after`` from ``before`` first saw the chest rising from
+    the rest (``onset_t``, see :meth:`Engine._watch_onset`)."""
+    return math.isfinite(after.onset_t) and not math.isfinite(before.onset_t)
+
+
 def held_s(state: EngineState, t_s: float | None = None) -> float:
     """Seconds the repetition under way has been held so far at ``t_s`` (default: the time of
     the state's last frame; a later time adds to the hold only while it is running, see
@@ -212,6 +220,8 @@ class Engine:
         self._still = p.top_max_speed_deg_s
         self._min_peak = p.min_peak_trunk_deg
         self._calm = p.calm_speed_deg_s
+        self._onset = p.rise_onset_deg
+        self._onset_speed = p.rise_onset_speed_deg_s
         self._min_pos = p.min_position_s
         self._settle_s = 1.5
         self._lost_after = spec.tracking.lost_after_s
@@ -539,9 +549,25 @@ class Engine:
         measured frame."""
         if state.phase == "rest":
             if f.trunk_deg <= state.rest_level + self._rise:
-                return self._follow_rest(state, f), events
+                return self._follow_rest(self._watch_onset(state, f), f), events
             return self._press_starts(state, f.t_s, events)
         return self._open(state, f, events)
+
+    def _watch_onset(self, state: EngineState, f: KinFrame) -> EngineState:
+        """While resting: note when the chest (``f``'s trunk angle, degrees) is first seen
+        rising from a rest of at least ``min_position_s`` -- ``rise_onset_deg`` above the
+        resting level and faster than ``rise_onset_speed_deg_s`` -- as ``onset_t``; forget it
+        once the chest is back within ``rise_onset_deg`` of that level. The repetition itself
+        starts at ``rise_start_deg`` as before: this only lets the coach react sooner."""
+        if f.trunk_deg <= state.rest_level + self._onset:
+            return state._replace(onset_t=_NAN) if math.isfinite(state.onset_t) else state
+        if (
+            math.isnan(state.onset_t)
+            and state.speed > self._onset_speed
+            and f.t_s - state.rest_since >= self._min_pos
+        ):
+            return state._replace(onset_t=f.t_s)
+        return state
 
     def _follow_rest(self, state: EngineState, f: KinFrame) -> EngineState:
         """Lying still: follow the resting trunk level (degrees) quickly in the first half
@@ -579,7 +605,7 @@ class Engine:
             start_level=state.rest_level,
         )
         events.append(Event(start, "rep_started", rep.number))
-        return _fresh_top(state._replace(phase="rising", rep=rep)), events
+        return _fresh_top(state._replace(phase="rising", rep=rep, onset_t=_NAN)), events
 
     def _open(
         self, state: EngineState, f: KinFrame, events: list[Event]

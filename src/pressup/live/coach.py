@@ -59,6 +59,9 @@ FORM_PRIORITY: tuple[str, ...] = (
     "neck_flexed",
     "shoulders_shrugged",
 )
+#: A rise seen (and its press cue said) this many seconds or less before the press-up starts is
+#: that press-up's (a longer gap: it was a movement that came to nothing, say it again).
+RISE_SEEN_S = 2.0
 #: Seconds left of the hold that are said aloud (only those shorter than the target hold).
 COUNTDOWN_MARKS: tuple[int, ...] = (10, 5, 3)
 
@@ -69,6 +72,7 @@ SAFETY, COUNT, PHASE, FORM = (
     CuePriority.FORM,
 )
 _REST = frozenset({"rest"})
+_RISING = frozenset({"rising"})
 _REST_OR_DONE = frozenset({"rest", "done"})
 
 
@@ -96,10 +100,14 @@ class Coach:
     _hold_done_said: bool = False
     _rest_prompt_at: float = math.inf
     _reps_done: int = 0
-    _hold_said_for: int | None = None
+    _hold_said_for: int | None = None  # the attempt whose hold cue was released
     _said_at: dict[str, float] = field(default_factory=dict)  # sentence -> when last said
     _posture_off: Posture | None = None  # the last press-up's posture, when not the plan's
     _posture_said: bool = False  # the posture change was said in this set
+    #: the press cue of a rise seen before its press-up started: "waiting" (made, not yet
+    #: released), "said" (released), "" (none since the last press-up started)
+    _rise_press: str = ""
+    _rise_seen_t: float = -math.inf  # when that rise was seen (seconds)
 
     def __post_init__(self) -> None:
         if self.planned is None and self.variant_words is not None:
@@ -203,7 +211,7 @@ class Coach:
             reason = e.data.get("reason")
             return self._once_list(t, f"pose:{reason}", other_pose_cue(reason), "info", PHASE)
         if k == "rep_started":
-            return [self._on_rep_started(e)]
+            return self._on_rep_started(t, e)
         if k == "top_reached":
             return self.on_top_entered(e.rep, e.t_s) if e.rep is not None else []
         if k == "lowering_started" and not self._hold_done_said:
@@ -226,19 +234,49 @@ class Coach:
             return [self._cue("set_done", text, "count", COUNT, t, _REST_OR_DONE)]
         return []
 
-    def _on_rep_started(self, e: Event) -> Cue:
-        """A new repetition: forget the last one's cues, and breathe out while pressing up."""
+    def _on_rep_started(self, t: float, e: Event) -> list[Cue]:
+        """A new repetition (reported at ``t``, seconds): forget the last one's cues, and
+        breathe out while pressing up, unless that was said already when this rise was first
+        seen (:meth:`on_rise_seen`, less than :data:`RISE_SEEN_S` before)."""
         self.attempt += 1
         self._said_this_rep = set()
         self._counted = set()
         self._hold_done_said = False
         self._rest_prompt_at = math.inf
-        text = (
-            "Breathe out as you press up. Only go as high as feels comfortable."
-            if e.rep == 1
-            else "Breathe out and press up."
-        )
-        return self._cue("press", text, "breath", PHASE, e.t_s, frozenset({"rising"}))
+        said = self._rise_press == "said" and t - self._rise_seen_t < RISE_SEEN_S
+        self._rise_press = ""
+        if said:
+            return []
+        return [self._cue("press", _press_text(e.rep), "breath", PHASE, e.t_s, _RISING)]
+
+    def on_rise_seen(self, rep: int, t: float) -> list[Cue]:
+        """The chest is seen rising from the rest at ``t`` (seconds), before the engine starts
+        press-up ``rep``: breathe out while pressing up, said at once. It belongs to the next
+        attempt and is true while rising (the session's present is ``rising`` from the moment
+        the rise is seen, :meth:`LiveSession.moment`); the press-up's own press cue follows
+        only if this one was not released (see :meth:`on_released`)."""
+        self._rise_press = "waiting"
+        self._rise_seen_t = t
+        return [
+            Cue(
+                "press",
+                _press_text(rep),
+                "breath",
+                PHASE,
+                t_s=t,
+                phases=_RISING,
+                attempt=self.attempt + 1,
+            )
+        ]
+
+    def on_released(self, cues: list[Cue]) -> None:
+        """The cues the session's gate let out: a press or hold cue released is not asked
+        again for the same press-up."""
+        if self._rise_press == "waiting" and any(c.id == "press" for c in cues):
+            self._rise_press = "said"
+        for c in cues:
+            if c.id == "hold":
+                self._hold_said_for = c.attempt
 
     def _on_rep_completed(self, t: float, e: Event) -> list[Cue]:
         """Count the repetition ("2 of 5"); before the last one, ask for a pain rating and
@@ -308,10 +346,11 @@ class Coach:
 
     def on_top_entered(self, rep: int, t: float = math.nan) -> list[Cue]:
         """The trunk has stopped rising (at ``t``): ask for the hold straight away (the engine
-        confirms the hold a moment later; it is asked once a repetition)."""
-        if self._hold_said_for == rep:
+        confirms the hold a moment later). It is asked again on the next top of the same
+        repetition only if the gate did not release it (it was dropped when the trunk went on
+        rising before it could be said; see :meth:`on_released`)."""
+        if self._hold_said_for == self.attempt:
             return []
-        self._hold_said_for = rep
         text = "Hold it there, and keep breathing."
         return [self._cue("hold", text, "breath", PHASE, t, frozenset({"top"}))]
 
@@ -361,3 +400,10 @@ class Coach:
         self._last_form_t = t
         self._said_this_rep.add(code)
         return self._cue(f"form:{code}", FAULT_WORDING[code].cue, "form", FORM, t, MOVING)
+
+
+def _press_text(rep: int | None) -> str:
+    """What the press cue says for press-up ``rep`` (1-based; the first one says more)."""
+    if rep == 1:
+        return "Breathe out as you press up. Only go as high as feels comfortable."
+    return "Breathe out and press up."

@@ -15,8 +15,9 @@ only for a moment such as a countdown number, ``until_s``.
   then the newest, then the first produced), and at most one every ``min_gap_s`` (1.5 s, a safety
   cue included in the spacing);
 * one cue at most waits in a single slot (the best current cue that could not be released yet, or
-  the runner-up of the one just released); it is released when the gap allows if it is *still
-  current* then, and is replaced by anything more important or newer of the same priority.
+  the runner-up of the one just released unless it has the same id); it is released when the gap
+  allows if it is *still current* then, and is replaced by anything more important or newer of
+  the same priority, or by the same cue (the same id) made again.
 """
 
 from __future__ import annotations
@@ -146,8 +147,8 @@ class CueGate:
         frame (``cues``, in the order produced) and the one waiting."""
         out = [c for c in cues if c.priority is CuePriority.SAFETY]
         pool = [c for c in cues if c.priority is not CuePriority.SAFETY]
-        if self._waiting is not None:
-            pool.insert(0, self._waiting)
+        if self._waiting is not None and all(c.id != self._waiting.id for c in pool):
+            pool.insert(0, self._waiting)  # (a cue made again replaces the one waiting)
         self._waiting = None
         best = rank([c for c in pool if c.is_current(now, t_s)])
         if out:
@@ -157,7 +158,8 @@ class CueGate:
         if not out and t_s - self._last_s >= self.min_gap_s - 1e-9:
             out.append(best[0])
             self._last_s = t_s
-            self._waiting = best[1] if len(best) > 1 else None
+            # the runner-up waits, unless it says the same thing (the same id) again
+            self._waiting = next((c for c in best[1:] if c.id != best[0].id), None)
         else:
             self._waiting = best[0]
         return out

@@ -45,6 +45,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pressup.engine import Engine, EngineState, Event, KinFrame, held_s
+from pressup.engine.core import rising_seen
 from pressup.errors import PressupError
 from pressup.kinematics import FEATURES, OneEuro, compute_features, detect_side, estimate_view
 from pressup.kinematics.features import ViewGeometry, frame_features
@@ -236,7 +237,8 @@ class LiveSession:
 
     def moment(self) -> Moment:
         """The present as the cues see it: the stage, or in the set the engine's phase
-        (``rest`` with no press-up under way, ``settle`` counted as ``lowering``), and the
+        (``rest`` with no press-up under way, ``settle`` counted as ``lowering``; ``rising``
+        of the next attempt from the moment a rise is seen, see :func:`rising_seen`), and the
         press-ups started so far."""
         attempt = self.coach.attempt
         if self.paused:
@@ -244,6 +246,8 @@ class LiveSession:
         if self.stage != "exercise":
             return Moment(self.stage, attempt)
         phase = self.state.phase
+        if self.state.rep is None and phase == "rest" and math.isfinite(self.state.onset_t):
+            return Moment("rising", attempt + 1)  # the rise is seen: the next press-up is on
         if self.state.rep is None or phase not in ("rising", "top", "lowering", "settle"):
             return Moment("rest", attempt)
         return Moment("lowering" if phase == "settle" else phase, attempt)
@@ -251,6 +255,7 @@ class LiveSession:
     def _released(self, t_s: float, upd: LiveUpdate) -> LiveUpdate:
         """``upd`` with only the cues the gate lets out now (see the module docstring)."""
         upd.cues = self.gate.release(t_s, upd.cues, self.moment())
+        self.coach.on_released(upd.cues)
         return upd
 
     def _now(self) -> float:
@@ -545,6 +550,8 @@ class LiveSession:
         if not self.continue_after_set and any(e.kind == "set_completed" for e in events):
             self.stage = "done"
         cues = []
+        if self.state.phase == "rest" and rising_seen(before, self.state):
+            cues.extend(self.coach.on_rise_seen(self.state.reps_done + 1, t_s))
         if at_top and before.phase != "top" and rep is not None:
             cues.extend(self.coach.on_top_entered(rep.number, t_s))
         cues.extend(self.coach.on_events(t_s, events, held_s(self.state) if at_top else 0.0))

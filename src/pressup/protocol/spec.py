@@ -59,6 +59,11 @@ class Positions:
     top_band_deg: float = _within(4.0, 0.5, 30)
     top_max_speed_deg_s: float = 8.0
     calm_speed_deg_s: float = 2.0
+    #: the chest is seen rising (the coach says "press") this many degrees above its resting
+    #: level...
+    rise_onset_deg: float = _within(2.0, 0.5, 30)
+    #: ...while rising faster than this (degrees per second)
+    rise_onset_speed_deg_s: float = _within(5.0, 0, 100)
     min_peak_trunk_deg: float = _within(8.0, 1, 60)
     forearms_max_forearm_deg: float = 35.0
     forearms_max_elbow_deg: float = _within(115.0, 60, 170)

@@ -278,3 +278,52 @@ def test_held_s_follows_hold_ticks_and_pauses_while_tracking_is_lost() -> None:
     assert during and max(during) == min(during)  # frozen while unseen
     end = max(h for _, h, _ in held)
     assert 7.0 <= end <= 9.5  # a 10 s hold, 2 s of it unseen (plus the lost_after_s wait)
+
+
+def _trunk_frame(t: float, trunk: float) -> KinFrame:
+    """A prone frame with the trunk at ``trunk`` degrees and everything else lying still."""
+    return KinFrame(
+        t,
+        tracked=True,
+        trunk_deg=trunk,
+        elbow_deg=90.0,
+        hip_ext_deg=trunk,
+        neck_deg=0.0,
+        shrug_ratio=1.0,
+        hip_height=0.0,
+        thigh_deg=0.0,
+        shin_deg=0.0,
+        forearm_deg=10.0,
+    )
+
+
+def _rise(rate_deg_s: float, fps: float = 15.0) -> tuple[EngineState, list[tuple[float, str]]]:
+    """Lie still for 2 s, then raise the trunk at ``rate_deg_s`` for 2 s: the last state and
+    (time, what) for the rise first seen (``onset_t`` set) and the repetition's start."""
+    engine = Engine(SPEC)
+    state = engine.initial()
+    seen: list[tuple[float, str]] = []
+    for i in range(int(4 * fps)):
+        t = i / fps
+        before = state
+        state, events = engine.step(state, _trunk_frame(t, max(0.0, t - 2.0) * rate_deg_s))
+        if math.isfinite(state.onset_t) and not math.isfinite(before.onset_t):
+            seen.append((t, "rise_seen"))
+        seen += [(t, "rep_started") for e in events if e.kind == "rep_started"]
+    return state, seen
+
+
+def test_a_rise_is_seen_before_the_press_up_starts_and_only_when_moving() -> None:
+    """The chest seen rising_onset_deg up at rise_onset_speed_deg_s, frames before the
+    repetition starts at rise_start_deg; a slower creep is left to rise_start_deg alone."""
+    p = SPEC.positions
+    assert p.rise_onset_deg < p.rise_start_deg
+    state, seen = _rise(10.0)
+    kinds = [k for _, k in seen]
+    assert kinds == ["rise_seen", "rep_started"], seen
+    (t_seen, _), (t_started, _) = seen
+    assert t_seen < t_started
+    assert state.phase == "rising" and math.isnan(state.onset_t)  # forgotten once it started
+    slow = 0.8 * p.rise_onset_speed_deg_s
+    _, seen = _rise(slow)
+    assert [k for _, k in seen] == ["rep_started"], seen

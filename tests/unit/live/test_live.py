@@ -9,6 +9,7 @@ import pytest
 
 from pressup.engine import Event, held_s
 from pressup.live import Coach, LiveSession
+from pressup.live.cues import Moment
 from pressup.live.session import landmarks_to_pixels
 from pressup.protocol import ProtocolSpec
 from pressup.synthetic import RepScript, SessionScript, make_session
@@ -367,3 +368,37 @@ def test_a_live_set_planned_on_the_forearms_says_the_hands_once_through_the_gate
         "You went up on your hands; today's plan is on the forearms: stay on the forearms."
     ]
     assert [r["variant"] for r in s.reps] == ["forearms", "hands", "hands"]
+
+
+def _started(rep: int, t: float) -> Event:
+    return Event(t, "rep_started", rep)
+
+
+def test_the_press_cue_comes_when_the_rise_is_seen_and_is_not_said_twice() -> None:
+    coach = Coach(SPEC)
+    early = coach.on_rise_seen(1, 2.4)
+    assert [c.id for c in early] == ["press"] and early[0].t_s == 2.4
+    assert early[0].is_current(Moment("rising", 1), 2.5)  # the rise seen: the next attempt
+    assert not early[0].is_current(Moment("rest", 0), 2.6)  # back down: it was a twitch
+    coach.on_released(early)
+    assert coach.on_events(2.6, [_started(1, 2.2)], 0.0) == []  # said already
+    # not released yet when the press-up starts: its own press cue comes
+    coach.on_rise_seen(2, 12.4)
+    cues = coach.on_events(12.6, [_started(2, 12.2)], 0.0)
+    assert [c.id for c in cues] == ["press"] and cues[0].attempt == coach.attempt
+    # no rise seen: the press-up's own cue, as before
+    assert [c.id for c in coach.on_events(22.6, [_started(3, 22.2)], 0.0)] == ["press"]
+    # a rise seen and said that came to nothing: the next press-up's cue is said again
+    coach.on_released(coach.on_rise_seen(4, 30.0))
+    assert [c.id for c in coach.on_events(40.0, [_started(4, 39.8)], 0.0)] == ["press"]
+
+
+def test_the_hold_cue_is_asked_again_on_the_next_top_when_it_was_not_released() -> None:
+    coach = Coach(SPEC)
+    coach.on_events(1.0, [_started(1, 1.0)], 0.0)
+    first = coach.on_top_entered(1, 2.0)
+    assert [c.id for c in first] == ["hold"]
+    again = coach.on_top_entered(1, 2.6)  # the first was dropped: the trunk went on rising
+    assert [c.id for c in again] == ["hold"]
+    coach.on_released(again)
+    assert coach.on_top_entered(1, 3.5) == []
