@@ -5,6 +5,7 @@ Every user error becomes one clear line on stderr and a non-zero exit code, neve
 
 * :mod:`pressup.cli.common` - the consoles, ``--database`` and ``--protocol``, ``fail``;
 * :mod:`pressup.cli.analyze` - ``analyze``, ``track``, ``evaluate``, ``evaluate-corpus``, ``demo``;
+* :mod:`pressup.cli.batch` - ``batch``;
 * :mod:`pressup.cli.coach` - ``coach``;
 * :mod:`pressup.cli.safety` - ``screen``, ``progress``;
 * :mod:`pressup.cli.protocol` - ``protocol show|check``;
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import typer
 
-from pressup.cli import analyze, coach, safety
+from pressup.cli import analyze, batch, coach, safety
 from pressup.cli.common import quiet_native_logs
 from pressup.cli.export import export_app
 from pressup.cli.history import history_app
@@ -48,6 +49,7 @@ def _options(
 
 
 analyze.register(app)
+batch.register(app)
 coach.register(app)
 safety.register(app)
 app.add_typer(protocol_app, name="protocol")

@@ -50,7 +50,10 @@ def _check_out_dir(path: Path) -> None:
 
 
 @contextmanager
-def _progress(label: str) -> Iterator[object]:
+def _progress(label: str, quiet: bool = False) -> Iterator[object]:
+    if quiet:  # no bar of its own (``pressup batch`` shows one for the whole batch)
+        yield None
+        return
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -74,18 +77,23 @@ def _analyze_one(
     planned: PlannedDose | None,
     model: str,
     overlay: Optional[Path],
+    *,
+    adaptive: bool = False,
+    quiet: bool = False,
 ) -> int:
     """Analyse one input into ``out_dir``; return the number of complete reps.
 
     Judged against ``planned`` set into ``spec`` when given, else against ``spec``'s dose.
+    ``adaptive`` runs the pose model only where movement needs it (``pressup batch``);
+    ``quiet`` shows no progress bar.
     """
     from pressup.analysis.io import write_folder
     from pressup.analysis.run import analyze_track
     from pressup.pose import PoseOptions, open_track
     from pressup.report import write_report
 
-    with _progress(f"pose {source.name}") as update:
-        track = open_track(source, PoseOptions(model=model), update)  # type: ignore[arg-type]
+    with _progress(f"pose {source.name}", quiet) as update:
+        track = open_track(source, PoseOptions(model=model, adaptive=adaptive), update)  # type: ignore[arg-type]
     if planned is None:
         analysis = analyze_track(track, spec)
     else:
