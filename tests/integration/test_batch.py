@@ -102,6 +102,15 @@ def test_good_corrupt_and_empty_inputs_give_one_row_each(tmp_path: Path) -> None
     )
     assert seen[-1].reused == 5 and all(r.get("reused") for r in again.records)
     _check_tables(out, 2)
+    # the group comparison script of docs/bulk.md runs on these tables
+    doc = (REPO / "docs" / "bulk.md").read_text()
+    script = tmp_path / "compare_groups.py"
+    script.write_text(doc.split("```python\n", 1)[1].split("```", 1)[0])
+    ran = subprocess.run(
+        [sys.executable, str(script), str(out)], capture_output=True, text=True, timeout=120
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "2 sessions analysed; groups: in" in ran.stdout and "press-ups counted" in ran.stdout
 
 
 def test_bad_invocations_are_one_line_errors(tmp_path: Path) -> None:
