@@ -20,8 +20,9 @@ from typing import Any
 import cv2
 
 from pressup.batch.inputs import HashCache, protocol_hash
-from pressup.batch.job import Job, record, reusable, run_job, write_result
+from pressup.batch.job import Job, one_line, record, reusable, run_job, write_result
 from pressup.batch.table import write_tables
+from pressup.errors import BackendUnavailableError
 from pressup.protocol import ProtocolSpec
 
 #: Folder (under the batch output folder) holding one folder per video.
@@ -46,7 +47,7 @@ class BatchOptions:
     """
 
     model: str = "full"
-    adaptive: bool = True
+    adaptive: bool = False
     runner: str = "ray"
     ray_address: str | None = None
     workers: int | None = None
@@ -181,7 +182,11 @@ def _ray_init(options: BatchOptions) -> None:
     }
     if address is None and options.workers:
         kwargs["num_cpus"] = options.workers
-    ray.init(address=address, **kwargs)
+    try:
+        ray.init(address=address, **kwargs)
+    except Exception as exc:  # Ray raises several kinds; the user gets one line
+        where = f"join the Ray cluster at {address}" if address else "start a local Ray"
+        raise BackendUnavailableError(f"could not {where}: {one_line(exc)}") from exc
 
 
 def _run_ray(

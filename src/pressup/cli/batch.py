@@ -42,11 +42,12 @@ def batch(
     ),
     protocol: Optional[Path] = protocol_option(),
     model: str = typer.Option("full", "--model", help="pose model: full, heavy or auto"),
-    every_frame: bool = typer.Option(
+    adaptive: bool = typer.Option(
         False,
-        "--every-frame",
-        help="run the pose model on every frame (what pressup's accuracy is published with); "
-        "default: adaptive, the model only where movement needs it, about twice as fast",
+        "--adaptive/--every-frame",
+        help="--adaptive: run the pose model only where movement needs it (about twice as "
+        "fast; its answers can differ from every-frame ones, see docs/bulk.md); default "
+        "--every-frame, what pressup's accuracy is published with",
     ),
     runner: str = typer.Option("ray", "--runner", help="ray (default) or local (one by one here)"),
     ray_address: Optional[str] = typer.Option(
@@ -85,7 +86,7 @@ def batch(
         raise fail(exc) from None
     options = BatchOptions(
         model=model,
-        adaptive=not every_frame,
+        adaptive=adaptive,
         runner=runner,
         ray_address=ray_address,
         workers=workers,
