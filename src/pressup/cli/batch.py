@@ -103,6 +103,7 @@ def batch(
         console=err,
     ) as bar:
         task = bar.add_task("batch", total=len(videos), rates="")
+        told: set[int] = set()  # records already reported (by id: one line each)
 
         def update(p: BatchProgress) -> None:
             bar.update(
@@ -113,8 +114,8 @@ def batch(
             if p.message:
                 bar.console.print(f"[yellow]slow:[/] {p.message}", highlight=False)
             last = p.last
-            if last is not None and last["status"] != "ok" and not last.get("reported"):
-                last["reported"] = True
+            if last is not None and last["status"] != "ok" and id(last) not in told:
+                told.add(id(last))
                 bar.console.print(
                     f"[red]{last['status']}:[/] {last['video']}: {last['reason']}",
                     highlight=False,
