@@ -122,6 +122,20 @@ def test_bad_invocations_are_one_line_errors(tmp_path: Path) -> None:
     v = _nobody_video(tmp_path / "v.mp4", 2)
     res = runner.invoke(app, ["batch", str(v), "-o", str(tmp_path / "o"), "--runner", "spark"])
     assert res.exit_code == 2 and "--runner" in res.output
+    res = runner.invoke(
+        app,
+        [
+            "batch",
+            str(v),
+            "-o",
+            str(tmp_path / "o"),
+            "--workers",
+            "2",
+            "--ray-address",
+            "127.0.0.1:6379",
+        ],
+    )
+    assert res.exit_code == 2 and "only for a local Ray" in res.output
 
 
 def _kill_and_resume(tmp_path: Path, runner: str, n: int, timeout_s: float) -> None:

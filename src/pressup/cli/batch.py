@@ -74,6 +74,8 @@ def batch(
     try:
         if runner not in RUNNERS:
             raise InputError(f"--runner: expected ray or local, got {runner!r}")
+        if workers is not None and (ray_address or runner != "ray"):
+            raise InputError("--workers: only for a local Ray (no --ray-address, --runner ray)")
         if not inputs and not list_file:
             raise InputError("expected videos, folders, patterns or --list FILE; got none")
         if out_dir.exists() and not out_dir.is_dir():
@@ -109,7 +111,8 @@ def batch(
             bar.update(
                 task,
                 completed=p.done,
-                rates=f"{p.videos_per_s * 3600:6.0f} videos/h {p.frames_per_s:6.1f} frames/s",
+                rates=f"{p.videos_per_s:.3f} videos/s ({p.videos_per_s * 3600:.0f}/h) "
+                f"{p.frames_per_s:6.1f} frames/s",
             )
             if p.message:
                 bar.console.print(f"[yellow]slow:[/] {p.message}", highlight=False)
