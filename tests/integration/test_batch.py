@@ -113,6 +113,25 @@ def test_good_corrupt_and_empty_inputs_give_one_row_each(tmp_path: Path) -> None
     assert "2 sessions analysed; groups: in" in ran.stdout and "press-ups counted" in ran.stdout
 
 
+def test_the_same_video_in_two_places_is_analysed_once(tmp_path: Path) -> None:
+    d = tmp_path / "in"
+    (d / "a").mkdir(parents=True)
+    (d / "b").mkdir()
+    for sub in ("a", "b"):
+        shutil.copy(TRACKS[0], d / sub / "same.npz")
+    res = run_batch(
+        expand_inputs([str(d)]), tmp_path / "out", load_spec(), BatchOptions(runner="local")
+    )
+    assert [r["status"] for r in res.records] == ["ok", "ok"]
+    assert [bool(r.get("reused")) for r in res.records] == [False, True]
+    assert [r["video"] for r in res.records] == [
+        str(d / "a" / "same.npz"),
+        str(d / "b" / "same.npz"),
+    ]
+    rows = pq.read_table(tmp_path / "out" / "sessions.parquet").to_pylist()
+    assert len(rows) == 2 and rows[0]["rep_count"] == rows[1]["rep_count"] >= 1
+
+
 def test_bad_invocations_are_one_line_errors(tmp_path: Path) -> None:
     runner = CliRunner()
     res = runner.invoke(app, ["batch", "-o", str(tmp_path / "o")])

@@ -64,7 +64,7 @@ class Progress:
             of those, skipped because their result was already there.
         frames: frames of the videos analysed in this run; elapsed_s: seconds since the
             first video was started.
-        last: the last finished record; message: a line to show (a slow video), else None.
+        last: the last finished record; messages: lines to show now (slow videos).
     """
 
     total: int
@@ -73,7 +73,7 @@ class Progress:
     frames: int = 0
     elapsed_s: float = 0.0
     last: dict[str, Any] | None = None
-    message: str | None = None
+    messages: list[str] = field(default_factory=list)
 
     @property
     def videos_per_s(self) -> float:
@@ -245,11 +245,15 @@ def run_batch(
     jobs = plan_jobs(videos, out_dir, spec, options)
     records: dict[str, dict[str, Any]] = {}
     todo: list[Job] = []
+    twins: dict[str, list[Job]] = {}  # same content in several places: analysed once
     prog = Progress(total=len(jobs))
     for job in jobs:
         rec = reusable(job)
-        if rec is None:
+        if rec is None and job.folder in twins:
+            twins[job.folder].append(job)
+        elif rec is None:
             todo.append(job)
+            twins[job.folder] = []
         else:
             records[job.video] = rec
             prog.done += 1
@@ -267,7 +271,7 @@ def run_batch(
         )
         for done_job, rec, messages in runs:
             slow.extend(messages)
-            prog.message = messages[-1] if messages else None
+            prog.messages = messages
             prog.elapsed_s = time.perf_counter() - t0
             if done_job is not None:
                 rec["slow"] = any(m.startswith(f"{done_job.video}:") for m in slow)
@@ -278,6 +282,10 @@ def run_batch(
                 if rec["status"] == "ok":
                     prog.frames += _frames_of(rec)
                 prog.last = rec
+                for twin in twins.get(done_job.folder, ()):
+                    records[twin.video] = {**rec, "video": twin.video, "reused": True}
+                    prog.done += 1
+                    prog.reused += 1
             if progress:
                 progress(prog)
     ordered = [records[j.video] for j in jobs]

@@ -114,8 +114,8 @@ def batch(
                 rates=f"{p.videos_per_s:.3f} videos/s ({p.videos_per_s * 3600:.0f}/h) "
                 f"{p.frames_per_s:6.1f} frames/s",
             )
-            if p.message:
-                bar.console.print(f"[yellow]slow:[/] {p.message}", highlight=False)
+            for message in p.messages:
+                bar.console.print(f"[yellow]slow:[/] {message}", highlight=False)
             last = p.last
             if last is not None and last["status"] != "ok" and id(last) not in told:
                 told.add(id(last))
