@@ -1,7 +1,7 @@
 """One video of a batch: what to do (:class:`Job`) and what came of it (the result record).
 
-A job runs the same per-video analysis as ``pressup analyze`` (``_analyze_one`` of
-:mod:`pressup.cli.analyze`: pose track, analysis, analysis.json, frames.csv, report) into its
+A job runs the same per-video analysis as ``pressup analyze`` (:mod:`pressup.report.folder`:
+pose track, analysis, analysis.json, frames.csv, report) into its
 own folder, and returns a small JSON-able record. Everything a job can raise is caught here
 and recorded as its one-line reason: one video never stops the others.
 """
@@ -105,16 +105,17 @@ def run_job(job: Job, spec: ProtocolSpec) -> dict[str, Any]:
     """Analyse one video into ``job.folder``; return its result record (never raises for
     anything the analysis raises: an unexpected exception is recorded as ``error`` with its
     type and message, and its traceback is kept in ``traceback.txt`` in the folder)."""
-    from pressup.cli.analyze import _analyze_one
+    from pressup.report.folder import analyze_source, write_analysis_folder
 
     t0 = time.perf_counter()
     folder = Path(job.folder)
     folder.mkdir(parents=True, exist_ok=True)
     status, reason = "ok", None
     try:
-        _analyze_one(
-            Path(job.video), folder, spec, None, job.model, None, adaptive=job.adaptive, quiet=True
+        track, analysis = analyze_source(
+            Path(job.video), spec, model=job.model, adaptive=job.adaptive
         )
+        write_analysis_folder(track, analysis, folder)
     except PressupError as exc:
         status, reason = "failed", one_line(exc)
     except Exception as exc:  # recorded (with traceback), never lost: one video must not stop all

@@ -50,10 +50,7 @@ def _check_out_dir(path: Path) -> None:
 
 
 @contextmanager
-def _progress(label: str, quiet: bool = False) -> Iterator[object]:
-    if quiet:  # no bar of its own (``pressup batch`` shows one for the whole batch)
-        yield None
-        return
+def _progress(label: str) -> Iterator[object]:
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -77,34 +74,18 @@ def _analyze_one(
     planned: PlannedDose | None,
     model: str,
     overlay: Optional[Path],
-    *,
-    adaptive: bool = False,
-    quiet: bool = False,
 ) -> int:
     """Analyse one input into ``out_dir``; return the number of complete reps.
 
     Judged against ``planned`` set into ``spec`` when given, else against ``spec``'s dose.
-    ``adaptive`` runs the pose model only where movement needs it (``pressup batch``);
-    ``quiet`` shows no progress bar.
     """
-    from pressup.analysis.io import write_folder
-    from pressup.analysis.run import analyze_track
-    from pressup.pose import PoseOptions, open_track
-    from pressup.report import write_report
+    from pressup.report.folder import analyze_source, write_analysis_folder
 
-    with _progress(f"pose {source.name}", quiet) as update:
-        track = open_track(source, PoseOptions(model=model, adaptive=adaptive), update)  # type: ignore[arg-type]
-    if planned is None:
-        analysis = analyze_track(track, spec)
-    else:
-        analysis = analyze_track(
-            track, planned.apply(spec), dose_source=planned.source, dose_reason=planned.reason
-        )
+    with _progress(f"pose {source.name}") as update:
+        track, analysis = analyze_source(source, spec, planned, model=model, progress=update)  # type: ignore[arg-type]
     for warning in analysis.view.get("warnings") or ():
         err.print(f"[yellow]{source.name}:[/] {warning}", highlight=False, soft_wrap=True)
-    # a track read from a track file is not copied
-    keep = None if track.source.backend == "trackfile" else track
-    write_folder(analysis, out_dir, keep, report=write_report)
+    write_analysis_folder(track, analysis, out_dir)
     if overlay is not None:
         from pressup.report.overlay import write_overlay
 
