@@ -5,6 +5,7 @@ Every user error becomes one clear line on stderr and a non-zero exit code, neve
 
 * :mod:`pressup.cli.common` - the consoles, ``--database`` and ``--protocol``, ``fail``;
 * :mod:`pressup.cli.analyze` - ``analyze``, ``track``, ``evaluate``, ``evaluate-corpus``, ``demo``;
+* :mod:`pressup.cli.batch` - ``batch``;
 * :mod:`pressup.cli.coach` - ``coach``;
 * :mod:`pressup.cli.serve` - ``serve`` (the clinic), ``db upgrade|current``, ``accounts add-admin``;
 * :mod:`pressup.cli.safety` - ``screen``, ``progress``;
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import typer
 
-from pressup.cli import analyze, coach, safety, serve
+from pressup.cli import analyze, batch, coach, safety, serve
 from pressup.cli.common import quiet_native_logs
 from pressup.cli.export import export_app
 from pressup.cli.history import history_app
@@ -49,6 +50,7 @@ def _options(
 
 
 analyze.register(app)
+batch.register(app)
 coach.register(app)
 safety.register(app)
 serve.register(app)

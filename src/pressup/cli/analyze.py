@@ -79,24 +79,13 @@ def _analyze_one(
 
     Judged against ``planned`` set into ``spec`` when given, else against ``spec``'s dose.
     """
-    from pressup.analysis.io import write_folder
-    from pressup.analysis.run import analyze_track
-    from pressup.pose import PoseOptions, open_track
-    from pressup.report import write_report
+    from pressup.report.folder import analyze_source, write_analysis_folder
 
     with _progress(f"pose {source.name}") as update:
-        track = open_track(source, PoseOptions(model=model), update)  # type: ignore[arg-type]
-    if planned is None:
-        analysis = analyze_track(track, spec)
-    else:
-        analysis = analyze_track(
-            track, planned.apply(spec), dose_source=planned.source, dose_reason=planned.reason
-        )
+        track, analysis = analyze_source(source, spec, planned, model=model, progress=update)  # type: ignore[arg-type]
     for warning in analysis.view.get("warnings") or ():
         err.print(f"[yellow]{source.name}:[/] {warning}", highlight=False, soft_wrap=True)
-    # a track read from a track file is not copied
-    keep = None if track.source.backend == "trackfile" else track
-    write_folder(analysis, out_dir, keep, report=write_report)
+    write_analysis_folder(track, analysis, out_dir)
     if overlay is not None:
         from pressup.report.overlay import write_overlay
 

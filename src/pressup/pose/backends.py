@@ -31,12 +31,16 @@ class PoseOptions:
         min_tracking_confidence: 0..1, below which the detector re-runs.
         smooth_landmarks: MediaPipe's own causal landmark filter. Off by default offline: it
             delays landmarks by about 0.2 s, and pressup smooths without delay afterwards.
+        adaptive: run the pose model only where movement needs it and interpolate landmarks
+            between (:mod:`pressup.pose.adaptive`); False (default) runs it on every frame,
+            which is what pressup's published accuracy is measured with.
     """
 
     model: str = "full"
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
     smooth_landmarks: bool = False
+    adaptive: bool = False
 
 
 class PoseBackend(Protocol):

@@ -133,12 +133,28 @@ def track_video(path: Path, options: PoseOptions, progress: ProgressFn | None = 
     info = probe(path)
     times: list[float] = []
     frames: list[npt.NDArray[np.float32]] = []
+    meta: dict[str, Any] = {}
     with BlazePoseStream(options, info.width, info.height) as stream:
-        for t, rgb in iter_frames(path):
-            frames.append(stream.process(rgb).astype(np.float32))
-            times.append(t)
-            if progress:
-                progress(len(times), info.frame_count)
+        if options.adaptive:
+            from pressup.pose.adaptive import AdaptiveConfig, sample_adaptive
+
+            cfg = AdaptiveConfig()
+            res = sample_adaptive(
+                iter_frames(path),
+                lambda rgb: stream.process(rgb).astype(np.float32).astype(np.float64),
+                cfg.stride(info.fps),
+                cfg,
+                (lambda n: progress(n, info.frame_count)) if progress else None,
+            )
+            times = res.t_s.tolist()
+            frames = list(res.data.astype(np.float32))
+            meta["sampling"] = {"mode": "adaptive", "posed_fraction": round(res.posed_fraction, 4)}
+        else:
+            for t, rgb in iter_frames(path):
+                frames.append(stream.process(rgb).astype(np.float32))
+                times.append(t)
+                if progress:
+                    progress(len(times), info.frame_count)
         model = stream.model
     data = (
         np.stack(frames).astype(np.float64) if frames else np.zeros((0, N_LANDMARKS, len(CHANNELS)))
@@ -155,6 +171,7 @@ def track_video(path: Path, options: PoseOptions, progress: ProgressFn | None = 
             fps=info.fps,
             rotation_deg=info.rotation_deg,
         ),
+        meta=meta,
     )
     if not track.person_found.any():
         raise NoPersonError(f"{path}: no person was found in any of {track.n_frames} frames")
