@@ -32,12 +32,12 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, delete, event, func, select
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool, StaticPool
 
 from pressup.analysis.result import Rep
-from pressup.errors import InputError, StorageError, TrackFormatError
+from pressup.errors import InputError, StorageError, StorageUnavailableError, TrackFormatError
 from pressup.pose.track import CHANNELS, N_LANDMARKS, PoseTrack, TrackSource
 from pressup.storage.models import (
     ID_LEN,
@@ -426,7 +426,9 @@ class Store:
     def transaction(self, *, write: bool) -> Iterator[Session]:
         """One transaction on an ORM session: committed when the block ends, rolled back when
         it raises. ``write=True`` takes the write lock up front (SQLite: ``BEGIN IMMEDIATE``).
-        Database errors come out as :class:`~pressup.errors.StorageError`. The repository
+        Database errors come out as :class:`~pressup.errors.StorageError`
+        (:class:`~pressup.errors.StorageUnavailableError` when trying again may succeed: locked,
+        disk full, I/O error). The repository
         modules (:mod:`pressup.storage.safety`) build their reads and writes on it."""
         if self._closed:
             raise StorageError(f"the store on {self._safe_url} is closed")
@@ -434,6 +436,11 @@ class Store:
             bind = self._writer if write else self._engine
             with Session(bind, expire_on_commit=False) as s, s.begin():
                 yield s
+        except OperationalError as exc:
+            # locked past the busy timeout, disk full, an I/O error: may succeed later
+            raise StorageUnavailableError(
+                f"database {self._safe_url} cannot be used now: {_first_line(exc)}"
+            ) from exc
         except SQLAlchemyError as exc:
             raise StorageError(f"database error on {self._safe_url}: {_first_line(exc)}") from exc
 
