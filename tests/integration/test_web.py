@@ -16,7 +16,7 @@ from pressup.storage import Store
 from pressup.synthetic import RepScript, SessionScript, make_session
 from pressup.web.app import create_app
 from pressup.web.settings import Settings
-from support import REPO
+from support import LOCAL, LOCAL_WS, REPO
 
 PORT = 8765
 ORIGIN = f"http://127.0.0.1:{PORT}"
@@ -36,12 +36,14 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(settings), base_url=LOCAL) as c:
         yield c
 
 
 def _ws(client: TestClient, *, origin: str = ORIGIN, token: str = TOKEN, extra: str = "") -> Any:
-    return client.websocket_connect(f"/ws?token={token}{extra}", headers={"origin": origin})
+    return client.websocket_connect(
+        f"{LOCAL_WS}/ws?token={token}{extra}", headers={"origin": origin}
+    )
 
 
 def _frames(n_reps: int = 3, step: int = 2) -> list[dict[str, Any]]:
@@ -249,12 +251,15 @@ def test_ending_the_set_while_up_stores_that_press_up_as_not_counted(
 def test_a_restarted_server_rebuilds_the_session_from_the_store(settings: Settings) -> None:
     frames = _frames(2)
     cut = next(i for i, f in enumerate(frames) if f["t"] >= 21.0)  # after rep 1
-    with TestClient(create_app(settings)) as c1, _ws(c1) as ws:
+    with TestClient(create_app(settings), base_url=LOCAL) as c1, _ws(c1) as ws:
         sid = _hello(ws)["session"]
         for f in frames[:cut]:
             ws.send_text(json.dumps(f))
             ws.receive_text()
-    with TestClient(create_app(settings)) as c2, _ws(c2) as ws:  # a new process: nothing in memory
+    with (
+        TestClient(create_app(settings), base_url=LOCAL) as c2,
+        _ws(c2) as ws,
+    ):  # a new process: nothing in memory
         assert _hello(ws, sid)["resumed"] is True
         for f in frames[cut:]:
             ws.send_text(json.dumps(f))
@@ -481,12 +486,12 @@ def _good_rep(k: int, hold_s: float) -> dict[str, Any]:
 
 
 def test_a_restarted_server_keeps_a_stopped_set_stopped(settings: Settings) -> None:
-    with TestClient(create_app(settings)) as c1, _ws(c1) as ws:
+    with TestClient(create_app(settings), base_url=LOCAL) as c1, _ws(c1) as ws:
         sid = _hello(ws)["session"]
         _pain(ws, 0, 1, "back")
         _pain(ws, 1, 4, "back")
         assert json.loads(ws.receive_text())["status"]["stopped"]["rules"] == ["pain_rise"]
-    with TestClient(create_app(settings)) as c2, _ws(c2) as ws:
+    with TestClient(create_app(settings), base_url=LOCAL) as c2, _ws(c2) as ws:
         welcome = _hello(ws, sid)
         assert welcome["resumed"] and welcome["status"]["stage"] == "done"
         assert welcome["status"]["stopped"]["rules"] == ["pain_rise"]

@@ -13,3 +13,10 @@ def shared_data_root() -> Path:
     """Where the shared development clips live: ``$PRESSUP_DATA``, else ``../shared/data``."""
     default = REPO.parent / "shared" / "data"
     return Path(os.environ.get("PRESSUP_DATA", str(default)))
+
+
+#: Base URL of the web test clients: a ``Host`` the coach answers to (its guard refuses the
+#: test client's default ``testserver``, as it would a DNS-rebinding page).
+LOCAL = "http://127.0.0.1"
+#: The same for their WebSocket URLs (the test client sends ``Host: testserver`` for a bare path).
+LOCAL_WS = "ws://127.0.0.1"

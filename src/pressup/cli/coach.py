@@ -30,7 +30,7 @@ def coach(
     import uvicorn
 
     from pressup.sessions.store import Store
-    from pressup.web.app import create_app
+    from pressup.web.app import WS_MAX_SIZE, create_app
     from pressup.web.settings import Settings
 
     settings = Settings(host=host, port=port, protocol_path=protocol)
@@ -62,5 +62,5 @@ def coach(
     out.print(f"pressup coach: open {url}")
     if not no_browser:
         webbrowser.open(url)
-    config = uvicorn.Config(app_, log_level="warning", ws_max_size=1 << 17)
+    config = uvicorn.Config(app_, log_level="warning", ws_max_size=WS_MAX_SIZE)
     uvicorn.Server(config).run(sockets=[sock])

@@ -29,7 +29,12 @@ MAX_BODY_BYTES = 16_384
 
 def token_ok(token: str | None, settings: Settings) -> bool:
     """Is ``token`` the per-launch token (compared in constant time)?"""
-    return token is not None and secrets.compare_digest(token, settings.token)
+    if token is None:
+        return False
+    # bytes: compare_digest refuses a str with non-ASCII characters (TypeError)
+    return secrets.compare_digest(
+        token.encode("utf-8", "surrogatepass"), settings.token.encode("utf-8", "surrogatepass")
+    )
 
 
 def origin_ok(origin: str | None, settings: Settings) -> bool:

@@ -1,0 +1,161 @@
+"""The live coach while the database cannot keep up: another process holding SQLite's write
+lock, a full disk. Frames are still answered at once, the page is told
+``storage_unavailable``, and everything acknowledged is written once the database is back."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pressup.errors import StorageUnavailableError
+from pressup.storage import Store
+from pressup.synthetic import RepScript, SessionScript, make_session
+from pressup.web.app import create_app
+from pressup.web.settings import Settings
+from support import LOCAL, LOCAL_WS
+
+PORT = 8765
+ORIGIN = f"http://127.0.0.1:{PORT}"
+TOKEN = "storage-token"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "coach.db"
+
+
+@pytest.fixture
+def settings(db: Path) -> Settings:
+    return Settings(
+        port=PORT,
+        token=TOKEN,
+        database_url=f"sqlite:///{db}",
+        pose_assets_dir=None,
+        require_screening=False,
+    )
+
+
+def _frames(n: int) -> list[dict[str, Any]]:
+    track, _ = make_session(SessionScript(reps=[RepScript("forearms", 2.0, 11.0, 2.5, 3.0)]))
+    w, h = track.source.width, track.source.height
+    out = []
+    for seq in range(n):
+        row = track.data[seq % track.n_frames]
+        lm = [[x / w, y / h, z / w, v] for x, y, z, v in row.tolist()]
+        out.append({"v": 1, "type": "frame", "seq": seq, "t": seq / 30.0, "w": w, "h": h, "lm": lm})
+    return out
+
+
+def _hello(ws: Any) -> str:
+    ws.send_text(json.dumps({"v": 1, "type": "hello", "session": None, "client": "test"}))
+    msg = json.loads(ws.receive_text())
+    assert msg["type"] == "welcome", msg
+    return str(msg["session"])
+
+
+@contextmanager
+def _write_lock(db: Path) -> Iterator[None]:
+    """Another process's write transaction on the database (SQLite's write lock)."""
+    other = sqlite3.connect(db, isolation_level=None, timeout=0.1)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        yield
+        other.execute("COMMIT")
+    finally:
+        other.close()
+
+
+def test_a_locked_database_does_not_freeze_the_frames_and_loses_none(
+    settings: Settings, db: Path
+) -> None:
+    frames = _frames(150)
+    replies: list[dict[str, Any]] = []
+    slowest = 0.0
+    with TestClient(create_app(settings), base_url=LOCAL) as client:
+        with client.websocket_connect(
+            f"{LOCAL_WS}/ws?token={TOKEN}", headers={"origin": ORIGIN}
+        ) as ws:
+            sid = _hello(ws)
+            with _write_lock(db):
+                for f in frames[:120]:  # 4 s of frames while the lock is held
+                    t0 = time.perf_counter()
+                    ws.send_text(json.dumps(f))
+                    msg = json.loads(ws.receive_text())
+                    while msg["type"] == "error" and msg["code"] == "storage_unavailable":
+                        replies.append(msg)
+                        msg = json.loads(ws.receive_text())
+                    slowest = max(slowest, time.perf_counter() - t0)
+                    assert msg["type"] == "update" and msg["seq"] == f["seq"], msg
+                    time.sleep(1 / 30)
+            for f in frames[120:]:
+                ws.send_text(json.dumps(f))
+                assert json.loads(ws.receive_text())["type"] in ("update", "error")
+        assert slowest < 1.0, f"a frame waited {slowest:.2f} s for its reply"
+        assert replies, "the page was not told that the database is unavailable"
+        assert "kept in memory" in replies[0]["message"]
+    with Store(settings.database_url) as store:
+        assert store.load_track(sid).n_frames == 150
+
+
+class _Disk:
+    """A disk that is full while ``full`` is set: every store transaction fails."""
+
+    def __init__(self, store: Store) -> None:
+        self.full = threading.Event()
+        self._transaction = store.transaction
+
+        @contextmanager
+        def transaction(*, write: bool) -> Iterator[Any]:
+            if self.full.is_set():
+                raise StorageUnavailableError("database or disk is full")
+            with self._transaction(write=write) as s:
+                yield s
+
+        store.transaction = transaction  # type: ignore[method-assign]
+
+
+def test_a_full_disk_keeps_frames_and_a_rating_until_they_can_be_written(
+    settings: Settings,
+) -> None:
+    frames = _frames(120)
+    store = Store(settings.database_url)
+    disk = _Disk(store)
+    with TestClient(create_app(settings, store=store), base_url=LOCAL) as client:  # noqa: SIM117 - the asserts after the tab left need the app
+        with client.websocket_connect(
+            f"{LOCAL_WS}/ws?token={TOKEN}", headers={"origin": ORIGIN}
+        ) as ws:
+            sid = _hello(ws)
+            disk.full.set()
+            told = []
+            for f in frames[:100]:
+                ws.send_text(json.dumps(f))
+                msg = json.loads(ws.receive_text())
+                while msg["type"] == "error":
+                    assert msg["code"] == "storage_unavailable", msg
+                    told.append(msg)
+                    msg = json.loads(ws.receive_text())
+                assert msg["type"] == "update" and msg["seq"] == f["seq"]
+                time.sleep(0.02)
+            ws.send_text(json.dumps({"v": 1, "type": "pain", "rep": 0, "score": 3}))
+            msg = json.loads(ws.receive_text())
+            assert msg["type"] == "error" and msg["code"] == "storage_unavailable", msg
+            assert "pain rating" in msg["message"]
+            disk.full.clear()  # space freed: the rating is stored, then acknowledged
+            msg = json.loads(ws.receive_text())
+            assert msg == {"v": 1, "type": "saved", "what": "pain", "rep": 0}
+            assert told, "the page was not told that the database is unavailable"
+            for f in frames[100:]:
+                ws.send_text(json.dumps(f))
+                assert json.loads(ws.receive_text())["type"] == "update"
+    with Store(settings.database_url) as again:
+        assert again.load_track(sid).n_frames == 120
+        assert [p["score"] for p in again.list_pain(sid)] == [3]
