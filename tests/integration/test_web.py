@@ -16,7 +16,7 @@ from pressup.storage import Store
 from pressup.synthetic import RepScript, SessionScript, make_session
 from pressup.web.app import create_app
 from pressup.web.settings import Settings
-from support import LOCAL, LOCAL_WS, REPO
+from support import LOCAL, LOCAL_WS, REPO, settle
 
 PORT = 8765
 ORIGIN = f"http://127.0.0.1:{PORT}"
@@ -106,6 +106,7 @@ def test_a_whole_set_over_the_websocket_is_counted_and_stored(
         assert review["response"] is None  # no place said before and after
         ws.send_text(json.dumps({"v": 1, "type": "feedback", "helpful": True, "comment": "ok"}))
         assert json.loads(ws.receive_text())["what"] == "feedback"
+    settle(client)
     store = Store(settings.database_url)
     reps = store.list_reps(sid)
     assert [r["index"] for r in reps if r["complete"]] == [1, 2, 3]
@@ -227,6 +228,7 @@ def test_a_client_that_vanishes_mid_hold_resumes_the_same_session(
             ws.send_text(json.dumps(f))
             last = json.loads(ws.receive_text())
     assert last["status"]["reps_done"] == 2
+    settle(client)
     assert Store(settings.database_url).load_track(sid).n_frames == len(frames)
 
 
@@ -242,6 +244,7 @@ def test_ending_the_set_while_up_stores_that_press_up_as_not_counted(
             ws.receive_text()
         ws.send_text(json.dumps({"v": 1, "type": "control", "action": "end"}))
         assert json.loads(ws.receive_text())["status"]["stage"] == "done"
+    settle(client)
     store = Store(settings.database_url)
     [rep] = store.list_reps(sid)
     assert rep["complete"] is False and rep["not_counted"] == "ended_up"
@@ -350,6 +353,7 @@ def test_symptoms_spreading_down_the_leg_stop_the_set_mid_way(
         ws.send_text(json.dumps({**frames[-1], "seq": 10_000, "t": 10_000.0}))
         after = json.loads(ws.receive_text())
         assert after["status"]["stage"] == "done" and after["status"]["reps_done"] == 1
+    settle(client)
     store = Store(settings.database_url)
     rec = store.get_session(sid)
     assert rec is not None and rec.stage == "done" and rec.ended_at is not None
@@ -415,6 +419,7 @@ def test_the_dose_comes_from_a_clinicians_prescription(
 ) -> None:
     from pressup.storage.safety import set_prescription
 
+    settle(client)
     store = Store(settings.database_url)
     set_prescription(store, variant="hands_bent", hold_s=12, reps=4, sessions_per_day=2)
     with _ws(client) as ws:
@@ -443,6 +448,7 @@ def test_the_dose_steps_up_after_good_sessions(client: TestClient, settings: Set
     up = step_up(start, spec)
     assert up is not None
     n_good = spec.progression.good_sessions_to_progress
+    settle(client)
     store = Store(settings.database_url)
     for _ in range(n_good):
         with _ws(client) as ws:

@@ -18,7 +18,7 @@ from pressup.storage import Store
 from pressup.synthetic import RepScript, SessionScript, make_session
 from pressup.web.app import create_app
 from pressup.web.settings import Settings
-from support import LOCAL, LOCAL_WS
+from support import LOCAL, LOCAL_WS, settle
 
 PORT = 8765
 ORIGIN = f"http://127.0.0.1:{PORT}"
@@ -109,6 +109,7 @@ def test_an_enormous_number_is_refused_and_the_session_keeps_every_good_frame(
         for f in fs[30:]:
             ws.send_text(json.dumps(f))
             assert reply(ws)["type"] == "update"
+    settle(client)
     with Store(settings.database_url) as store:
         track = store.load_track(sid)
     assert track.n_frames == 60

@@ -23,7 +23,7 @@ from pressup.storage import Store
 from pressup.synthetic import RepScript, SessionScript, make_session
 from pressup.web.app import create_app
 from pressup.web.settings import Settings
-from support import LOCAL, LOCAL_WS
+from support import LOCAL, LOCAL_WS, settle
 
 PORT = 8765
 ORIGIN = f"http://127.0.0.1:{PORT}"
@@ -230,6 +230,7 @@ def _fuzz(client: TestClient, n: int, seed: int) -> None:
         ws.send_text(json.dumps({"v": 1, "type": "ping"}))
         assert json.loads(ws.receive_text())["type"] == "pong"
         reps_done = client.app.state.hub.live[sid].session.state.reps_done
+    settle(client)
     assert {"bad_json", "bad_schema", "too_large", "bad_value"} <= set(refused), refused
     # the count is what the valid frames alone give
     with (

@@ -25,6 +25,8 @@ from pressup.web.timing import ReplyTimer
 
 #: Largest request body read (bytes); the screening answers are a few hundred.
 MAX_BODY_BYTES = 16_384
+#: How long an HTTP route waits for the live sessions' queued writes before it reads (seconds).
+SETTLE_S = 1.0
 
 
 def token_ok(token: str | None, settings: Settings) -> bool:
@@ -51,7 +53,12 @@ async def _settings(conn: HTTPConnection) -> Settings:
 
 
 async def _store(conn: HTTPConnection) -> Store:
+    """The store, for an HTTP route after the live sessions' queued writes (waiting at most
+    :data:`SETTLE_S`), so that a page read after the set shows what the coach acknowledged."""
     store: Store = conn.app.state.store
+    if conn.scope["type"] == "http":
+        hub: SessionHub = conn.app.state.hub
+        await hub.writer.idle(SETTLE_S)
     return store
 
 

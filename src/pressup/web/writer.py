@@ -151,6 +151,8 @@ class StoreWriter:
 
     async def idle(self, timeout: float) -> bool:
         """:meth:`wait_idle` without blocking the event loop."""
+        if not self.pending:
+            return True
         return await asyncio.to_thread(self.wait_idle, timeout)
 
     def close(self, timeout: float) -> None:
