@@ -27,7 +27,7 @@ def coach(
     ),
     host: str = typer.Option("127.0.0.1", "--host", help="interface to bind (keep 127.0.0.1)"),
     no_browser: bool = typer.Option(False, "--no-browser", help="do not open the page"),
-    database: Optional[str] = database_option(),
+    database: Optional[str] = database_option(create=True),
     protocol: Optional[Path] = protocol_option(),
 ) -> None:
     """Start the live coach: a local web page that guides a set by voice, using the camera."""

@@ -7,6 +7,7 @@ and out-of-range values raise :class:`~pressup.errors.SpecError` naming the key.
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass, fields
 from importlib import resources
@@ -210,6 +211,27 @@ _RANGES: dict[str, tuple[float, float]] = {
     "progression.max_target_trunk_deg": (5, 75),
     "screening.rescreen_days": (1, 365),
     "screening.rescreen_after_stopped_sets": (1, 20),
+    "positions.max_rest_deg": (0.5, 45),
+    "positions.top_max_speed_deg_s": (0.1, 100),
+    "positions.calm_speed_deg_s": (0.1, 100),
+    "positions.forearms_max_forearm_deg": (1, 90),
+    "positions.max_thigh_deg": (1, 90),
+    "positions.max_shin_deg": (1, 90),
+    "positions.straight_body_thigh_deg": (1, 90),
+    "positions.straight_body_hip_deg": (1, 90),
+    "positions.max_trunk_deg": (10, 90),
+    "positions.updog_hip_lift": (0.01, 1),
+    "positions.updog_min_elbow_deg": (90, 180),
+    "positions.min_position_s": (0, 10),
+    "tracking.lost_after_s": (0.05, 10),
+    "tracking.max_floor_tilt_deg": (1, 90),
+    "tracking.max_shoulder_spread": (0.1, 5),
+    "smoothing.offline_cutoff_hz": (0.1, 20),
+    "smoothing.live_min_cutoff_hz": (0.01, 20),
+    "smoothing.live_beta": (0, 10),
+    "faults.min_duration_s": (0, 10),
+    "faults.neck_extended_deg": (0.5, 60),
+    "faults.neck_flexed_deg": (0.5, 60),
 }
 _VARIANTS = POSTURES
 
@@ -236,8 +258,8 @@ def _build(cls: type[T], section: str, raw: Any) -> T:
         if isinstance(default, bool) or isinstance(value, bool):
             raise SpecError(f"{key}: expected a {type(default).__name__}, got {value!r}")
         if isinstance(default, float):
-            if not isinstance(value, (int, float)):
-                raise SpecError(f"{key}: expected a number, got {value!r}")
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise SpecError(f"{key}: expected a finite number, got {value!r}")
             value = float(value)
         elif isinstance(default, int):
             if not isinstance(value, int):
@@ -329,14 +351,16 @@ def load_spec(path: str | Path | None = None) -> ProtocolSpec:
     else:
         p = Path(path)
         try:
-            text = p.read_text()
-        except OSError as exc:
+            text = p.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
             raise SpecError(f"{p}: cannot read protocol file: {exc}") from exc
         where = str(p)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{where}: not valid TOML: {exc}") from exc
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise SpecError(f"{where}: expected numbers of ordinary size: {exc}") from exc
     try:
         return spec_from_dict(raw)
     except SpecError as exc:
