@@ -159,3 +159,38 @@ def test_a_full_disk_keeps_frames_and_a_rating_until_they_can_be_written(
     with Store(settings.database_url) as again:
         assert again.load_track(sid).n_frames == 120
         assert [p["score"] for p in again.list_pain(sid)] == [3]
+
+
+def test_a_lock_held_past_the_busy_timeout_is_retried_and_drops_nobody(
+    settings: Settings, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite gives up after its busy timeout ("database is locked"); the coach tries again
+    until the lock is gone (the probe: 35 s of lock dropped every client; here the timeout is
+    0.2 s and the lock is held for 2 s, ten timeouts)."""
+    import pressup.storage.store as store_module
+
+    monkeypatch.setattr(store_module, "SQLITE_BUSY_TIMEOUT_S", 0.2)
+    frames = _frames(90)
+    with (
+        TestClient(create_app(settings), base_url=LOCAL) as client,
+        client.websocket_connect(f"{LOCAL_WS}/ws?token={TOKEN}", headers={"origin": ORIGIN}) as ws,
+    ):
+        sid = _hello(ws)
+        with _write_lock(db):
+            for f in frames[:60]:  # 2 s at 30 frames/s
+                ws.send_text(json.dumps(f))
+                msg = json.loads(ws.receive_text())
+                while msg["type"] == "error":
+                    assert msg["code"] == "storage_unavailable", msg
+                    assert "locked" in msg["message"], msg
+                    msg = json.loads(ws.receive_text())
+                assert msg["type"] == "update" and msg["seq"] == f["seq"]
+                time.sleep(1 / 30)
+        for f in frames[60:]:
+            ws.send_text(json.dumps(f))
+            msg = json.loads(ws.receive_text())
+            while msg["type"] == "error":
+                msg = json.loads(ws.receive_text())
+            assert msg["type"] == "update"
+    with Store(settings.database_url) as store:
+        assert store.load_track(sid).n_frames == 90
