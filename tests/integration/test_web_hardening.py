@@ -299,3 +299,16 @@ def test_a_content_length_over_the_limit_is_refused_before_reading(client: TestC
     )
     assert r.status_code == 413
     assert "16384" in r.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "body", ["[" * 5000 + "]" * 5000, '{"a": ' * 2000 + "1" + "}" * 2000, "[" * 9 + "]" * 9]
+)
+def test_a_deeply_nested_body_is_a_422_not_a_server_error(client: TestClient, body: str) -> None:
+    r = client.post(
+        f"/api/prescription?token={TOKEN}",
+        headers={"origin": ORIGIN, "content-type": "application/json"},
+        content=body,
+    )
+    assert r.status_code == 422, r.text
+    assert "nested at most 8 deep" in r.json()["detail"]

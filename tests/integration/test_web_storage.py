@@ -194,3 +194,45 @@ def test_a_lock_held_past_the_busy_timeout_is_retried_and_drops_nobody(
             assert msg["type"] == "update"
     with Store(settings.database_url) as store:
         assert store.load_track(sid).n_frames == 90
+
+
+def test_past_the_backlog_new_frames_are_refused_not_acknowledged(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory is not endless: with more frames waiting than the backlog holds, a new frame is
+    refused (``storage_unavailable`` with its ``seq``), never acknowledged and then lost."""
+    import pressup.web.hub as hub_module
+
+    monkeypatch.setattr(hub_module, "MAX_BACKLOG_FRAMES", 70)
+    frames = _frames(140)
+    store = Store(settings.database_url)
+    disk = _Disk(store)
+    acknowledged: list[int] = []
+    refused: list[int] = []
+    with (
+        TestClient(create_app(settings, store=store), base_url=LOCAL) as client,
+        client.websocket_connect(f"{LOCAL_WS}/ws?token={TOKEN}", headers={"origin": ORIGIN}) as ws,
+    ):
+        sid = _hello(ws)
+        disk.full.set()
+        for f in frames[:100]:
+            ws.send_text(json.dumps(f))
+            msg = json.loads(ws.receive_text())
+            while msg["type"] == "error" and msg["seq"] is None:
+                msg = json.loads(ws.receive_text())  # the storage_unavailable notice
+            if msg["type"] == "update":
+                acknowledged.append(msg["seq"])
+            else:
+                assert msg["code"] == "storage_unavailable" and msg["seq"] == f["seq"], msg
+                assert "frame dropped" in msg["message"]
+                refused.append(msg["seq"])
+        disk.full.clear()
+        assert client.app.state.hub.writer.wait_idle(10.0)
+        for f in frames[100:]:
+            ws.send_text(json.dumps(f))
+            msg = json.loads(ws.receive_text())
+            assert msg["type"] == "update", msg
+            acknowledged.append(msg["seq"])
+    assert refused and acknowledged[:60] == list(range(60))
+    with Store(settings.database_url) as again:
+        assert again.load_track(sid).n_frames == len(acknowledged)

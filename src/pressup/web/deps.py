@@ -20,11 +20,14 @@ from starlette.requests import HTTPConnection
 from pressup.protocol import ProtocolSpec
 from pressup.sessions.store import Store
 from pressup.web.hub import SessionHub
+from pressup.web.schemas import nesting_depth
 from pressup.web.settings import Settings
 from pressup.web.timing import ReplyTimer
 
 #: Largest request body read (bytes); the screening answers are a few hundred.
 MAX_BODY_BYTES = 16_384
+#: Deepest nesting of arrays and objects read in a request body (the screening answers need 3).
+MAX_BODY_DEPTH = 8
 #: How long an HTTP route waits for the live sessions' queued writes before it reads (seconds).
 SETTLE_S = 1.0
 
@@ -107,9 +110,15 @@ async def json_object(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         raise HTTPException(status_code=413, detail=f"body over {MAX_BODY_BYTES} bytes")
+    depth = nesting_depth(raw)
+    if depth > MAX_BODY_DEPTH:
+        raise HTTPException(
+            status_code=422,
+            detail=f"body: expected JSON nested at most {MAX_BODY_DEPTH} deep, got {depth}",
+        )
     try:
         data = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise HTTPException(status_code=422, detail=f"body: expected JSON ({exc})") from None
     if not isinstance(data, dict):
         raise HTTPException(
