@@ -236,3 +236,32 @@ def test_past_the_backlog_new_frames_are_refused_not_acknowledged(
     assert refused and acknowledged[:60] == list(range(60))
     with Store(settings.database_url) as again:
         assert again.load_track(sid).n_frames == len(acknowledged)
+
+
+def test_a_stop_rule_does_not_wait_for_the_database(settings: Settings) -> None:
+    """Pain 8 before the set must stop it at once, even with the disk full; the rating's
+    ``saved`` comes when it is stored."""
+    store = Store(settings.database_url)
+    disk = _Disk(store)
+    with (
+        TestClient(create_app(settings, store=store), base_url=LOCAL) as client,
+        client.websocket_connect(f"{LOCAL_WS}/ws?token={TOKEN}", headers={"origin": ORIGIN}) as ws,
+    ):
+        sid = _hello(ws)
+        disk.full.set()
+        ws.send_text(json.dumps({"v": 1, "type": "pain", "rep": 0, "score": 8, "location": "back"}))
+        t0 = time.perf_counter()
+        stop = json.loads(ws.receive_text())
+        waited = time.perf_counter() - t0
+        assert stop["type"] == "update" and stop["status"]["stage"] == "done", stop
+        assert stop["events"][0]["rules"] == ["pain_limit"]
+        assert waited < 3.0, f"the stop waited {waited:.1f} s"
+        notice = json.loads(ws.receive_text())
+        assert notice["type"] == "error" and notice["code"] == "storage_unavailable", notice
+        disk.full.clear()
+        saved = json.loads(ws.receive_text())
+        assert saved == {"v": 1, "type": "saved", "what": "pain", "rep": 0}
+        assert json.loads(ws.receive_text())["type"] == "review"
+    with Store(settings.database_url) as again:
+        assert [p["score"] for p in again.list_pain(sid)] == [8]
+        assert again.get_session(sid).ended  # type: ignore[union-attr]

@@ -30,7 +30,7 @@ import functools
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -221,18 +221,25 @@ class SessionHub:
         return upd
 
     # -- ratings -------------------------------------------------------------------------------
-    async def on_rating(self, live: Live, msg: Pain) -> tuple[LiveUpdate, Review | None]:
-        """Store a pain rating (and where the symptoms are), apply the stop rules, and review
-        the history when this rating ends the set. The rating is stored (awaited) before the
-        stop rules run, so a ``saved`` reply means it is in the database.
+    async def on_rating(
+        self, live: Live, msg: Pain, stopped: Callable[[LiveUpdate], Awaitable[None]]
+    ) -> tuple[LiveUpdate, Review | None]:
+        """Apply the stop rules to a pain rating (and where the symptoms are) at once, store
+        the rating, and review the history when this rating ends the set.
+
+        The rules run in memory before the rating is written: a stop must not wait for the
+        database. When the write is slow (the database locked or full), ``stopped`` is called
+        with the stop at once, then the tabs are told ``storage_unavailable`` and this returns
+        only once the rating is stored (so a ``saved`` reply means it is in the database).
 
         Returns:
-            What the session did (a stop: event and cue) and the decision for next time, when
-            one was made now.
+            What the session did (a stop: event and cue; empty when it was handed to
+            ``stopped`` already) and the decision for next time, when one was made now.
         """
         score = None if msg.skipped else msg.score
         place = parse_location(msg.location) if msg.location is not None else None
-        await self.stored(
+        t_s = live.last_t if live.last_t > 0 else None
+        written = self.writer.submit(
             f"pain rating {msg.rep}",
             lambda: add_rating(
                 self.store,
@@ -240,9 +247,8 @@ class SessionHub:
                 rep=msg.rep,
                 pain=score,
                 location=place if score is not None else None,
-                t_s=live.last_t if live.last_t > 0 else None,
+                t_s=t_s,
             ),
-            live.clients,
         )
         live.rated.add(msg.rep)
         upd = live.session.on_rating(msg.rep, score, place)
@@ -250,6 +256,12 @@ class SessionHub:
             self._write_update(live, upd)
             self.flush(live)
             self._update_session(live, stage="done", ended=True)
+        fut = asyncio.wrap_future(written)
+        done, _ = await asyncio.wait({fut}, timeout=STALL_S)
+        if not done and (upd.events or upd.cues):
+            await stopped(upd)  # the stop first: it does not wait for the database
+            upd = LiveUpdate(status=upd.status, events=[], cues=[], reps=[])
+        await self._wait(fut, f"pain rating {msg.rep}", live.clients)
         return upd, await self.review_if_over(live)
 
     async def review_if_over(self, live: Live) -> Review | None:
@@ -355,7 +367,11 @@ class SessionHub:
     async def stored(self, what: str, fn: Callable[[], T], tabs: Iterable[Sender]) -> T:
         """Run ``fn`` on the writer (after every write queued before it) and wait for it; the
         ``tabs`` are told ``storage_unavailable`` once while it is kept waiting."""
-        fut = asyncio.wrap_future(self.writer.submit(what, fn))
+        return await self._wait(asyncio.wrap_future(self.writer.submit(what, fn)), what, tabs)
+
+    async def _wait(self, fut: asyncio.Future[T], what: str, tabs: Iterable[Sender]) -> T:
+        """Wait for a write queued on the writer, telling ``tabs`` once when it is kept
+        waiting."""
         told = False
         while True:
             done, _ = await asyncio.wait({fut}, timeout=STALL_S)

@@ -21,7 +21,8 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from pressup.errors import StorageError
+from pressup.errors import PressupError, StorageError
+from pressup.live import LiveUpdate
 from pressup.protocol import ProtocolSpec
 from pressup.sessions.plan import Review
 from pressup.sessions.store import Store
@@ -148,10 +149,14 @@ class Connection:
 
     async def pain(self, live: Live, msg: Pain) -> None:
         """Store a rating; a stop it caused and the review go to every tab."""
-        upd, rv = await self.hub.on_rating(live, msg)
+
+        async def stopped(upd: LiveUpdate) -> None:
+            await self.hub.broadcast(live, encode(Update.of(live.last_seq, upd)))
+
+        upd, rv = await self.hub.on_rating(live, msg, stopped)
         await self.send(SavedPain(rep=msg.rep))
         if upd.events or upd.cues:
-            await self.hub.broadcast(live, encode(Update.of(live.last_seq, upd)))
+            await stopped(upd)
         await self.review(live, rv)
 
     async def control(self, live: Live, msg: Control) -> None:
@@ -221,11 +226,10 @@ async def ws_endpoint(
                 await conn.handle(parse_message(text_of(event)), t0)
             except MessageError as exc:
                 await conn.send(ErrorMessage.of(exc))
-            except StorageError as exc:
+            except PressupError as exc:  # the store refused what the message carried
                 log.warning("a message of session %s was not stored: %s", conn.session_id, exc)
-                await conn.send(
-                    ErrorMessage(code="storage_unavailable", message=str(exc), seq=None)
-                )
+                code = "storage_unavailable" if isinstance(exc, StorageError) else "bad_value"
+                await conn.send(ErrorMessage(code=code, message=str(exc), seq=None))
     except WebSocketDisconnect:
         log.info("client left session %s", conn.session_id)
     finally:
