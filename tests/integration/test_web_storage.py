@@ -265,3 +265,48 @@ def test_a_stop_rule_does_not_wait_for_the_database(settings: Settings) -> None:
     with Store(settings.database_url) as again:
         assert [p["score"] for p in again.list_pain(sid)] == [8]
         assert again.get_session(sid).ended  # type: ignore[union-attr]
+
+
+def test_an_http_write_during_a_lock_does_not_freeze_the_live_coach(
+    settings: Settings, db: Path
+) -> None:
+    """A prescription saved while another process holds the write lock waits in a worker
+    thread; a tab's ping meanwhile is answered at once."""
+    body = {"variant": "forearms", "hold_s": 10, "reps": 3}
+    result: dict[str, Any] = {}
+    with (
+        TestClient(create_app(settings), base_url=LOCAL) as client,
+        client.websocket_connect(f"{LOCAL_WS}/ws?token={TOKEN}", headers={"origin": ORIGIN}) as ws,
+    ):
+        _hello(ws)
+        with _write_lock(db):
+            post = threading.Thread(
+                target=lambda: result.update(
+                    r=client.post(
+                        f"/api/prescription?token={TOKEN}", json=body, headers={"origin": ORIGIN}
+                    )
+                )
+            )
+            post.start()
+            time.sleep(0.5)  # the POST now waits for the lock
+            t0 = time.perf_counter()
+            ws.send_text(json.dumps({"v": 1, "type": "ping"}))
+            assert json.loads(ws.receive_text())["type"] == "pong"
+            waited = time.perf_counter() - t0
+            time.sleep(1.0)
+        post.join(timeout=30)
+    assert waited < 0.5, f"a ping waited {waited:.2f} s behind a database write"
+    assert result["r"].status_code == 201, result["r"].text
+
+
+def test_a_store_that_cannot_be_used_now_is_a_503(settings: Settings) -> None:
+    store = Store(settings.database_url)
+    disk = _Disk(store)
+    with TestClient(create_app(settings, store=store), base_url=LOCAL) as client:
+        disk.full.set()
+        r = client.get(f"/api/progress?token={TOKEN}")
+        assert r.status_code == 503, r.text
+        assert "storage_unavailable" in r.json()["detail"]
+        assert r.headers["x-frame-options"] == "DENY"
+        disk.full.clear()
+        assert client.get(f"/api/progress?token={TOKEN}").status_code == 200

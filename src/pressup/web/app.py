@@ -34,9 +34,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from pressup.errors import StorageUnavailableError
 from pressup.protocol import ProtocolSpec, load_spec
 from pressup.sessions.store import Store
 from pressup.web.guard import Guard
@@ -51,6 +53,16 @@ STATIC = Path(__file__).parent / "static"
 #: only to be answered with ``too_large``.
 WS_MAX_SIZE = 16 * 1024 * 1024
 ROUTERS = (screening, exports, progress, coach, sessions, ws)
+
+
+async def storage_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    """HTTP 503 for a route whose database call failed for now (locked, disk full): the routes
+    that touch the store are plain functions, run in a worker thread, never on the event loop."""
+    return JSONResponse(
+        {"detail": f"storage_unavailable: {exc}; try again shortly"},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
 
 
 def create_app(
@@ -75,6 +87,7 @@ def create_app(
     app.state.hub = hub
     app.state.timer = ReplyTimer() if settings.timing else None
     app.add_middleware(Guard, settings=settings)
+    app.add_exception_handler(StorageUnavailableError, storage_unavailable)
     for module in ROUTERS:
         app.include_router(module.router)
     if settings.pose_assets_dir is not None and settings.pose_assets_dir.is_dir():
