@@ -203,3 +203,30 @@ def test_a_read_only_database_can_be_read(tmp_path: Path) -> None:
     code, _, rest = proc.stdout.partition("\n")
     assert code == "0", (proc.stdout, proc.stderr[-2000:])
     assert sid in rest and "0/3 reps" in rest, rest
+
+
+def test_a_track_file_that_cannot_be_written_is_an_input_error(
+    tmp_path: Path, track_file: Path
+) -> None:
+    db = tmp_path / "s.db"
+    with Store(f"sqlite:///{db}") as store:
+        track, _ = make_session(SessionScript(reps=[RepScript("forearms", 2.0, 8.0, 2.5, 3.0)]))
+        sid = store.create_session(client="t", dose={}, protocol={}, target_reps=1)
+        store.append_frames(
+            sid, track.t_s, track.data, width=track.source.width, height=track.source.height
+        )
+    for args in (
+        ("track", track_file, "-o", "/proc/pressup-track.npz"),
+        (
+            "sessions",
+            "track",
+            sid,
+            "-o",
+            "/proc/pressup-track.npz",
+            "--database",
+            f"sqlite:///{db}",
+        ),
+    ):
+        result = run(*args)
+        assert result.exit_code == InputError.exit_code, result.output
+        assert "/proc/pressup-track.npz" in result.output and "can be written" in result.output
