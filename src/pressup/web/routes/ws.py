@@ -3,7 +3,10 @@
 The upgrade is refused (close code 1008) unless the URL carries the per-launch token and the
 ``Origin`` is the app's own page. Each text frame is validated
 (:func:`pressup.web.schemas.parse_message`) and handed to one small handler per message type
-(:class:`Connection`); a refused message gets an ``error`` reply and the connection goes on.
+(:class:`Connection`); a refused message (a binary frame, bad JSON, a bad field) gets an
+``error`` reply and the connection goes on. Storage never runs here: the hub queues it on its
+writer, and what must be stored before the reply (a rating, the feedback) is awaited without
+blocking the other tabs.
 The handlers ask the :class:`~pressup.web.hub.SessionHub` to do the work (run the engine,
 store, review) and send the replies of :mod:`pressup.web.messages`.
 
