@@ -51,3 +51,8 @@ class StorageError(PressupError):
     """The session database cannot be opened or migrated, or a stored record is missing."""
 
     exit_code = 7
+
+
+class StorageUnavailableError(StorageError):
+    """The database is there but cannot be written or read now (locked by another process for
+    longer than the busy timeout, disk full, an I/O error); trying again later may succeed."""

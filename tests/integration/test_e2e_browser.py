@@ -195,7 +195,7 @@ def open_browser() -> Iterator[Any]:
                 args.append(f"--use-file-for-fake-video-capture={camera_file}")
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
             browsers.append(browser)
-            context = browser.new_context(viewport=viewport or VIEWPORT)
+            context = browser.new_context(viewport=viewport or VIEWPORT, bypass_csp=True)
             page = context.new_page()
             page.set_default_timeout(15_000)
             b = Browser(page)

@@ -97,7 +97,7 @@ def test_progress_page_records_a_prescription(coach: Coach) -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         try:
-            page = browser.new_context(viewport=VIEWPORT).new_page()
+            page = browser.new_context(viewport=VIEWPORT, bypass_csp=True).new_page()
             page.set_default_timeout(15_000)
             problems: list[str] = []
             page.on("pageerror", lambda exc: problems.append(str(exc)))
@@ -214,7 +214,9 @@ def test_screening_then_history_with_downloads(coach: Coach) -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         try:
-            page = browser.new_context(viewport=VIEWPORT, accept_downloads=True).new_page()
+            page = browser.new_context(
+                viewport=VIEWPORT, accept_downloads=True, bypass_csp=True
+            ).new_page()
             page.set_default_timeout(15_000)
             problems: list[str] = []
             page.on("pageerror", lambda exc: problems.append(str(exc)))
@@ -267,7 +269,7 @@ def test_screening_error_count_follows_the_answers(coach: Coach) -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         try:
-            page = browser.new_context(viewport=VIEWPORT).new_page()
+            page = browser.new_context(viewport=VIEWPORT, bypass_csp=True).new_page()
             page.set_default_timeout(15_000)
             page.goto(coach.page("/screen"))
             page.wait_for_selector("#main[data-state='questions']")
@@ -295,7 +297,7 @@ def test_a_warning_sign_goes_straight_to_seek_care(coach: Coach) -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         try:
-            page = browser.new_context(viewport=VIEWPORT).new_page()
+            page = browser.new_context(viewport=VIEWPORT, bypass_csp=True).new_page()
             page.set_default_timeout(15_000)
             page.goto(coach.page("/screen"))
             page.wait_for_selector("#main[data-state='questions']")
@@ -315,7 +317,7 @@ def test_after_a_safety_stop_the_main_action_is_rest_not_start_again(coach: Coac
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         try:
-            page = browser.new_context(viewport=VIEWPORT).new_page()
+            page = browser.new_context(viewport=VIEWPORT, bypass_csp=True).new_page()
             page.set_default_timeout(15_000)
             page.goto(coach.page("/"))
             render = (

@@ -20,6 +20,7 @@ from pressup.sessions.records import active_prescription, add_symptoms, list_dec
 from pressup.storage import Store
 from pressup.web.app import create_app
 from pressup.web.settings import Settings
+from support import LOCAL
 
 PORT = 8767
 ORIGIN = f"http://127.0.0.1:{PORT}"
@@ -46,7 +47,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(settings), base_url=LOCAL) as c:
         yield c
 
 

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from pressup.safety.screening import QUESTION_IDS, STATEMENT
 from pressup.web.app import create_app
 from pressup.web.settings import Settings
+from support import LOCAL, LOCAL_WS
 
 PORT = 8766
 ORIGIN = f"http://127.0.0.1:{PORT}"
@@ -33,7 +34,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(settings), base_url=LOCAL) as c:
         yield c
 
 
@@ -48,7 +49,7 @@ def _post(client: TestClient, path: str, body: Any, *, origin: str = ORIGIN) -> 
 
 
 def _hello(client: TestClient) -> dict[str, Any]:
-    with client.websocket_connect(f"/ws?token={TOKEN}", headers={"origin": ORIGIN}) as ws:
+    with client.websocket_connect(f"{LOCAL_WS}/ws?token={TOKEN}", headers={"origin": ORIGIN}) as ws:
         ws.send_text(json.dumps({"v": 1, "type": "hello", "session": None, "client": "test"}))
         msg: dict[str, Any] = json.loads(ws.receive_text())
         return msg
@@ -177,7 +178,7 @@ def test_the_websocket_hello_waits_for_a_screening(client: TestClient) -> None:
 
 def test_without_require_screening_the_gate_only_advises(settings: Settings) -> None:
     settings.require_screening = False
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(settings), base_url=LOCAL) as c:
         gate = c.get(f"/api/gate?token={TOKEN}").json()
         assert gate["allowed"] is False and gate["can_start"] is True
         assert _hello(c)["type"] == "welcome"

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from pressup.synthetic import RepScript, SessionScript, make_session
 from pressup.web.app import ReplyTimer, create_app
 from pressup.web.settings import Settings
+from support import LOCAL, LOCAL_WS
 
 PORT = 8765
 ORIGIN = f"http://127.0.0.1:{PORT}"
@@ -45,8 +46,10 @@ def _settings(tmp_path: Path, timing: bool) -> Settings:
 
 def test_frame_replies_are_timed_and_the_figures_need_the_token(tmp_path: Path) -> None:
     frames = _frames(5)
-    with TestClient(create_app(_settings(tmp_path, timing=True))) as client:
-        with client.websocket_connect(f"/ws?token={TOKEN}", headers={"origin": ORIGIN}) as ws:
+    with TestClient(create_app(_settings(tmp_path, timing=True)), base_url=LOCAL) as client:
+        with client.websocket_connect(
+            f"{LOCAL_WS}/ws?token={TOKEN}", headers={"origin": ORIGIN}
+        ) as ws:
             ws.send_text(json.dumps({"v": 1, "type": "hello", "client": "test"}))
             assert json.loads(ws.receive_text())["type"] == "welcome"
             for f in frames:
@@ -66,7 +69,7 @@ def test_timing_is_off_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert Settings(token=TOKEN).timing is False
     monkeypatch.setenv("PRESSUP_TIMING", "1")
     assert Settings(token=TOKEN).timing is True
-    with TestClient(create_app(_settings(tmp_path, timing=False))) as client:
+    with TestClient(create_app(_settings(tmp_path, timing=False)), base_url=LOCAL) as client:
         assert client.get(f"/api/timing?token={TOKEN}").status_code == 404
 
 

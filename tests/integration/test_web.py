@@ -16,7 +16,7 @@ from pressup.storage import Store
 from pressup.synthetic import RepScript, SessionScript, make_session
 from pressup.web.app import create_app
 from pressup.web.settings import Settings
-from support import REPO
+from support import LOCAL, LOCAL_WS, REPO, settle
 
 PORT = 8765
 ORIGIN = f"http://127.0.0.1:{PORT}"
@@ -36,12 +36,14 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(settings), base_url=LOCAL) as c:
         yield c
 
 
 def _ws(client: TestClient, *, origin: str = ORIGIN, token: str = TOKEN, extra: str = "") -> Any:
-    return client.websocket_connect(f"/ws?token={token}{extra}", headers={"origin": origin})
+    return client.websocket_connect(
+        f"{LOCAL_WS}/ws?token={token}{extra}", headers={"origin": origin}
+    )
 
 
 def _frames(n_reps: int = 3, step: int = 2) -> list[dict[str, Any]]:
@@ -104,6 +106,7 @@ def test_a_whole_set_over_the_websocket_is_counted_and_stored(
         assert review["response"] is None  # no place said before and after
         ws.send_text(json.dumps({"v": 1, "type": "feedback", "helpful": True, "comment": "ok"}))
         assert json.loads(ws.receive_text())["what"] == "feedback"
+    settle(client)
     store = Store(settings.database_url)
     reps = store.list_reps(sid)
     assert [r["index"] for r in reps if r["complete"]] == [1, 2, 3]
@@ -225,6 +228,7 @@ def test_a_client_that_vanishes_mid_hold_resumes_the_same_session(
             ws.send_text(json.dumps(f))
             last = json.loads(ws.receive_text())
     assert last["status"]["reps_done"] == 2
+    settle(client)
     assert Store(settings.database_url).load_track(sid).n_frames == len(frames)
 
 
@@ -240,6 +244,7 @@ def test_ending_the_set_while_up_stores_that_press_up_as_not_counted(
             ws.receive_text()
         ws.send_text(json.dumps({"v": 1, "type": "control", "action": "end"}))
         assert json.loads(ws.receive_text())["status"]["stage"] == "done"
+    settle(client)
     store = Store(settings.database_url)
     [rep] = store.list_reps(sid)
     assert rep["complete"] is False and rep["not_counted"] == "ended_up"
@@ -249,12 +254,15 @@ def test_ending_the_set_while_up_stores_that_press_up_as_not_counted(
 def test_a_restarted_server_rebuilds_the_session_from_the_store(settings: Settings) -> None:
     frames = _frames(2)
     cut = next(i for i, f in enumerate(frames) if f["t"] >= 21.0)  # after rep 1
-    with TestClient(create_app(settings)) as c1, _ws(c1) as ws:
+    with TestClient(create_app(settings), base_url=LOCAL) as c1, _ws(c1) as ws:
         sid = _hello(ws)["session"]
         for f in frames[:cut]:
             ws.send_text(json.dumps(f))
             ws.receive_text()
-    with TestClient(create_app(settings)) as c2, _ws(c2) as ws:  # a new process: nothing in memory
+    with (
+        TestClient(create_app(settings), base_url=LOCAL) as c2,
+        _ws(c2) as ws,
+    ):  # a new process: nothing in memory
         assert _hello(ws, sid)["resumed"] is True
         for f in frames[cut:]:
             ws.send_text(json.dumps(f))
@@ -345,6 +353,7 @@ def test_symptoms_spreading_down_the_leg_stop_the_set_mid_way(
         ws.send_text(json.dumps({**frames[-1], "seq": 10_000, "t": 10_000.0}))
         after = json.loads(ws.receive_text())
         assert after["status"]["stage"] == "done" and after["status"]["reps_done"] == 1
+    settle(client)
     store = Store(settings.database_url)
     rec = store.get_session(sid)
     assert rec is not None and rec.stage == "done" and rec.ended_at is not None
@@ -410,6 +419,7 @@ def test_the_dose_comes_from_a_clinicians_prescription(
 ) -> None:
     from pressup.sessions.records import set_prescription
 
+    settle(client)
     store = Store(settings.database_url)
     set_prescription(store, variant="hands_bent", hold_s=12, reps=4, sessions_per_day=2)
     with _ws(client) as ws:
@@ -438,6 +448,7 @@ def test_the_dose_steps_up_after_good_sessions(client: TestClient, settings: Set
     up = step_up(start, spec)
     assert up is not None
     n_good = spec.progression.good_sessions_to_progress
+    settle(client)
     store = Store(settings.database_url)
     for _ in range(n_good):
         with _ws(client) as ws:
@@ -481,12 +492,12 @@ def _good_rep(k: int, hold_s: float) -> dict[str, Any]:
 
 
 def test_a_restarted_server_keeps_a_stopped_set_stopped(settings: Settings) -> None:
-    with TestClient(create_app(settings)) as c1, _ws(c1) as ws:
+    with TestClient(create_app(settings), base_url=LOCAL) as c1, _ws(c1) as ws:
         sid = _hello(ws)["session"]
         _pain(ws, 0, 1, "back")
         _pain(ws, 1, 4, "back")
         assert json.loads(ws.receive_text())["status"]["stopped"]["rules"] == ["pain_rise"]
-    with TestClient(create_app(settings)) as c2, _ws(c2) as ws:
+    with TestClient(create_app(settings), base_url=LOCAL) as c2, _ws(c2) as ws:
         welcome = _hello(ws, sid)
         assert welcome["resumed"] and welcome["status"]["stage"] == "done"
         assert welcome["status"]["stopped"]["rules"] == ["pain_rise"]

@@ -19,6 +19,7 @@ from pressup.storage import Store
 from pressup.synthetic import RepScript, SessionScript, make_session
 from pressup.web.app import create_app
 from pressup.web.settings import Settings
+from support import LOCAL
 
 TOKEN = "export-token-1"
 
@@ -51,7 +52,7 @@ def client(stored: tuple[str, str, int]) -> Iterator[TestClient]:
         pose_assets_dir=None,
         require_screening=False,
     )
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(settings), base_url=LOCAL) as c:
         yield c
 
 

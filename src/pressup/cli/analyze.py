@@ -7,17 +7,18 @@ Heavy modules (pose, analysis, report) are imported inside the commands.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from pressup.cli.common import database_option, err, fail, out, protocol_option
-from pressup.errors import InputError, PressupError
+from pressup.errors import InputError, NoPersonError, PressupError
 
 if TYPE_CHECKING:
     from pressup.protocol.spec import ProtocolSpec
@@ -40,13 +41,31 @@ def register(app: typer.Typer) -> None:
     app.command()(demo)
 
 
+#: The pose models ``--model`` accepts (whether one is installed is checked when it is used).
+POSE_MODELS = ("auto", "full", "heavy", "lite")
+
+
 def _check_out_dir(path: Path) -> None:
-    """Refuse an output folder that cannot be created because a file is in its way."""
+    """Refuse an output folder that cannot be created or written, before any work."""
     for p in (path, *path.parents):
         if p.exists():
             if not p.is_dir():
                 raise InputError(f"{path}: cannot write output there; {p} is a file, not a folder")
-            return
+            break
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"{path}: expected a folder that can be created, got {exc.strerror or exc}"
+        ) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise InputError(f"{path}: expected a folder that can be written, got a read-only one")
+
+
+def _check_model(model: str) -> None:
+    """Refuse an unknown ``--model`` name (bad input, exit 2) before any work."""
+    if model not in POSE_MODELS:
+        raise InputError(f"--model: expected one of {', '.join(POSE_MODELS)}, got {model!r}")
 
 
 @contextmanager
@@ -81,19 +100,45 @@ def _analyze_one(
     """
     from pressup.report.folder import analyze_source, write_analysis_folder
 
+    if overlay is not None and source.suffix.lower() == ".npz":  # before any work
+        raise InputError(f"--overlay needs the source video; {source} is a track file")
     with _progress(f"pose {source.name}") as update:
         track, analysis = analyze_source(source, spec, planned, model=model, progress=update)  # type: ignore[arg-type]
+    if overlay is not None and (
+        track.source.video is None or not Path(track.source.video).exists()
+    ):
+        raise InputError(f"--overlay needs the source video; {source} has none")
     for warning in analysis.view.get("warnings") or ():
         err.print(f"[yellow]{source.name}:[/] {warning}", highlight=False, soft_wrap=True)
-    write_analysis_folder(track, analysis, out_dir)
+    _check_tracked(source, track.n_frames, track.source.rotation_deg, analysis.view)
+    try:
+        write_analysis_folder(track, analysis, out_dir)
+    except OSError as exc:
+        raise InputError(f"{out_dir}: cannot write the analysis there: {exc}") from None
     if overlay is not None:
         from pressup.report.overlay import write_overlay
 
-        if track.source.video is None or not Path(track.source.video).exists():
-            raise PressupError(f"--overlay needs the source video; {source} has none")
         with _progress("overlay") as update:
             write_overlay(Path(track.source.video), track, analysis, overlay, update)  # type: ignore[arg-type]
     return analysis.rep_count
+
+
+def _check_tracked(source: Path, n_frames: int, rotation_deg: float, view: dict[str, Any]) -> None:
+    """Refuse an analysis in which no frame could be judged: "0 press-ups" would be a false
+    answer. The usual cause is a video played sideways (filmed in portrait, its rotation not
+    recorded), in which the person seems to stand rather than lie.
+
+    Raises:
+        NoPersonError: not one frame shows a person lying on the floor, side-on.
+    """
+    if n_frames == 0 or float(view.get("tracked_fraction") or 0.0) > 0.0:
+        return
+    raise NoPersonError(
+        f"{source}: expected a person lying face down, filmed from the side, in some of the "
+        f"{n_frames} frames, found none that could be judged (rotation recorded in the file: "
+        f"{rotation_deg:g} degrees); the video may be rotated: turn it upright so that the floor "
+        "runs across the picture, or film again from the side"
+    )
 
 
 def _dose(
@@ -138,12 +183,13 @@ def analyze(
     is recorded in OUT/<name>/error.json without stopping the others.
     """
     try:
+        _check_model(model)
+        spec, planned = _dose(protocol, plan, database)  # a bad protocol creates no folder
         _check_out_dir(out_dir)
         if overlay is not None:
             from pressup.report.overlay import check_overlay_path
 
             check_overlay_path(overlay)  # before the analysis, not after it
-        spec, planned = _dose(protocol, plan, database)
     except PressupError as exc:
         raise fail(exc) from None
     if planned is not None:
@@ -194,6 +240,7 @@ def track(
     from pressup.pose import PoseOptions, open_track
 
     try:
+        _check_model(model)
         _check_out_dir(output.parent)
         with _progress(f"pose {video.name}") as update:
             t = open_track(video, PoseOptions(model=model), update)  # type: ignore[arg-type]

@@ -17,23 +17,30 @@ def register(app: typer.Typer) -> None:
 
 
 def coach(
-    port: int = typer.Option(0, "--port", help="TCP port (default: a free one)"),
+    port: Optional[int] = typer.Option(
+        None,
+        "--port",
+        min=0,
+        max=65_535,
+        help="TCP port (0: any free one; default: the one used last time with this database, "
+        "so that an open page can resume)",
+    ),
     host: str = typer.Option("127.0.0.1", "--host", help="interface to bind (keep 127.0.0.1)"),
     no_browser: bool = typer.Option(False, "--no-browser", help="do not open the page"),
-    database: Optional[str] = database_option(),
+    database: Optional[str] = database_option(create=True),
     protocol: Optional[Path] = protocol_option(),
 ) -> None:
     """Start the live coach: a local web page that guides a set by voice, using the camera."""
-    import socket
     import webbrowser
 
     import uvicorn
 
     from pressup.sessions.store import Store
-    from pressup.web.app import create_app
+    from pressup.web.app import WS_MAX_SIZE, create_app
+    from pressup.web.ports import listen
     from pressup.web.settings import Settings
 
-    settings = Settings(host=host, port=port, protocol_path=protocol)
+    settings = Settings(host=host, port=port or 0, protocol_path=protocol)
     if database:
         settings.database_url = database
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -41,12 +48,12 @@ def coach(
             f"[yellow]warning:[/] listening on {host}: other machines on the network can reach "
             "the coach (the page token still guards it)"
         )
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((host, port))
-    except OSError as exc:
-        raise fail(PressupError(f"cannot listen on {host}:{port}: {exc}")) from None
+        sock, note = listen(host, port, settings.database_url)
+    except PressupError as exc:
+        raise fail(exc) from None
+    if note is not None:
+        err.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
     settings.port = sock.getsockname()[1]
     try:
         store = Store(settings.database_url)
@@ -62,5 +69,5 @@ def coach(
     out.print(f"pressup coach: open {url}")
     if not no_browser:
         webbrowser.open(url)
-    config = uvicorn.Config(app_, log_level="warning", ws_max_size=1 << 17)
+    config = uvicorn.Config(app_, log_level="warning", ws_max_size=WS_MAX_SIZE)
     uvicorn.Server(config).run(sockets=[sock])

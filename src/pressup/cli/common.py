@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Any, Optional
 
 import typer
 from rich.console import Console
 
-from pressup.errors import PressupError
+from pressup.errors import PressupError, StorageError
 
 err = Console(stderr=True)
 out = Console()
@@ -26,10 +27,49 @@ DB_HELP = (
 PROTOCOL_HELP = "protocol TOML file"
 
 
-def database_option() -> Any:
+def database_option(*, create: bool = False) -> Any:
     """``--database URL``: the session store (default: ``$PRESSUP_DATABASE_URL`` or the user
-    data folder)."""
-    return typer.Option(None, "--database", help=DB_HELP)
+    data folder).
+
+    A SQLite file named with ``--database`` must exist, so that a typo does not silently read
+    an empty new database (exit 7, the message names the path); a command that records
+    (``create=True``: ``coach``, ``screen``, ``sessions add``, ``progress``) creates it and says
+    so on stderr. The default database is created on first use, as before.
+    """
+    return typer.Option(
+        None,
+        "--database",
+        help=DB_HELP + ("; a new SQLite file is created" if create else "; must exist"),
+        callback=_new_database_created if create else _existing_database,
+    )
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a ``sqlite:///`` URL, or ``None`` (another database, or in memory)."""
+    if not url.startswith("sqlite:///"):
+        return None
+    name = url[len("sqlite:///") :].split("?", 1)[0]
+    return Path(name) if name and name != ":memory:" else None
+
+
+def _existing_database(value: Optional[str]) -> Optional[str]:
+    path = sqlite_file(value) if value else None
+    if path is not None and not path.exists():
+        raise fail(
+            StorageError(
+                f"--database {value}: expected an existing pressup database, found no file at "
+                f"{path} (check the path; `pressup coach`, `screen`, `sessions add` and "
+                "`progress` create a new one)"
+            )
+        )
+    return value
+
+
+def _new_database_created(value: Optional[str]) -> Optional[str]:
+    path = sqlite_file(value) if value else None
+    if path is not None and not path.exists():
+        err.print(f"new database created at {path}", highlight=False, soft_wrap=True)
+    return value
 
 
 def protocol_option(help: str = PROTOCOL_HELP) -> Any:
@@ -60,6 +100,7 @@ __all__ = [
     "out",
     "protocol_option",
     "say",
+    "sqlite_file",
 ]
 
 

@@ -31,7 +31,7 @@ ANALYSIS_HELP = (
     "a `pressup analyze` output folder (or analysis.json, or a folder of such folders); "
     "repeatable. With only --analysis given, the session store is not read"
 )
-FORMAT_HELP = "table format (default: from the file name, .json = json, otherwise csv)"
+FORMAT_HELP = "table format (default: from the file name, .csv or .json; any other is refused)"
 
 _Row = TypeVar("_Row")
 
@@ -54,9 +54,21 @@ def _prepare_output(path: Path) -> None:
 
 
 def _format(fmt: Optional[TableFormat], output: Path) -> TableFormat:
+    """``--format``, else the one the file name says (``.csv``, ``.json``); any other name is
+    refused (exit 2) rather than written as CSV under a name that promises something else."""
     if fmt is not None:
         return fmt
-    return TableFormat.json if output.suffix.lower() == ".json" else TableFormat.csv
+    suffix = output.suffix.lower()
+    if suffix == ".json":
+        return TableFormat.json
+    if suffix == ".csv":
+        return TableFormat.csv
+    raise fail(
+        InputError(
+            f"{output}: expected a file name ending in .csv or .json (or --format csv|json), "
+            f"got {suffix or 'no extension'!r}"
+        )
+    )
 
 
 def _open_store(database: Optional[str]) -> Store:

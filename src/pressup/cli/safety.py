@@ -92,7 +92,7 @@ def screen(
     ),
     status: bool = typer.Option(False, "--status", help="show the latest screening only"),
     questions: bool = typer.Option(False, "--questions", help="list the question ids and exit"),
-    database: Optional[str] = database_option(),
+    database: Optional[str] = database_option(create=True),
     protocol: Optional[Path] = protocol_option(SAFETY_PROTOCOL_HELP),
 ) -> None:
     """Answer the safety questions (yes / no / unsure); the outcome is stored with the date.
@@ -242,7 +242,7 @@ def progress(
     clear: bool = typer.Option(
         False, "--clear-prescription", help="end the clinician's prescription (engine resumes)"
     ),
-    database: Optional[str] = database_option(),
+    database: Optional[str] = database_option(create=True),
     protocol: Optional[Path] = protocol_option(SAFETY_PROTOCOL_HELP),
 ) -> None:
     """Print the next dose (variant, hold, reps, how high) with its reason; store the decision."""

@@ -206,7 +206,7 @@ def add_session(
         False, "--ask", help="ask the ratings in the terminal (when none are given as options)"
     ),
     model: str = typer.Option("full", "--model", help="pose model: full, heavy or auto"),
-    database: Optional[str] = database_option(),
+    database: Optional[str] = database_option(create=True),
     protocol: Optional[Path] = protocol_option(SAFETY_PROTOCOL_HELP),
 ) -> None:
     """Store a recorded set as a session, with pain ratings; apply the stop rules and print the

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from pressup.errors import TrackFormatError
+from pressup.errors import InputError, TrackFormatError
 
 LANDMARK_NAMES: tuple[str, ...] = (
     "nose",
@@ -176,7 +176,11 @@ class PoseTrack:
 
     # -- file format ---------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write the track as a compressed ``.npz`` (schema ``pressup.track/1``)."""
+        """Write the track as a compressed ``.npz`` (schema ``pressup.track/1``).
+
+        Raises:
+            InputError: the file or its folder cannot be written.
+        """
         p = Path(path)
         if p.suffix != ".npz":
             p = p.with_suffix(p.suffix + ".npz") if p.suffix else p.with_suffix(".npz")
@@ -188,13 +192,18 @@ class PoseTrack:
             "source": asdict(self.source),
             "meta": self.meta,
         }
-        p.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(
-            p,
-            header=np.array(json.dumps(header)),
-            t_s=self.t_s,
-            data=self.data.astype(np.float32),
-        )
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            np.savez_compressed(
+                p,
+                header=np.array(json.dumps(header)),
+                t_s=self.t_s,
+                data=self.data.astype(np.float32),
+            )
+        except OSError as exc:
+            raise InputError(
+                f"{p}: expected a track file that can be written, got {exc.strerror or exc}"
+            ) from exc
         return p
 
 

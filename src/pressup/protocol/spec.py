@@ -7,6 +7,7 @@ and out-of-range values raise :class:`~pressup.errors.SpecError` naming the key.
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import Field, dataclass, field, fields
 from importlib import resources
@@ -53,33 +54,33 @@ class Dose:
 class Positions:
     """Thresholds that separate positions. Angles in degrees, times in seconds."""
 
-    max_rest_deg: float = 15.0
+    max_rest_deg: float = _within(15.0, 0.5, 45)
     rise_start_deg: float = _within(4.0, 0.5, 30)
     down_deg: float = _within(3.0, 0.1, 30)
     top_band_deg: float = _within(4.0, 0.5, 30)
-    top_max_speed_deg_s: float = 8.0
-    calm_speed_deg_s: float = 2.0
+    top_max_speed_deg_s: float = _within(8.0, 0.1, 100)
+    calm_speed_deg_s: float = _within(2.0, 0.1, 100)
     #: the chest is seen rising (the coach says "press") this many degrees above its resting
     #: level...
     rise_onset_deg: float = _within(2.0, 0.5, 30)
     #: ...while rising faster than this (degrees per second)
     rise_onset_speed_deg_s: float = _within(5.0, 0, 100)
     min_peak_trunk_deg: float = _within(8.0, 1, 60)
-    forearms_max_forearm_deg: float = 35.0
+    forearms_max_forearm_deg: float = _within(35.0, 1, 90)
     forearms_max_elbow_deg: float = _within(115.0, 60, 170)
-    max_thigh_deg: float = 45.0
-    max_shin_deg: float = 14.0
-    straight_body_thigh_deg: float = 25.0
-    straight_body_hip_deg: float = 12.0
+    max_thigh_deg: float = _within(45.0, 1, 90)
+    max_shin_deg: float = _within(14.0, 1, 90)
+    straight_body_thigh_deg: float = _within(25.0, 1, 90)
+    straight_body_hip_deg: float = _within(12.0, 1, 90)
     legs_with_body_ratio: float = _within(1.4, 1, 5)
-    max_trunk_deg: float = 75.0
-    updog_hip_lift: float = 0.22
-    updog_min_elbow_deg: float = 160.0
+    max_trunk_deg: float = _within(75.0, 10, 90)
+    updog_hip_lift: float = _within(0.22, 0.01, 1)
+    updog_min_elbow_deg: float = _within(160.0, 90, 180)
     toes_tucked_max_foot_deg: float = _within(135.0, 60, 180)
     on_toes_hip_lift: float = _within(0.06, 0.01, 1)
     arms_overhead_elbow_ahead: float = _within(0.6, 0.1, 3)
     arms_overhead_wrist_ahead: float = _within(0.9, 0.2, 5)
-    min_position_s: float = 0.3
+    min_position_s: float = _within(0.3, 0, 10)
 
 
 @dataclass(frozen=True)
@@ -89,28 +90,28 @@ class Tracking:
     min_visibility: float = _within(0.5, 0, 1)
     min_trunk_frac: float = _within(0.04, 0, 1)
     max_scale_jump: float = _within(1.6, 1, 10)
-    lost_after_s: float = 0.5
-    max_floor_tilt_deg: float = 35.0
-    max_shoulder_spread: float = 0.9
+    lost_after_s: float = _within(0.5, 0.05, 10)
+    max_floor_tilt_deg: float = _within(35.0, 1, 90)
+    max_shoulder_spread: float = _within(0.9, 0.1, 5)
 
 
 @dataclass(frozen=True)
 class Smoothing:
     """Filter settings (Hz)."""
 
-    offline_cutoff_hz: float = 2.0
-    live_min_cutoff_hz: float = 1.0
-    live_beta: float = 0.05
+    offline_cutoff_hz: float = _within(2.0, 0.1, 20)
+    live_min_cutoff_hz: float = _within(1.0, 0.01, 20)
+    live_beta: float = _within(0.05, 0, 10)
 
 
 @dataclass(frozen=True)
 class FaultLimits:
     """Fault thresholds. Angles in degrees; ratios are fractions."""
 
-    min_duration_s: float = 0.5
+    min_duration_s: float = _within(0.5, 0, 10)
     elbows_locked_deg: float = _within(176.0, 150, 180)
-    neck_extended_deg: float = 8.0
-    neck_flexed_deg: float = 8.0
+    neck_extended_deg: float = _within(8.0, 0.5, 60)
+    neck_flexed_deg: float = _within(8.0, 0.5, 60)
     neck_trunk_slope: float = _within(0.67, -1, 2)
     shrug_fraction: float = _within(0.85, 0.1, 1)
     hips_lifted: float = _within(0.12, 0.01, 1)
@@ -218,8 +219,8 @@ def _checked(key: str, value: Any, default: Any, setting: Field[Any]) -> Any:
     if isinstance(default, bool) or isinstance(value, bool):
         raise SpecError(f"{key}: expected a {type(default).__name__}, got {value!r}")
     if isinstance(default, float):
-        if not isinstance(value, (int, float)):
-            raise SpecError(f"{key}: expected a number, got {value!r}")
+        if not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise SpecError(f"{key}: expected a finite number, got {value!r}")
         value = float(value)
     elif isinstance(default, int):
         if not isinstance(value, int):
@@ -310,14 +311,16 @@ def load_spec(path: str | Path | None = None) -> ProtocolSpec:
     else:
         p = Path(path)
         try:
-            text = p.read_text()
-        except OSError as exc:
+            text = p.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
             raise SpecError(f"{p}: cannot read protocol file: {exc}") from exc
         where = str(p)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{where}: not valid TOML: {exc}") from exc
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise SpecError(f"{where}: expected numbers of ordinary size: {exc}") from exc
     try:
         return spec_from_dict(raw)
     except SpecError as exc:

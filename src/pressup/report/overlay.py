@@ -221,10 +221,11 @@ _OVERLAY_FOURCC = "VP80"
 
 def check_overlay_path(out: Path) -> Path:
     """Validate an overlay file name before any work: a ``.webm`` name in a folder that exists
-    or can be made.
+    or can be made, which can be written.
 
     Raises:
-        InputError: the name does not end in ``.webm``, or its folder cannot be created.
+        InputError: the name does not end in ``.webm``, its folder cannot be created, or the
+            file cannot be written there.
     """
     out = Path(out)
     if out.suffix.lower() != OVERLAY_SUFFIX:
@@ -236,6 +237,16 @@ def check_overlay_path(out: Path) -> Path:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"--overlay {out}: cannot create its folder ({exc.strerror})") from exc
+    existed = out.exists()
+    try:
+        with out.open("ab"):  # can it be written? (found now, not after the analysis)
+            pass
+    except OSError as exc:
+        raise InputError(
+            f"--overlay {out}: expected a file that can be written, got {exc.strerror or exc}"
+        ) from exc
+    if not existed:
+        out.unlink()
     return out
 
 

@@ -13,8 +13,11 @@ session row (``SELECT ... FOR UPDATE``), so chunk numbers and rep upserts cannot
 
 from __future__ import annotations
 
+import logging
 import math
 import os
+import sqlite3
+import urllib.parse
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -32,12 +35,12 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, delete, event, func, select
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool, StaticPool
 
 from pressup.analysis.result import Rep
-from pressup.errors import InputError, StorageError, TrackFormatError
+from pressup.errors import InputError, StorageError, StorageUnavailableError, TrackFormatError
 from pressup.pose.track import CHANNELS, N_LANDMARKS, PoseTrack, TrackSource
 from pressup.storage.models import (
     ID_LEN,
@@ -143,10 +146,16 @@ def make_engine(url: str, *, pooled: bool = True) -> Engine:
     kwargs: dict[str, Any] = {}
     sqlite = u.get_backend_name() == "sqlite"
     memory = sqlite and u.database in (None, "", ":memory:")
+    read_only = False
     if sqlite:
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S}
         if memory:
             kwargs["poolclass"] = StaticPool
+        elif read_only_file(u.database):
+            # a file this user cannot write (a backup, another user's): read it as it is; a
+            # WAL database could not even be read the ordinary way (its -shm file is written)
+            read_only = True
+            kwargs["creator"] = _read_only_connect(Path(str(u.database)))
         else:
             folder = Path(str(u.database)).parent
             try:
@@ -162,8 +171,29 @@ def make_engine(url: str, *, pooled: bool = True) -> Engine:
     except (ArgumentError, ImportError) as exc:
         raise StorageError(f"cannot use database {safe_url(url)}: {exc}") from exc
     if sqlite:
-        _configure_sqlite(engine, wal=not memory)
+        _configure_sqlite(engine, wal=not memory and not read_only)
     return engine
+
+
+def read_only_file(database: str | None) -> bool:
+    """Is ``database`` (a SQLite URL's file name) an existing file this user cannot write?"""
+    if database in (None, "", ":memory:"):
+        return False
+    path = Path(str(database))
+    return path.is_file() and not os.access(path, os.W_OK)
+
+
+def _read_only_connect(path: Path) -> Any:
+    """A connection factory opening ``path`` read-only and immutable (nothing is written, not
+    even the WAL index); writing through it fails with "attempt to write a readonly database"."""
+    uri = f"file:{urllib.parse.quote(str(path.resolve()))}?mode=ro&immutable=1"
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(
+            uri, uri=True, check_same_thread=False, timeout=SQLITE_BUSY_TIMEOUT_S
+        )
+
+    return connect
 
 
 def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
@@ -240,6 +270,19 @@ def head_revision() -> str:
 def _current(engine: Engine) -> str | None:
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+log = logging.getLogger("pressup.storage")
+
+
+def _current_or_none(engine: Engine) -> str | None:
+    """The schema revision, or ``None`` when it cannot be read yet (a new or empty file: the
+    migration that follows creates it, or says why it cannot)."""
+    try:
+        return _current(engine)
+    except SQLAlchemyError as exc:
+        log.debug("schema revision of %s not readable yet: %s", safe_url(str(engine.url)), exc)
+        return None
 
 
 def _migrate(engine: Engine, action: str, revision: str) -> None:
@@ -387,7 +430,10 @@ class Store:
         self._closed = False
         try:
             if migrate:
-                _migrate(self._engine, "upgrade", "head")
+                if _current_or_none(self._engine) != head_revision():
+                    _migrate(self._engine, "upgrade", "head")
+                # else: already at the newest schema; nothing to write (a read-only database
+                # can still be read)
             else:
                 try:
                     current = _current(self._engine)
@@ -426,9 +472,11 @@ class Store:
     def transaction(self, *, write: bool) -> Iterator[Session]:
         """One transaction on an ORM session: committed when the block ends, rolled back when
         it raises. ``write=True`` takes the write lock up front (SQLite: ``BEGIN IMMEDIATE``).
-        Database errors come out as :class:`~pressup.errors.StorageError`. The repository
-        modules (:mod:`pressup.storage.screenings`, :mod:`~pressup.storage.symptoms`,
-        :mod:`~pressup.storage.decisions`, :mod:`~pressup.storage.prescriptions`) build their
+        Database errors come out as :class:`~pressup.errors.StorageError`
+        (:class:`~pressup.errors.StorageUnavailableError` when trying again may succeed: locked,
+        disk full, I/O error). The repository modules (:mod:`pressup.storage.screenings`,
+        :mod:`~pressup.storage.symptoms`, :mod:`~pressup.storage.decisions`,
+        :mod:`~pressup.storage.prescriptions`, :mod:`~pressup.storage.accounts`) build their
         reads and writes on it."""
         if self._closed:
             raise StorageError(f"the store on {self._safe_url} is closed")
@@ -436,6 +484,11 @@ class Store:
             bind = self._writer if write else self._engine
             with Session(bind, expire_on_commit=False) as s, s.begin():
                 yield s
+        except OperationalError as exc:
+            # locked past the busy timeout, disk full, an I/O error: may succeed later
+            raise StorageUnavailableError(
+                f"database {self._safe_url} cannot be used now: {_first_line(exc)}"
+            ) from exc
         except SQLAlchemyError as exc:
             raise StorageError(f"database error on {self._safe_url}: {_first_line(exc)}") from exc
 

@@ -20,47 +20,49 @@ Routes:
 * ``WS /ws`` - the message protocol of ``docs/protocol.md`` (:mod:`~pressup.web.routes.ws`).
 
 Only the app's own page may talk to it: every WebSocket and every API call must carry the
-per-launch token, and the WebSocket's ``Origin`` must be the app's own origin. Every
-state-changing request (not ``GET``, ``HEAD`` or ``OPTIONS``) needs both, checked by
-:func:`guard_state_changes` before any route runs; every reply carries ``nosniff``,
-``no-referrer`` and ``same-origin`` headers. The routes get the app's parts through the typed
+per-launch token, and the WebSocket's ``Origin`` must be the app's own origin. The
+:class:`~pressup.web.guard.Guard` middleware runs before any route: the ``Host`` allow-list,
+the token and ``Origin`` of every state-changing request (not ``GET``, ``HEAD`` or
+``OPTIONS``), the body size (counted as it streams), and the security headers on every reply,
+errors included. The routes get the app's parts through the typed
 dependencies of :mod:`pressup.web.deps`.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from pressup.errors import StorageUnavailableError
 from pressup.protocol import ProtocolSpec, load_spec
 from pressup.sessions.store import Store
-from pressup.web.deps import origin_ok, token_ok
+from pressup.web.guard import Guard
 from pressup.web.hub import SessionHub
 from pressup.web.routes import coach, exports, progress, screening, sessions, ws
 from pressup.web.settings import Settings
 from pressup.web.timing import ReplyTimer
 
 STATIC = Path(__file__).parent / "static"
+#: Largest WebSocket message the server reads (uvicorn's ``ws_max_size``; it closes the socket,
+#: code 1009, above it). Messages over :data:`pressup.web.schemas.MAX_MESSAGE_BYTES` are read
+#: only to be answered with ``too_large``.
+WS_MAX_SIZE = 16 * 1024 * 1024
 ROUTERS = (screening, exports, progress, coach, sessions, ws)
 
 
-async def guard_state_changes(request: Request, call_next: Any) -> Any:
-    """Refuse (403) a state-changing request without the app's ``Origin`` and token; add the
-    security headers to every reply."""
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
-        settings: Settings = request.app.state.settings
-        token = request.query_params.get("token") or request.headers.get("x-pressup-token")
-        if not origin_ok(request.headers.get("origin"), settings) or not token_ok(token, settings):
-            return JSONResponse({"detail": "forbidden"}, status_code=403)
-    response = await call_next(request)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    return response
+async def storage_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    """HTTP 503 for a route whose database call failed for now (locked, disk full): the routes
+    that touch the store are plain functions, run in a worker thread, never on the event loop."""
+    return JSONResponse(
+        {"detail": f"storage_unavailable: {exc}; try again shortly"},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
 
 
 def create_app(
@@ -69,13 +71,23 @@ def create_app(
     """Build the app. ``store`` defaults to :class:`Store` at ``settings.database_url``."""
     store = store or Store(settings.database_url)
     spec = spec or load_spec(settings.protocol_path)
-    app = FastAPI(title="pressup coach", docs_url=None, redoc_url=None, openapi_url=None)
+    hub = SessionHub(spec, store, gone=ws.DISCONNECTED)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await hub.close()  # the queued writes, before the process ends
+
+    app = FastAPI(
+        title="pressup coach", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+    )
     app.state.settings = settings
     app.state.store = store
     app.state.spec = spec
-    app.state.hub = SessionHub(spec, store, gone=ws.DISCONNECTED)
+    app.state.hub = hub
     app.state.timer = ReplyTimer() if settings.timing else None
-    app.middleware("http")(guard_state_changes)
+    app.add_middleware(Guard, settings=settings)
+    app.add_exception_handler(StorageUnavailableError, storage_unavailable)
     for module in ROUTERS:
         app.include_router(module.router)
     if settings.pose_assets_dir is not None and settings.pose_assets_dir.is_dir():
@@ -84,4 +96,4 @@ def create_app(
     return app
 
 
-__all__ = ["ReplyTimer", "create_app", "guard_state_changes"]
+__all__ = ["WS_MAX_SIZE", "ReplyTimer", "create_app"]

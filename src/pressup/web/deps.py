@@ -20,16 +20,26 @@ from starlette.requests import HTTPConnection
 from pressup.protocol import ProtocolSpec
 from pressup.sessions.store import Store
 from pressup.web.hub import SessionHub
+from pressup.web.schemas import nesting_depth
 from pressup.web.settings import Settings
 from pressup.web.timing import ReplyTimer
 
 #: Largest request body read (bytes); the screening answers are a few hundred.
 MAX_BODY_BYTES = 16_384
+#: Deepest nesting of arrays and objects read in a request body (the screening answers need 3).
+MAX_BODY_DEPTH = 8
+#: How long an HTTP route waits for the live sessions' queued writes before it reads (seconds).
+SETTLE_S = 1.0
 
 
 def token_ok(token: str | None, settings: Settings) -> bool:
     """Is ``token`` the per-launch token (compared in constant time)?"""
-    return token is not None and secrets.compare_digest(token, settings.token)
+    if token is None:
+        return False
+    # bytes: compare_digest refuses a str with non-ASCII characters (TypeError)
+    return secrets.compare_digest(
+        token.encode("utf-8", "surrogatepass"), settings.token.encode("utf-8", "surrogatepass")
+    )
 
 
 def origin_ok(origin: str | None, settings: Settings) -> bool:
@@ -46,7 +56,12 @@ async def _settings(conn: HTTPConnection) -> Settings:
 
 
 async def _store(conn: HTTPConnection) -> Store:
+    """The store, for an HTTP route after the live sessions' queued writes (waiting at most
+    :data:`SETTLE_S`), so that a page read after the set shows what the coach acknowledged."""
     store: Store = conn.app.state.store
+    if conn.scope["type"] == "http":
+        hub: SessionHub = conn.app.state.hub
+        await hub.writer.idle(SETTLE_S)
     return store
 
 
@@ -95,9 +110,15 @@ async def json_object(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         raise HTTPException(status_code=413, detail=f"body over {MAX_BODY_BYTES} bytes")
+    depth = nesting_depth(raw)
+    if depth > MAX_BODY_DEPTH:
+        raise HTTPException(
+            status_code=422,
+            detail=f"body: expected JSON nested at most {MAX_BODY_DEPTH} deep, got {depth}",
+        )
     try:
         data = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise HTTPException(status_code=422, detail=f"body: expected JSON ({exc})") from None
     if not isinstance(data, dict):
         raise HTTPException(

@@ -11,6 +11,13 @@ prescription, else the progression's decision after reviewing the stored history
 ends (completed with its last rating in, stopped by a pain rule, or ended with the button) the
 history is reviewed again and the decision for next time is sent to the page.
 
+Every store call goes through the hub's :class:`~pressup.web.writer.StoreWriter`: one worker
+thread, in order, off the event loop. A frame is answered at once (the engine runs in memory)
+and its storage is queued; a call whose answer is needed (opening a session, storing a rating
+or the feedback, the review) is awaited, and the page is told ``storage_unavailable`` while the
+database cannot keep up. What is queued stays in memory until it is written; past
+:data:`MAX_BACKLOG_FRAMES` unwritten frames new frames are refused (not acknowledged).
+
 The hub knows nothing of the web framework: a connected tab is any :class:`Sender` (an object
 with ``async send_text(str)``), and the exceptions that mean "this tab has gone" are given to
 the constructor (the app passes the framework's disconnect error).
@@ -18,16 +25,19 @@ the constructor (the app passes the framework's disconnect error).
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from pressup.errors import StorageError
+from pressup.errors import PressupError, StorageError
 from pressup.live import LiveSession, LiveUpdate, landmarks_to_pixels
 from pressup.protocol import ProtocolSpec
 from pressup.safety.symptoms import (
@@ -40,11 +50,19 @@ from pressup.safety.symptoms import (
 from pressup.sessions.plan import Review, plan_session, review, spec_from_dose
 from pressup.sessions.records import add_rating, list_symptoms
 from pressup.sessions.store import Store
+from pressup.web.messages import ErrorMessage, encode
 from pressup.web.schemas import Frame, MessageError, Pain
+from pressup.web.writer import STALL_S, StoreWriter
 
 log = logging.getLogger("pressup.web")
+T = TypeVar("T")
 
 CHUNK_S = 1.0  # landmark frames are flushed to the store at least this often (seconds)
+#: Unwritten landmark frames kept in memory while the database cannot be written (10 minutes
+#: at 30 frames/s, about 30 MB); past it, new frames are refused.
+MAX_BACKLOG_FRAMES = 18_000
+#: How long closing the app waits for the queued writes (seconds).
+CLOSE_WAIT_S = 10.0
 
 
 class Sender(Protocol):
@@ -69,6 +87,7 @@ class Live:
     dose: dict[str, Any] = field(default_factory=dict)  # as stored with the session
     rated: set[int] = field(default_factory=set)  # press-ups with a rating (or a skip) stored
     reviewed: bool = False  # the decision for next time was made after this set
+    warned: int = 0  # the writer's outage the tabs were last told of (storage_unavailable)
 
 
 class SessionHub:
@@ -89,22 +108,34 @@ class SessionHub:
     ) -> None:
         self.spec = spec
         self.store = store
+        self.writer = StoreWriter(expected=(MessageError, PressupError))
         self.live: dict[str, Live] = {}
         self._gone: tuple[type[BaseException], ...] = (RuntimeError, OSError, *gone)
 
     # -- sessions ------------------------------------------------------------------------------
-    def open(self, session_id: str | None, client: str) -> tuple[Live, bool]:
+    async def open(
+        self, session_id: str | None, client: str, tab: Sender | None = None
+    ) -> tuple[Live, bool]:
         """Resume ``session_id`` (from memory or the store) or start a new session with the
-        dose of :func:`~pressup.sessions.plan.plan_session`."""
+        dose of :func:`~pressup.sessions.plan.plan_session` (``tab``: told while the store
+        keeps it waiting)."""
+        if session_id is not None and session_id in self.live:
+            return self.live[session_id], True
+        live, resumed = await self.stored(
+            "opening a session", lambda: self._open(session_id, client), [tab] if tab else []
+        )
+        if live.id in self.live:  # another tab opened it meanwhile
+            return self.live[live.id], True
+        self.live[live.id] = live
+        return live, resumed
+
+    def _open(self, session_id: str | None, client: str) -> tuple[Live, bool]:
+        """:meth:`open`'s store work (on the writer's thread)."""
         if session_id is not None:
-            if session_id in self.live:
-                return self.live[session_id], True
             rec = self.store.get_session(session_id)
             if rec is None:
                 raise MessageError("unknown_session", f"session {session_id} is not stored here")
-            live = self._replay(session_id, dict(rec.dose))
-            self.live[session_id] = live
-            return live, True
+            return self._replay(session_id, dict(rec.dose)), True
         plan = plan_session(self.store, self.spec)
         sid = self.store.create_session(
             client=client,
@@ -112,9 +143,7 @@ class SessionHub:
             protocol=self.spec.summary(),
             target_reps=plan.spec.dose.target_reps,
         )
-        live = Live(sid, LiveSession(plan.spec, plan.variant), dose=plan.dose)
-        self.live[sid] = live
-        return live, False
+        return Live(sid, LiveSession(plan.spec, plan.variant), dose=plan.dose), False
 
     def _replay(self, session_id: str, dose: dict[str, Any]) -> Live:
         spec, variant = spec_from_dose(self.spec, dose)
@@ -156,6 +185,14 @@ class SessionHub:
     # -- frames --------------------------------------------------------------------------------
     def on_frame(self, live: Live, msg: Frame) -> LiveUpdate:
         """Run one validated frame through the session and queue it for storage."""
+        backlog = self.writer.frames_pending + len(live.pending_t)
+        if backlog >= MAX_BACKLOG_FRAMES:
+            raise MessageError(
+                "storage_unavailable",
+                f"expected the database to keep up, but {backlog} frames wait to be written "
+                f"({self.writer.trouble() or 'the database is slow'}); frame dropped",
+                msg.seq,
+            )
         if msg.seq <= live.last_seq or msg.t < live.last_t:
             raise MessageError(
                 "out_of_order",
@@ -163,61 +200,76 @@ class SessionHub:
                 f"and t {msg.t:.3f}; frame dropped",
                 msg.seq,
             )
-        live.last_seq, live.last_t = msg.seq, msg.t
         lm = landmarks_to_pixels(msg.lm, msg.w, msg.h) if msg.lm is not None else None
+        if lm is not None and not storable(lm):
+            raise MessageError(
+                "bad_value",
+                f"frame {msg.seq}: expected landmarks that fit the stored track (finite float32 "
+                "pixels, visibility 0..1), got values outside it; frame dropped",
+                msg.seq,
+            )
+        live.last_seq, live.last_t = msg.seq, msg.t
         upd = live.session.on_frame(msg.t, msg.w, msg.h, lm, msg.light)
         row = lm if lm is not None else _nan_frame()
         live.pending_t.append(msg.t)
         live.pending_lm.append(row)
-        if upd.events:
-            self.store.add_events(
-                live.id, [e.to_dict() for e in upd.events if e.kind != "hold_tick"]
-            )
-        for rep in upd.reps:
-            self.store.upsert_rep(live.id, rep)
+        self._write_update(live, upd, drop_ticks=True)
         if upd.events and any(e.kind in ("rep_completed", "set_completed") for e in upd.events):
-            self.store.update_session(
-                live.id, stage=live.session.stage, reps_done=live.session.state.reps_done
-            )
+            self._update_session(live)
         if time.monotonic() - live.pending_since >= CHUNK_S or len(live.pending_t) >= 60:
             self.flush(live)
         return upd
 
     # -- ratings -------------------------------------------------------------------------------
-    def on_rating(self, live: Live, msg: Pain) -> tuple[LiveUpdate, Review | None]:
-        """Store a pain rating (and where the symptoms are), apply the stop rules, and review
-        the history when this rating ends the set.
+    async def on_rating(
+        self, live: Live, msg: Pain, stopped: Callable[[LiveUpdate], Awaitable[None]]
+    ) -> tuple[LiveUpdate, Review | None]:
+        """Apply the stop rules to a pain rating (and where the symptoms are) at once, store
+        the rating, and review the history when this rating ends the set.
+
+        The rules run in memory before the rating is written: a stop must not wait for the
+        database. When the write is slow (the database locked or full), ``stopped`` is called
+        with the stop at once, then the tabs are told ``storage_unavailable`` and this returns
+        only once the rating is stored (so a ``saved`` reply means it is in the database).
 
         Returns:
-            What the session did (a stop: event and cue) and the decision for next time, when
-            one was made now.
+            What the session did (a stop: event and cue; empty when it was handed to
+            ``stopped`` already) and the decision for next time, when one was made now.
         """
         score = None if msg.skipped else msg.score
         place = parse_location(msg.location) if msg.location is not None else None
-        add_rating(
-            self.store,
-            live.id,
-            rep=msg.rep,
-            pain=score,
-            location=place if score is not None else None,
-            t_s=live.last_t if live.last_t > 0 else None,
+        t_s = live.last_t if live.last_t > 0 else None
+        written = self.writer.submit(
+            f"pain rating {msg.rep}",
+            lambda: add_rating(
+                self.store,
+                live.id,
+                rep=msg.rep,
+                pain=score,
+                location=place if score is not None else None,
+                t_s=t_s,
+            ),
         )
         live.rated.add(msg.rep)
         upd = live.session.on_rating(msg.rep, score, place)
         if upd.events:
-            self.store.add_events(live.id, [e.to_dict() for e in upd.events])
+            self._write_update(live, upd)
             self.flush(live)
-            self.store.update_session(
-                live.id, stage="done", reps_done=live.session.state.reps_done, ended=True
-            )
-        return upd, self.review_if_over(live)
+            self._update_session(live, stage="done", ended=True)
+        fut = asyncio.wrap_future(written)
+        done, _ = await asyncio.wait({fut}, timeout=STALL_S)
+        if not done and (upd.events or upd.cues):
+            await stopped(upd)  # the stop first: it does not wait for the database
+            upd = LiveUpdate(status=upd.status, events=[], cues=[], reps=[])
+        await self._wait(fut, f"pain rating {msg.rep}", live.clients)
+        return upd, await self.review_if_over(live)
 
-    def review_if_over(self, live: Live) -> Review | None:
+    async def review_if_over(self, live: Live) -> Review | None:
         """Decide the next dose once the set is over and its last rating is in (or skipped).
 
         A set is over when it is done (completed, stopped, or ended with the button); its last
         rating is the one after the last press-up (none is needed when no press-up was done or
-        a rule stopped the set). Made once per session in memory.
+        a rule stopped the set). Made once per session in memory, after every queued write.
         """
         s = live.session
         if live.reviewed or s.stage != "done":
@@ -227,12 +279,15 @@ class SessionHub:
             return None
         self.flush(live)
         live.reviewed = True
-        return review(self.store, self.spec)
+        return await self.stored("the review", lambda: review(self.store, self.spec), live.clients)
 
-    def response(self, live: Live) -> Response | None:
+    async def response(self, live: Live) -> Response | None:
         """How the symptoms responded over this set (``None`` without a rating with a place
         both before the set and after a press-up)."""
-        reports = [r.report() for r in list_symptoms(self.store, live.id)]
+        stored = await self.stored(
+            "reading the symptoms", lambda: list_symptoms(self.store, live.id), live.clients
+        )
+        reports = [r.report() for r in stored]
         if not (any(r.rep == 0 for r in reports) and any(r.rep > 0 for r in reports)):
             return None
         return classify(reports)
@@ -253,31 +308,115 @@ class SessionHub:
     def end(self, live: Live) -> None:
         """End the set now (the ``end`` button): a press-up still under way is stored as not
         counted (``ended_up``), not dropped; the session is stored as done."""
-        s = live.session
-        upd = s.end()
-        if upd.events:
-            self.store.add_events(live.id, [e.to_dict() for e in upd.events])
-        for rep in upd.reps:
-            self.store.upsert_rep(live.id, rep)
+        upd = live.session.end()
+        self._write_update(live, upd)
         self.flush(live)
-        self.store.update_session(live.id, stage="done", reps_done=s.state.reps_done, ended=True)
+        self._update_session(live, stage="done", ended=True)
 
-    def feedback(self, live: Live, helpful: bool, comment: str | None) -> None:
-        """Store the person's feedback after the set."""
-        self.store.add_feedback(live.id, helpful=helpful, comment=comment)
+    async def feedback(self, live: Live, helpful: bool, comment: str | None) -> None:
+        """Store the person's feedback after the set (awaited)."""
+        await self.stored(
+            "the feedback",
+            lambda: self.store.add_feedback(live.id, helpful=helpful, comment=comment),
+            live.clients,
+        )
 
     def flush(self, live: Live) -> None:
-        """Write the queued landmark frames as one chunk."""
+        """Queue the pending landmark frames as one chunk for the writer."""
         if live.pending_t:
-            self.store.append_frames(
-                live.id,
-                np.asarray(live.pending_t),
-                np.stack(live.pending_lm),
-                width=live.session.width,
-                height=live.session.height,
+            t, lm = np.asarray(live.pending_t), np.stack(live.pending_lm)
+            w, h, sid = live.session.width, live.session.height, live.id
+            self.writer.submit(
+                f"{t.size} frames of session {sid}",
+                lambda: self.store.append_frames(sid, t, lm, width=w, height=h),
+                frames=int(t.size),
             )
             live.pending_t, live.pending_lm = [], []
         live.pending_since = time.monotonic()
+
+    # -- storage -------------------------------------------------------------------------------
+    def _write_update(self, live: Live, upd: LiveUpdate, *, drop_ticks: bool = False) -> None:
+        """Queue what the session did: its events (``drop_ticks``: without ``hold_tick``) and
+        the repetitions it finished or changed."""
+        events = [e.to_dict() for e in upd.events if not (drop_ticks and e.kind == "hold_tick")]
+        sid = live.id
+        if upd.events:
+            self.writer.submit(
+                f"events of session {sid}", lambda: self.store.add_events(sid, events)
+            )
+        for rep in upd.reps:
+            self.writer.submit(
+                f"a press-up of session {sid}", functools.partial(self.store.upsert_rep, sid, rep)
+            )
+
+    def _update_session(self, live: Live, stage: str | None = None, ended: bool = False) -> None:
+        """Queue the session row's stage and count (``ended``: the set is over)."""
+        sid, reps = live.id, live.session.state.reps_done
+        now = stage or live.session.stage
+        if ended:
+            self.writer.submit(
+                f"session {sid} ended",
+                lambda: self.store.update_session(sid, stage=now, reps_done=reps, ended=True),
+            )
+        else:
+            self.writer.submit(
+                f"session {sid} count",
+                lambda: self.store.update_session(sid, stage=now, reps_done=reps),
+            )
+
+    async def stored(self, what: str, fn: Callable[[], T], tabs: Iterable[Sender]) -> T:
+        """Run ``fn`` on the writer (after every write queued before it) and wait for it; the
+        ``tabs`` are told ``storage_unavailable`` once while it is kept waiting."""
+        return await self._wait(asyncio.wrap_future(self.writer.submit(what, fn)), what, tabs)
+
+    async def _wait(self, fut: asyncio.Future[T], what: str, tabs: Iterable[Sender]) -> T:
+        """Wait for a write queued on the writer, telling ``tabs`` once when it is kept
+        waiting."""
+        told = False
+        while True:
+            done, _ = await asyncio.wait({fut}, timeout=STALL_S)
+            if done:
+                return fut.result()
+            trouble = self.writer.trouble()
+            if trouble is not None and not told:
+                told = True
+                await self._tell(list(tabs), self._unavailable(f"{what} waits: {trouble}"))
+
+    def storage_warning(self, live: Live) -> str | None:
+        """The ``storage_unavailable`` message for this session's tabs, once per spell of
+        trouble (``None`` when the store keeps up or they were told already)."""
+        trouble = self.writer.trouble()
+        if trouble is None or live.warned == self.writer.outage:
+            return None
+        live.warned = self.writer.outage
+        return self._unavailable(trouble)
+
+    def _unavailable(self, trouble: str) -> str:
+        return encode(
+            ErrorMessage(
+                code="storage_unavailable",
+                message=(
+                    f"the database cannot be written now ({trouble}); "
+                    f"{self.writer.frames_pending} frames and every rating are kept in memory "
+                    "and written when it can"
+                ),
+                seq=None,
+            )
+        )
+
+    async def _tell(self, tabs: list[Sender], payload: str) -> None:
+        for ws in tabs:
+            try:
+                await ws.send_text(payload)
+            except self._gone as exc:
+                log.info("a tab left while being told of the storage: %s", exc)
+
+    async def close(self) -> None:
+        """Write every live session's pending frames and wait (at most
+        :data:`CLOSE_WAIT_S`) for the queued writes; what cannot be written is logged."""
+        for live in list(self.live.values()):
+            self.flush(live)
+        await asyncio.to_thread(self.writer.close, CLOSE_WAIT_S)
 
     # -- tabs ----------------------------------------------------------------------------------
     def join(self, live: Live, ws: Sender) -> None:
@@ -312,6 +451,16 @@ class SessionHub:
             except self._gone as exc:
                 log.info("dropping a vanished tab of session %s: %s", live.id, exc)
                 live.clients.discard(ws)
+
+
+def storable(lm: npt.NDArray[np.float64]) -> bool:
+    """Would one frame of pixel landmarks pass the store's track checks (float32 finite,
+    visibility 0..1)? A frame that would not is refused alone, before it is queued, so that it
+    cannot make the chunk it would join (and every later one) fail."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        as32 = lm.astype(np.float32)
+    vis = as32[:, 3]
+    return bool(np.all(np.isfinite(as32)) and np.all((vis >= 0) & (vis <= 1)))
 
 
 def _nan_frame() -> npt.NDArray[np.float64]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Final, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -17,6 +18,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 PROTOCOL_VERSION: Final = 1
 MAX_MESSAGE_BYTES = 65_536
 N_LANDMARKS = 33
+#: Deepest nesting of arrays and objects read (a frame needs 3: message, ``lm``, landmark).
+MAX_DEPTH = 8
+#: Largest ``seq`` (a day at 1000 frames/s) and ``t`` (seconds: a day).
+MAX_SEQ = 86_400_000
+MAX_T_S = 86_400.0
+#: Bounds of a normalised landmark: x and y (MediaPipe gives 0..1, a little beyond near the
+#: edges), z (relative depth, on the scale of x) and visibility (a probability).
+XY_RANGE = (-1.0, 2.0)
+Z_RANGE = (-10.0, 10.0)
+VISIBILITY_RANGE = (0.0, 1.0)
 
 
 class MessageError(Exception):
@@ -31,12 +42,12 @@ class MessageError(Exception):
 
 
 class _Msg(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=False)
+    model_config = ConfigDict(extra="forbid", strict=True)
     v: Literal[1]
 
 
 class VideoSize(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     width: int = Field(ge=16, le=8192)
     height: int = Field(ge=16, le=8192)
 
@@ -50,8 +61,8 @@ class Hello(_Msg):
 
 class Frame(_Msg):
     type: Literal["frame"]
-    seq: int = Field(ge=0)
-    t: float = Field(ge=0, le=86_400)
+    seq: int = Field(ge=0, le=MAX_SEQ)
+    t: float = Field(ge=0, le=MAX_T_S)
     w: int = Field(ge=16, le=8192)
     h: int = Field(ge=16, le=8192)
     lm: list[list[float]] | None
@@ -71,8 +82,21 @@ class Frame(_Msg):
                 )
             if not all(math.isfinite(c) for c in p):
                 raise ValueError(f"landmark {i}: expected finite numbers, got {p}")
-            if not (-1.0 <= p[0] <= 2.0 and -1.0 <= p[1] <= 2.0):
-                raise ValueError(f"landmark {i}: x and y are normalised (about 0..1), got {p[:2]}")
+            if not all(XY_RANGE[0] <= c <= XY_RANGE[1] for c in p[:2]):
+                raise ValueError(
+                    f"landmark {i}: x and y are normalised, expected {XY_RANGE[0]:g}..."
+                    f"{XY_RANGE[1]:g}, got {p[:2]}"
+                )
+            if not Z_RANGE[0] <= p[2] <= Z_RANGE[1]:
+                raise ValueError(
+                    f"landmark {i}: z is relative depth on the scale of x, expected "
+                    f"{Z_RANGE[0]:g}..{Z_RANGE[1]:g}, got {p[2]}"
+                )
+            if not VISIBILITY_RANGE[0] <= p[3] <= VISIBILITY_RANGE[1]:
+                raise ValueError(
+                    f"landmark {i}: visibility is a probability, expected "
+                    f"{VISIBILITY_RANGE[0]:g}..{VISIBILITY_RANGE[1]:g}, got {p[3]}"
+                )
         return v
 
 
@@ -113,8 +137,27 @@ _BY_TYPE: dict[str, type[BaseModel]] = {
 }
 
 
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
 def _reject_constant(name: str) -> float:
     raise MessageError("bad_value", f"expected finite numbers, got {name}")
+
+
+def nesting_depth(raw: str | bytes) -> int:
+    """How deep arrays and objects nest in ``raw`` (brackets inside strings do not count)."""
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return text.count("[") + text.count("{")  # cannot nest deeper than it has brackets
+    depth = deepest = 0
+    for ch in _BRACKETS.findall(_STRINGS.sub("", text)):
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
 
 
 def parse_message(raw: str | bytes) -> Message:
@@ -126,11 +169,16 @@ def parse_message(raw: str | bytes) -> Message:
     size = len(raw.encode() if isinstance(raw, str) else raw)
     if size > MAX_MESSAGE_BYTES:
         raise MessageError("too_large", f"expected at most {MAX_MESSAGE_BYTES} bytes, got {size}")
+    depth = nesting_depth(raw)
+    if depth > MAX_DEPTH:
+        raise MessageError(
+            "bad_json", f"expected arrays and objects nested at most {MAX_DEPTH} deep, got {depth}"
+        )
     try:
         obj = json.loads(raw, parse_constant=_reject_constant)
     except MessageError:
         raise
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise MessageError("bad_json", f"expected one JSON object: {exc}") from None
     if not isinstance(obj, dict):
         raise MessageError("bad_schema", f"expected a JSON object, got {type(obj).__name__}")

@@ -59,6 +59,11 @@ class Settings:
         default_factory=lambda: os.environ.get("PRESSUP_REQUIRE_SCREENING", "1") != "0"
     )
 
+    def allowed_hosts(self) -> set[str]:
+        """Host names the app answers to (the ``Host`` header; anything else may be a DNS
+        rebinding attack): ``127.0.0.1``, ``localhost`` and the configured host."""
+        return {"127.0.0.1", "localhost", self.host.strip("[]").lower()}
+
     def allowed_origins(self) -> set[str]:
         """Origins of the app's own page (``Origin`` headers accepted)."""
         hosts = (

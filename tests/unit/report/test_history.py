@@ -41,6 +41,7 @@ from pressup.storage.models import SessionRow
 from pressup.synthetic import RepScript, SessionScript, make_session
 from pressup.web.app import create_app
 from pressup.web.settings import Settings
+from support import LOCAL
 
 NOW = datetime(2026, 3, 18, 18, 0, tzinfo=timezone.utc)  # a Wednesday
 TOKEN = "history-token-1"
@@ -185,7 +186,7 @@ def test_session_report_from_stored_track(populated: Populated) -> None:
 def test_web_routes_need_the_token(populated: Populated) -> None:
     settings = Settings(port=8765, token=TOKEN, database_url=populated.url, pose_assets_dir=None)
     app = create_app(settings, store=populated.store, spec=populated.spec)
-    with TestClient(app) as client:
+    with TestClient(app, base_url=LOCAL) as client:
         assert client.get("/history").status_code == 403
         assert client.get("/history?token=wrong").status_code == 403
         r = client.get(f"/history?token={TOKEN}")

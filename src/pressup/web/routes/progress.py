@@ -305,12 +305,12 @@ async def progress_page() -> FileResponse:
 
 
 @router.get("/api/progress")
-async def progress(_: Authorized, store: StoreDep, spec: SpecDep) -> JSONResponse:
+def progress(_: Authorized, store: StoreDep, spec: SpecDep) -> JSONResponse:
     return JSONResponse(progress_state(store, spec), headers=_NO_STORE)
 
 
 @router.post("/api/prescription")
-async def post_prescription(
+def post_prescription(
     _: Authorized, data: JsonBody, store: StoreDep, spec: SpecDep
 ) -> JSONResponse:
     rx = parse_prescription(data)
@@ -319,7 +319,7 @@ async def post_prescription(
 
 
 @router.delete("/api/prescription")
-async def end_prescription(_: Authorized, store: StoreDep, spec: SpecDep) -> JSONResponse:
+def end_prescription(_: Authorized, store: StoreDep, spec: SpecDep) -> JSONResponse:
     ended = clear_prescription(store)
     return JSONResponse({"ended": ended, **progress_state(store, spec)}, headers=_NO_STORE)
 

@@ -183,7 +183,7 @@ async def questions(_: Authorized) -> dict[str, Any]:
 
 
 @router.post("/api/screening")
-async def screening(
+def screening(
     _: Authorized, data: JsonBody, store: StoreDep, spec: SpecDep, settings: SettingsDep
 ) -> JSONResponse:
     body: ScreeningIn = _body(data, ScreeningIn)
@@ -203,7 +203,7 @@ async def screening(
 
 
 @router.post("/api/screening/approval")
-async def approval(
+def approval(
     _: Authorized, data: JsonBody, store: StoreDep, spec: SpecDep, settings: SettingsDep
 ) -> dict[str, Any]:
     body: ApprovalIn = _body(data, ApprovalIn)
@@ -222,7 +222,7 @@ async def approval(
 
 
 @router.get("/api/gate")
-async def coach_gate(
+def coach_gate(
     _: Authorized, store: StoreDep, spec: SpecDep, settings: SettingsDep
 ) -> JSONResponse:
     g = gate_now(store, spec)

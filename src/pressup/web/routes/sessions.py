@@ -36,12 +36,12 @@ def _public(rec: Any) -> dict[str, Any]:
 
 
 @router.get("/api/sessions")
-async def sessions(_: Authorized, store: StoreDep) -> list[dict[str, Any]]:
+def sessions(_: Authorized, store: StoreDep) -> list[dict[str, Any]]:
     return [_public(r) for r in store.list_sessions()]
 
 
 @router.get("/api/sessions/{session_id}")
-async def session(session_id: str, _: Authorized, store: StoreDep) -> dict[str, Any]:
+def session(session_id: str, _: Authorized, store: StoreDep) -> dict[str, Any]:
     rec = store.get_session(session_id)
     if rec is None:
         raise HTTPException(status_code=404, detail=f"no session {session_id}")

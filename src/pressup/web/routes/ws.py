@@ -3,7 +3,10 @@
 The upgrade is refused (close code 1008) unless the URL carries the per-launch token and the
 ``Origin`` is the app's own page. Each text frame is validated
 (:func:`pressup.web.schemas.parse_message`) and handed to one small handler per message type
-(:class:`Connection`); a refused message gets an ``error`` reply and the connection goes on.
+(:class:`Connection`); a refused message (a binary frame, bad JSON, a bad field) gets an
+``error`` reply and the connection goes on. Storage never runs here: the hub queues it on its
+writer, and what must be stored before the reply (a rating, the feedback) is awaited without
+blocking the other tabs.
 The handlers ask the :class:`~pressup.web.hub.SessionHub` to do the work (run the engine,
 store, review) and send the replies of :mod:`pressup.web.messages`.
 
@@ -15,15 +18,19 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from pressup.errors import PressupError, StorageError
+from pressup.live import LiveUpdate
 from pressup.protocol import ProtocolSpec
 from pressup.sessions.plan import Review
 from pressup.sessions.store import Store
 from pressup.web.deps import HubDep, SettingsDep, SpecDep, StoreDep, TimerDep, origin_ok, token_ok
-from pressup.web.hub import Live, SessionHub
+from pressup.web.hub import CLOSE_WAIT_S, Live, SessionHub
 from pressup.web.messages import (
     ErrorMessage,
     Outbound,
@@ -70,6 +77,10 @@ class Connection:
     timer: ReplyTimer | None
     live: Live | None = None
 
+    @property
+    def session_id(self) -> str:
+        return self.live.id if self.live is not None else "-"
+
     async def send(self, msg: Outbound) -> None:
         await self.ws.send_text(encode(msg))
 
@@ -86,7 +97,7 @@ class Connection:
         elif isinstance(msg, Pain):
             await self.pain(self.live, msg)
         elif isinstance(msg, Feedback):
-            self.hub.feedback(self.live, msg.helpful, msg.comment)
+            await self.hub.feedback(self.live, msg.helpful, msg.comment)
             await self.send(SavedFeedback())
         elif isinstance(msg, Control):
             await self.control(self.live, msg)
@@ -94,13 +105,15 @@ class Connection:
     async def hello(self, msg: Hello) -> None:
         """Open or resume a session; this tab now feeds it."""
         if self.settings.require_screening:
-            closed = gate_now(self.store, self.spec)
+            closed = await self.hub.stored(
+                "the screening gate", lambda: gate_now(self.store, self.spec), [self.ws]
+            )
             if not closed.allowed:
                 raise MessageError("screening_required", closed.reason)
         if self.live is not None:
             self.hub.close_client(self.live, self.ws)
-        live, resumed = self.hub.open(
-            msg.session or self.ws.query_params.get("session"), msg.client
+        live, resumed = await self.hub.open(
+            msg.session or self.ws.query_params.get("session"), msg.client, self.ws
         )
         self.live = live
         self.hub.join(live, self.ws)
@@ -131,15 +144,22 @@ class Connection:
             self.timer.add(time.perf_counter_ns() - t0)
         if len(live.clients) > 1:
             await self.hub.broadcast(live, payload, exclude=self.ws)
+        warning = self.hub.storage_warning(live)
+        if warning is not None:
+            await self.hub.broadcast(live, warning)
         if upd.events and live.session.stage == "done":
-            await self.review(live, self.hub.review_if_over(live))
+            await self.review(live, await self.hub.review_if_over(live))
 
     async def pain(self, live: Live, msg: Pain) -> None:
         """Store a rating; a stop it caused and the review go to every tab."""
-        upd, rv = self.hub.on_rating(live, msg)
+
+        async def stopped(upd: LiveUpdate) -> None:
+            await self.hub.broadcast(live, encode(Update.of(live.last_seq, upd)))
+
+        upd, rv = await self.hub.on_rating(live, msg, stopped)
         await self.send(SavedPain(rep=msg.rep))
         if upd.events or upd.cues:
-            await self.hub.broadcast(live, encode(Update.of(live.last_seq, upd)))
+            await stopped(upd)
         await self.review(live, rv)
 
     async def control(self, live: Live, msg: Control) -> None:
@@ -147,16 +167,35 @@ class Connection:
         self.hub.control(live, msg.action)
         await self.send(SavedControl(status=live.session.status()))
         if msg.action == "end":
-            await self.review(live, self.hub.review_if_over(live))
+            await self.review(live, await self.hub.review_if_over(live))
 
     async def review(self, live: Live, rv: Review | None) -> None:
         """Send the decision for next time (if one was made now) to every tab."""
         if rv is not None:
-            await self.hub.broadcast(live, encode(ReviewMessage.of(rv, self.hub.response(live))))
+            response = await self.hub.response(live)
+            await self.hub.broadcast(live, encode(ReviewMessage.of(rv, response)))
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """The tab left: queue its frames and wait (a while) for the writes to finish."""
         if self.live is not None:
             self.hub.close_client(self.live, self.ws)
+            await self.hub.writer.idle(CLOSE_WAIT_S)
+
+
+def text_of(event: Mapping[str, Any]) -> str:
+    """The text of one received WebSocket message.
+
+    Raises:
+        MessageError: ``bad_json`` for a binary frame (the protocol is JSON in text frames).
+    """
+    text = event.get("text")
+    if isinstance(text, str):
+        return text
+    data = event.get("bytes")
+    size = len(data) if isinstance(data, (bytes, bytearray)) else 0
+    raise MessageError(
+        "bad_json", f"expected one JSON object in a text frame, got a binary frame of {size} bytes"
+    )
 
 
 def _allowed(ws: WebSocket, settings: Settings) -> bool:
@@ -182,16 +221,22 @@ async def ws_endpoint(
     conn = Connection(ws, hub, settings, store, spec, timer)
     try:
         while True:
-            raw = await ws.receive_text()
+            event = await ws.receive()
+            if event["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(event.get("code", 1000), event.get("reason"))
             t0 = time.perf_counter_ns() if timer is not None else 0
             try:
-                await conn.handle(parse_message(raw), t0)
+                await conn.handle(parse_message(text_of(event)), t0)
             except MessageError as exc:
                 await conn.send(ErrorMessage.of(exc))
+            except PressupError as exc:  # the store refused what the message carried
+                log.warning("a message of session %s was not stored: %s", conn.session_id, exc)
+                code = "storage_unavailable" if isinstance(exc, StorageError) else "bad_value"
+                await conn.send(ErrorMessage(code=code, message=str(exc), seq=None))
     except WebSocketDisconnect:
-        log.info("client left session %s", conn.live.id if conn.live else "-")
+        log.info("client left session %s", conn.session_id)
     finally:
-        conn.close()
+        await conn.close()
 
 
 __all__ = ["DISCONNECTED", "Connection", "router"]

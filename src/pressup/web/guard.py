@@ -1,0 +1,177 @@
+"""The app's outer guard: one ASGI middleware in front of every route, the WebSocket included.
+
+* **Host allow-list** (DNS rebinding): the ``Host`` header must name ``127.0.0.1``,
+  ``localhost`` or the configured host (:meth:`Settings.allowed_hosts`); otherwise HTTP 400 (a
+  WebSocket upgrade: refused, close code 1008).
+* **State changes** (not ``GET``, ``HEAD`` or ``OPTIONS``) need the app's own ``Origin`` and the
+  per-launch token (``?token=`` or ``X-Pressup-Token``); otherwise HTTP 403.
+* **Body size**: a request body over :data:`MAX_BODY_BYTES` gets HTTP 413, counted while it
+  streams in (a ``Content-Length`` over the limit is refused before anything is read), so a
+  300 MB POST never sits in memory.
+* **Headers on every reply**, errors included: ``Content-Security-Policy`` (own origin only, no
+  framing), ``X-Frame-Options: DENY``, ``nosniff``, ``no-referrer``, ``same-origin`` resource
+  policy, and ``Cache-Control: no-store`` unless the route set its own (the page's static
+  files and the pose runtime may be cached; health data may not).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qs
+
+from pressup.web.deps import MAX_BODY_BYTES, origin_ok, token_ok
+from pressup.web.settings import Settings
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+#: What the page may load and where it may connect: its own origin only (the pose runtime's
+#: WebAssembly needs ``wasm-unsafe-eval``, the reports' inline styles ``unsafe-inline``).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "media-src 'self' blob: mediastream:; connect-src 'self'; worker-src 'self' blob:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+)
+#: Paths whose replies may be cached (no health data: the page's code and the pose runtime).
+CACHEABLE_PREFIXES = ("/static/", "/vendor/")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class BodyTooLarge(Exception):
+    """The request body went over :data:`MAX_BODY_BYTES` while it was read."""
+
+
+def host_name(host_header: str) -> str:
+    """The host name of a ``Host`` header, without the port (``[::1]:80`` -> ``::1``)."""
+    h = host_header.strip().lower()
+    if h.startswith("["):
+        return h[1 : h.find("]")] if "]" in h else h
+    return h.rsplit(":", 1)[0] if h.count(":") == 1 else h
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+class Guard:
+    """The ASGI middleware described in the module docstring."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        host = _header(scope, b"host")
+        if host is None or host_name(host) not in self.settings.allowed_hosts():
+            detail = (
+                f"host not allowed: expected one of {sorted(self.settings.allowed_hosts())}, "
+                f"got {host!r}"
+            )
+            if scope["type"] == "websocket":
+                await receive()  # websocket.connect; closing now refuses the upgrade (HTTP 403)
+                await send({"type": "websocket.close", "code": 1008, "reason": detail[:120]})
+            else:
+                await self._refuse(scope, send, 400, detail)
+            return
+        if scope["type"] == "websocket":
+            await self.app(scope, receive, send)  # the endpoint checks its token and origin
+            return
+        if scope["method"] not in SAFE_METHODS and not self._may_change(scope):
+            await self._refuse(scope, send, 403, "forbidden")
+            return
+        length = _header(scope, b"content-length")
+        if length is not None and (not length.strip().isdigit() or int(length) > MAX_BODY_BYTES):
+            await self._refuse(
+                scope, send, 413, f"body: expected at most {MAX_BODY_BYTES} bytes, got {length}"
+            )
+            return
+        await self._serve(scope, receive, send)
+
+    def _may_change(self, scope: Scope) -> bool:
+        query = scope.get("query_string", b"").decode("latin-1")
+        token = (parse_qs(query).get("token") or [None])[0] or _header(scope, b"x-pressup-token")
+        return origin_ok(_header(scope, b"origin"), self.settings) and token_ok(
+            token, self.settings
+        )
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        read = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal read
+            msg = await receive()
+            if msg["type"] == "http.request":
+                read += len(msg.get("body", b""))
+                if read > MAX_BODY_BYTES:
+                    raise BodyTooLarge(f"body: expected at most {MAX_BODY_BYTES} bytes, got more")
+            return msg
+
+        async def with_headers(msg: Message) -> None:
+            nonlocal started
+            if msg["type"] == "http.response.start":
+                started = True
+                msg["headers"] = self._headers(scope, list(msg.get("headers", [])))
+            await send(msg)
+
+        try:
+            await self.app(scope, counted, with_headers)
+        except BodyTooLarge as exc:
+            if started:
+                raise
+            await self._refuse(scope, send, 413, str(exc))
+
+    def _headers(
+        self, scope: Scope, headers: list[tuple[bytes, bytes]]
+    ) -> list[tuple[bytes, bytes]]:
+        names = {bytes(k).lower() for k, _ in headers}
+        out = [h for h in headers if bytes(h[0]).lower() not in {k for k, _ in SECURITY_HEADERS}]
+        out.extend(SECURITY_HEADERS)
+        path = str(scope.get("path", ""))
+        if b"cache-control" not in names and not path.startswith(CACHEABLE_PREFIXES):
+            out.append((b"cache-control", b"no-store"))
+        return out
+
+    async def _refuse(self, scope: Scope, send: Send, status: int, detail: str) -> None:
+        body = json.dumps({"detail": detail}).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": self._headers(scope, headers),
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+__all__ = [
+    "CONTENT_SECURITY_POLICY",
+    "MAX_BODY_BYTES",
+    "SECURITY_HEADERS",
+    "BodyTooLarge",
+    "Guard",
+    "host_name",
+]

@@ -1,0 +1,81 @@
+"""The store writer: calls in order on one thread, a transient failure retried in place, any
+other failure handed to its caller without stopping the queue."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from pressup.errors import InputError, StorageUnavailableError
+from pressup.web.writer import StoreWriter
+
+
+def test_calls_run_in_order_and_a_transient_failure_is_retried_in_place() -> None:
+    w = StoreWriter(first_retry_s=0.001, max_retry_s=0.01)
+    done: list[int] = []
+    fails = {"left": 3}
+
+    def flaky() -> None:
+        if fails["left"]:
+            fails["left"] -= 1
+            raise StorageUnavailableError("database or disk is full")
+        done.append(1)
+
+    futures = [w.submit("first", flaky, frames=30)]
+    futures += [w.submit(f"call {i}", lambda i=i: done.append(i)) for i in (2, 3)]
+    assert w.wait_idle(5.0)
+    assert [f.result() for f in futures] == [None, None, None]
+    assert done == [1, 2, 3]
+    assert fails["left"] == 0 and w.frames_pending == 0
+    w.close(1.0)
+
+
+def test_another_error_goes_to_its_caller_and_the_queue_goes_on() -> None:
+    w = StoreWriter()
+
+    def bad() -> None:
+        raise InputError("expected a session id, got ''")
+
+    f1 = w.submit("bad", bad)
+    f2 = w.submit("good", lambda: 42)
+    with pytest.raises(InputError, match="expected a session id"):
+        f1.result(timeout=5)
+    assert f2.result(timeout=5) == 42
+    w.close(1.0)
+
+
+def test_trouble_is_reported_while_a_call_is_retried_and_cleared_after() -> None:
+    w = StoreWriter(first_retry_s=0.01, max_retry_s=0.01)
+    gate = threading.Event()
+
+    def until_gate() -> str:
+        if not gate.is_set():
+            raise StorageUnavailableError("database is locked")
+        return "ok"
+
+    f = w.submit("locked", until_gate, frames=5)
+    for _ in range(500):
+        if w.trouble() is not None:
+            break
+        gate.wait(0.01)
+    assert "database is locked" in (w.trouble() or "")
+    assert w.frames_pending == 5 and w.outage == 1
+    gate.set()
+    assert f.result(timeout=5) == "ok"
+    assert w.trouble() is None and w.frames_pending == 0
+    w.close(1.0)
+
+
+def test_closing_logs_what_cannot_be_written_and_fails_its_future() -> None:
+    w = StoreWriter(first_retry_s=0.01, max_retry_s=0.01)
+
+    def never() -> None:
+        raise StorageUnavailableError("disk I/O error")
+
+    f = w.submit("frames", never, frames=10)
+    w.close(0.1)
+    with pytest.raises(StorageUnavailableError, match="server stopped"):
+        f.result(timeout=1)
+    with pytest.raises(StorageUnavailableError, match="closed"):
+        w.submit("late", lambda: None)
