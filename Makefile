@@ -23,11 +23,14 @@ demo: $(STAMP)
 chromium:
 	@command -v chromium >/dev/null || (apt-get install -y chromium >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y chromium >/dev/null)) || echo "chromium not installed: browser tests will be skipped"
 
-## test: lint, type-check and the default (fast) test suite
+## test: lint, type-check, the default (fast) test suite, then the clinic's tests on a
+## throw-away PostgreSQL cluster (test-postgres)
 test: $(STAMP) chromium
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
+	$(MAKE) test-postgres
 
 ## postgres: PostgreSQL's server binaries for test-postgres (Debian package)
 postgres:

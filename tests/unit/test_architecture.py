@@ -37,7 +37,7 @@ LAYERS: dict[str, int] = {
     "sessions": 8,
     "report": 9,
     "export": 9,
-    "batch": 9,
+    "batch": 10,
     "web": 10,
     "clinic": 11,
     "cli": 12,

@@ -45,39 +45,53 @@ def expand_inputs(inputs: Iterable[str], list_files: Iterable[Path] = ()) -> lis
     """
     items: list[str] = list(inputs)
     for lf in list_files:
-        if not lf.is_file():
-            raise InputError(f"{lf}: list file not found")
-        for line in lf.read_text(encoding="utf-8").splitlines():
-            s = line.strip()
-            if s and not s.startswith("#"):
-                items.append(s if Path(s).is_absolute() else str(lf.parent / s))
+        items.extend(_list_file_items(lf))
     seen: set[Path] = set()
     out: list[Path] = []
-
-    def add(p: Path) -> None:
-        r = p.resolve()
-        if r not in seen:
-            seen.add(r)
-            out.append(p)
-
     for item in items:
-        p = Path(item)
-        if p.is_dir():
-            for q in sorted(p.rglob("*")):
-                if q.is_file() and _is_video(q):
-                    add(q)
-        elif p.is_file():
-            add(p)
-        elif any(c in item for c in "*?["):
-            matches = sorted(Path(m) for m in glob.glob(item, recursive=True))
-            files = [m for m in matches if m.is_file() and _is_video(m)]
-            if not files:
-                raise InputError(f"{item}: the pattern matches no video")
-            for m in files:
-                add(m)
-        else:
-            raise InputError(f"{item}: no such file, folder or pattern")
+        for p in _paths_of(item):
+            r = p.resolve()
+            if r not in seen:
+                seen.add(r)
+                out.append(p)
     return out
+
+
+def _list_file_items(lf: Path) -> list[str]:
+    """The inputs a list file holds, one a line (blank lines and ``#`` lines skipped; relative
+    paths made relative to the list file's folder).
+
+    Raises:
+        InputError: the list file is missing.
+    """
+    if not lf.is_file():
+        raise InputError(f"{lf}: list file not found")
+    items: list[str] = []
+    for line in lf.read_text(encoding="utf-8").splitlines():
+        s = line.strip()
+        if s and not s.startswith("#"):
+            items.append(s if Path(s).is_absolute() else str(lf.parent / s))
+    return items
+
+
+def _paths_of(item: str) -> list[Path]:
+    """The files one input names, in order (duplicates included): see :func:`expand_inputs`.
+
+    Raises:
+        InputError: the input is neither a file, a folder nor a pattern matching a video.
+    """
+    p = Path(item)
+    if p.is_dir():
+        return [q for q in sorted(p.rglob("*")) if q.is_file() and _is_video(q)]
+    if p.is_file():
+        return [p]
+    if any(c in item for c in "*?["):
+        matches = sorted(Path(m) for m in glob.glob(item, recursive=True))
+        files = [m for m in matches if m.is_file() and _is_video(m)]
+        if not files:
+            raise InputError(f"{item}: the pattern matches no video")
+        return files
+    raise InputError(f"{item}: no such file, folder or pattern")
 
 
 def content_hash(path: Path) -> str:

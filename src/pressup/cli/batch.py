@@ -5,6 +5,7 @@ Heavy modules (Ray, pyarrow, the pose layer) are imported inside the command.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -13,6 +14,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -22,7 +24,9 @@ from pressup.cli.common import err, fail, out, protocol_option
 from pressup.errors import InputError, PressupError
 
 if TYPE_CHECKING:
+    from pressup.batch.run import BatchOptions, BatchResult
     from pressup.batch.run import Progress as BatchProgress
+    from pressup.protocol import ProtocolSpec
 
 RUNNERS = ("ray", "local")
 
@@ -67,25 +71,11 @@ def batch(
     their reason) and per repetition. Re-running skips the videos already done with the same
     content and protocol; a killed run loses only the videos in flight.
     """
-    from pressup.batch.inputs import expand_inputs
-    from pressup.batch.run import BatchOptions, run_batch
-    from pressup.protocol import load_spec
+    from pressup.batch.run import BatchOptions
 
-    try:
-        if runner not in RUNNERS:
-            raise InputError(f"--runner: expected ray or local, got {runner!r}")
-        if workers is not None and (ray_address or runner != "ray"):
-            raise InputError("--workers: only for a local Ray (no --ray-address, --runner ray)")
-        if not inputs and not list_file:
-            raise InputError("expected videos, folders, patterns or --list FILE; got none")
-        if out_dir.exists() and not out_dir.is_dir():
-            raise InputError(f"{out_dir}: cannot write output there; it is a file, not a folder")
-        videos = expand_inputs(inputs or [], list_file)
-        if not videos:
-            raise InputError("no video found in the inputs given")
-        spec = load_spec(protocol)
-    except PressupError as exc:
-        raise fail(exc) from None
+    videos, spec = _videos_and_spec(
+        inputs or [], list_file, out_dir, protocol, runner, ray_address, workers
+    )
     options = BatchOptions(
         model=model,
         adaptive=adaptive,
@@ -93,7 +83,63 @@ def batch(
         ray_address=ray_address,
         workers=workers,
     )
-    with Progress(
+    result = _run_with_progress(videos, out_dir, spec, options)
+    _summary(result.records, result.tables)
+    if any(r["status"] in ("error", "crashed") for r in result.records):
+        raise typer.Exit(code=1)
+
+
+def _check_options(
+    inputs: list[str],
+    list_file: list[Path],
+    out_dir: Path,
+    runner: str,
+    ray_address: Optional[str],
+    workers: Optional[int],
+) -> None:
+    """Refuse a runner, ``--workers`` without a local Ray, no inputs, or an output that is a file.
+
+    Raises:
+        InputError: one of those.
+    """
+    if runner not in RUNNERS:
+        raise InputError(f"--runner: expected ray or local, got {runner!r}")
+    if workers is not None and (ray_address or runner != "ray"):
+        raise InputError("--workers: only for a local Ray (no --ray-address, --runner ray)")
+    if not inputs and not list_file:
+        raise InputError("expected videos, folders, patterns or --list FILE; got none")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir}: cannot write output there; it is a file, not a folder")
+
+
+def _videos_and_spec(
+    inputs: list[str],
+    list_file: list[Path],
+    out_dir: Path,
+    protocol: Optional[Path],
+    runner: str,
+    ray_address: Optional[str],
+    workers: Optional[int],
+) -> tuple[list[Path], ProtocolSpec]:
+    """The videos the arguments name and the protocol to score them with, once the options
+    are checked (:func:`_check_options`); a mistake ends the command with its message."""
+    from pressup.batch.inputs import expand_inputs
+    from pressup.protocol import load_spec
+
+    try:
+        _check_options(inputs, list_file, out_dir, runner, ray_address, workers)
+        videos = expand_inputs(inputs, list_file)
+        if not videos:
+            raise InputError("no video found in the inputs given")
+        spec = load_spec(protocol)
+    except PressupError as exc:
+        raise fail(exc) from None
+    return videos, spec
+
+
+def _progress_bar() -> Progress:
+    """The bar on stderr: videos done of all, rates, time taken and time left."""
+    return Progress(
         TextColumn("[bold]batch"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -103,35 +149,49 @@ def batch(
         TextColumn("ETA"),
         TimeRemainingColumn(),
         console=err,
-    ) as bar:
-        task = bar.add_task("batch", total=len(videos), rates="")
-        told: set[int] = set()  # records already reported (by id: one line each)
+    )
 
-        def update(p: BatchProgress) -> None:
-            bar.update(
-                task,
-                completed=p.done,
-                rates=f"{p.videos_per_s:.3f} videos/s ({p.videos_per_s * 3600:.0f}/h) "
-                f"{p.frames_per_s:6.1f} frames/s",
+
+def _reporter(bar: Progress, task: TaskID) -> Callable[[BatchProgress], None]:
+    """A progress callback for :func:`~pressup.batch.run.run_batch` that moves ``task`` on
+    ``bar`` (rates in videos/s, videos/h and frames/s) and prints each slow-video message and
+    each video that did not end ``ok``, once."""
+    told: set[int] = set()  # records already reported (by id: one line each)
+
+    def update(p: BatchProgress) -> None:
+        bar.update(
+            task,
+            completed=p.done,
+            rates=f"{p.videos_per_s:.3f} videos/s ({p.videos_per_s * 3600:.0f}/h) "
+            f"{p.frames_per_s:6.1f} frames/s",
+        )
+        for message in p.messages:
+            bar.console.print(f"[yellow]slow:[/] {message}", highlight=False)
+        last = p.last
+        if last is not None and last["status"] != "ok" and id(last) not in told:
+            told.add(id(last))
+            bar.console.print(
+                f"[red]{last['status']}:[/] {last['video']}: {last['reason']}",
+                highlight=False,
+                soft_wrap=True,
             )
-            for message in p.messages:
-                bar.console.print(f"[yellow]slow:[/] {message}", highlight=False)
-            last = p.last
-            if last is not None and last["status"] != "ok" and id(last) not in told:
-                told.add(id(last))
-                bar.console.print(
-                    f"[red]{last['status']}:[/] {last['video']}: {last['reason']}",
-                    highlight=False,
-                    soft_wrap=True,
-                )
 
+    return update
+
+
+def _run_with_progress(
+    videos: list[Path], out_dir: Path, spec: ProtocolSpec, options: BatchOptions
+) -> BatchResult:
+    """:func:`~pressup.batch.run.run_batch` under a progress bar; a failure of the batch as a
+    whole ends the command with its message."""
+    from pressup.batch.run import run_batch
+
+    with _progress_bar() as bar:
+        task = bar.add_task("batch", total=len(videos), rates="")
         try:
-            result = run_batch(videos, out_dir, spec, options, update)
+            return run_batch(videos, out_dir, spec, options, _reporter(bar, task))
         except PressupError as exc:
             raise fail(exc) from None
-    _summary(result.records, result.tables)
-    if any(r["status"] in ("error", "crashed") for r in result.records):
-        raise typer.Exit(code=1)
 
 
 def _summary(records: list[dict[str, Any]], tables: dict[str, Path]) -> None:

@@ -9,6 +9,10 @@ arguments raise :class:`~pressup.errors.InputError`; an unknown id
 
 The audit log is append-only: this module only inserts into it and the database refuses
 ``UPDATE`` and ``DELETE`` on it (triggers of the migration).
+
+Its public names are those without a leading underscore. The shells do not import them from
+here: :mod:`pressup.sessions.clinic` passes them on, and its ``__all__`` is the one list of the
+ones it does.
 """
 
 from __future__ import annotations
@@ -554,38 +558,3 @@ def iter_audit(store: Store, batch: int = 1000) -> Iterator[AuditRecord]:
             return
         yield from rows
         after = rows[-1].id
-
-
-__all__ = [
-    "REVIEW_DECISIONS",
-    "ROLES",
-    "AccountRecord",
-    "AuditRecord",
-    "AuthSessionRecord",
-    "InviteRecord",
-    "ReviewDecision",
-    "ReviewRecord",
-    "Role",
-    "account_by_username",
-    "add_audit",
-    "add_review",
-    "auth_session",
-    "create_account",
-    "create_auth_session",
-    "create_invite",
-    "delete_account",
-    "end_auth_session",
-    "end_expired",
-    "failures_since",
-    "get_account",
-    "iter_audit",
-    "list_accounts",
-    "list_audit",
-    "note_failure",
-    "note_success",
-    "password_hash_of",
-    "patients_of",
-    "record_attempt",
-    "redeem_invite",
-    "set_password_hash",
-]

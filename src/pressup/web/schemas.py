@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Final, Literal, Union
+from typing import Any, Final, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -160,11 +160,12 @@ def nesting_depth(raw: str | bytes) -> int:
     return deepest
 
 
-def parse_message(raw: str | bytes) -> Message:
-    """Validate one raw WebSocket message.
+def _json_object(raw: str | bytes) -> Any:
+    """The JSON value of ``raw``, refused before parsing when it is larger than
+    :data:`MAX_MESSAGE_BYTES` bytes or nested deeper than :data:`MAX_DEPTH`.
 
     Raises:
-        MessageError: ``too_large``, ``bad_json``, ``bad_value`` or ``bad_schema``.
+        MessageError: ``too_large`` or ``bad_json``.
     """
     size = len(raw.encode() if isinstance(raw, str) else raw)
     if size > MAX_MESSAGE_BYTES:
@@ -175,11 +176,20 @@ def parse_message(raw: str | bytes) -> Message:
             "bad_json", f"expected arrays and objects nested at most {MAX_DEPTH} deep, got {depth}"
         )
     try:
-        obj = json.loads(raw, parse_constant=_reject_constant)
+        return json.loads(raw, parse_constant=_reject_constant)
     except MessageError:
         raise
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise MessageError("bad_json", f"expected one JSON object: {exc}") from None
+
+
+def parse_message(raw: str | bytes) -> Message:
+    """Validate one raw WebSocket message.
+
+    Raises:
+        MessageError: ``too_large``, ``bad_json``, ``bad_value`` or ``bad_schema``.
+    """
+    obj = _json_object(raw)
     if not isinstance(obj, dict):
         raise MessageError("bad_schema", f"expected a JSON object, got {type(obj).__name__}")
     seq = obj.get("seq") if isinstance(obj.get("seq"), int) else None

@@ -30,6 +30,7 @@ from pressup.sessions.store import Store, open_store
 from pressup.vocab import SymptomReport
 from pressup.web.app import create_app
 from pressup.web.settings import Settings
+from support import LOCAL
 
 NOW = datetime(2026, 3, 18, 18, 0, tzinfo=timezone.utc)
 TOKEN = "outcome-token-1"
@@ -102,7 +103,7 @@ def _api_pain(store: Store, sid: str) -> tuple[int | None, int | None]:
         pose_assets_dir=None,
         require_screening=False,
     )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url=LOCAL) as client:
         got = client.get(f"/api/sessions/{sid}?token={TOKEN}").json()
     return got["pain_before"], got["pain_after"]
 
