@@ -293,7 +293,10 @@ async def csrf_guard(request: Request, call_next: Any) -> Response:
             )
     response: Response = await call_next(request)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: with no-referrer Chromium sends ``Origin: null`` on a
+    # form post, which the origin check above refuses (sign-in itself failed in a browser);
+    # same-origin still keeps invitation codes out of any referrer sent to another site
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
     return response
 

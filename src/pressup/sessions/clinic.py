@@ -10,14 +10,21 @@ patient's rows.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from pressup.errors import InputError, StorageError
+import numpy as np
+
+from pressup.analysis.run import analyze_track
+from pressup.errors import InputError, NoPersonError, StorageError, ViewError
+from pressup.live.replay import grid_frames, replay_live
+from pressup.pose.track import PoseTrack
 from pressup.protocol.spec import ProtocolSpec
 from pressup.safety.progression import Prescription, parse_variant
 from pressup.sessions.outcome import outcomes_of
-from pressup.sessions.plan import Review, gate, prescribe
+from pressup.sessions.plan import Review, gate, planned_from_dose, prescribe
 from pressup.sessions.records import approve_screening, list_screenings
 from pressup.sessions.store import Store
 from pressup.storage.accounts import (
@@ -52,7 +59,14 @@ from pressup.storage.accounts import (
     set_password_hash,
 )
 from pressup.storage.scoped import PatientStore
-from pressup.storage.store import current_revision, head_revision, safe_url, upgrade
+from pressup.storage.store import (
+    SessionRecord,
+    current_revision,
+    head_revision,
+    safe_url,
+    upgrade,
+)
+from pressup.wording import fault_wording, page_label_words
 
 #: Days without a session before the list raises an alert.
 QUIET_DAYS = 7
@@ -217,8 +231,209 @@ def prescribe_dose(
     return prescribe(store, spec, rx)
 
 
+# -- a stored session, replayed -------------------------------------------------------------------
+
+#: Most landmark frames a replay carries, and its highest rate (frames per second): a longer
+#: or faster recording is thinned to the frames nearest a regular grid.
+REPLAY_MAX_FRAMES = 1800
+REPLAY_MAX_FPS = 15.0
+
+
+@dataclass(frozen=True)
+class SessionReplay:
+    """One stored session as the clinician's replay draws it.
+
+    Attributes:
+        record: the session.
+        width, height: the camera picture (pixels); landmarks are fractions of it.
+        duration_s: the end of the recording (seconds from its first frame time's origin).
+        frames_stored: landmark frames stored; ``t_s``/``landmarks`` hold at most
+            :data:`REPLAY_MAX_FRAMES` of them.
+        t_s: each frame's time (seconds).
+        landmarks: each frame as 33 x ``(x, y, visibility)`` flattened (x, y: fractions of the
+            picture), ``None`` where nobody was seen.
+        analysis: the engine's view of the whole track (:func:`replay_events`), ``{}`` when it
+            could not be judged.
+        note: why there are no phases or no frames (plain words), else ``""``.
+    """
+
+    record: SessionRecord
+    width: int
+    height: int
+    duration_s: float
+    frames_stored: int
+    t_s: tuple[float, ...]
+    landmarks: tuple[tuple[float, ...] | None, ...]
+    analysis: dict[str, Any]
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        r = self.record
+        return {
+            "session": {
+                "id": r.id,
+                "created_at": r.created_at.isoformat(),
+                "reps_done": r.reps_done,
+                "target_reps": r.target_reps,
+            },
+            "width": self.width,
+            "height": self.height,
+            "duration_s": round(self.duration_s, 3),
+            "frames_stored": self.frames_stored,
+            "frames": {"t_s": list(self.t_s), "landmarks": list(self.landmarks)},
+            "note": self.note,
+            **self.analysis,
+        }
+
+
+def _thin(track: PoseTrack, max_frames: int, max_fps: float) -> np.ndarray[Any, Any]:
+    """Indices of the frames a replay carries (all of them when few and slow enough)."""
+    n = track.n_frames
+    span = float(track.t_s[-1] - track.t_s[0]) if n > 1 else 0.0
+    rate = min(max_fps, (max_frames - 1) / span) if span > 0 else max_fps
+    if n <= max_frames and track.source.fps <= rate * 1.05:
+        return np.arange(n)
+    picked = grid_frames(track.t_s, rate)
+    return picked[:max_frames]
+
+
+def _packed(row: np.ndarray[Any, Any], width: int, height: int) -> tuple[float, ...] | None:
+    if not np.isfinite(row[:, :2]).any():
+        return None
+    out: list[float] = []
+    for x, y, _z, vis in row.tolist():
+        seen = math.isfinite(x) and math.isfinite(y)
+        v = min(max(vis, 0.0), 1.0) if seen and math.isfinite(vis) else 0.0
+        out += [round(x / width, 3) if seen else 0.0, round(y / height, 3) if seen else 0.0]
+        out.append(round(v, 1))
+    return tuple(out)
+
+
+def _t(x: float) -> float | None:
+    return round(float(x), 3) if math.isfinite(x) else None
+
+
+def replay_events(track: PoseTrack, spec: ProtocolSpec) -> dict[str, Any]:
+    """The engine's phases, press-ups and faults (the offline analysis of ``track``) and the
+    coach's stages, cues and rep events (the live coach re-run over it), JSON-ready.
+
+    Raises:
+        NoPersonError, ViewError: the track cannot be judged.
+    """
+    analysis = analyze_track(track, spec)
+    live = replay_live(track, spec)
+    labels = page_label_words()
+    return {
+        "phases": [
+            {
+                "start_s": _t(s.start_s),
+                "end_s": _t(s.end_s),
+                "label": s.label,
+                "words": labels.get(s.label, s.label),
+            }
+            for s in analysis.segments
+        ],
+        "reps": [
+            {
+                "index": r.index,
+                "start_s": _t(r.start_s),
+                "top_start_s": _t(r.top_start_s),
+                "top_end_s": _t(r.top_end_s),
+                "end_s": _t(r.end_s),
+                "hold_s": _t(r.hold_s),
+                "variant": r.variant,
+                "complete": r.complete,
+                "not_counted": r.not_counted,
+            }
+            for r in analysis.reps
+        ],
+        "faults": [
+            {
+                "code": f.code,
+                "words": fault_wording(f.code).name,
+                "start_s": _t(f.start_s),
+                "end_s": _t(f.end_s),
+                "rep": f.rep,
+            }
+            for f in analysis.faults
+        ],
+        "stages": [{"t_s": _t(t), "stage": stage} for t, stage in live.stages],
+        "cues": [
+            {"t_s": _t(t), "text": c.text, "kind": c.kind, "priority": int(c.priority)}
+            for t, c in live.cues
+        ],
+        "events": [
+            {"t_s": _t(e.t_s), "kind": e.kind, "rep": e.rep}
+            for e in live.events
+            if e.kind
+            in (
+                "rep_started",
+                "top_reached",
+                "rep_completed",
+                "rep_unfinished",
+                "rep_abandoned",
+                "set_completed",
+                "tracking_lost",
+            )
+        ],
+        "count": live.count,
+    }
+
+
+def session_replay(
+    store: PatientStore,
+    spec: ProtocolSpec,
+    session_id: str,
+    *,
+    max_frames: int = REPLAY_MAX_FRAMES,
+    max_fps: float = REPLAY_MAX_FPS,
+) -> SessionReplay:
+    """One stored session of the patient of ``store``, for the clinician's replay: its
+    landmark frames (thinned, see :data:`REPLAY_MAX_FRAMES`) and the engine's and the coach's
+    events re-run over the whole stored track with the dose the session was planned with.
+
+    Raises:
+        StorageError: no such session for this patient.
+        InputError: ``max_frames`` below 2 or ``max_fps`` not positive.
+    """
+    if max_frames < 2 or not max_fps > 0:
+        raise InputError(f"max_frames/max_fps: expected >= 2 and > 0, got {max_frames}/{max_fps}")
+    record = store.get_session(session_id)
+    if record is None:
+        raise StorageError(f"no session with id {session_id!r} for this patient")
+    try:
+        track = store.load_track(session_id)
+    except StorageError:
+        track = None
+    if track is None or track.n_frames == 0:
+        w, h = record.video_width or 0, record.video_height or 0
+        note = "This session has no stored movement (landmark) frames."
+        return SessionReplay(record, w, h, 0.0, 0, (), (), {}, note)
+    planned = planned_from_dose(spec, dict(record.dose))
+    try:
+        events = replay_events(track, planned.apply(spec) if planned else spec)
+        note = ""
+    except (NoPersonError, ViewError) as exc:
+        events, note = {}, f"The engine could not judge this recording: {exc}"
+    w, h = track.source.width, track.source.height
+    idx = _thin(track, max_frames, max_fps).tolist()
+    return SessionReplay(
+        record=record,
+        width=w,
+        height=h,
+        duration_s=track.duration_s,
+        frames_stored=track.n_frames,
+        t_s=tuple(round(float(track.t_s[i]), 3) for i in idx),
+        landmarks=tuple(_packed(track.data[i], w, h) for i in idx),
+        analysis=events,
+        note=note,
+    )
+
+
 __all__ = [
     "QUIET_DAYS",
+    "REPLAY_MAX_FPS",
+    "REPLAY_MAX_FRAMES",
     "REVIEW_DECISIONS",
     "ROLES",
     "WINDOW_DAYS",
@@ -228,6 +443,7 @@ __all__ = [
     "Overview",
     "PatientStore",
     "ReviewRecord",
+    "SessionReplay",
     "account_by_username",
     "add_audit",
     "auth_session",
@@ -251,10 +467,12 @@ __all__ = [
     "prescribe_dose",
     "record_attempt",
     "redeem_invite",
+    "replay_events",
     "review_screening",
     "reviews_of",
     "safe_url",
     "schema_state",
+    "session_replay",
     "set_password_hash",
     "upgrade",
 ]

@@ -64,6 +64,8 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/clinic/patients/{patient_id}"): "clinician_of",
     ("GET", "/clinic/patients/{patient_id}/history"): "clinician_of",
     ("GET", "/clinic/patients/{patient_id}/sessions/{session_id}/report"): "clinician_of",
+    ("GET", "/clinic/patients/{patient_id}/sessions/{session_id}/replay.json"): "clinician_of",
+    ("GET", "/clinic/static/replay.js"): "public",
     ("POST", "/clinic/patients/{patient_id}/prescription"): "clinician_of",
     ("POST", "/clinic/patients/{patient_id}/screenings/{screening_id}/review"): "clinician_of",
     ("POST", "/clinic/patients/{patient_id}/invite"): "clinician_of",

@@ -2,8 +2,10 @@
 
 * ``GET /clinic`` - their patients: last session, sessions in 4 weeks, pain trend, alerts;
 * ``POST /clinic/patients`` - a new patient account and its one-time invitation code;
-* ``GET /clinic/patients/{patient_id}`` - one patient: alerts, today's dose, screenings to
-  review, the prescription form;
+* ``GET /clinic/patients/{patient_id}`` - one patient: alerts, today's dose, their recent
+  sessions with a replay of each (:mod:`.replay`: a stick figure from the stored landmarks
+  and the engine's phases and the coach's cues on a timeline), screenings to review, the
+  prescription form;
 * ``GET /clinic/patients/{patient_id}/history`` and
   ``GET /clinic/patients/{patient_id}/sessions/{session_id}/report`` - the history page with
   its plots and one session's report (:mod:`pressup.report.history`);
@@ -34,6 +36,7 @@ from pressup.clinic.auth import (
     now_utc,
 )
 from pressup.clinic.pages import NO_STORE, render
+from pressup.clinic.routes import replay
 from pressup.clinic.routes.signin import issue_invite
 from pressup.errors import InputError, PressupError, StorageError
 from pressup.safety.progression import VARIANT_WORDS
@@ -51,6 +54,8 @@ from pressup.sessions.plan import todays_dose
 from pressup.sessions.records import list_screenings
 
 router = APIRouter()
+#: Sessions listed (with a replay each) on a patient's page.
+SESSIONS_SHOWN = 10
 
 
 @router.get("/clinic")
@@ -116,6 +121,7 @@ def patient_page(
         csrf=care.auth.session.csrf_token,
         o=overview(care.store, care.patient, spec, now_utc()),
         dose=todays_dose(care.store, spec, save=False),
+        sessions=care.store.list_sessions(limit=SESSIONS_SHOWN),
         screenings=screenings,
         reviews=reviews_of(care.store, [s.id for s in screenings]),
         variants=list(VARIANT_WORDS.items()),
@@ -239,4 +245,6 @@ def my_patients_audit(auth: ClinicianAuth, store: BaseStoreDep) -> HTMLResponse:
     )
 
 
-__all__ = ["router"]
+router.include_router(replay.router)
+
+__all__ = ["SESSIONS_SHOWN", "router"]
