@@ -7,9 +7,13 @@
 * the personal coach's own routes for a signed-in patient (:mod:`pressup.clinic.coach_bridge`);
 * the coach page's static files and the pose runtime;
 
-with :func:`~pressup.clinic.auth.csrf_guard` before every route and an access log of one JSON
-line per request. All state is in the database (accounts, sign-ins, login attempts, the audit
-log, every patient's data); a worker keeps only the live coaching sessions it is running, and
+behind the outer guard the coach has too (:class:`~pressup.web.guard.OuterGuard`: the
+``Host`` allow-list of ``PRESSUP_ALLOWED_HOSTS``, the request body counted as it streams, the
+security headers and ``Cache-Control: no-store`` on every reply, errors included), with
+:func:`~pressup.clinic.auth.csrf_guard` (sign-in and CSRF token instead of the coach's
+per-launch token) before every route and an access log of one JSON line per request. All
+state is in the database (accounts, sign-ins, login attempts, the audit log, every patient's
+data); a worker keeps only the live coaching sessions it is running, and
 those are rebuilt from the database when a patient's tab reconnects to another worker.
 """
 
@@ -34,6 +38,7 @@ from pressup.clinic.settings import ClinicSettings
 from pressup.protocol import ProtocolSpec, load_spec
 from pressup.sessions.store import Store
 from pressup.web.app import STATIC
+from pressup.web.guard import OuterGuard
 
 log = logging.getLogger("pressup.clinic")
 ROUTERS = (health, signin, clinician, admin, patient)
@@ -90,6 +95,7 @@ def create_clinic_app(
     app.add_exception_handler(SignInRequired, _sign_in_first)
     app.middleware("http")(csrf_guard)
     app.middleware("http")(access_log)
+    app.add_middleware(OuterGuard, allowed_hosts=settings.host_names)  # outermost: added last
     for module in ROUTERS:
         app.include_router(module.router)
     coach_bridge.install(app, spec, store)
@@ -100,6 +106,20 @@ def create_clinic_app(
     return app
 
 
+class NoQueryStrings(logging.Filter):
+    """Cut the query string from the paths in uvicorn's own log lines (the WebSocket handshake
+    on ``uvicorn.error``, the request line on ``uvicorn.access``): it may hold a page token
+    (``/ws?token=...`` is the sign-in's CSRF token)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                a.partition("?")[0] if isinstance(a, str) and a.startswith("/") else a
+                for a in record.args
+            )
+        return True
+
+
 def from_environment() -> FastAPI:
     """The app of one uvicorn worker, from the ``PRESSUP_*`` variables (``pressup serve``
     sets them from its options before the workers start)."""
@@ -107,6 +127,10 @@ def from_environment() -> FastAPI:
 
     settings = ClinicSettings()  # type: ignore[call-arg]  # database_url comes from the env
     configure(settings.log_level)
+    for name in ("uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, NoQueryStrings) for f in logger.filters):
+            logger.addFilter(NoQueryStrings())
     return create_clinic_app(settings)
 
 
@@ -124,4 +148,4 @@ def all_routes(app: FastAPI) -> list[Any]:
     return out
 
 
-__all__ = ["access_log", "all_routes", "create_clinic_app", "from_environment"]
+__all__ = ["NoQueryStrings", "access_log", "all_routes", "create_clinic_app", "from_environment"]

@@ -7,6 +7,10 @@ Every variable starts with ``PRESSUP_``:
   for tests and trials);
 * ``PRESSUP_PUBLIC_ORIGIN`` - the address people open, e.g. ``https://clinic.example.org``
   (the ``Origin`` every state-changing request and the WebSocket must come from);
+* ``PRESSUP_ALLOWED_HOSTS`` - the host names the server answers to (the ``Host`` header,
+  comma-separated, no port; anything else gets HTTP 400: DNS rebinding). Default: the public
+  origin's host; ``localhost``, ``127.0.0.1`` and ``::1`` are always allowed. Behind a reverse
+  proxy that rewrites ``Host``, add the name it sends;
 * ``PRESSUP_COOKIE_SECURE`` - mark the sign-in cookie ``Secure`` (default on; turn it off
   only for plain-http tests on one machine);
 * ``PRESSUP_SESSION_HOURS``, ``PRESSUP_INVITE_HOURS`` - how long a sign-in and an invitation
@@ -39,6 +43,8 @@ class ClinicSettings(BaseSettings):
 
     database_url: str = Field(min_length=1)
     public_origin: str = "http://127.0.0.1:8000"
+    #: Comma-separated host names; empty: the public origin's host (see :meth:`host_names`).
+    allowed_hosts: str = ""
     cookie_secure: bool = True
     cookie_name: str = "pressup_session"
     session_hours: float = Field(default=12.0, gt=0)
@@ -68,6 +74,41 @@ class ClinicSettings(BaseSettings):
                 f"no path), got {value!r}"
             )
         return v
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: str) -> str:
+        for name in _split_hosts(value):
+            if "*" in name or "/" in name or name.count(":") == 1:
+                raise ValueError(
+                    f"expected host names without scheme, port or wildcard, such as "
+                    f"clinic.example.org,10.0.0.5, got {name!r}"
+                )
+        return value
+
+    def host_names(self) -> frozenset[str]:
+        """The ``Host`` header names the server answers to: ``PRESSUP_ALLOWED_HOSTS`` (or the
+        public origin's host) plus ``localhost``, ``127.0.0.1`` and ``::1``."""
+        given = _split_hosts(self.allowed_hosts)
+        if not given:
+            given = [_origin_host(self.public_origin)]
+        return frozenset({*LOCAL_HOSTS, *given})
+
+
+#: Host names always answered to (a DNS-rebinding page cannot send these).
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def _split_hosts(value: str) -> list[str]:
+    names = (n.strip().lower() for n in value.split(","))
+    return [n[1:-1] if n.startswith("[") and n.endswith("]") else n for n in names if n]
+
+
+def _origin_host(origin: str) -> str:
+    rest = origin.partition("://")[2]
+    if rest.startswith("["):
+        return rest[1 : rest.find("]")].lower()
+    return rest.rsplit(":", 1)[0].lower() if ":" in rest else rest.lower()
 
 
 __all__ = ["ClinicSettings"]

@@ -1,5 +1,10 @@
 """The app's outer guard: one ASGI middleware in front of every route, the WebSocket included.
 
+:class:`OuterGuard` holds the parts any pressup server needs (the Host allow-list, the body
+size, the headers); :class:`Guard`, the personal coach's, adds the per-launch token rule. The
+clinic (``pressup serve``) puts :class:`OuterGuard` in front and keeps its own sign-in and CSRF
+checks (:func:`pressup.clinic.auth.csrf_guard`) instead of the token.
+
 * **Host allow-list** (DNS rebinding): the ``Host`` header must name ``127.0.0.1``,
   ``localhost`` or the configured host (:meth:`Settings.allowed_hosts`); otherwise HTTP 400 (a
   WebSocket upgrade: refused, close code 1008).
@@ -11,13 +16,14 @@
 * **Headers on every reply**, errors included: ``Content-Security-Policy`` (own origin only, no
   framing), ``X-Frame-Options: DENY``, ``nosniff``, ``no-referrer``, ``same-origin`` resource
   policy, and ``Cache-Control: no-store`` unless the route set its own (the page's static
-  files and the pose runtime may be cached; health data may not).
+  files and the pose runtime may be cached; health data may not). An unhandled error before
+  the reply started gets a plain 500 with the same headers (and is raised on to be logged).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Collection, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -62,6 +68,18 @@ def host_name(host_header: str) -> str:
     return h.rsplit(":", 1)[0] if h.count(":") == 1 else h
 
 
+def _too_large(exc: BaseException) -> BodyTooLarge | None:
+    """The :class:`BodyTooLarge` in ``exc``, also inside the exception groups of middleware
+    that reads the body in a task group (Starlette's ``BaseHTTPMiddleware``)."""
+    if isinstance(exc, BodyTooLarge):
+        return exc
+    for inner in getattr(exc, "exceptions", ()):
+        found = _too_large(inner)
+        if found is not None:
+            return found
+    return None
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", ()):
         if key == name:
@@ -69,23 +87,28 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-class Guard:
-    """The ASGI middleware described in the module docstring."""
+class OuterGuard:
+    """The Host allow-list, the streamed body limit and the headers on every reply (see the
+    module docstring); no rule on who may change state (:meth:`refusal` is the hook)."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        allowed_hosts: Callable[[], Collection[str]],
+        max_body_bytes: int = MAX_BODY_BYTES,
+    ) -> None:
         self.app = app
-        self.settings = settings
+        self.allowed_hosts = allowed_hosts
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         host = _header(scope, b"host")
-        if host is None or host_name(host) not in self.settings.allowed_hosts():
-            detail = (
-                f"host not allowed: expected one of {sorted(self.settings.allowed_hosts())}, "
-                f"got {host!r}"
-            )
+        allowed = self.allowed_hosts()
+        if host is None or host_name(host) not in allowed:
+            detail = f"host not allowed: expected one of {sorted(allowed)}, got {host!r}"
             if scope["type"] == "websocket":
                 await receive()  # websocket.connect; closing now refuses the upgrade (HTTP 403)
                 await send({"type": "websocket.close", "code": 1008, "reason": detail[:120]})
@@ -93,37 +116,38 @@ class Guard:
                 await self._refuse(scope, send, 400, detail)
             return
         if scope["type"] == "websocket":
-            await self.app(scope, receive, send)  # the endpoint checks its token and origin
+            await self.app(scope, receive, send)  # the endpoint checks who may connect
             return
-        if scope["method"] not in SAFE_METHODS and not self._may_change(scope):
-            await self._refuse(scope, send, 403, "forbidden")
+        refused = self.refusal(scope)
+        if refused is not None:
+            await self._refuse(scope, send, *refused)
             return
+        limit = self.max_body_bytes
         length = _header(scope, b"content-length")
-        if length is not None and (not length.strip().isdigit() or int(length) > MAX_BODY_BYTES):
+        if length is not None and (not length.strip().isdigit() or int(length) > limit):
             await self._refuse(
-                scope, send, 413, f"body: expected at most {MAX_BODY_BYTES} bytes, got {length}"
+                scope, send, 413, f"body: expected at most {limit} bytes, got {length}"
             )
             return
         await self._serve(scope, receive, send)
 
-    def _may_change(self, scope: Scope) -> bool:
-        query = scope.get("query_string", b"").decode("latin-1")
-        token = (parse_qs(query).get("token") or [None])[0] or _header(scope, b"x-pressup-token")
-        return origin_ok(_header(scope, b"origin"), self.settings) and token_ok(
-            token, self.settings
-        )
+    def refusal(self, scope: Scope) -> tuple[int, str] | None:
+        """``(status, detail)`` to refuse an HTTP request before any route sees it; ``None``:
+        go on (the default: the app checks who may do what)."""
+        return None
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         read = 0
         started = False
+        limit = self.max_body_bytes
 
         async def counted() -> Message:
             nonlocal read
             msg = await receive()
             if msg["type"] == "http.request":
                 read += len(msg.get("body", b""))
-                if read > MAX_BODY_BYTES:
-                    raise BodyTooLarge(f"body: expected at most {MAX_BODY_BYTES} bytes, got more")
+                if read > limit:
+                    raise BodyTooLarge(f"body: expected at most {limit} bytes, got more")
             return msg
 
         async def with_headers(msg: Message) -> None:
@@ -135,10 +159,15 @@ class Guard:
 
         try:
             await self.app(scope, counted, with_headers)
-        except BodyTooLarge as exc:
+        except Exception as exc:
             if started:
                 raise
-            await self._refuse(scope, send, 413, str(exc))
+            too_large = _too_large(exc)
+            if too_large is not None:
+                await self._refuse(scope, send, 413, str(too_large))
+                return
+            await self._refuse(scope, send, 500, "internal server error")  # not the bare 500
+            raise
 
     def _headers(
         self, scope: Scope, headers: list[tuple[bytes, bytes]]
@@ -167,11 +196,33 @@ class Guard:
         await send({"type": "http.response.body", "body": body})
 
 
+class Guard(OuterGuard):
+    """The personal coach's guard: :class:`OuterGuard` plus the per-launch token and the app's
+    own ``Origin`` on every state change (the WebSocket's endpoint checks its own)."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        super().__init__(app, settings.allowed_hosts)
+        self.settings = settings
+
+    def refusal(self, scope: Scope) -> tuple[int, str] | None:
+        if scope["method"] not in SAFE_METHODS and not self._may_change(scope):
+            return 403, "forbidden"
+        return None
+
+    def _may_change(self, scope: Scope) -> bool:
+        query = scope.get("query_string", b"").decode("latin-1")
+        token = (parse_qs(query).get("token") or [None])[0] or _header(scope, b"x-pressup-token")
+        return origin_ok(_header(scope, b"origin"), self.settings) and token_ok(
+            token, self.settings
+        )
+
+
 __all__ = [
     "CONTENT_SECURITY_POLICY",
     "MAX_BODY_BYTES",
     "SECURITY_HEADERS",
     "BodyTooLarge",
     "Guard",
+    "OuterGuard",
     "host_name",
 ]
