@@ -5,7 +5,7 @@
   runtime and the models); default: ``web/node_modules/@mediapipe/pose`` in the source tree,
   installed by the README's set-up (``npm ci --prefix web``);
 * ``PRESSUP_TIMING=1`` - measure, per frame, the time from the message received to the reply
-  sent, and serve the figures at ``GET /api/timing`` (for ``benchmarks/bench_load.py``; off by
+  sent, and serve the figures at ``GET /api/timing`` (for ``benchmarks/load_ws.py``; off by
   default);
 * ``PRESSUP_REQUIRE_SCREENING=0`` - let the coach start without an up-to-date safety screening
   (for automated tests; default: required).
