@@ -270,6 +270,31 @@ def test_a_restarted_server_rebuilds_the_session_from_the_store(settings: Settin
     assert last["status"]["reps_done"] == 2
 
 
+def test_a_session_resumed_from_the_store_knows_its_last_stored_frame(
+    settings: Settings,
+) -> None:
+    frames = _frames(1)
+    cut = 40
+    with TestClient(create_app(settings), base_url=LOCAL) as c1, _ws(c1) as ws:
+        sid = _hello(ws)["session"]
+        for f in frames[:cut]:
+            ws.send_text(json.dumps(f))
+            assert json.loads(ws.receive_text())["type"] == "update"
+    with TestClient(create_app(settings), base_url=LOCAL) as c2, _ws(c2) as ws:
+        welcome = _hello(ws, sid)
+        assert welcome["resumed"] is True
+        assert welcome["last_seq"] == cut - 1
+        assert welcome["last_t"] == frames[cut - 1]["t"]
+        for old in (frames[cut - 1], frames[cut - 5], dict(frames[cut], seq=cut - 1)):
+            ws.send_text(json.dumps(old))  # stored already (or a stored seq): refused
+            err = json.loads(ws.receive_text())
+            assert err["type"] == "error" and err["code"] == "out_of_order", err
+        ws.send_text(json.dumps(frames[cut]))
+        assert json.loads(ws.receive_text())["seq"] == cut
+    settle(c2)
+    assert Store(settings.database_url).load_track(sid).n_frames == cut + 1
+
+
 def test_two_tabs_on_one_session_both_see_updates(client: TestClient) -> None:
     frames = _frames(1)
     with _ws(client) as a, _ws(client) as b:

@@ -73,6 +73,7 @@ def serve(
 
     url = _url(database)
     os.environ["PRESSUP_DATABASE_URL"] = url
+    os.environ["PRESSUP_BIND_HOST"] = host  # the workers answer to the address they are bound to
     if public_origin:
         os.environ["PRESSUP_PUBLIC_ORIGIN"] = public_origin
     try:

@@ -271,8 +271,14 @@ async def _submitted_token(request: Request) -> str | None:
 
 
 async def csrf_guard(request: Request, call_next: Any) -> Response:
-    """Refuse (403) a state-changing request from another origin or without the CSRF token;
-    add the security headers to every reply."""
+    """Refuse (403) a state-changing request from another origin or without the CSRF token.
+
+    The security headers are the outer guard's (:class:`pressup.web.guard.OuterGuard`, on
+    every reply, errors included), ``Referrer-Policy: no-referrer`` among them. With that
+    policy Chromium posts a form with ``Origin: null``, which the origin check here refuses;
+    so every clinic page asks for ``same-origin`` itself (``<meta name="referrer">`` in
+    ``templates/base.html.j2``): its forms keep their ``Origin`` and no referrer (nor an
+    invitation code in it) goes to another site."""
     if request.method not in SAFE_METHODS:
         settings = clinic_settings(request)
         origin = request.headers.get("origin")
@@ -292,12 +298,6 @@ async def csrf_guard(request: Request, call_next: Any) -> Response:
                 status_code=403,
             )
     response: Response = await call_next(request)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    # same-origin, not no-referrer: with no-referrer Chromium sends ``Origin: null`` on a
-    # form post, which the origin check above refuses (sign-in itself failed in a browser);
-    # same-origin still keeps invitation codes out of any referrer sent to another site
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Frame-Options"] = "DENY"
     return response
 
 

@@ -34,25 +34,37 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False)
 
 
+#: The loggers written as JSON lines (``uvicorn.access`` is not: see :func:`configure`).
+LOGGERS = ("pressup", "uvicorn", "uvicorn.error")
+#: uvicorn's request lines: dropped, each request is logged once, by the clinic's own JSON
+#: request log (``pressup.clinic``, without the query string); ``serve`` also passes
+#: ``access_log=False``.
+ACCESS_LOGGER = "uvicorn.access"
+
+
 def configure(level: str = "INFO") -> None:
-    """Send the ``pressup`` and ``uvicorn`` loggers to stderr as JSON lines."""
+    """Send the ``pressup`` and ``uvicorn`` loggers to stderr as JSON lines, and uvicorn's
+    request lines nowhere (:data:`ACCESS_LOGGER`)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
-    for name in ("pressup", "uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in LOGGERS:
         logger = logging.getLogger(name)
         logger.handlers = [handler]
         logger.setLevel(level.upper())
         logger.propagate = False
+    access = logging.getLogger(ACCESS_LOGGER)
+    access.handlers = []
+    access.propagate = False
 
 
 #: The dictConfig uvicorn's workers load (``uvicorn.run(log_config=...)``): each worker
 #: process configures its own loggers the same way.
 def uvicorn_log_config(level: str = "INFO") -> dict[str, Any]:
     handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
-    loggers = {
-        name: {"handlers": ["json"], "level": level.upper(), "propagate": False}
-        for name in ("pressup", "uvicorn", "uvicorn.error", "uvicorn.access")
+    loggers: dict[str, Any] = {
+        name: {"handlers": ["json"], "level": level.upper(), "propagate": False} for name in LOGGERS
     }
+    loggers[ACCESS_LOGGER] = {"handlers": [], "propagate": False}
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -62,4 +74,4 @@ def uvicorn_log_config(level: str = "INFO") -> dict[str, Any]:
     }
 
 
-__all__ = ["JsonFormatter", "configure", "uvicorn_log_config"]
+__all__ = ["ACCESS_LOGGER", "LOGGERS", "JsonFormatter", "configure", "uvicorn_log_config"]

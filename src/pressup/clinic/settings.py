@@ -9,8 +9,11 @@ Every variable starts with ``PRESSUP_``:
   (the ``Origin`` every state-changing request and the WebSocket must come from);
 * ``PRESSUP_ALLOWED_HOSTS`` - the host names the server answers to (the ``Host`` header,
   comma-separated, no port; anything else gets HTTP 400: DNS rebinding). Default: the public
-  origin's host; ``localhost``, ``127.0.0.1`` and ``::1`` are always allowed. Behind a reverse
-  proxy that rewrites ``Host``, add the name it sends;
+  origin's host; ``localhost``, ``127.0.0.1``, ``::1`` and the address the server is bound to
+  (``PRESSUP_BIND_HOST``, set by ``pressup serve --host``; not a wildcard such as ``0.0.0.0``)
+  are always allowed. Behind a reverse proxy that rewrites ``Host``, add the name it sends;
+* ``PRESSUP_BIND_HOST`` - the interface ``pressup serve`` binds (``--host``; the command sets
+  it for its workers);
 * ``PRESSUP_COOKIE_SECURE`` - mark the sign-in cookie ``Secure`` (default on; turn it off
   only for plain-http tests on one machine);
 * ``PRESSUP_SESSION_HOURS``, ``PRESSUP_INVITE_HOURS`` - how long a sign-in and an invitation
@@ -45,6 +48,8 @@ class ClinicSettings(BaseSettings):
     public_origin: str = "http://127.0.0.1:8000"
     #: Comma-separated host names; empty: the public origin's host (see :meth:`host_names`).
     allowed_hosts: str = ""
+    #: The interface the server is bound to (``pressup serve --host``); answered to as a host.
+    bind_host: str = ""
     cookie_secure: bool = True
     cookie_name: str = "pressup_session"
     session_hours: float = Field(default=12.0, gt=0)
@@ -88,15 +93,19 @@ class ClinicSettings(BaseSettings):
 
     def host_names(self) -> frozenset[str]:
         """The ``Host`` header names the server answers to: ``PRESSUP_ALLOWED_HOSTS`` (or the
-        public origin's host) plus ``localhost``, ``127.0.0.1`` and ``::1``."""
+        public origin's host) plus ``localhost``, ``127.0.0.1``, ``::1`` and the bind host
+        (unless it is a wildcard address)."""
         given = _split_hosts(self.allowed_hosts)
         if not given:
             given = [_origin_host(self.public_origin)]
-        return frozenset({*LOCAL_HOSTS, *given})
+        bound = [h for h in _split_hosts(self.bind_host) if h not in WILDCARD_HOSTS]
+        return frozenset({*LOCAL_HOSTS, *given, *bound})
 
 
 #: Host names always answered to (a DNS-rebinding page cannot send these).
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+#: Bind addresses that mean "every interface": no client sends them as its ``Host``.
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 
 
 def _split_hosts(value: str) -> list[str]:

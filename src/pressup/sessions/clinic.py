@@ -133,9 +133,16 @@ def _trend(pains: tuple[int, ...]) -> str:
 
 
 def overview(
-    store: PatientStore, patient: AccountRecord, spec: ProtocolSpec, now: datetime
+    store: PatientStore,
+    patient: AccountRecord,
+    spec: ProtocolSpec,
+    now: datetime,
+    *,
+    require_screening: bool = True,
 ) -> Overview:
-    """What the physiotherapist's list shows for ``patient`` (``store``: theirs)."""
+    """What the physiotherapist's list shows for ``patient`` (``store``: theirs;
+    ``require_screening``: the clinic asks for a screening before a set, so a missing or
+    expired one is an alert; a screening waiting for review is one either way)."""
     since = now - timedelta(days=WINDOW_DAYS)
     records = store.list_sessions(limit=500)
     recent = [r for r in records if r.created_at >= since]
@@ -158,7 +165,7 @@ def overview(
     locked = screenings[0].id if screenings and screenings[0].locked else None
     if locked is not None:
         alerts.append("A screening is waiting for your review.")
-    else:
+    elif require_screening:
         g = gate(store, spec, now)
         if not g.allowed:
             alerts.append(f"Screening due: {g.reason}")

@@ -4,7 +4,10 @@ One :class:`SessionHub` per app. A session lives in memory while it is used; its
 frames are written in chunks of at most :data:`CHUNK_S` seconds, events, repetitions and ratings
 at once. A session not in memory (after a server restart) is rebuilt by replaying its stored
 frames through a fresh :class:`~pressup.live.LiveSession`: the engine is pure, so the replay
-reaches the same state; its stored ratings and any stop are put back after the frames.
+reaches the same state; its stored ratings and any stop are put back after the frames. The
+rebuilt session knows its last stored frame (``seq``: its index in the stored track, and its
+time): the ``welcome`` says so, and the resuming tab's frames must come after it (a frame stored
+before and sent again is refused ``out_of_order``).
 
 A new session takes its dose from :func:`pressup.sessions.plan.plan_session` (a clinician's
 prescription, else the progression's decision after reviewing the stored history). When a set
@@ -88,6 +91,9 @@ class Live:
     rated: set[int] = field(default_factory=set)  # press-ups with a rating (or a skip) stored
     reviewed: bool = False  # the decision for next time was made after this set
     warned: int = 0  # the writer's outage the tabs were last told of (storage_unavailable)
+    #: Rebuilt from the store and not fed since: ``last_seq``/``last_t`` are the last stored
+    #: frame's (its index in the stored track and its time), kept for the tab that resumes it.
+    restored: bool = False
 
 
 class SessionHub:
@@ -162,6 +168,11 @@ class SessionHub:
                     track.source.height,
                     row if np.isfinite(row[0, 0]) else None,
                 )
+            if track.n_frames:
+                # the store keeps no frame numbers: the last stored frame's seq is its index
+                live.last_seq = track.n_frames - 1
+                live.last_t = float(track.t_s[-1])
+                live.restored = True
         places: dict[int, Location] = {
             r.rep: parse_location(r.location) for r in list_symptoms(self.store, session_id)
         }
@@ -426,9 +437,15 @@ class SessionHub:
 
     def take_over(self, live: Live, ws: Sender) -> None:
         """The tab that said hello last feeds the session; its frames count from ``seq`` 0,
-        and their times must continue from the session's last time."""
+        and their times must continue from the session's last time. The first tab to resume a
+        session rebuilt from the store continues after the last stored frame instead (``seq``
+        above its index in the stored track), so that frames stored before are refused when
+        they are sent again."""
         live.source = ws
-        live.last_seq = -1
+        if live.restored:
+            live.restored = False
+        else:
+            live.last_seq = -1
 
     def close_client(self, live: Live, ws: Sender) -> None:
         """A tab left: write its frames; a session nobody shows any more leaves memory (it is

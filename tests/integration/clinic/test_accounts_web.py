@@ -335,3 +335,27 @@ def test_an_admin_who_is_also_a_clinician_sees_only_their_own_patients(tmp_path:
     assert both.get(f"/clinic/patients/{pid}").status_code == 404
     assert admin.get("/clinic").status_code == 403  # the plain admin reads no health data
     w.store.close()
+
+
+@pytest.mark.parametrize("required", [True, False])
+def test_screening_due_is_shown_only_when_the_clinic_asks_for_one(
+    tmp_path: Any, required: bool
+) -> None:
+    from pressup.sessions.clinic import create_account
+
+    w = build_world(f"sqlite:///{tmp_path / 'due.db'}", require_screening=required)
+    new = create_account(
+        w.store,
+        username="patient.c",
+        display_name="Patient C",
+        role="patient",
+        clinician_id=w.accounts["clinician_a"].id,
+    )  # never screened
+    c, _ = w.client("clinician_a")
+    listing = c.get("/clinic")
+    page = c.get(f"/clinic/patients/{new.id}")
+    assert listing.status_code == page.status_code == 200
+    assert ("Screening due" in listing.text) is required
+    assert ("Screening due" in page.text) is required
+    assert "waiting for your review" in listing.text  # patient A's locked screening, either way
+    w.store.close()

@@ -217,3 +217,33 @@ def test_uvicorn_s_own_log_lines_carry_no_query_string() -> None:
         assert NoQueryStrings().filter(record)
         assert "SECRET" not in record.getMessage() and "?" not in record.getMessage()
     assert ws.getMessage() == '127.0.0.1:5000 - "WebSocket /ws" [accepted]'
+
+
+def test_the_csrf_guard_leaves_the_security_headers_to_the_outer_guard() -> None:
+    """One place sets them (:class:`~pressup.web.guard.OuterGuard`, checked above once each)."""
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse
+
+    from pressup.clinic.auth import csrf_guard
+
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": [], "query_string": b""}
+
+    async def call_next(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    r = asyncio.run(csrf_guard(Request(scope), call_next))
+    for name in ("x-frame-options", "x-content-type-options", "referrer-policy"):
+        assert name not in r.headers, dict(r.headers)
+
+
+@pytest.mark.parametrize(("role", "path"), [("anonymous", "/login"), ("patient_a", "/me")])
+def test_the_pages_ask_for_same_origin_referrers_so_forms_keep_their_origin(
+    clinic: World, role: str, path: str
+) -> None:
+    """The guard's ``no-referrer`` would make Chromium post forms with ``Origin: null`` (and
+    the clinic's origin check would refuse sign-in); each page overrides it for itself."""
+    c, _ = clinic.client(role)
+    r = c.get(path)
+    assert r.status_code == 200 and r.headers["referrer-policy"] == "no-referrer"
+    assert '<meta name="referrer" content="same-origin">' in r.text
+    assert "<form" in r.text

@@ -97,6 +97,39 @@ def test_every_request_is_logged_as_json(tmp_path: Path, caplog: pytest.LogCaptu
     w.store.close()
 
 
+def test_each_request_is_logged_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A worker's logging (uvicorn's dictConfig, then :func:`configure` when the app is made)
+    leaves uvicorn's request lines nowhere: the clinic's JSON request log is the only one."""
+    import logging.config
+
+    from pressup.clinic.logs import configure, uvicorn_log_config
+
+    names = ("pressup", "uvicorn", "uvicorn.error", "uvicorn.access")
+    saved = {n: logging.getLogger(n) for n in names}
+    before = {n: (lg.handlers[:], lg.level, lg.propagate) for n, lg in saved.items()}
+    try:
+        logging.config.dictConfig(uvicorn_log_config("INFO"))
+        configure("INFO")
+        access = logging.getLogger("uvicorn.access")
+        assert not access.hasHandlers()  # uvicorn writes no request line when this is False
+        w = build_world(f"sqlite:///{tmp_path / 'once.db'}")
+        c, _ = w.client("patient_a")
+        capsys.readouterr()
+        c.get("/me", headers={"x-request-id": "once1"})
+        # what uvicorn would write for it, were its access logger given a handler
+        access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", "/me", "1.1", 200)
+        lines = [json.loads(x) for x in capsys.readouterr().err.splitlines() if x.startswith("{")]
+        w.store.close()
+    finally:
+        for n, (handlers, level, propagate) in before.items():
+            saved[n].handlers, saved[n].propagate = handlers, propagate
+            saved[n].setLevel(level)
+    mine = [x for x in lines if "/me" in json.dumps(x)]
+    assert len(mine) == 1 and mine[0]["logger"].startswith("pressup"), mine
+
+
 def test_db_upgrade_current_and_add_admin(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     runner = CliRunner()
@@ -132,6 +165,34 @@ def test_serve_without_a_database_says_what_it_needs(monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("PRESSUP_DATABASE_URL", raising=False)
     r = CliRunner().invoke(cli, ["serve"])
     assert r.exit_code == 2 and "expected --database URL or PRESSUP_DATABASE_URL" in r.output
+
+
+@pytest.mark.parametrize(("host", "answered"), [("10.1.2.3", True), ("0.0.0.0", False)])
+def test_serve_s_workers_answer_to_the_bind_host(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, host: str, answered: bool
+) -> None:
+    import uvicorn
+
+    for name, value in (
+        ("PRESSUP_DATABASE_URL", "sqlite://"),
+        ("PRESSUP_BIND_HOST", ""),
+        ("PRESSUP_MIGRATE_ON_START", "1"),
+    ):
+        monkeypatch.setenv(name, value)  # put back after the test (serve sets them)
+    monkeypatch.delenv("PRESSUP_ALLOWED_HOSTS", raising=False)
+    monkeypatch.delenv("PRESSUP_PUBLIC_ORIGIN", raising=False)
+    seen: dict[str, Any] = {}
+
+    def run(app: str, **kw: Any) -> None:  # a worker: its settings come from the environment
+        seen.update(kw, hosts=ClinicSettings().host_names())  # type: ignore[call-arg]
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    r = CliRunner().invoke(cli, ["serve", "--database", url, "--no-migrate", "--host", host])
+    assert r.exit_code == 0, r.output
+    assert seen["host"] == host and seen["access_log"] is False
+    assert {"127.0.0.1", "localhost", "::1"} <= seen["hosts"]
+    assert (host in seen["hosts"]) is answered
 
 
 def _free_port() -> int:

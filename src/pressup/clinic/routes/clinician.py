@@ -60,12 +60,24 @@ SESSIONS_SHOWN = 10
 
 @router.get("/clinic")
 def patient_list(
-    request: Request, auth: ClinicianAuth, store: BaseStoreDep, spec: ClinicSpecDep
+    request: Request,
+    auth: ClinicianAuth,
+    store: BaseStoreDep,
+    spec: ClinicSpecDep,
+    settings: ClinicSettingsDep,
 ) -> HTMLResponse:
     now = now_utc()
     rows = []
     for patient in patients_of(store, auth.account.id):
-        rows.append(overview(patient_store(store, patient), patient, spec, now))
+        rows.append(
+            overview(
+                patient_store(store, patient),
+                patient,
+                spec,
+                now,
+                require_screening=settings.require_screening,
+            )
+        )
         audit(request, auth.account, "list_overview", patient)
     return render(
         "patients",
@@ -110,7 +122,11 @@ def new_patient(
 
 @router.get("/clinic/patients/{patient_id}")
 def patient_page(
-    request: Request, care: CareDep, spec: ClinicSpecDep, error: str = ""
+    request: Request,
+    care: CareDep,
+    spec: ClinicSpecDep,
+    settings: ClinicSettingsDep,
+    error: str = "",
 ) -> HTMLResponse:
     audit(request, care.auth.account, "read_patient", care.patient)
     screenings = list_screenings(care.store, limit=20)
@@ -119,7 +135,13 @@ def patient_page(
         title=care.patient.display_name,
         account=care.auth.account,
         csrf=care.auth.session.csrf_token,
-        o=overview(care.store, care.patient, spec, now_utc()),
+        o=overview(
+            care.store,
+            care.patient,
+            spec,
+            now_utc(),
+            require_screening=settings.require_screening,
+        ),
         dose=todays_dose(care.store, spec, save=False),
         sessions=care.store.list_sessions(limit=SESSIONS_SHOWN),
         screenings=screenings,

@@ -254,6 +254,8 @@ function onWelcome(msg) {
         const gap = Math.min(3600, Math.max(0, (Date.now() - (c.at || Date.now())) / 1000));
         clock.after(c.seq, c.t + gap);
       }
+      // and after the last frame the server has stored (it only ever moves the clock forward)
+      clock.after(msg.last_seq, msg.last_t);
     }
     const asked = store.json(KEY.painAsked);
     S.painAsked = new Set(asked && asked.session === msg.session && Array.isArray(asked.reps) ? asked.reps : []);
