@@ -34,22 +34,20 @@ from typing import Any, Optional
 
 import pytest
 
-from support.browser import CHROMIUM, REPO, SHOTS, coach_server, playwright_or_skip
+from support.browser import (
+    CHROME_ARGS,
+    CHROMIUM,
+    REPO,
+    SHOTS,
+    coach_server,
+    make_mjpeg,
+    playwright_or_skip,
+)
 
 pytestmark = pytest.mark.browser
 
 VIEWPORT = {"width": 1280, "height": 900}
 CLIP = "render/s03_heavy_man_hands_left_floor.mp4"  # 3 hands press-ups, 38 s, 640x480 at 30 fps
-CHROME_ARGS = [
-    "--no-sandbox",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
 STATE_JS = """() => {
   const P = window.__pressup;
   return {stage: P.stage, screen: document.getElementById('main').dataset.stage,
@@ -456,26 +454,6 @@ def test_a_page_from_another_origin_cannot_use_the_coach(coach: Coach, open_brow
 
 
 # -- 3. a whole set ------------------------------------------------------------------------------
-def _make_mjpeg(src: Path, dst: Path, width: int = 480) -> int:
-    """Re-encode ``src`` as concatenated JPEGs (Chromium's MJPEG fake-camera file)."""
-    import cv2
-
-    cap = cv2.VideoCapture(str(src))
-    n = 0
-    with dst.open("wb") as f:
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            h, w = frame.shape[:2]
-            size = (width, round(h * width / w / 2) * 2)
-            frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-            f.write(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes())
-            n += 1
-    cap.release()
-    return n
-
-
 @pytest.fixture
 def camera(tmp_path: Path) -> Path:
     """The rendered clip as an MJPEG fake-camera file in ``tmp_path`` (skips without it)."""
@@ -483,7 +461,7 @@ def camera(tmp_path: Path) -> Path:
     if not src.is_file():
         pytest.skip(f"{src} not found (set PRESSUP_DATA to the shared data folder)")
     out = tmp_path / "camera.mjpeg"
-    assert _make_mjpeg(src, out) > 1000
+    assert make_mjpeg(src, out) > 1000
     return out
 
 

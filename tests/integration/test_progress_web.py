@@ -7,7 +7,6 @@ reports).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +17,8 @@ from pressup.protocol import load_spec
 from pressup.sessions.plan import current_prescription
 from pressup.sessions.records import active_prescription, add_symptoms, list_decisions
 from pressup.storage import Store
-from pressup.web.app import create_app
 from pressup.web.settings import Settings
-from support import LOCAL
+from support.web import coach_settings
 
 PORT = 8767
 ORIGIN = f"http://127.0.0.1:{PORT}"
@@ -36,19 +34,7 @@ RX = {
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        port=PORT,
-        token=TOKEN,
-        database_url=f"sqlite:///{tmp_path / 'progress.db'}",
-        pose_assets_dir=None,
-        require_screening=True,
-    )
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings), base_url=LOCAL) as c:
-        yield c
+    return coach_settings(PORT, TOKEN, tmp_path / "progress.db", require_screening=True)
 
 
 def _store(client: TestClient) -> Store:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from pressup.safety.screening import QUESTION_IDS, STATEMENT
 from pressup.web.app import create_app
 from pressup.web.settings import Settings
 from support import LOCAL, LOCAL_WS
+from support.web import coach_settings
 
 PORT = 8766
 ORIGIN = f"http://127.0.0.1:{PORT}"
@@ -23,19 +23,7 @@ TOKEN = "screen-token-456"
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        port=PORT,
-        token=TOKEN,
-        database_url=f"sqlite:///{tmp_path / 'screen.db'}",
-        pose_assets_dir=None,
-        require_screening=True,
-    )
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings), base_url=LOCAL) as c:
-        yield c
+    return coach_settings(PORT, TOKEN, tmp_path / "screen.db", require_screening=True)
 
 
 def _answers(**yes: str) -> dict[str, str]:

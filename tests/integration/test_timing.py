@@ -13,6 +13,7 @@ from pressup.synthetic import RepScript, SessionScript, make_session
 from pressup.web.app import ReplyTimer, create_app
 from pressup.web.settings import Settings
 from support import LOCAL, LOCAL_WS
+from support.web import coach_settings, frame_messages
 
 PORT = 8765
 ORIGIN = f"http://127.0.0.1:{PORT}"
@@ -22,25 +23,12 @@ TOKEN = "test-token-123"
 def _frames(n: int) -> list[dict[str, Any]]:
     """The first ``n`` frames of a synthetic session as browser messages (normalised)."""
     track, _ = make_session(SessionScript(reps=[RepScript("forearms", 2.0, 5.0, 2.5, 3.0)]))
-    w, h = track.source.width, track.source.height
-    out = []
-    for i in range(n):
-        row = track.data[i]
-        lm = [[x / w, y / h, z / w, v] for x, y, z, v in row.tolist()]
-        out.append(
-            {"v": 1, "type": "frame", "seq": i, "t": float(track.t_s[i]), "w": w, "h": h, "lm": lm}
-        )
-    return out
+    return frame_messages(track, range(n))
 
 
 def _settings(tmp_path: Path, timing: bool) -> Settings:
-    return Settings(
-        port=PORT,
-        token=TOKEN,
-        database_url=f"sqlite:///{tmp_path / 'coach.db'}",
-        pose_assets_dir=None,
-        timing=timing,
-        require_screening=False,
+    return coach_settings(
+        PORT, TOKEN, tmp_path / "coach.db", require_screening=False, timing=timing
     )
 
 

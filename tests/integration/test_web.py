@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
@@ -17,6 +15,7 @@ from pressup.synthetic import RepScript, SessionScript, make_session
 from pressup.web.app import create_app
 from pressup.web.settings import Settings
 from support import LOCAL, LOCAL_WS, REPO, settle
+from support.web import coach_settings, frame_messages
 
 PORT = 8765
 ORIGIN = f"http://127.0.0.1:{PORT}"
@@ -25,19 +24,7 @@ TOKEN = "test-token-123"
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        port=PORT,
-        token=TOKEN,
-        database_url=f"sqlite:///{tmp_path / 'coach.db'}",
-        pose_assets_dir=None,
-        require_screening=False,
-    )
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings), base_url=LOCAL) as c:
-        yield c
+    return coach_settings(PORT, TOKEN, tmp_path / "coach.db", require_screening=False)
 
 
 def _ws(client: TestClient, *, origin: str = ORIGIN, token: str = TOKEN, extra: str = "") -> Any:
@@ -50,25 +37,16 @@ def _frames(n_reps: int = 3, step: int = 2) -> list[dict[str, Any]]:
     """A synthetic session as browser frame messages (normalised landmarks, 15 frames/s)."""
     reps = [RepScript("forearms", 2.0, 11.0, 2.5, 3.0) for _ in range(n_reps)]
     track, _ = make_session(SessionScript(reps=reps, noise_px=0.5))
-    w, h = track.source.width, track.source.height
-    out = []
-    for seq, i in enumerate(range(0, track.n_frames, step)):
-        row = track.data[i]
-        lm = None
-        if np.isfinite(row[0, 0]):
-            lm = [[x / w, y / h, z / w, v] for x, y, z, v in row.tolist()]
-        out.append(
-            {
-                "v": 1,
-                "type": "frame",
-                "seq": seq,
-                "t": float(track.t_s[i]),
-                "w": w,
-                "h": h,
-                "lm": lm,
-            }
-        )
-    return out
+    return frame_messages(track, range(0, track.n_frames, step))
+
+
+def _send_frames(ws: Any, frames: list[dict[str, Any]]) -> dict[str, Any]:
+    """Send ``frames`` one by one, each after the reply to the one before; the last reply."""
+    last: dict[str, Any] = {}
+    for f in frames:
+        ws.send_text(json.dumps(f))
+        last = json.loads(ws.receive_text())
+    return last
 
 
 def _hello(ws: Any, session: str | None = None) -> dict[str, Any]:
@@ -217,16 +195,12 @@ def test_a_client_that_vanishes_mid_hold_resumes_the_same_session(
     cut = next(i for i, f in enumerate(frames) if f["t"] >= 9.0)  # during rep 1's hold
     with _ws(client) as ws:
         sid = _hello(ws)["session"]
-        for f in frames[:cut]:
-            ws.send_text(json.dumps(f))
-            ws.receive_text()
+        _send_frames(ws, frames[:cut])
     # the socket is gone; its frames were written; a new tab resumes
     with _ws(client) as ws:
         welcome = _hello(ws, sid)
         assert welcome["resumed"] is True and welcome["session"] == sid
-        for f in frames[cut:]:
-            ws.send_text(json.dumps(f))
-            last = json.loads(ws.receive_text())
+        last = _send_frames(ws, frames[cut:])
     assert last["status"]["reps_done"] == 2
     settle(client)
     assert Store(settings.database_url).load_track(sid).n_frames == len(frames)
@@ -239,9 +213,7 @@ def test_ending_the_set_while_up_stores_that_press_up_as_not_counted(
     cut = next(i for i, f in enumerate(frames) if f["t"] >= 9.0)  # during rep 1's hold
     with _ws(client) as ws:
         sid = _hello(ws)["session"]
-        for f in frames[:cut]:
-            ws.send_text(json.dumps(f))
-            ws.receive_text()
+        _send_frames(ws, frames[:cut])
         ws.send_text(json.dumps({"v": 1, "type": "control", "action": "end"}))
         assert json.loads(ws.receive_text())["status"]["stage"] == "done"
     settle(client)
@@ -256,17 +228,13 @@ def test_a_restarted_server_rebuilds_the_session_from_the_store(settings: Settin
     cut = next(i for i, f in enumerate(frames) if f["t"] >= 21.0)  # after rep 1
     with TestClient(create_app(settings), base_url=LOCAL) as c1, _ws(c1) as ws:
         sid = _hello(ws)["session"]
-        for f in frames[:cut]:
-            ws.send_text(json.dumps(f))
-            ws.receive_text()
+        _send_frames(ws, frames[:cut])
     with (
         TestClient(create_app(settings), base_url=LOCAL) as c2,
         _ws(c2) as ws,
     ):  # a new process: nothing in memory
         assert _hello(ws, sid)["resumed"] is True
-        for f in frames[cut:]:
-            ws.send_text(json.dumps(f))
-            last = json.loads(ws.receive_text())
+        last = _send_frames(ws, frames[cut:])
     assert last["status"]["reps_done"] == 2
 
 

@@ -4,9 +4,7 @@ bytes."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,8 @@ from pressup.storage import Store
 from pressup.synthetic import RepScript, SessionScript, make_session
 from pressup.web.app import create_app
 from pressup.web.settings import Settings
-from support import LOCAL, LOCAL_WS, settle
+from support import LOCAL_WS, post_endless_body, settle
+from support.web import coach_settings, frame_messages
 
 PORT = 8765
 ORIGIN = f"http://127.0.0.1:{PORT}"
@@ -27,19 +26,7 @@ TOKEN = "test-token-123"
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        port=PORT,
-        token=TOKEN,
-        database_url=f"sqlite:///{tmp_path / 'coach.db'}",
-        pose_assets_dir=None,
-        require_screening=False,
-    )
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings), base_url=LOCAL) as c:
-        yield c
+    return coach_settings(PORT, TOKEN, tmp_path / "coach.db", require_screening=False)
 
 
 def ws_connect(client: TestClient, token: str = TOKEN) -> Any:
@@ -49,23 +36,7 @@ def ws_connect(client: TestClient, token: str = TOKEN) -> Any:
 def frames(n: int = 60) -> list[dict[str, Any]]:
     """``n`` browser frame messages of a synthetic press-up (normalised landmarks)."""
     track, _ = make_session(SessionScript(reps=[RepScript("forearms", 2.0, 11.0, 2.5, 3.0)]))
-    w, h = track.source.width, track.source.height
-    out = []
-    for seq in range(n):
-        row = track.data[seq]
-        lm = [[x / w, y / h, z / w, v] for x, y, z, v in row.tolist()]
-        out.append(
-            {
-                "v": 1,
-                "type": "frame",
-                "seq": seq,
-                "t": float(track.t_s[seq]),
-                "w": w,
-                "h": h,
-                "lm": lm,
-            }
-        )
-    return out
+    return frame_messages(track, range(n))
 
 
 def hello(ws: Any) -> str:
@@ -257,42 +228,20 @@ def test_a_large_body_is_refused_while_it_streams_not_after_reading_it(
 ) -> None:
     """A 300 MB POST without ``Content-Length``, fed to the app chunk by chunk (the test client
     would read it all first): the 413 comes after the first chunks, not after 300 MB."""
-    app = create_app(settings)
-    chunk = b"x" * 65_536
-    chunks_read = 0
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        nonlocal chunks_read
-        chunks_read += 1
-        return {"type": "http.request", "body": chunk, "more_body": chunks_read < 300 * 16}
-
-    async def send(msg: dict[str, Any]) -> None:
-        sent.append(msg)
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/api/prescription",
-        "raw_path": b"/api/prescription",
-        "root_path": "",
-        "query_string": f"token={TOKEN}".encode(),
-        "headers": [
+    start, read = post_endless_body(
+        create_app(settings),
+        "/api/prescription",
+        [
             (b"host", b"127.0.0.1:8765"),
             (b"origin", ORIGIN.encode()),
             (b"content-type", b"application/json"),
         ],
-        "server": ("127.0.0.1", PORT),
-        "client": ("127.0.0.1", 50000),
-    }
-    asyncio.run(app(scope, receive, send))
-    start = next(m for m in sent if m["type"] == "http.response.start")
+        query_string=f"token={TOKEN}".encode(),
+        server=("127.0.0.1", PORT),
+    )
     assert start["status"] == 413
     assert (b"x-frame-options", b"DENY") in start["headers"]
-    assert chunks_read * len(chunk) < 1024 * 1024, f"{chunks_read} chunks read before the 413"
+    assert read < 1024 * 1024, f"{read} bytes read before the 413"
 
 
 def test_a_content_length_over_the_limit_is_refused_before_reading(client: TestClient) -> None:

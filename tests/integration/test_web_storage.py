@@ -22,6 +22,7 @@ from pressup.synthetic import RepScript, SessionScript, make_session
 from pressup.web.app import create_app
 from pressup.web.settings import Settings
 from support import LOCAL, LOCAL_WS
+from support.web import coach_settings
 
 PORT = 8765
 ORIGIN = f"http://127.0.0.1:{PORT}"
@@ -35,13 +36,7 @@ def db(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(db: Path) -> Settings:
-    return Settings(
-        port=PORT,
-        token=TOKEN,
-        database_url=f"sqlite:///{db}",
-        pose_assets_dir=None,
-        require_screening=False,
-    )
+    return coach_settings(PORT, TOKEN, db, require_screening=False)
 
 
 def _frames(n: int) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from pressup.synthetic import RepScript, SessionScript, make_session
 from pressup.web.app import create_app
 from pressup.web.settings import Settings
 from support import LOCAL, LOCAL_WS, settle
+from support.web import frame_messages
 
 PORT = 8765
 ORIGIN = f"http://127.0.0.1:{PORT}"
@@ -37,23 +38,7 @@ Mutation = Callable[[random.Random, dict[str, Any]], "str | bytes"]
 def _valid_frames() -> list[dict[str, Any]]:
     reps = [RepScript("forearms", 2.0, 11.0, 2.5, 3.0)]
     track, _ = make_session(SessionScript(reps=reps))
-    w, h = track.source.width, track.source.height
-    out = []
-    for seq, i in enumerate(range(0, track.n_frames, 2)):
-        row = track.data[i]
-        lm = [[x / w, y / h, z / w, v] for x, y, z, v in row.tolist()]
-        out.append(
-            {
-                "v": 1,
-                "type": "frame",
-                "seq": seq,
-                "t": float(track.t_s[i]),
-                "w": w,
-                "h": h,
-                "lm": lm,
-            }
-        )
-    return out
+    return frame_messages(track, range(0, track.n_frames, 2))
 
 
 OTHERS: list[dict[str, Any]] = [

@@ -24,8 +24,22 @@ from typing import Any
 
 import pytest
 
+from support import stop_process
+
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("PRESSUP_CHROMIUM", "/usr/bin/chromium")
+#: Chromium's flags for a page that uses a fake camera (``--use-file-for-fake-video-capture``
+#: names the clip) and plays media without a click.
+CHROME_ARGS = [
+    "--no-sandbox",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
 #: Screenshots go to $PRESSUP_SCREENSHOTS (the docs were made with
 #: PRESSUP_SCREENSHOTS=docs/screenshots); by default a temporary folder, so a test run leaves
 #: the tree clean.
@@ -107,10 +121,25 @@ def coach_server(tmp_path: Path, env: dict[str, str] | None = None) -> Iterator[
         assert health is not None and health["ok"], "the coach never answered /api/health"
         yield Server(origin, port, token, database, health)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         log.close()
+
+
+def make_mjpeg(src: Path, dst: Path, width: int = 480) -> int:
+    """Re-encode ``src`` as concatenated JPEGs (Chromium's MJPEG fake-camera file)."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(src))
+    n = 0
+    with dst.open("wb") as f:
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            h, w = frame.shape[:2]
+            size = (width, round(h * width / w / 2) * 2)
+            frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+            f.write(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes())
+            n += 1
+    cap.release()
+    return n

@@ -37,6 +37,20 @@ def _login(c: TestClient, username: str, password: str) -> Any:
     )
 
 
+def _accept_invite(
+    app: Any, code: str, password: str = "a long password"
+) -> tuple[TestClient, Any]:
+    """A new browser opens the invitation page and sets ``password`` with ``code``."""
+    guest = TestClient(app)
+    token = csrf_of(guest, "/invite")
+    r = guest.post(
+        "/invite",
+        data={"code": code, "password": password, "again": password, "csrf_token": token},
+        follow_redirects=False,
+    )
+    return guest, r
+
+
 def test_the_cookie_is_httponly_lax_and_secure_when_asked(tmp_path: Any) -> None:
     w = build_world(f"sqlite:///{tmp_path / 's.db'}", cookie_secure=True)
     c = TestClient(w.app, base_url="https://testserver")
@@ -126,17 +140,7 @@ def test_invite_sets_a_password_once(clinic: World) -> None:
     )
     assert done.status_code == 303 and done.headers["location"] == "/me"
     assert "New One" in guest.get("/me").text
-    again = TestClient(clinic.app)
-    token = csrf_of(again, "/invite")
-    reused = again.post(
-        "/invite",
-        data={
-            "code": code,
-            "password": "another password!",
-            "again": "another password!",
-            "csrf_token": token,
-        },
-    )
+    _, reused = _accept_invite(clinic.app, code, "another password!")
     assert reused.status_code == 400
     assert _login(TestClient(clinic.app), "new.one", "a long new password").status_code == 303
     assert "New One" in c.get("/clinic").text
@@ -151,17 +155,7 @@ def test_an_expired_invitation_does_not_work(tmp_path: Any) -> None:
     found = _CODE.search(page.text)
     assert found is not None
     time.sleep(1.0)
-    guest = TestClient(w.app)
-    token = csrf_of(guest, "/invite")
-    r = guest.post(
-        "/invite",
-        data={
-            "code": found.group(1),
-            "password": "a long password",
-            "again": "a long password",
-            "csrf_token": token,
-        },
-    )
+    _, r = _accept_invite(w.app, found.group(1))
     assert r.status_code == 400 and "expired" in r.text
     w.store.close()
 
@@ -310,18 +304,7 @@ def test_an_admin_who_is_also_a_clinician_sees_only_their_own_patients(tmp_path:
     )
     found = _CODE.search(page.text)
     assert page.status_code == 200 and found is not None
-    both = TestClient(w.app)
-    token = csrf_of(both, "/invite")
-    done = both.post(
-        "/invite",
-        data={
-            "code": found.group(1),
-            "password": "a long password",
-            "again": "a long password",
-            "csrf_token": token,
-        },
-        follow_redirects=False,
-    )
+    both, done = _accept_invite(w.app, found.group(1))
     assert done.headers["location"] == "/admin"
     mine = csrf_of(both, "/clinic")
     r = both.post(

@@ -30,22 +30,13 @@ from typing import Any
 import httpx
 import pytest
 
-from support.browser import CHROMIUM, REPO, SHOTS, playwright_or_skip
+from support import stop_process
+from support.browser import CHROME_ARGS, CHROMIUM, REPO, SHOTS, make_mjpeg, playwright_or_skip
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.data]
 
 CLIP = "render/s03_heavy_man_hands_left_floor.mp4"  # 3 hands press-ups, 38 s, 640x480 at 30 fps
 VIEWPORT = {"width": 1280, "height": 900}
-CHROME_ARGS = [
-    "--no-sandbox",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
 PHYSIO = ("physio.e2e", "Dr Ellen Physio", "a good long password")
 PATIENT_PASSWORD = "my own secret words"
 PRESSUP = [sys.executable, "-c", "from pressup.cli import main; main()"]
@@ -68,26 +59,6 @@ INK_JS = """() => {
 
 def _data_dir() -> Path:
     return Path(os.environ.get("PRESSUP_DATA") or REPO.parent / "shared" / "data")
-
-
-def _make_mjpeg(src: Path, dst: Path, width: int = 480) -> int:
-    """Re-encode ``src`` as concatenated JPEGs (Chromium's MJPEG fake-camera file)."""
-    import cv2
-
-    cap = cv2.VideoCapture(str(src))
-    n = 0
-    with dst.open("wb") as f:
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            h, w = frame.shape[:2]
-            size = (width, round(h * width / w / 2) * 2)
-            frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-            f.write(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes())
-            n += 1
-    cap.release()
-    return n
 
 
 def _free_port() -> int:
@@ -152,19 +123,14 @@ def clinic(tmp_path: Path) -> Iterator[str]:
             pytest.skip("the pose runtime (@mediapipe/pose) is not installed: npm ci --prefix web")
         yield origin
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         log.close()
 
 
 @pytest.fixture
 def camera(tmp_path: Path) -> Path:
     out = tmp_path / "camera.mjpeg"
-    assert _make_mjpeg(_data_dir() / CLIP, out) > 1000
+    assert make_mjpeg(_data_dir() / CLIP, out) > 1000
     return out
 
 

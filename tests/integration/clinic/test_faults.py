@@ -37,6 +37,7 @@ from pressup.clinic.auth import Passwords
 from pressup.sessions.clinic import create_account
 from pressup.sessions.store import Store
 from pressup.synthetic import RepScript, SessionScript, make_session
+from support import stop_process
 from support.pg import find_initdb, fresh_database, throwaway_postgres
 
 pytestmark = pytest.mark.postgres
@@ -191,12 +192,7 @@ def serve(url: str, workers: int, log: Path) -> Iterator[Server]:
         server.sign_in()
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=20)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from starlette.websockets import WebSocketDisconnect
 from pressup.clinic.app import NoQueryStrings, create_clinic_app
 from pressup.clinic.settings import ClinicSettings
 from pressup.web.deps import MAX_BODY_BYTES
+from support import post_endless_body
 from support.clinic import ORIGIN, World, build_world, settings_for
 
 
@@ -151,43 +152,20 @@ def test_a_content_length_over_the_limit_is_refused_before_reading(clinic: World
 def test_a_large_body_is_refused_while_it_streams_not_after_reading_it(clinic: World) -> None:
     """A 300 MB sign-in form without ``Content-Length``, fed chunk by chunk: the 413 comes
     after the first chunks (the CSRF check reads the form), not after 300 MB."""
-    chunk = b"x" * 65_536
-    chunks_read = 0
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        nonlocal chunks_read
-        chunks_read += 1
-        return {"type": "http.request", "body": chunk, "more_body": chunks_read < 300 * 16}
-
-    async def send(msg: dict[str, Any]) -> None:
-        sent.append(msg)
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/login",
-        "raw_path": b"/login",
-        "root_path": "",
-        "query_string": b"",
-        "headers": [
+    start, read = post_endless_body(
+        clinic.app,
+        "/login",
+        [
             (b"host", b"testserver"),
             (b"origin", ORIGIN.encode()),
             (b"content-type", b"application/x-www-form-urlencoded"),
             (b"cookie", b"pressup_csrf=abc"),
         ],
-        "server": ("testserver", 80),
-        "client": ("127.0.0.1", 50000),
-    }
-    asyncio.run(clinic.app(scope, receive, send))
-    start = next(m for m in sent if m["type"] == "http.response.start")
+    )
     assert start["status"] == 413
     assert (b"x-frame-options", b"DENY") in start["headers"]
     assert (b"cache-control", b"no-store") in start["headers"]
-    assert chunks_read * len(chunk) < 1024 * 1024, f"{chunks_read} chunks read before the 413"
+    assert read < 1024 * 1024, f"{read} bytes read before the 413"
     assert MAX_BODY_BYTES < 1024 * 1024
 
 

@@ -202,6 +202,24 @@ def test_engine_ignores_a_one_frame_glitch_of_another_pose() -> None:
     assert a.rep_count == 1
 
 
+def _trunk_frame(t: float, trunk: float, thigh: float = 0.0) -> KinFrame:
+    """A prone frame with the trunk at ``trunk`` degrees, the thighs at ``thigh`` and everything
+    else lying still."""
+    return KinFrame(
+        t,
+        tracked=True,
+        trunk_deg=trunk,
+        elbow_deg=90.0,
+        hip_ext_deg=trunk,
+        neck_deg=0.0,
+        shrug_ratio=1.0,
+        hip_height=0.0,
+        thigh_deg=thigh,
+        shin_deg=0.0,
+        forearm_deg=10.0,
+    )
+
+
 def _up_and_down(thigh_per_trunk: float) -> tuple[int, Counter[str]]:
     """Feed a press-up shaped trunk curve (0 -> 16 deg, held 4 s, back to 0) whose thighs rise
     ``thigh_per_trunk`` times as steeply as the trunk; the reps counted and labels seen."""
@@ -212,20 +230,7 @@ def _up_and_down(thigh_per_trunk: float) -> tuple[int, Counter[str]]:
     curve = [0.0] * 60 + [16.0 * i / 45 for i in range(45)] + [16.0] * 120
     curve += [16.0 * (1 - i / 60) for i in range(60)] + [0.0] * 90
     for i, trunk in enumerate(curve):
-        f = KinFrame(
-            i / fps,
-            tracked=True,
-            trunk_deg=trunk,
-            elbow_deg=90.0,
-            hip_ext_deg=trunk,
-            neck_deg=0.0,
-            shrug_ratio=1.0,
-            hip_height=0.0,
-            thigh_deg=thigh_per_trunk * trunk,
-            shin_deg=0.0,
-            forearm_deg=10.0,
-        )
-        state, _ = engine.step(state, f)
+        state, _ = engine.step(state, _trunk_frame(i / fps, trunk, thigh_per_trunk * trunk))
         labels[state.label] += 1
     return state.reps_done, labels
 
@@ -278,23 +283,6 @@ def test_held_s_follows_hold_ticks_and_pauses_while_tracking_is_lost() -> None:
     assert during and max(during) == min(during)  # frozen while unseen
     end = max(h for _, h, _ in held)
     assert 7.0 <= end <= 9.5  # a 10 s hold, 2 s of it unseen (plus the lost_after_s wait)
-
-
-def _trunk_frame(t: float, trunk: float) -> KinFrame:
-    """A prone frame with the trunk at ``trunk`` degrees and everything else lying still."""
-    return KinFrame(
-        t,
-        tracked=True,
-        trunk_deg=trunk,
-        elbow_deg=90.0,
-        hip_ext_deg=trunk,
-        neck_deg=0.0,
-        shrug_ratio=1.0,
-        hip_height=0.0,
-        thigh_deg=0.0,
-        shin_deg=0.0,
-        forearm_deg=10.0,
-    )
 
 
 def _rise(rate_deg_s: float, fps: float = 15.0) -> tuple[EngineState, list[tuple[float, str]]]:

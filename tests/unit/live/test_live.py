@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,19 +18,24 @@ from pressup.synthetic import RepScript, SessionScript, make_session
 SPEC = ProtocolSpec()
 
 
+def _on_frame(s: LiveSession, track: Any, i: int) -> Any:
+    """Feed frame ``i`` of a synthetic ``track`` to ``s`` (no landmarks where no one is seen)."""
+    row = track.data[i]
+    return s.on_frame(
+        float(track.t_s[i]),
+        track.source.width,
+        track.source.height,
+        row if np.isfinite(row[0, 0]) else None,
+    )
+
+
 def _replay(script: SessionScript, step: int = 2):  # type: ignore[no-untyped-def]
     """Feed every ``step``-th frame (15 frames/s: a browser's pace) to a LiveSession."""
     track, truth = make_session(script)
     s = LiveSession(SPEC)
     stages, cues, events = [], [], []
     for i in range(0, track.n_frames, step):
-        row = track.data[i]
-        u = s.on_frame(
-            float(track.t_s[i]),
-            track.source.width,
-            track.source.height,
-            row if np.isfinite(row[0, 0]) else None,
-        )
+        u = _on_frame(s, track, i)
         stages.append(u.status["stage"])
         cues.extend((float(track.t_s[i]), c) for c in u.cues)
         events.extend(u.events)
@@ -273,13 +279,7 @@ def test_a_forearm_plank_mid_set_is_not_counted_and_the_coach_says_why() -> None
     s = LiveSession(SPEC)
     cues, events = [], []
     for i in range(track.n_frames):
-        row = track.data[i]
-        u = s.on_frame(
-            float(track.t_s[i]),
-            track.source.width,
-            track.source.height,
-            row if np.isfinite(row[0, 0]) else None,
-        )
+        u = _on_frame(s, track, i)
         cues.extend((float(track.t_s[i]), c) for c in u.cues)
         events.extend(u.events)
     abandoned = [e for e in events if e.kind == "rep_abandoned"]
@@ -355,13 +355,7 @@ def test_a_live_set_planned_on_the_forearms_says_the_hands_once_through_the_gate
     s = LiveSession(SPEC, variant="forearms")
     said = []
     for i in range(0, track.n_frames, 2):
-        row = track.data[i]
-        u = s.on_frame(
-            float(track.t_s[i]),
-            track.source.width,
-            track.source.height,
-            row if np.isfinite(row[0, 0]) else None,
-        )
+        u = _on_frame(s, track, i)
         said.extend(u.cues)
     posture = [c for c in said if c.id == "posture"]
     assert [c.text for c in posture] == [

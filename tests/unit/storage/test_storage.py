@@ -541,8 +541,8 @@ def test_closed_store_refuses(url: str) -> None:
 # -- migrations ----------------------------------------------------------------------------
 
 
-def test_models_match_migrations(url: str) -> None:
-    upgrade(url)
+def _assert_models_match(url: str) -> None:
+    """The database at ``url`` has the tables, columns and types of the models."""
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
@@ -550,6 +550,11 @@ def test_models_match_migrations(url: str) -> None:
             assert compare_metadata(ctx, Base.metadata) == []
     finally:
         engine.dispose()
+
+
+def test_models_match_migrations(url: str) -> None:
+    upgrade(url)
+    _assert_models_match(url)
 
 
 def test_migrations_on_empty_database(url: str) -> None:
@@ -676,13 +681,7 @@ PG_URL = os.environ.get("PRESSUP_TEST_POSTGRES_URL", "")
 def test_postgresql_round_trip() -> None:
     downgrade(PG_URL, "base")
     upgrade(PG_URL)
-    engine = make_engine(PG_URL)
-    try:
-        with engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-            assert compare_metadata(ctx, Base.metadata) == []
-    finally:
-        engine.dispose()
+    _assert_models_match(PG_URL)
     rng = np.random.default_rng(8)
     with Store(PG_URL) as s:
         sid = _new(s, dose={"x": math.nan})
