@@ -46,7 +46,7 @@ PASSWORD = "a good long password"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 #: Frames sent per second of wall-clock time (the frames' times step at 30 per second).
 FPS = 100
-#: What the brief promises: a frame acknowledged longer ago than this is in the database.
+#: What the server promises: a frame acknowledged longer ago than this is in the database.
 DURABLE_AFTER_S = 1.0
 
 
