@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Optional
 
-import jinja2
 import matplotlib
 import numpy as np
 import numpy.typing as npt
@@ -35,6 +34,7 @@ from pressup import __version__
 from pressup.errors import PressupError, StorageError
 from pressup.protocol.spec import ProtocolSpec
 from pressup.report import plots
+from pressup.report.html import templates
 from pressup.safety.progression import VARIANT_WORDS, parse_variant
 from pressup.safety.symptoms import RESPONSE_WORDS, Response, first_stop
 from pressup.sessions.outcome import build_outcome
@@ -466,16 +466,6 @@ def pain_svg(points: Sequence[SessionPoint], zone: tzinfo | None) -> str:
 # -- rendering -----------------------------------------------------------------------------
 
 
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("pressup", "report/templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def render_history(
     store: Store,
     spec: ProtocolSpec,
@@ -550,7 +540,7 @@ def render_history(
             "prescribed_per_day": current.sessions_per_day is not None,
         },
     }
-    return _environment().get_template(_TEMPLATE).render(**context)
+    return templates().get_template(_TEMPLATE).render(**context)
 
 
 _EMPTY_TRACK_PAGE = """<!DOCTYPE html>

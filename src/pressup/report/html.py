@@ -9,6 +9,7 @@ Times are seconds, angles degrees, shares of the video percent.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -606,7 +607,10 @@ def _source_name(source: dict[str, Any]) -> str:
 # rendering
 
 
-def _environment() -> jinja2.Environment:
+@functools.lru_cache(maxsize=1)
+def templates() -> jinja2.Environment:
+    """The report package's templates (``report/templates``), escaped and strict; built once,
+    so each template is compiled once per process (the report and the history page)."""
     return jinja2.Environment(
         loader=jinja2.PackageLoader("pressup", "report/templates"),
         autoescape=True,
@@ -672,7 +676,7 @@ def render_report(analysis: Analysis, generated_at: datetime | None = None) -> s
             "tracked_pct": f"{100.0 * (1.0 - cov.untracked):.0f}" if cov.n_frames else "0",
         },
     }
-    return _environment().get_template(_TEMPLATE).render(**context)
+    return templates().get_template(_TEMPLATE).render(**context)
 
 
 def write_report(analysis: Analysis, path: Path) -> Path:
