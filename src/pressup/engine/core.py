@@ -424,6 +424,19 @@ class Engine:
         t = f.t_s
         events.append(Event(t, "tracking_regained"))
         state = state._replace(lost=False)
+        rep = state.rep
+        if (
+            rep is not None
+            and state.phase in ("top", "lowering", "settle")
+            and f.trunk_deg < self._down_level(rep)
+        ):
+            # back on the floor: the way down went unseen during the gap. The press-up closes
+            # (it does not count: its lowering was not seen), its hold ended when the person was
+            # last seen, and the next press-up starts from here.
+            if not math.isfinite(rep.top_end_s):
+                rep = rep._replace(top_end_s=state.last_tracked_t)
+            state, _ = self._complete(state._replace(rep=rep), t, f.trunk_deg, events)
+            return state
         back_up = (
             state.phase == "lowering"
             and state.rep is not None

@@ -124,6 +124,28 @@ def test_dropout_during_hold_still_counts_but_lost_lowering_does_not() -> None:
     assert {a.frames.label[i] for i in np.flatnonzero(hidden)} == {"not_visible"}
 
 
+def test_a_lowering_hidden_by_a_gap_does_not_merge_with_the_next_press_up() -> None:
+    # tracking is lost at the end of rep 2's hold and comes back with the person lying flat:
+    # rep 2 closes (not counted, its lowering unseen) and rep 3 is counted on its own
+    reps = _clean_reps(3)
+    _, truth = make_session(SessionScript(reps=reps))
+    r2, r3 = truth.reps[1], truth.reps[2]
+    gap = (r2.top_end_s - 0.2, r2.end_s + 1.0)
+    assert gap[1] < r3.start_s - 0.5  # back before rep 3 starts
+    a, truth = _analyze(SessionScript(reps=reps, dropouts=[gap], noise_px=0.5))
+    assert a.rep_count == 2
+    assert [(r.complete, r.not_counted) for r in a.reps] == [
+        (True, None),
+        (False, "lowering_not_seen"),
+        (True, None),
+    ]
+    missed, last = a.reps[1], a.reps[2]
+    assert missed.top_end_s < gap[0]  # the hold ended when the person was last seen
+    assert abs(missed.hold_s - (r2.top_end_s - r2.top_start_s)) < 1.0
+    assert abs(last.start_s - r3.start_s) < 0.5
+    assert abs(last.hold_s - (r3.top_end_s - r3.top_start_s)) < 0.6
+
+
 def test_close_up_cut_is_not_visible_and_not_counted() -> None:
     a, truth = _analyze(SessionScript(reps=_clean_reps(2), cut=(7.0, 9.0)))
     cut = (truth.t_s >= 7.1) & (truth.t_s < 8.9)
