@@ -117,7 +117,10 @@ class EventRow(Base):
 
 
 class RepRow(Base):
-    """One repetition, as :class:`pressup.analysis.result.Rep` (``number`` is its ``index``)."""
+    """One repetition, as :class:`pressup.analysis.result.Rep` (``number`` is its ``index``).
+
+    An attempt that did not count and the next one share a number, so a repetition is one
+    ``(number, start_s)`` (seconds from the session's first frame)."""
 
     __tablename__ = "reps"
 
@@ -138,7 +141,8 @@ class RepRow(Base):
     complete: Mapped[bool] = mapped_column(Boolean, nullable=False)
     not_counted: Mapped[Optional[str]] = mapped_column(String(32))
 
-    __table_args__ = (UniqueConstraint("session_id", "number"),)  # also the session_id index
+    # also the session_id index
+    __table_args__ = (UniqueConstraint("session_id", "number", "start_s"),)
 
 
 class PainRow(Base):

@@ -629,7 +629,9 @@ class Store:
     # -- repetitions ------------------------------------------------------------------------
 
     def upsert_rep(self, session_id: str, rep: Union[Mapping[str, Any], Rep]) -> None:
-        """Store a repetition, replacing the one with the same number.
+        """Store a repetition, replacing the one with the same number and start time (the same
+        attempt stored again, as a resumed session's replay does). An attempt that did not count
+        and the next attempt share a number: both are kept, in time order.
 
         ``rep`` has the fields of :class:`pressup.analysis.result.Rep` (a ``Rep`` or its
         ``asdict``; ``index`` is the 1-based number); seconds for ``*_s``, degrees for
@@ -641,7 +643,11 @@ class Store:
         number = values.pop("number")
         with self.transaction(write=True) as s:
             session = self.session_row(s, session_id, lock=True)
-            stmt = select(RepRow).where(RepRow.session_id == session_id, RepRow.number == number)
+            stmt = select(RepRow).where(
+                RepRow.session_id == session_id,
+                RepRow.number == number,
+                RepRow.start_s == values["start_s"],
+            )
             row = s.scalars(stmt).one_or_none()
             if row is None:
                 s.add(RepRow(session_id=session_id, number=number, **values))
@@ -651,8 +657,13 @@ class Store:
             session.updated_at = utc_now()
 
     def list_reps(self, session_id: str) -> list[dict[str, Any]]:
-        """Repetitions by number, as dicts with the keys :data:`REP_KEYS` (NaN came back None)."""
-        stmt = select(RepRow).where(RepRow.session_id == session_id).order_by(RepRow.number)
+        """Repetitions by number, then start time (every attempt kept), as dicts with the keys
+        :data:`REP_KEYS` (NaN came back None)."""
+        stmt = (
+            select(RepRow)
+            .where(RepRow.session_id == session_id)
+            .order_by(RepRow.number, RepRow.start_s)
+        )
         with self.transaction(write=False) as s:
             self.session_row(s, session_id)
             return [_rep_dict(r) for r in s.scalars(stmt)]
@@ -666,7 +677,7 @@ class Store:
                 stmt = (
                     select(RepRow)
                     .where(RepRow.session_id.in_(chunk))
-                    .order_by(RepRow.session_id, RepRow.number)
+                    .order_by(RepRow.session_id, RepRow.number, RepRow.start_s)
                 )
                 for r in s.scalars(stmt):
                     out[r.session_id].append(_rep_dict(r))

@@ -228,6 +228,23 @@ def test_reps_round_trip_and_upsert(store: Store) -> None:
     assert reps[1]["peak_elbow_deg"] == 165.0
 
 
+def test_an_attempt_that_did_not_count_is_kept_beside_the_counted_one(store: Store) -> None:
+    # the engine numbers an attempt that does not count and the next attempt alike
+    sid = _new(store)
+    store.upsert_rep(sid, _rep(1))
+    missed = _rep(2, start_s=9.0, complete=False, hold_s=math.nan, end_s=math.nan)
+    store.upsert_rep(sid, {**asdict(missed), "not_counted": "no_hold"})
+    store.upsert_rep(sid, _rep(2, start_s=20.0))
+    reps = store.list_reps(sid)
+    assert [(r["index"], r["start_s"], r["complete"]) for r in reps] == [
+        (1, _rep(1).start_s, True),
+        (2, 9.0, False),
+        (2, 20.0, True),
+    ]
+    assert reps[1]["not_counted"] == "no_hold"
+    assert store.reps_of([sid])[sid] == reps
+
+
 def test_rep_validation(store: Store) -> None:
     sid = _new(store)
     with pytest.raises(InputError, match="missing key 'variant'"):
@@ -421,12 +438,14 @@ def test_database_error_mid_write_rolls_back(store: Store, url: str) -> None:
     with pytest.raises(InputError):
         # not JSON: fails while the rows are being built, before any statement
         store.add_events(sid, [{"t_s": 1.0, "kind": "ok"}, {"t_s": 2.0, "kind": "x", "o": {1}}])
-    dup = RepRow(session_id=sid, number=1, start_s=0.0, variant="hands", faults=[], complete=True)
+    dup = RepRow(
+        session_id=sid, number=1, start_s=_rep(1).start_s, variant="hands", faults=[], complete=True
+    )
     with pytest.raises(StorageError, match=r"(?i)unique"), store.transaction(write=True) as s:
         s.add(EventRow(session_id=sid, t_s=1.0, kind="ok", data={}))
         s.flush()
         s.add(dup)
-        s.flush()  # UNIQUE (session_id, number) fails
+        s.flush()  # UNIQUE (session_id, number, start_s) fails
     assert _count(url, EventRow) == 0
 
 
@@ -560,7 +579,7 @@ def test_models_match_migrations(url: str) -> None:
 def test_migrations_on_empty_database(url: str) -> None:
     assert current_revision(url) is None
     upgrade(url, "head")
-    assert current_revision(url) == head_revision() == "0004"
+    assert current_revision(url) == head_revision() == "0005"
     assert _tables(url) >= TABLES
     downgrade(url, "base")
     assert current_revision(url) is None
@@ -637,6 +656,24 @@ def test_migrations_on_populated_database(url: str) -> None:
     upgrade(url, "head")
     with Store(url) as s:
         assert s.list_sessions() == [] and s.get_session(sid) is None
+
+
+def test_rep_attempts_migration_round_trip(url: str) -> None:
+    # 0005 keys a repetition by (number, start_s); going back to 0004 keeps each number's last
+    with Store(url) as s:
+        sid = _new(s)
+        s.upsert_rep(sid, _rep(1, start_s=2.0, complete=False))
+        s.upsert_rep(sid, _rep(1, start_s=8.0))
+        assert [r["start_s"] for r in s.list_reps(sid)] == [2.0, 8.0]
+    downgrade(url, "0004")
+    assert current_revision(url) == "0004" and _count(url, RepRow, sid) == 1
+    upgrade(url, "head")
+    with Store(url) as s:
+        reps = s.list_reps(sid)
+        assert [(r["start_s"], r["complete"]) for r in reps] == [(8.0, True)]
+        s.upsert_rep(sid, _rep(2, start_s=20.0, complete=False))
+        s.upsert_rep(sid, _rep(2, start_s=30.0))
+        assert [r["start_s"] for r in s.list_reps(sid)] == [8.0, 20.0, 30.0]
 
 
 def test_migration_errors_are_storage_errors(url: str) -> None:
