@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
@@ -40,6 +41,7 @@ from pressup.sessions.clinic import (
     AuthSessionRecord,
     PatientStore,
     add_audit,
+    add_audits,
     auth_session,
     get_account,
     patient_store,
@@ -251,6 +253,19 @@ def audit(
     )
 
 
+def audit_each(
+    conn: HTTPConnection, actor: AccountRecord, action: str, patients: Sequence[AccountRecord]
+) -> None:
+    """Append one audit entry per patient of ``patients`` for this request, in one write."""
+    add_audits(
+        base_store(conn),
+        actor=actor,
+        action=action,
+        patients=patients,
+        address=client_address(conn),
+    )
+
+
 # -- CSRF -------------------------------------------------------------------------------------
 
 
@@ -340,6 +355,7 @@ __all__ = [
     "SignInRequired",
     "SignedIn",
     "audit",
+    "audit_each",
     "care_of",
     "client_address",
     "csrf_guard",
