@@ -73,13 +73,20 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, in
     world.store.close()
 
 
-def test_the_clinic_refuses_an_upgrade_with_its_headers(clinic: tuple[World, int]) -> None:
-    world, port = clinic
+def _signed_in(world: World, port: int, role: str) -> tuple[str, dict[str, str]]:
+    """Sign ``role`` in over HTTP: their CSRF token, and the upgrade's ``Origin`` and
+    ``Cookie``."""
     origin = f"http://127.0.0.1:{port}"
     with httpx.Client(base_url=origin) as c:
-        csrf = sign_in(c, world.accounts["patient_a"].username, PASSWORD)
+        csrf = sign_in(c, world.accounts[role].username, PASSWORD)
         cookie = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
-    good = {"Origin": origin, "Cookie": cookie}
+    return csrf, {"Origin": origin, "Cookie": cookie}
+
+
+def test_the_clinic_refuses_an_upgrade_with_its_headers(clinic: tuple[World, int]) -> None:
+    world, port = clinic
+    csrf, good = _signed_in(world, port, "patient_a")
+    origin = good["Origin"]
     assert ws_upgrade(port, f"/ws?token={csrf}", good)[0] == 101
     _refused(port, f"/ws?token={csrf}", {"Origin": origin}, 403, "sign in first")
     _refused(port, "/ws?token=wrong", good, 403, "forbidden")
@@ -92,9 +99,5 @@ def test_a_clinician_is_refused_the_coach_socket_with_the_headers(
     clinic: tuple[World, int],
 ) -> None:
     world, port = clinic
-    origin = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=origin) as c:
-        csrf = sign_in(c, world.accounts["clinician_a"].username, PASSWORD)
-        cookie = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
-    headers = {"Origin": origin, "Cookie": cookie}
+    csrf, headers = _signed_in(world, port, "clinician_a")
     _refused(port, f"/ws?token={csrf}", headers, 403, "needs a patient account")

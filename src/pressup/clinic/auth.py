@@ -40,7 +40,6 @@ from pressup.sessions.clinic import (
     AccountRecord,
     AuthSessionRecord,
     PatientStore,
-    add_audit,
     add_audits,
     auth_session,
     get_account,
@@ -244,17 +243,14 @@ def audit(
     conn: HTTPConnection, actor: AccountRecord | None, action: str, patient: AccountRecord | None
 ) -> None:
     """Append one audit entry for this request (``actor`` ``None``: not signed in)."""
-    add_audit(
-        base_store(conn),
-        actor=actor,
-        action=action,
-        patient=patient,
-        address=client_address(conn),
-    )
+    audit_each(conn, actor, action, [patient])
 
 
 def audit_each(
-    conn: HTTPConnection, actor: AccountRecord, action: str, patients: Sequence[AccountRecord]
+    conn: HTTPConnection,
+    actor: AccountRecord | None,
+    action: str,
+    patients: Sequence[AccountRecord | None],
 ) -> None:
     """Append one audit entry per patient of ``patients`` for this request, in one write."""
     add_audits(
