@@ -33,7 +33,13 @@ from pressup.sessions.plan import (
     planned_from_dose,
     prescribe,
 )
-from pressup.sessions.records import SessionData, approve_screening, list_screenings
+from pressup.sessions.records import (
+    CueRecord,
+    SessionData,
+    approve_screening,
+    list_cues,
+    list_screenings,
+)
 from pressup.sessions.store import Store
 from pressup.storage.accounts import (
     REVIEW_DECISIONS,
@@ -315,6 +321,9 @@ class SessionReplay:
         analysis: the engine's view of the whole track (:func:`replay_events`), ``{}`` when it
             could not be judged.
         note: why there are no phases or no frames (plain words), else ``""``.
+        said: the cues the live coach sent during the set, as stored (``t_s``: the time of
+            the frame they answered); empty for a set without stored cues (a recorded set, or
+            one from before they were stored), whose cues are re-derived by the engine.
     """
 
     record: SessionRecord
@@ -326,9 +335,23 @@ class SessionReplay:
     landmarks: tuple[tuple[float, ...] | None, ...]
     analysis: dict[str, Any]
     note: str = ""
+    said: tuple[CueRecord, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready. ``cues``: the cues said during the set when stored (each ``said``
+        true), else the engine's re-derived ones (``said`` false); ``cues_said`` says which."""
         r = self.record
+        derived = [{**c, "said": False} for c in self.analysis.get("cues", [])]
+        said = [
+            {
+                "t_s": _t(c.t_s) if c.t_s is not None else None,
+                "text": c.text,
+                "kind": c.kind,
+                "priority": c.priority,
+                "said": True,
+            }
+            for c in self.said
+        ]
         return {
             "session": {
                 "id": r.id,
@@ -343,6 +366,8 @@ class SessionReplay:
             "frames": {"t_s": list(self.t_s), "landmarks": list(self.landmarks)},
             "note": self.note,
             **self.analysis,
+            "cues": said or derived,
+            "cues_said": bool(said),
         }
 
 
@@ -461,6 +486,7 @@ def session_replay(
     record = store.get_session(session_id)
     if record is None:
         raise StorageError(f"no session with id {session_id!r} for this patient")
+    said = tuple(list_cues(store, session_id))
     try:
         track = store.load_track(session_id)
     except StorageError:
@@ -468,7 +494,7 @@ def session_replay(
     if track is None or track.n_frames == 0:
         w, h = record.video_width or 0, record.video_height or 0
         note = "This session has no stored movement (landmark) frames."
-        return SessionReplay(record, w, h, 0.0, 0, (), (), {}, note)
+        return SessionReplay(record, w, h, 0.0, 0, (), (), {}, note, said)
     planned = planned_from_dose(spec, dict(record.dose))
     try:
         events = replay_events(track, planned.apply(spec) if planned else spec)
@@ -487,6 +513,7 @@ def session_replay(
         landmarks=tuple(_packed(track.data[i], w, h) for i in idx),
         analysis=events,
         note=note,
+        said=said,
     )
 
 

@@ -1,11 +1,11 @@
 """Live sessions, their connections, and writing them to the store as they happen.
 
-One :class:`SessionHub` per app. A session lives in memory while it is used; its landmark
-frames are written in chunks of at most :data:`CHUNK_S` seconds, events, repetitions and ratings
-at once. A session not in memory (after a server restart) is rebuilt by replaying its stored
-frames through a fresh :class:`~pressup.live.LiveSession`: the engine is pure, so the replay
-reaches the same state; its stored ratings and any stop are put back after the frames. The
-rebuilt session knows its last stored frame (``seq``: its index in the stored track, and its
+One :class:`SessionHub` per app. A session lives in memory while it is used; its landmark frames
+are written in chunks of at most :data:`CHUNK_S` seconds; events, the cues sent, repetitions and
+ratings at once. A session not in memory (after a server restart) is rebuilt by replaying its
+stored frames through a fresh :class:`~pressup.live.LiveSession`: the engine is pure, so the
+replay reaches the same state; its stored ratings and any stop are put back after the frames.
+The rebuilt session knows its last stored frame (``seq``: its index in the stored track, and its
 time): the ``welcome`` says so, and the resuming tab's frames must come after it (a frame stored
 before and sent again is refused ``out_of_order``).
 
@@ -41,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pressup.errors import PressupError, StorageError
-from pressup.live import LiveSession, LiveUpdate, landmarks_to_pixels
+from pressup.live import Cue, LiveSession, LiveUpdate, landmarks_to_pixels
 from pressup.protocol import ProtocolSpec
 from pressup.safety.symptoms import (
     STOP_EVENT,
@@ -51,7 +51,7 @@ from pressup.safety.symptoms import (
     parse_location,
 )
 from pressup.sessions.plan import Review, plan_session, review, spec_from_dose
-from pressup.sessions.records import add_rating, list_symptoms
+from pressup.sessions.records import add_cues, add_rating, list_symptoms
 from pressup.sessions.store import Store
 from pressup.web.messages import ErrorMessage, encode
 from pressup.web.schemas import Frame, MessageError, Pain
@@ -263,8 +263,9 @@ class SessionHub:
         )
         live.rated.add(msg.rep)
         upd = live.session.on_rating(msg.rep, score, place)
-        if upd.events:
+        if upd.events or upd.cues:
             self._write_update(live, upd)
+        if upd.events:
             self.flush(live)
             self._update_session(live, stage="done", ended=True)
         fut = asyncio.wrap_future(written)
@@ -320,7 +321,7 @@ class SessionHub:
         """End the set now (the ``end`` button): a press-up still under way is stored as not
         counted (``ended_up``), not dropped; the session is stored as done."""
         upd = live.session.end()
-        self._write_update(live, upd)
+        self._write_update(live, upd, said=False)  # the reply to `end` carries no cues
         self.flush(live)
         self._update_session(live, stage="done", ended=True)
 
@@ -346,15 +347,21 @@ class SessionHub:
         live.pending_since = time.monotonic()
 
     # -- storage -------------------------------------------------------------------------------
-    def _write_update(self, live: Live, upd: LiveUpdate, *, drop_ticks: bool = False) -> None:
-        """Queue what the session did: its events (``drop_ticks``: without ``hold_tick``) and
-        the repetitions it finished or changed."""
+    def _write_update(
+        self, live: Live, upd: LiveUpdate, *, drop_ticks: bool = False, said: bool = True
+    ) -> None:
+        """Queue what the session did: its events (``drop_ticks``: without ``hold_tick``), the
+        cues the tabs are sent with it (``said``; at the time of the frame or rating answered)
+        and the repetitions it finished or changed."""
         events = [e.to_dict() for e in upd.events if not (drop_ticks and e.kind == "hold_tick")]
         sid = live.id
         if upd.events:
             self.writer.submit(
                 f"events of session {sid}", lambda: self.store.add_events(sid, events)
             )
+        if said and upd.cues:
+            cues = said_cues(upd.cues, live.last_t)
+            self.writer.submit(f"cues of session {sid}", lambda: add_cues(self.store, sid, cues))
         for rep in upd.reps:
             self.writer.submit(
                 f"a press-up of session {sid}", functools.partial(self.store.upsert_rep, sid, rep)
@@ -468,6 +475,23 @@ class SessionHub:
             except self._gone as exc:
                 log.info("dropping a vanished tab of session %s: %s", live.id, exc)
                 live.clients.discard(ws)
+
+
+def said_cues(cues: Iterable[Cue], t_s: float) -> list[dict[str, Any]]:
+    """The cues of one reply as they are stored (``t_s``: the time of the frame or rating it
+    answers; ``None`` before any frame)."""
+    when = t_s if math.isfinite(t_s) else None
+    return [
+        {
+            "t_s": when,
+            "cue": c.id,
+            "kind": c.kind,
+            "priority": int(c.priority),
+            "text": c.text,
+            "speak": c.speak,
+        }
+        for c in cues
+    ]
 
 
 def storable(lm: npt.NDArray[np.float64]) -> bool:

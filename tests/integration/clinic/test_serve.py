@@ -38,13 +38,13 @@ def test_health_and_readiness(tmp_path: Path) -> None:
     c = TestClient(app)
     assert c.get("/healthz").json() == {"ok": True}
     ready = c.get("/readyz")
-    assert ready.status_code == 200 and ready.json() == {"ready": True, "schema": "0004"}
+    assert ready.status_code == 200 and ready.json() == {"ready": True, "schema": "0005"}
     app.state.store.close()
     downgrade(url, "0003")
     stale = c.get("/readyz")
     assert stale.status_code == 503
     assert stale.json()["reason"] == (
-        "schema revision: expected 0004, got 0003; run pressup db upgrade"
+        "schema revision: expected 0005, got 0003; run pressup db upgrade"
     )
     gone = TestClient(create_clinic_app(settings_for(url), store=app.state.store))
     gone.app.state.clinic_settings = settings_for("postgresql+psycopg://u@127.0.0.1:1/none")
@@ -136,8 +136,8 @@ def test_db_upgrade_current_and_add_admin(tmp_path: Path) -> None:
     r = runner.invoke(cli, ["db", "current", "--database", url])
     assert r.exit_code == 1 and "revision None" in r.output
     r = runner.invoke(cli, ["db", "upgrade", "--database", url])
-    assert r.exit_code == 0 and "revision 0004" in r.output
-    assert schema_state(url) == ("0004", "0004")
+    assert r.exit_code == 0 and "revision 0005" in r.output
+    assert schema_state(url) == ("0005", "0005")
     env = {"PRESSUP_ADMIN_PASSWORD": "short"}
     r = runner.invoke(cli, ["accounts", "add-admin", "boss", "--database", url], env=env)
     assert r.exit_code == 2 and "at least" in r.output
