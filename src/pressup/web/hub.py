@@ -53,9 +53,9 @@ from pressup.safety.symptoms import (
 from pressup.sessions.plan import Review, plan_session, review, spec_from_dose
 from pressup.sessions.records import add_cues, add_rating, list_symptoms
 from pressup.sessions.store import Store
-from pressup.web.messages import ErrorMessage, encode
+from pressup.web.messages import ErrorMessage, StorageBack, encode
 from pressup.web.schemas import Frame, MessageError, Pain
-from pressup.web.writer import STALL_S, StoreWriter
+from pressup.web.writer import ALARM_S, STALL_S, StoreWriter
 
 log = logging.getLogger("pressup.web")
 T = TypeVar("T")
@@ -66,6 +66,9 @@ CHUNK_S = 1.0  # landmark frames are flushed to the store at least this often (s
 MAX_BACKLOG_FRAMES = 18_000
 #: How long closing the app waits for the queued writes (seconds).
 CLOSE_WAIT_S = 10.0
+#: How often, after telling tabs ``storage_unavailable``, the hub looks whether the writes go
+#: on again (seconds).
+BACK_POLL_S = 0.25
 
 
 class Sender(Protocol):
@@ -104,6 +107,8 @@ class SessionHub:
         store: where sessions are written as they happen.
         gone: further exceptions a :class:`Sender` raises when its tab has gone (besides
             ``RuntimeError`` and ``OSError``); such a tab is dropped by :meth:`broadcast`.
+        alarm_s: how long the writes may make no progress before the tabs are told
+            ``storage_unavailable`` (a write that fails is told at once).
     """
 
     def __init__(
@@ -111,12 +116,15 @@ class SessionHub:
         spec: ProtocolSpec,
         store: Store,
         gone: tuple[type[BaseException], ...] = (),
+        alarm_s: float = ALARM_S,
     ) -> None:
         self.spec = spec
         self.store = store
-        self.writer = StoreWriter(expected=(MessageError, PressupError))
+        self.writer = StoreWriter(expected=(MessageError, PressupError), stall_s=alarm_s)
         self.live: dict[str, Live] = {}
         self._gone: tuple[type[BaseException], ...] = (RuntimeError, OSError, *gone)
+        self._told_down: set[Sender] = set()  # told storage_unavailable, not yet storage_back
+        self._watcher: asyncio.Task[None] | None = None
 
     # -- sessions ------------------------------------------------------------------------------
     async def open(
@@ -398,6 +406,7 @@ class SessionHub:
             trouble = self.writer.trouble()
             if trouble is not None and not told:
                 told = True
+                self._watch_until_back(tabs)
                 await self._tell(list(tabs), self._unavailable(f"{what} waits: {trouble}"))
 
     def storage_warning(self, live: Live) -> str | None:
@@ -407,7 +416,27 @@ class SessionHub:
         if trouble is None or live.warned == self.writer.outage:
             return None
         live.warned = self.writer.outage
+        self._watch_until_back(live.clients)
         return self._unavailable(trouble)
+
+    def _watch_until_back(self, tabs: Iterable[Sender]) -> None:
+        """``tabs`` are being told ``storage_unavailable``: tell them ``storage_back`` once the
+        writes go on again (a task on the event loop, at most one)."""
+        self._told_down.update(tabs)
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.get_running_loop().create_task(self._until_back())
+
+    async def _until_back(self) -> None:
+        while self._told_down:
+            await asyncio.sleep(BACK_POLL_S)
+            if self.writer.trouble() is None:
+                tabs, self._told_down = list(self._told_down), set()
+                await self._tell(tabs, self._back())
+
+    def _back(self) -> str:
+        waiting = self.writer.frames_pending
+        kept = f"{waiting} frames kept meanwhile are being written" if waiting else "all written"
+        return encode(StorageBack(message=f"the database can be written again; {kept}"))
 
     def _unavailable(self, trouble: str) -> str:
         return encode(
@@ -434,6 +463,8 @@ class SessionHub:
         :data:`CLOSE_WAIT_S`) for the queued writes; what cannot be written is logged."""
         for live in list(self.live.values()):
             self.flush(live)
+        if self._watcher is not None:
+            self._watcher.cancel()
         await asyncio.to_thread(self.writer.close, CLOSE_WAIT_S)
 
     # -- tabs ----------------------------------------------------------------------------------
@@ -458,6 +489,7 @@ class SessionHub:
         """A tab left: write its frames; a session nobody shows any more leaves memory (it is
         rebuilt from the store if a tab comes back)."""
         live.clients.discard(ws)
+        self._told_down.discard(ws)
         if live.source is ws:
             live.source = None
         self.flush(live)
