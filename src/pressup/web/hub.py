@@ -406,8 +406,9 @@ class SessionHub:
             trouble = self.writer.trouble()
             if trouble is not None and not told:
                 told = True
-                self._watch_until_back(tabs)
-                await self._tell(list(tabs), self._unavailable(f"{what} waits: {trouble}"))
+                waiting = list(tabs)
+                self._watch_until_back(waiting)
+                await self._tell(waiting, self._unavailable(f"{what} waits: {trouble}"))
 
     def storage_warning(self, live: Live) -> str | None:
         """The ``storage_unavailable`` message for this session's tabs, once per spell of
