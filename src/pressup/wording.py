@@ -392,6 +392,19 @@ CHECK_WORDING: dict[str, str] = {
 }
 
 
+#: The coach page's notice while the database cannot be written (``storage_unavailable``): the
+#: set goes on and what it holds is kept (``held``), or, after a long wait, new movement frames
+#: are no longer kept (``full``: frames refused); and the word when it can be written again
+#: (``storage_back``).
+STORAGE_WORDING: dict[str, str] = {
+    "held": "Saving is delayed. Carry on: your set is being kept and will be saved as soon as "
+    "the connection to storage is back.",
+    "full": "Saving has been delayed for a long time, so your movements are no longer being kept. "
+    "Your pain ratings still are. You can pause until saving works again.",
+    "back": "Saving works again. What was kept meanwhile is being saved now.",
+}
+
+
 def page_fault_words() -> dict[str, str]:
     """Fault code -> what the coach page shows for it (its ``name``, as in the report)."""
     return {code: w.name for code, w in FAULT_WORDING.items()}

@@ -13,6 +13,9 @@ only when ``$PRESSUP_SCREENSHOTS=docs/screenshots`` is set (otherwise a temporar
   runs on the fake camera's pattern and the page shows the set-up checks ("I can't see you").
 * ``test_a_page_from_another_origin_cannot_use_the_coach`` (default run): a page served from
   another origin, holding the real token, can neither open the WebSocket nor POST.
+* ``test_the_page_says_calmly_when_saving_is_delayed_and_when_it_is_back`` (default run, ~15 s):
+  another process holds SQLite's write lock while the page sends frames; the page shows the
+  wording module's notice (no "refused a message" toast) until the server says storage is back.
 * ``test_a_whole_set_from_the_fake_camera`` (``-m slow``, needs ``../shared/data``): a rendered
   set of 3 press-ups played as the camera, through to the done screen (~45 s).
 """
@@ -453,7 +456,51 @@ def test_a_page_from_another_origin_cannot_use_the_coach(coach: Coach, open_brow
     assert b.problems == []
 
 
-# -- 3. a whole set ------------------------------------------------------------------------------
+# -- 3. saving delayed ---------------------------------------------------------------------------
+def test_the_page_says_calmly_when_saving_is_delayed_and_when_it_is_back(
+    tmp_path: Path, open_browser: Any
+) -> None:
+    import sqlite3
+
+    from pressup.wording import STORAGE_WORDING
+
+    playwright_or_skip()
+    env = {"PRESSUP_REQUIRE_SCREENING": "0", "PRESSUP_STORAGE_ALARM_S": "1"}
+    with coach_server(tmp_path, env) as srv:
+        if not srv.health["pose_assets"]:
+            pytest.skip("the pose runtime (@mediapipe/pose) is not installed: npm ci --prefix web")
+        b = open_browser()  # Chromium's fake camera: nobody in it, frames still go to the coach
+        b.page.goto(f"{srv.origin}/?token={srv.token}")
+        b.page.get_by_role("button", name="Start camera").click()
+        b.page.wait_for_function("() => !document.getElementById('pain').hidden")
+        _rate(b, 3, "back")
+        _wait(b, "frames answered", lambda s: s["framesSent"] > 20 and s["updates"] > 20, 45)
+        notice = b.page.get_by_test_id("storage-notice")
+        toast = b.page.locator("#toast")
+        assert not notice.is_visible()
+        other = sqlite3.connect(srv.database.removeprefix("sqlite:///"), isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+            b.page.wait_for_function("() => window.__pressup.storage === 'held'", timeout=20_000)
+            assert notice.is_visible() and notice.inner_text() == STORAGE_WORDING["held"]
+            assert b.page.locator("#banner-fatal").is_hidden()
+            frames = b.state()["framesSent"]
+            b.page.wait_for_timeout(1500)  # the set goes on meanwhile, the notice stays
+            assert b.state()["framesSent"] > frames and notice.is_visible()
+            assert not (toast.is_visible() and "refused" in toast.inner_text())
+            b.shot("storage-held")
+            other.execute("COMMIT")
+        finally:
+            other.close()
+        b.page.wait_for_function("() => window.__pressup.storage === 'ok'", timeout=20_000)
+        assert notice.is_hidden()
+        assert toast.is_visible() and toast.inner_text() == STORAGE_WORDING["back"]
+        codes = {e["code"] for e in b.state()["errors"]}
+        assert codes == {"storage_unavailable"}, b.state()["errors"]
+        assert b.problems == []
+
+
+# -- 4. a whole set ------------------------------------------------------------------------------
 @pytest.fixture
 def camera(tmp_path: Path) -> Path:
     """The rendered clip as an MJPEG fake-camera file in ``tmp_path`` (skips without it)."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from starlette.websockets import WebSocketDisconnect
+from starlette.testclient import WebSocketDenialResponse
 
 from pressup.storage import Store
 from pressup.synthetic import RepScript, SessionScript, make_session
@@ -107,9 +107,13 @@ def test_a_whole_set_over_the_websocket_is_counted_and_stored(
 def test_other_origins_and_wrong_tokens_cannot_open_the_socket(
     client: TestClient, origin: str, token: str
 ) -> None:
-    with pytest.raises(WebSocketDisconnect) as exc, _ws(client, origin=origin, token=token) as ws:
+    with (
+        pytest.raises(WebSocketDenialResponse) as exc,
+        _ws(client, origin=origin, token=token) as ws,
+    ):
         ws.receive_text()
-    assert exc.value.code == 1008
+    assert exc.value.status_code == 403  # an HTTP refusal of the upgrade, with the headers
+    assert exc.value.headers["x-frame-options"] == "DENY"
 
 
 def test_state_changes_and_reads_need_the_token_and_origin(client: TestClient) -> None:

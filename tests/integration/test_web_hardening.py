@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from starlette.websockets import WebSocketDisconnect
+from starlette.testclient import WebSocketDenialResponse
 
 from pressup.storage import Store
 from pressup.synthetic import RepScript, SessionScript, make_session
@@ -172,13 +172,15 @@ def test_a_foreign_host_header_is_refused(settings: Settings) -> None:
         assert "evil.example" in r.json()["detail"]
         assert r.headers["x-frame-options"] == "DENY"
         with (
-            pytest.raises(WebSocketDisconnect) as info,
+            pytest.raises(WebSocketDenialResponse) as info,
             c.websocket_connect(
                 f"ws://evil.example:8765/ws?token={TOKEN}", headers={"origin": ORIGIN}
             ),
         ):
             pass
-        assert info.value.code == 1008
+        assert info.value.status_code == 400  # the upgrade's refusal, with the headers
+        assert "evil.example" in info.value.json()["detail"]
+        _assert_security_headers(info.value)
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1:8765", "localhost:8765", "localhost"])

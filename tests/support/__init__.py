@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import http.client
 import os
+import secrets
+import socket
 import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +92,60 @@ def stop_process(proc: subprocess.Popen[Any], timeout: float = 10.0) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def ws_upgrade(
+    port: int, path: str, headers: dict[str, str]
+) -> tuple[int, http.client.HTTPMessage, bytes]:
+    """Ask the server on 127.0.0.1:``port`` to upgrade ``path`` to a WebSocket (a real
+    handshake request, with ``headers`` added or replacing the defaults, ``Host`` included).
+    Returns the status (101: accepted), the reply's headers and its body (none after a 101)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.putrequest("GET", path, skip_host=True, skip_accept_encoding=True)
+        fields = {
+            "Host": f"127.0.0.1:{port}",
+            "Upgrade": "websocket",
+            "Connection": "Upgrade",
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": base64.b64encode(secrets.token_bytes(16)).decode(),
+            **headers,
+        }
+        for name, value in fields.items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        r = conn.getresponse()
+        body = b"" if r.status == 101 else r.read()
+        return r.status, r.headers, body
+    finally:
+        conn.close()
+
+
+def free_socket() -> socket.socket:
+    """A listening TCP socket on 127.0.0.1 and a free port (for :func:`uvicorn_thread`)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    return sock
+
+
+@contextmanager
+def uvicorn_thread(app: Any, sock: socket.socket) -> Iterator[None]:
+    """Serve the ASGI ``app`` with a real uvicorn server on ``sock`` in a thread of this
+    process (its default HTTP and WebSocket implementations); stopped on exit."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()

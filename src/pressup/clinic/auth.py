@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
@@ -39,7 +40,7 @@ from pressup.sessions.clinic import (
     AccountRecord,
     AuthSessionRecord,
     PatientStore,
-    add_audit,
+    add_audits,
     auth_session,
     get_account,
     patient_store,
@@ -242,11 +243,21 @@ def audit(
     conn: HTTPConnection, actor: AccountRecord | None, action: str, patient: AccountRecord | None
 ) -> None:
     """Append one audit entry for this request (``actor`` ``None``: not signed in)."""
-    add_audit(
+    audit_each(conn, actor, action, [patient])
+
+
+def audit_each(
+    conn: HTTPConnection,
+    actor: AccountRecord | None,
+    action: str,
+    patients: Sequence[AccountRecord | None],
+) -> None:
+    """Append one audit entry per patient of ``patients`` for this request, in one write."""
+    add_audits(
         base_store(conn),
         actor=actor,
         action=action,
-        patient=patient,
+        patients=patients,
         address=client_address(conn),
     )
 
@@ -340,6 +351,7 @@ __all__ = [
     "SignInRequired",
     "SignedIn",
     "audit",
+    "audit_each",
     "care_of",
     "client_address",
     "csrf_guard",

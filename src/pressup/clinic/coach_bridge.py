@@ -35,6 +35,7 @@ from pressup.web import deps
 from pressup.web.hub import SessionHub
 from pressup.web.routes import coach, exports, progress, screening, sessions, ws
 from pressup.web.settings import Settings
+from pressup.web.writer import ALARM_S
 
 #: (method, path) of the coach's routes a patient uses ("WS" for the WebSocket).
 PATIENT_ROUTES: frozenset[tuple[str, str]] = frozenset(
@@ -79,6 +80,7 @@ class PatientHubs:
 
     spec: ProtocolSpec
     store: Store
+    alarm_s: float = ALARM_S  # see SessionHub
 
     def __post_init__(self) -> None:
         self._hubs: dict[int, SessionHub] = {}
@@ -88,7 +90,7 @@ class PatientHubs:
         with self._lock:
             found = self._hubs.get(store.patient_id)
             if found is None:
-                found = SessionHub(self.spec, store, gone=ws.DISCONNECTED)
+                found = SessionHub(self.spec, store, gone=ws.DISCONNECTED, alarm_s=self.alarm_s)
                 self._hubs[store.patient_id] = found
             return found
 
@@ -194,10 +196,10 @@ def _key(route: Any) -> tuple[str, str] | None:
     return None
 
 
-def install(app: FastAPI, spec: ProtocolSpec, store: Store) -> None:
+def install(app: FastAPI, spec: ProtocolSpec, store: Store, *, alarm_s: float = ALARM_S) -> None:
     """Register the coach's patient routes on ``app`` and point the coach's dependencies at
-    the signed-in patient."""
-    app.state.hubs = PatientHubs(spec, store)
+    the signed-in patient (``alarm_s``: see :class:`~pressup.web.hub.SessionHub`)."""
+    app.state.hubs = PatientHubs(spec, store, alarm_s)
     overrides: dict[Any, Any] = {
         deps._store: _store,
         deps._hub: _hub,

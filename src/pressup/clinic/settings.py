@@ -24,7 +24,8 @@ Every variable starts with ``PRESSUP_``:
 * ``PRESSUP_TRUST_PROXY`` - take the client's address from ``X-Forwarded-For`` (set it when
   a reverse proxy you run is in front; uvicorn's ``--forwarded-allow-ips`` does the same);
 * ``PRESSUP_MIGRATE_ON_START`` - run the migrations when the app starts (default on);
-* ``PRESSUP_POSE_ASSETS``, ``PRESSUP_PROTOCOL`` - as for ``pressup coach``;
+* ``PRESSUP_POSE_ASSETS``, ``PRESSUP_PROTOCOL``, ``PRESSUP_STORAGE_ALARM_S`` - as for
+  ``pressup coach``;
 * ``PRESSUP_LOG_LEVEL`` - ``INFO`` by default; logs are JSON lines on stderr.
 """
 
@@ -37,6 +38,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pressup.web.settings import default_pose_assets
+from pressup.web.writer import ALARM_S
 
 
 class ClinicSettings(BaseSettings):
@@ -61,6 +63,8 @@ class ClinicSettings(BaseSettings):
     trust_proxy: bool = False
     migrate_on_start: bool = True
     require_screening: bool = True
+    #: Seconds without a completed write before a patient's page is told storage_unavailable.
+    storage_alarm_s: float = Field(default=ALARM_S, gt=0)
     pose_assets: Optional[Path] = Field(default_factory=default_pose_assets)
     protocol: Optional[Path] = None
     log_level: str = "INFO"

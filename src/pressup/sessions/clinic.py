@@ -11,6 +11,7 @@ patient's rows.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,9 +24,22 @@ from pressup.live.replay import grid_frames, replay_live
 from pressup.pose.track import PoseTrack
 from pressup.protocol.spec import ProtocolSpec
 from pressup.safety.progression import Prescription, parse_variant
-from pressup.sessions.outcome import outcomes_of
-from pressup.sessions.plan import Review, gate, planned_from_dose, prescribe
-from pressup.sessions.records import approve_screening, list_screenings
+from pressup.sessions.outcome import SessionOutcome, build_outcome
+from pressup.sessions.plan import (
+    HISTORY_LIMIT,
+    Review,
+    gate_of,
+    history_of,
+    planned_from_dose,
+    prescribe,
+)
+from pressup.sessions.records import (
+    CueRecord,
+    SessionData,
+    approve_screening,
+    list_cues,
+    list_screenings,
+)
 from pressup.sessions.store import Store
 from pressup.storage.accounts import (
     REVIEW_DECISIONS,
@@ -36,6 +50,7 @@ from pressup.storage.accounts import (
     ReviewRecord,
     account_by_username,
     add_audit,
+    add_audits,
     add_review,
     auth_session,
     create_account,
@@ -58,6 +73,7 @@ from pressup.storage.accounts import (
     reviews_of,
     set_password_hash,
 )
+from pressup.storage.caseload import CaseloadRows, caseload
 from pressup.storage.scoped import PatientStore
 from pressup.storage.store import (
     SessionRecord,
@@ -72,6 +88,8 @@ from pressup.wording import fault_wording, page_label_words
 QUIET_DAYS = 7
 #: The window of the list's counts and pain trend.
 WINDOW_DAYS = 28
+#: At most this many of a patient's newest sessions in the window are judged.
+LISTED_SESSIONS = 500
 
 
 def patient_store(store: Store, patient: AccountRecord) -> PatientStore:
@@ -143,11 +161,61 @@ def overview(
     """What the physiotherapist's list shows for ``patient`` (``store``: theirs;
     ``require_screening``: the clinic asks for a screening before a set, so a missing or
     expired one is an alert; a screening waiting for review is one either way)."""
+    return overviews(store, [patient], spec, now, require_screening=require_screening)[0]
+
+
+def overviews(
+    store: Store,
+    patients: Sequence[AccountRecord],
+    spec: ProtocolSpec,
+    now: datetime,
+    *,
+    require_screening: bool = True,
+) -> list[Overview]:
+    """:func:`overview` of each of ``patients`` (a clinician's, from :func:`patients_of`), in
+    their order, read in a fixed number of queries whatever their number and their sessions'
+    (:func:`~pressup.storage.caseload.caseload`). ``store`` is the whole store: only the rows
+    of ``patients`` are read."""
     since = now - timedelta(days=WINDOW_DAYS)
-    records = store.list_sessions(limit=500)
-    recent = [r for r in records if r.created_at >= since]
-    outcomes = outcomes_of(store, list(reversed(recent)))
+    rows = caseload(store, [p.id for p in patients], since)
+    return [
+        _overview(p, rows[p.id], spec, now, require_screening=require_screening) for p in patients
+    ]
+
+
+def _overview(
+    patient: AccountRecord,
+    rows: CaseloadRows,
+    spec: ProtocolSpec,
+    now: datetime,
+    *,
+    require_screening: bool,
+) -> Overview:
+    since = now - timedelta(days=WINDOW_DAYS)
+    data = {sid: SessionData(r.reps, r.pain, r.symptoms, r.stops) for sid, r in rows.rows.items()}
+    recent = [r for r in rows.sessions if r.created_at >= since][:LISTED_SESSIONS]
+    outcomes = [build_outcome(r, data[r.id]) for r in reversed(recent)]
     pains = tuple(o.before[0].pain for o in outcomes if o.before)
+    alerts = _session_alerts(outcomes, rows.last_session, now)
+    screening = rows.screening
+    locked = screening.id if screening is not None and screening.locked else None
+    if locked is not None:
+        alerts.append("A screening is waiting for your review.")
+    elif require_screening:
+        after = [r for r in rows.sessions if screening and r.created_at > screening.created_at]
+        history = history_of(list(reversed(after[:HISTORY_LIMIT])), data, spec)
+        g = gate_of(screening, history, spec, now)
+        if not g.allowed:
+            alerts.append(f"Screening due: {g.reason}")
+    return Overview(
+        patient, rows.last_session, len(recent), pains, _trend(pains), tuple(alerts), locked
+    )
+
+
+def _session_alerts(
+    outcomes: Sequence[SessionOutcome], last: datetime | None, now: datetime
+) -> list[str]:
+    """The list's alerts about the sessions (``outcomes``: the window's, oldest first)."""
     alerts: list[str] = []
     stopped = [o for o in outcomes if o.stopped or o.stop_event]
     if stopped:
@@ -156,20 +224,11 @@ def overview(
     spreading = [o for o in outcomes if o.response == "peripheralising"]
     if spreading:
         alerts.append(f"Symptoms spread down the leg in {len(spreading)} set(s) in 4 weeks.")
-    last = records[0].created_at if records else None
     if last is None:
         alerts.append("No session yet.")
     elif now - last >= timedelta(days=QUIET_DAYS):
         alerts.append(f"No session for {(now - last).days} days.")
-    screenings = list_screenings(store, limit=1)
-    locked = screenings[0].id if screenings and screenings[0].locked else None
-    if locked is not None:
-        alerts.append("A screening is waiting for your review.")
-    elif require_screening:
-        g = gate(store, spec, now)
-        if not g.allowed:
-            alerts.append(f"Screening due: {g.reason}")
-    return Overview(patient, last, len(recent), pains, _trend(pains), tuple(alerts), locked)
+    return alerts
 
 
 def review_screening(
@@ -262,6 +321,9 @@ class SessionReplay:
         analysis: the engine's view of the whole track (:func:`replay_events`), ``{}`` when it
             could not be judged.
         note: why there are no phases or no frames (plain words), else ``""``.
+        said: the cues the live coach sent during the set, as stored (``t_s``: the time of
+            the frame they answered); empty for a set without stored cues (a recorded set, or
+            one from before they were stored), whose cues are re-derived by the engine.
     """
 
     record: SessionRecord
@@ -273,9 +335,23 @@ class SessionReplay:
     landmarks: tuple[tuple[float, ...] | None, ...]
     analysis: dict[str, Any]
     note: str = ""
+    said: tuple[CueRecord, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready. ``cues``: the cues said during the set when stored (each ``said``
+        true), else the engine's re-derived ones (``said`` false); ``cues_said`` says which."""
         r = self.record
+        derived = [{**c, "said": False} for c in self.analysis.get("cues", [])]
+        said = [
+            {
+                "t_s": _t(c.t_s) if c.t_s is not None else None,
+                "text": c.text,
+                "kind": c.kind,
+                "priority": c.priority,
+                "said": True,
+            }
+            for c in self.said
+        ]
         return {
             "session": {
                 "id": r.id,
@@ -290,6 +366,8 @@ class SessionReplay:
             "frames": {"t_s": list(self.t_s), "landmarks": list(self.landmarks)},
             "note": self.note,
             **self.analysis,
+            "cues": said or derived,
+            "cues_said": bool(said),
         }
 
 
@@ -408,6 +486,7 @@ def session_replay(
     record = store.get_session(session_id)
     if record is None:
         raise StorageError(f"no session with id {session_id!r} for this patient")
+    said = tuple(list_cues(store, session_id))
     try:
         track = store.load_track(session_id)
     except StorageError:
@@ -415,7 +494,7 @@ def session_replay(
     if track is None or track.n_frames == 0:
         w, h = record.video_width or 0, record.video_height or 0
         note = "This session has no stored movement (landmark) frames."
-        return SessionReplay(record, w, h, 0.0, 0, (), (), {}, note)
+        return SessionReplay(record, w, h, 0.0, 0, (), (), {}, note, said)
     planned = planned_from_dose(spec, dict(record.dose))
     try:
         events = replay_events(track, planned.apply(spec) if planned else spec)
@@ -434,6 +513,7 @@ def session_replay(
         landmarks=tuple(_packed(track.data[i], w, h) for i in idx),
         analysis=events,
         note=note,
+        said=said,
     )
 
 
@@ -453,6 +533,7 @@ __all__ = [
     "SessionReplay",
     "account_by_username",
     "add_audit",
+    "add_audits",
     "auth_session",
     "create_account",
     "create_auth_session",
@@ -468,6 +549,7 @@ __all__ = [
     "note_failure",
     "note_success",
     "overview",
+    "overviews",
     "password_hash_of",
     "patient_store",
     "patients_of",

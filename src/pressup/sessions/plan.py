@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -55,6 +56,8 @@ from pressup.safety.screening import Gate, coach_gate
 from pressup.safety.symptoms import STOP_EVENT
 from pressup.sessions.records import (
     DecisionRecord,
+    ScreeningRecord,
+    SessionData,
     SymptomRecord,
     active_prescription,
     latest_screening,
@@ -143,7 +146,14 @@ def load_history(
         for r in reversed(store.list_sessions(limit=limit))
         if since is None or r.created_at > since
     ]
-    data = session_data(store, [r.id for r in records])
+    return history_of(records, session_data(store, [r.id for r in records]), spec)
+
+
+def history_of(
+    records: Sequence[SessionRecord], data: Mapping[str, SessionData], spec: ProtocolSpec
+) -> list[SessionSummary]:
+    """:func:`load_history` of sessions already read: ``records`` (oldest first) and their
+    rows ``data`` (:func:`~pressup.sessions.records.session_data`)."""
     out: list[SessionSummary] = []
     for record in records:
         d = data[record.id]
@@ -252,20 +262,32 @@ def prescribe(store: Store, spec: ProtocolSpec, rx: Prescription) -> Review:
     return review(store, spec)
 
 
+def stopped_sets(history: Sequence[SessionSummary], spec: ProtocolSpec) -> int:
+    """Sets stopped by the pain rules (or marked stopped) in ``history``."""
+    return sum(1 for session in history for s in session.sets if set_problem(s, spec) is not None)
+
+
 def stopped_sets_since(store: Store, spec: ProtocolSpec, since: datetime) -> int:
     """Sets stopped by the pain rules (or marked stopped) in sessions after ``since``."""
-    return sum(
-        1
-        for session in load_history(store, spec, since=since)
-        for s in session.sets
-        if set_problem(s, spec) is not None
-    )
+    return stopped_sets(load_history(store, spec, since=since), spec)
 
 
 def gate(store: Store, spec: ProtocolSpec, now: datetime) -> Gate:
     """May the coach start a set now? (:func:`pressup.safety.screening.coach_gate`)."""
     latest = latest_screening(store)
-    stopped = stopped_sets_since(store, spec, latest.created_at) if latest is not None else 0
+    history = load_history(store, spec, since=latest.created_at) if latest is not None else []
+    return gate_of(latest, history, spec, now)
+
+
+def gate_of(
+    latest: ScreeningRecord | None,
+    history: Sequence[SessionSummary],
+    spec: ProtocolSpec,
+    now: datetime,
+) -> Gate:
+    """:func:`gate` from what was read already: the latest screening and :func:`load_history`
+    since it (the newest :data:`HISTORY_LIMIT` sessions after it)."""
+    stopped = stopped_sets(history, spec) if latest is not None else 0
     return coach_gate(latest, now, stopped, spec.screening)
 
 
@@ -440,6 +462,8 @@ __all__ = [
     "SessionPlan",
     "current_prescription",
     "gate",
+    "gate_of",
+    "history_of",
     "load_history",
     "plan_session",
     "planned_from_dose",
@@ -447,6 +471,7 @@ __all__ = [
     "review",
     "session_summary",
     "spec_from_dose",
+    "stopped_sets",
     "stopped_sets_since",
     "todays_dose",
 ]

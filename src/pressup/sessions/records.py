@@ -1,10 +1,12 @@
 """What is stored beside the sessions, as the CLI, the web, the history page and the exports
-use it: screenings, symptom reports and pain ratings, progression decisions and clinicians'
-prescriptions, and the rows of many sessions at once (:func:`session_data`).
+use it: screenings, symptom reports and pain ratings, the cues the live coach sent,
+progression decisions and clinicians' prescriptions, and the rows of many sessions at once
+(:func:`session_data`).
 
 This module is the application's API to the storage repositories
 (:mod:`pressup.storage.screenings`, :mod:`~pressup.storage.symptoms`,
-:mod:`~pressup.storage.decisions`, :mod:`~pressup.storage.prescriptions`): the shells call
+:mod:`~pressup.storage.decisions`, :mod:`~pressup.storage.prescriptions`,
+:mod:`~pressup.storage.cues`): the shells call
 these functions, never storage itself. Each function is one transaction on the store (stored
 whole or not at all); malformed arguments raise :class:`~pressup.errors.InputError` before
 anything is written, an unknown session id :class:`~pressup.errors.StorageError`.
@@ -21,7 +23,9 @@ from datetime import date, datetime
 from typing import Any, Union
 
 from pressup.safety.progression import Decision
+from pressup.storage import cues as cues_repo
 from pressup.storage import decisions, prescriptions, screenings, symptoms
+from pressup.storage.cues import CueRecord
 from pressup.storage.decisions import DecisionRecord
 from pressup.storage.prescriptions import PrescriptionRecord
 from pressup.storage.screenings import ScreeningRecord
@@ -109,6 +113,21 @@ def add_rating(
 def list_symptoms(store: Store, session_id: str | None) -> list[SymptomRecord]:
     """A session's symptom reports in the order stored (``None``: those outside sessions)."""
     return symptoms.list_symptoms(store, session_id)
+
+
+# -- the cues the live coach sent ------------------------------------------------------------
+
+
+def add_cues(store: Store, session_id: str, cues: Sequence[Mapping[str, Any]]) -> None:
+    """Record cues the live coach sent during a set (all or none): each ``{t_s, cue, kind,
+    priority, text, speak}``, ``t_s`` the time of the frame (or rating) whose reply carried it,
+    seconds on the session's frame clock, or ``None``."""
+    cues_repo.add_cues(store, session_id, cues)
+
+
+def list_cues(store: Store, session_id: str) -> list[CueRecord]:
+    """The cues the coach sent in a session, in order (``[]``: none stored)."""
+    return cues_repo.list_cues(store, session_id)
 
 
 # -- progression decisions and prescriptions -------------------------------------------------
@@ -200,12 +219,14 @@ def session_data(store: Store, session_ids: Sequence[str]) -> dict[str, SessionD
 
 
 __all__ = [
+    "CueRecord",
     "DecisionRecord",
     "PrescriptionRecord",
     "ScreeningRecord",
     "SessionData",
     "SymptomRecord",
     "active_prescription",
+    "add_cues",
     "add_rating",
     "add_screening",
     "add_symptoms",
@@ -213,6 +234,7 @@ __all__ = [
     "clear_prescription",
     "latest_decision",
     "latest_screening",
+    "list_cues",
     "list_decisions",
     "list_screenings",
     "list_symptoms",

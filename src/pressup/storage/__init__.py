@@ -18,6 +18,12 @@ each one transaction on :meth:`Store.transaction`):
 * :mod:`pressup.storage.decisions` - ``progression_decisions`` (session set NULL on delete);
 * :mod:`pressup.storage.prescriptions` - ``prescriptions`` (at most one active).
 
+Revision ``0004`` adds the clinic's accounts (:mod:`pressup.storage.accounts`) and the patient
+of each health row; ``0005`` keys a repetition by its number and start time (every attempt
+kept); ``0006`` adds the cues the live coach sent (:mod:`pressup.storage.cues`, ``cues``,
+cascade). :mod:`pressup.storage.caseload` reads what a clinician's patient list needs
+of many patients at once.
+
 Repository functions take a :class:`Store` and, like its methods, run as one transaction each
 (stored whole or not at all). Malformed arguments raise :class:`~pressup.errors.InputError`
 before anything is written; an unknown session id raises

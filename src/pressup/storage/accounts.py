@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Optional, get_args
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from pressup.errors import InputError, StorageError
@@ -521,18 +521,39 @@ def add_audit(
     address: str,
 ) -> None:
     """Append one entry (``actor`` ``None``: anonymous, e.g. an invitation being used)."""
-    row = AuditRow(
-        at=utc_now(),
-        actor_id=actor.id if actor is not None else None,
-        actor_username=actor.username if actor is not None else "-",
-        actor_role=actor.role if actor is not None else "anonymous",
-        action=req_text("action", action, max_len=64),
-        patient_id=patient.id if patient is not None else None,
-        patient_username=patient.username if patient is not None else None,
-        address=_address(address),
-    )
+    add_audits(store, actor=actor, action=action, patients=[patient], address=address)
+
+
+def add_audits(
+    store: Store,
+    *,
+    actor: AccountRecord | None,
+    action: str,
+    patients: Sequence[AccountRecord | None],
+    address: str,
+) -> None:
+    """Append one entry per patient of ``patients`` (the same actor, action and moment), in
+    one statement (an ``INSERT`` of many rows)."""
+    at = utc_now()
+    verb = req_text("action", action, max_len=64)
+    where = _address(address)
+    rows = [
+        {
+            "at": at,
+            "actor_id": actor.id if actor is not None else None,
+            "actor_username": actor.username if actor is not None else "-",
+            "actor_role": actor.role if actor is not None else "anonymous",
+            "action": verb,
+            "patient_id": patient.id if patient is not None else None,
+            "patient_username": patient.username if patient is not None else None,
+            "address": where,
+        }
+        for patient in patients
+    ]
+    if not rows:
+        return
     with store.transaction(write=True) as s:
-        s.add(row)
+        s.execute(insert(AuditRow), rows)
 
 
 def list_audit(

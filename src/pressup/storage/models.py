@@ -59,6 +59,7 @@ VARIANT_LEN = 16
 OUTCOME_LEN = 16
 LOCATION_LEN = 16
 SOURCE_LEN = 16
+CUE_KIND_LEN = 16
 
 
 class Base(DeclarativeBase):
@@ -192,6 +193,25 @@ class TrackChunkRow(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
 
     __table_args__ = (UniqueConstraint("session_id", "seq"),)  # also the session_id index
+
+
+class CueRow(Base):
+    """One cue the live coach sent during a set (revision 0006): ``t_s`` is the time of the
+    frame (or rating) it answered, seconds on the session's frame clock (NULL: before any
+    frame); ``cue`` its id, ``kind`` (``breath``, ``count``, ``form``, ``info``, ``safety``),
+    ``priority`` (1 = most important), ``text`` the words shown and said (``speak`` false:
+    shown only)."""
+
+    __tablename__ = "cues"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = _session_fk()
+    t_s: Mapped[Optional[float]] = mapped_column(Float)
+    cue: Mapped[str] = mapped_column(String(KIND_LEN), nullable=False)
+    kind: Mapped[str] = mapped_column(String(CUE_KIND_LEN), nullable=False)
+    priority: Mapped[int] = mapped_column(Integer, nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    speak: Mapped[bool] = mapped_column(Boolean, nullable=False)
 
 
 # -- safety: screening, symptoms, progression (revision 0002) --------------------------------
@@ -432,7 +452,14 @@ PATIENT_OWNED: tuple[type[Base], ...] = (
     PrescriptionRow,
 )
 #: The tables whose rows belong to a session (``session_id``), so to its patient.
-SESSION_CHILDREN: tuple[type[Base], ...] = (EventRow, RepRow, PainRow, FeedbackRow, TrackChunkRow)
+SESSION_CHILDREN: tuple[type[Base], ...] = (
+    EventRow,
+    RepRow,
+    PainRow,
+    FeedbackRow,
+    TrackChunkRow,
+    CueRow,
+)
 
 
 __all__ = [
@@ -443,6 +470,7 @@ __all__ = [
     "AuditRow",
     "AuthSessionRow",
     "Base",
+    "CueRow",
     "DecisionRow",
     "EventRow",
     "FeedbackRow",

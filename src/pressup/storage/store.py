@@ -385,7 +385,8 @@ class SessionRecord:
         return out
 
 
-def _record(row: SessionRow) -> SessionRecord:
+def session_record(row: SessionRow) -> SessionRecord:
+    """The :class:`SessionRecord` of a ``sessions`` row."""
     ended = as_utc(row.ended_at) if row.ended_at is not None else None
     return SessionRecord(
         id=row.id,
@@ -551,7 +552,7 @@ class Store:
             return None
         with self.transaction(write=False) as s:
             row = s.get(SessionRow, session_id)
-            return _record(row) if row is not None else None
+            return session_record(row) if row is not None else None
 
     def list_sessions(self, limit: int = 100) -> list[SessionRecord]:
         """At most ``limit`` sessions, newest (by creation) first."""
@@ -560,7 +561,7 @@ class Store:
             select(SessionRow).order_by(SessionRow.created_at.desc(), SessionRow.id.desc()).limit(n)
         )
         with self.transaction(write=False) as s:
-            return [_record(row) for row in s.scalars(stmt)]
+            return [session_record(row) for row in s.scalars(stmt)]
 
     def update_session(
         self,
@@ -624,7 +625,7 @@ class Store:
         stmt = select(EventRow).where(EventRow.session_id == session_id).order_by(EventRow.id)
         with self.transaction(write=False) as s:
             self.session_row(s, session_id)
-            return [{"t_s": r.t_s, "kind": r.kind, "rep": r.rep, **r.data} for r in s.scalars(stmt)]
+            return [event_dict(r) for r in s.scalars(stmt)]
 
     # -- repetitions ------------------------------------------------------------------------
 
@@ -666,7 +667,7 @@ class Store:
         )
         with self.transaction(write=False) as s:
             self.session_row(s, session_id)
-            return [_rep_dict(r) for r in s.scalars(stmt)]
+            return [rep_dict(r) for r in s.scalars(stmt)]
 
     def reps_of(self, session_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """:meth:`list_reps` of many sessions in a few queries: id -> repetitions by number
@@ -680,7 +681,7 @@ class Store:
                     .order_by(RepRow.session_id, RepRow.number, RepRow.start_s)
                 )
                 for r in s.scalars(stmt):
-                    out[r.session_id].append(_rep_dict(r))
+                    out[r.session_id].append(rep_dict(r))
         return out
 
     def events_of(self, session_ids: Sequence[str], kind: str) -> dict[str, list[dict[str, Any]]]:
@@ -695,7 +696,7 @@ class Store:
                     .order_by(EventRow.id)
                 )
                 for r in s.scalars(stmt):
-                    out[r.session_id].append({"t_s": r.t_s, "kind": r.kind, "rep": r.rep, **r.data})
+                    out[r.session_id].append(event_dict(r))
         return out
 
     # -- ratings and feedback -------------------------------------------------------------
@@ -750,7 +751,7 @@ class Store:
         stmt = select(PainRow).where(PainRow.session_id == session_id).order_by(PainRow.id)
         with self.transaction(write=False) as s:
             self.session_row(s, session_id)
-            return [_pain_dict(r) for r in s.scalars(stmt)]
+            return [pain_dict(r) for r in s.scalars(stmt)]
 
     def pain_of(self, session_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """:meth:`list_pain` of many sessions in a few queries (an id with none maps to
@@ -760,7 +761,7 @@ class Store:
             for chunk in id_chunks(list(out)):
                 stmt = select(PainRow).where(PainRow.session_id.in_(chunk)).order_by(PainRow.id)
                 for r in s.scalars(stmt):
-                    out[r.session_id].append(_pain_dict(r))
+                    out[r.session_id].append(pain_dict(r))
         return out
 
     def add_feedback(self, session_id: str, *, helpful: bool, comment: str | None) -> None:
@@ -899,7 +900,13 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _pain_dict(r: PainRow) -> dict[str, Any]:
+def event_dict(r: EventRow) -> dict[str, Any]:
+    """An engine event as :meth:`Store.list_events` gives it."""
+    return {"t_s": r.t_s, "kind": r.kind, "rep": r.rep, **r.data}
+
+
+def pain_dict(r: PainRow) -> dict[str, Any]:
+    """A pain rating as :meth:`Store.list_pain` gives it."""
     return {
         "rep": r.rep,
         "score": r.score,
@@ -909,7 +916,8 @@ def _pain_dict(r: PainRow) -> dict[str, Any]:
     }
 
 
-def _rep_dict(r: RepRow) -> dict[str, Any]:
+def rep_dict(r: RepRow) -> dict[str, Any]:
+    """A repetition as :meth:`Store.list_reps` gives it."""
     return {
         "index": r.number,
         "start_s": r.start_s,

@@ -71,7 +71,7 @@ def create_app(
     """Build the app. ``store`` defaults to :class:`Store` at ``settings.database_url``."""
     store = store or Store(settings.database_url)
     spec = spec or load_spec(settings.protocol_path)
-    hub = SessionHub(spec, store, gone=ws.DISCONNECTED)
+    hub = SessionHub(spec, store, gone=ws.DISCONNECTED, alarm_s=settings.storage_alarm_s)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

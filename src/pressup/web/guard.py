@@ -7,7 +7,7 @@ checks (:func:`pressup.clinic.auth.csrf_guard`) instead of the token.
 
 * **Host allow-list** (DNS rebinding): the ``Host`` header must name ``127.0.0.1``,
   ``localhost`` or the configured host (:meth:`Settings.allowed_hosts`); otherwise HTTP 400 (a
-  WebSocket upgrade: refused, close code 1008).
+  WebSocket upgrade too).
 * **State changes** (not ``GET``, ``HEAD`` or ``OPTIONS``) need the app's own ``Origin`` and the
   per-launch token (``?token=`` or ``X-Pressup-Token``); otherwise HTTP 403.
 * **Body size**: a request body over :data:`MAX_BODY_BYTES` gets HTTP 413, counted while it
@@ -18,6 +18,12 @@ checks (:func:`pressup.clinic.auth.csrf_guard`) instead of the token.
   policy, and ``Cache-Control: no-store`` unless the route set its own (the page's static
   files and the pose runtime may be cached; health data may not). An unhandled error before
   the reply started gets a plain 500 with the same headers (and is raised on to be logged).
+* **A refused WebSocket upgrade** (a foreign ``Host`` here; a wrong token or ``Origin``, or no
+  sign-in, at the endpoint) is an HTTP reply with the same headers and a short JSON body
+  (``{"detail": ...}``; 400 for the host, 403 otherwise), sent with the ASGI "WebSocket Denial
+  Response" extension (``websocket.http.response.start``/``.body``) when the server offers it,
+  as uvicorn does; without it the upgrade is refused by a close (code 1008), which the server
+  turns into a bare HTTP 403.
 """
 
 from __future__ import annotations
@@ -110,13 +116,14 @@ class OuterGuard:
         if host is None or host_name(host) not in allowed:
             detail = f"host not allowed: expected one of {sorted(allowed)}, got {host!r}"
             if scope["type"] == "websocket":
-                await receive()  # websocket.connect; closing now refuses the upgrade (HTTP 403)
-                await send({"type": "websocket.close", "code": 1008, "reason": detail[:120]})
+                await receive()  # websocket.connect
+                await self._refuse_upgrade(scope, send, 400, detail)
             else:
                 await self._refuse(scope, send, 400, detail)
             return
         if scope["type"] == "websocket":
-            await self.app(scope, receive, send)  # the endpoint checks who may connect
+            # the endpoint checks who may connect; a refusal before accepting gets the headers
+            await self.app(scope, receive, self._upgrade_refusals(scope, send))
             return
         refused = self.refusal(scope)
         if refused is not None:
@@ -180,7 +187,11 @@ class OuterGuard:
             out.append((b"cache-control", b"no-store"))
         return out
 
-    async def _refuse(self, scope: Scope, send: Send, status: int, detail: str) -> None:
+    async def _refuse(
+        self, scope: Scope, send: Send, status: int, detail: str, *, kind: str = "http"
+    ) -> None:
+        """A short JSON reply ``{"detail": ...}`` with the security headers (``kind``
+        ``websocket.http``: the WebSocket Denial Response of an upgrade)."""
         body = json.dumps({"detail": detail}).encode()
         headers = [
             (b"content-type", b"application/json"),
@@ -188,12 +199,38 @@ class OuterGuard:
         ]
         await send(
             {
-                "type": "http.response.start",
+                "type": f"{kind}.response.start",
                 "status": status,
                 "headers": self._headers(scope, headers),
             }
         )
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": f"{kind}.response.body", "body": body})
+
+    async def _refuse_upgrade(self, scope: Scope, send: Send, status: int, detail: str) -> None:
+        """Refuse a WebSocket upgrade: an HTTP reply with the security headers when the server
+        offers the ASGI "WebSocket Denial Response" extension (uvicorn does), else a close
+        before accepting (the server then answers a bare HTTP 403), code 1008."""
+        if "websocket.http.response" in scope.get("extensions", {}):
+            await self._refuse(scope, send, status, detail, kind="websocket.http")
+        else:
+            await send({"type": "websocket.close", "code": 1008, "reason": detail[:120]})
+
+    def _upgrade_refusals(self, scope: Scope, send: Send) -> Send:
+        """``send`` for a WebSocket endpoint: a close before the upgrade was accepted (the
+        endpoint or a dependency refused it) becomes :meth:`_refuse_upgrade`'s HTTP 403."""
+        answered = False  # the upgrade was accepted or refused
+
+        async def refusing(msg: Message) -> None:
+            nonlocal answered
+            if msg["type"] == "websocket.close" and not answered:
+                answered = True
+                await self._refuse_upgrade(scope, send, 403, msg.get("reason") or "forbidden")
+                return
+            if msg["type"] in ("websocket.accept", "websocket.http.response.start"):
+                answered = True
+            await send(msg)
+
+        return refusing
 
 
 class Guard(OuterGuard):

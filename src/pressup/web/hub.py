@@ -1,11 +1,11 @@
 """Live sessions, their connections, and writing them to the store as they happen.
 
-One :class:`SessionHub` per app. A session lives in memory while it is used; its landmark
-frames are written in chunks of at most :data:`CHUNK_S` seconds, events, repetitions and ratings
-at once. A session not in memory (after a server restart) is rebuilt by replaying its stored
-frames through a fresh :class:`~pressup.live.LiveSession`: the engine is pure, so the replay
-reaches the same state; its stored ratings and any stop are put back after the frames. The
-rebuilt session knows its last stored frame (``seq``: its index in the stored track, and its
+One :class:`SessionHub` per app. A session lives in memory while it is used; its landmark frames
+are written in chunks of at most :data:`CHUNK_S` seconds; events, the cues sent, repetitions and
+ratings at once. A session not in memory (after a server restart) is rebuilt by replaying its
+stored frames through a fresh :class:`~pressup.live.LiveSession`: the engine is pure, so the
+replay reaches the same state; its stored ratings and any stop are put back after the frames.
+The rebuilt session knows its last stored frame (``seq``: its index in the stored track, and its
 time): the ``welcome`` says so, and the resuming tab's frames must come after it (a frame stored
 before and sent again is refused ``out_of_order``).
 
@@ -41,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pressup.errors import PressupError, StorageError
-from pressup.live import LiveSession, LiveUpdate, landmarks_to_pixels
+from pressup.live import Cue, LiveSession, LiveUpdate, landmarks_to_pixels
 from pressup.protocol import ProtocolSpec
 from pressup.safety.symptoms import (
     STOP_EVENT,
@@ -51,11 +51,11 @@ from pressup.safety.symptoms import (
     parse_location,
 )
 from pressup.sessions.plan import Review, plan_session, review, spec_from_dose
-from pressup.sessions.records import add_rating, list_symptoms
+from pressup.sessions.records import add_cues, add_rating, list_symptoms
 from pressup.sessions.store import Store
-from pressup.web.messages import ErrorMessage, encode
+from pressup.web.messages import ErrorMessage, StorageBack, encode
 from pressup.web.schemas import Frame, MessageError, Pain
-from pressup.web.writer import STALL_S, StoreWriter
+from pressup.web.writer import ALARM_S, STALL_S, StoreWriter
 
 log = logging.getLogger("pressup.web")
 T = TypeVar("T")
@@ -66,6 +66,9 @@ CHUNK_S = 1.0  # landmark frames are flushed to the store at least this often (s
 MAX_BACKLOG_FRAMES = 18_000
 #: How long closing the app waits for the queued writes (seconds).
 CLOSE_WAIT_S = 10.0
+#: How often, after telling tabs ``storage_unavailable``, the hub looks whether the writes go
+#: on again (seconds).
+BACK_POLL_S = 0.25
 
 
 class Sender(Protocol):
@@ -104,6 +107,8 @@ class SessionHub:
         store: where sessions are written as they happen.
         gone: further exceptions a :class:`Sender` raises when its tab has gone (besides
             ``RuntimeError`` and ``OSError``); such a tab is dropped by :meth:`broadcast`.
+        alarm_s: how long the writes may make no progress before the tabs are told
+            ``storage_unavailable`` (a write that fails is told at once).
     """
 
     def __init__(
@@ -111,12 +116,15 @@ class SessionHub:
         spec: ProtocolSpec,
         store: Store,
         gone: tuple[type[BaseException], ...] = (),
+        alarm_s: float = ALARM_S,
     ) -> None:
         self.spec = spec
         self.store = store
-        self.writer = StoreWriter(expected=(MessageError, PressupError))
+        self.writer = StoreWriter(expected=(MessageError, PressupError), stall_s=alarm_s)
         self.live: dict[str, Live] = {}
         self._gone: tuple[type[BaseException], ...] = (RuntimeError, OSError, *gone)
+        self._told_down: set[Sender] = set()  # told storage_unavailable, not yet storage_back
+        self._watcher: asyncio.Task[None] | None = None
 
     # -- sessions ------------------------------------------------------------------------------
     async def open(
@@ -263,8 +271,9 @@ class SessionHub:
         )
         live.rated.add(msg.rep)
         upd = live.session.on_rating(msg.rep, score, place)
-        if upd.events:
+        if upd.events or upd.cues:
             self._write_update(live, upd)
+        if upd.events:
             self.flush(live)
             self._update_session(live, stage="done", ended=True)
         fut = asyncio.wrap_future(written)
@@ -320,7 +329,7 @@ class SessionHub:
         """End the set now (the ``end`` button): a press-up still under way is stored as not
         counted (``ended_up``), not dropped; the session is stored as done."""
         upd = live.session.end()
-        self._write_update(live, upd)
+        self._write_update(live, upd, said=False)  # the reply to `end` carries no cues
         self.flush(live)
         self._update_session(live, stage="done", ended=True)
 
@@ -346,15 +355,21 @@ class SessionHub:
         live.pending_since = time.monotonic()
 
     # -- storage -------------------------------------------------------------------------------
-    def _write_update(self, live: Live, upd: LiveUpdate, *, drop_ticks: bool = False) -> None:
-        """Queue what the session did: its events (``drop_ticks``: without ``hold_tick``) and
-        the repetitions it finished or changed."""
+    def _write_update(
+        self, live: Live, upd: LiveUpdate, *, drop_ticks: bool = False, said: bool = True
+    ) -> None:
+        """Queue what the session did: its events (``drop_ticks``: without ``hold_tick``), the
+        cues the tabs are sent with it (``said``; at the time of the frame or rating answered)
+        and the repetitions it finished or changed."""
         events = [e.to_dict() for e in upd.events if not (drop_ticks and e.kind == "hold_tick")]
         sid = live.id
         if upd.events:
             self.writer.submit(
                 f"events of session {sid}", lambda: self.store.add_events(sid, events)
             )
+        if said and upd.cues:
+            cues = said_cues(upd.cues, live.last_t)
+            self.writer.submit(f"cues of session {sid}", lambda: add_cues(self.store, sid, cues))
         for rep in upd.reps:
             self.writer.submit(
                 f"a press-up of session {sid}", functools.partial(self.store.upsert_rep, sid, rep)
@@ -391,7 +406,9 @@ class SessionHub:
             trouble = self.writer.trouble()
             if trouble is not None and not told:
                 told = True
-                await self._tell(list(tabs), self._unavailable(f"{what} waits: {trouble}"))
+                waiting = list(tabs)
+                self._watch_until_back(waiting)
+                await self._tell(waiting, self._unavailable(f"{what} waits: {trouble}"))
 
     def storage_warning(self, live: Live) -> str | None:
         """The ``storage_unavailable`` message for this session's tabs, once per spell of
@@ -400,7 +417,27 @@ class SessionHub:
         if trouble is None or live.warned == self.writer.outage:
             return None
         live.warned = self.writer.outage
+        self._watch_until_back(live.clients)
         return self._unavailable(trouble)
+
+    def _watch_until_back(self, tabs: Iterable[Sender]) -> None:
+        """``tabs`` are being told ``storage_unavailable``: tell them ``storage_back`` once the
+        writes go on again (a task on the event loop, at most one)."""
+        self._told_down.update(tabs)
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.get_running_loop().create_task(self._until_back())
+
+    async def _until_back(self) -> None:
+        while self._told_down:
+            await asyncio.sleep(BACK_POLL_S)
+            if self.writer.trouble() is None:
+                tabs, self._told_down = list(self._told_down), set()
+                await self._tell(tabs, self._back())
+
+    def _back(self) -> str:
+        waiting = self.writer.frames_pending
+        kept = f"{waiting} frames kept meanwhile are being written" if waiting else "all written"
+        return encode(StorageBack(message=f"the database can be written again; {kept}"))
 
     def _unavailable(self, trouble: str) -> str:
         return encode(
@@ -427,6 +464,8 @@ class SessionHub:
         :data:`CLOSE_WAIT_S`) for the queued writes; what cannot be written is logged."""
         for live in list(self.live.values()):
             self.flush(live)
+        if self._watcher is not None:
+            self._watcher.cancel()
         await asyncio.to_thread(self.writer.close, CLOSE_WAIT_S)
 
     # -- tabs ----------------------------------------------------------------------------------
@@ -451,6 +490,7 @@ class SessionHub:
         """A tab left: write its frames; a session nobody shows any more leaves memory (it is
         rebuilt from the store if a tab comes back)."""
         live.clients.discard(ws)
+        self._told_down.discard(ws)
         if live.source is ws:
             live.source = None
         self.flush(live)
@@ -468,6 +508,23 @@ class SessionHub:
             except self._gone as exc:
                 log.info("dropping a vanished tab of session %s: %s", live.id, exc)
                 live.clients.discard(ws)
+
+
+def said_cues(cues: Iterable[Cue], t_s: float) -> list[dict[str, Any]]:
+    """The cues of one reply as they are stored (``t_s``: the time of the frame or rating it
+    answers; ``None`` before any frame)."""
+    when = t_s if math.isfinite(t_s) else None
+    return [
+        {
+            "t_s": when,
+            "cue": c.id,
+            "kind": c.kind,
+            "priority": int(c.priority),
+            "text": c.text,
+            "speak": c.speak,
+        }
+        for c in cues
+    ]
 
 
 def storable(lm: npt.NDArray[np.float64]) -> bool:

@@ -11,7 +11,9 @@ in the order they go on the wire; a field that may be ``null`` is always sent.
 * :class:`SavedPain`, :class:`SavedFeedback`, :class:`SavedControl` - a rating, feedback or a
   button press was stored;
 * :class:`ReviewMessage` - the decision for next time, once the set is over;
-* :class:`ErrorMessage` - a message was refused (:class:`~pressup.web.schemas.MessageError`).
+* :class:`ErrorMessage` - a message was refused (:class:`~pressup.web.schemas.MessageError`),
+  or the database cannot be written now (``storage_unavailable``);
+* :class:`StorageBack` - it can be written again.
 
 The inbound messages are in :mod:`pressup.web.schemas`.
 """
@@ -157,8 +159,25 @@ class ErrorMessage(_Out):
         return cls(code=exc.code, message=exc.message, seq=exc.seq)
 
 
+class StorageBack(_Out):
+    """The database can be written again, after a ``storage_unavailable`` notice (sent once
+    per spell of trouble to the tabs told of it)."""
+
+    v: Literal[1] = PROTOCOL_VERSION
+    type: Literal["storage_back"] = "storage_back"
+    message: str
+
+
 Outbound = Union[
-    Welcome, Pong, Update, SavedPain, SavedFeedback, SavedControl, ReviewMessage, ErrorMessage
+    Welcome,
+    Pong,
+    Update,
+    SavedPain,
+    SavedFeedback,
+    SavedControl,
+    ReviewMessage,
+    ErrorMessage,
+    StorageBack,
 ]
 
 
@@ -192,6 +211,7 @@ __all__ = [
     "SavedControl",
     "SavedFeedback",
     "SavedPain",
+    "StorageBack",
     "Update",
     "Welcome",
     "dumps",

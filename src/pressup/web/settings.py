@@ -8,17 +8,23 @@
   sent, and serve the figures at ``GET /api/timing`` (for ``benchmarks/load_ws.py``; off by
   default);
 * ``PRESSUP_REQUIRE_SCREENING=0`` - let the coach start without an up-to-date safety screening
-  (for automated tests; default: required).
+  (for automated tests; default: required);
+* ``PRESSUP_STORAGE_ALARM_S`` - how long (seconds) the live sessions' writes may make no progress
+  before the page is told ``storage_unavailable`` (default 5; a write that fails is told at
+  once).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pressup.errors import InputError
 from pressup.sessions.store import default_database_url
+from pressup.web.writer import ALARM_S
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -29,6 +35,24 @@ def default_pose_assets() -> Path | None:
         return Path(env)
     cand = REPO_ROOT / "web" / "node_modules" / "@mediapipe" / "pose"
     return cand if cand.is_dir() else None
+
+
+def storage_alarm_from_env() -> float:
+    """``PRESSUP_STORAGE_ALARM_S`` in seconds (default :data:`~pressup.web.writer.ALARM_S`).
+
+    Raises:
+        InputError: not a positive number.
+    """
+    raw = os.environ.get("PRESSUP_STORAGE_ALARM_S", "").strip()
+    if not raw:
+        return ALARM_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise InputError(f"PRESSUP_STORAGE_ALARM_S: expected seconds > 0, got {raw!r}")
+    return value
 
 
 @dataclass
@@ -46,6 +70,8 @@ class Settings:
         require_screening: refuse to open a coaching session (WebSocket ``hello``) unless the
             safety screening is done, not locked and not due again
             (:func:`pressup.sessions.plan.gate`).
+        storage_alarm_s: seconds without a completed write (writes waiting) before the page
+            is told ``storage_unavailable`` (:class:`~pressup.web.writer.StoreWriter`).
     """
 
     host: str = "127.0.0.1"
@@ -58,6 +84,7 @@ class Settings:
     require_screening: bool = field(
         default_factory=lambda: os.environ.get("PRESSUP_REQUIRE_SCREENING", "1") != "0"
     )
+    storage_alarm_s: float = field(default_factory=storage_alarm_from_env)
 
     def allowed_hosts(self) -> set[str]:
         """Host names the app answers to (the ``Host`` header; anything else may be a DNS

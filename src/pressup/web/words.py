@@ -16,6 +16,7 @@ from pressup.wording import (
     CHECK_WORDING,
     SETUP_HINTS,
     STAGE_WORDING,
+    STORAGE_WORDING,
     page_fault_words,
     page_label_words,
     posture_cells,
@@ -41,6 +42,10 @@ _TABLES: dict[str, tuple[str, Callable[[], dict[str, str]]]] = {
     "SETUP_HINTS": (
         "The set-up screen's hint: 'setup', then the start position by today's posture.",
         lambda: dict(SETUP_HINTS),
+    ),
+    "STORAGE_WORDS": (
+        "The notice while saving is delayed ('held', 'full') and the word when it works again.",
+        lambda: dict(STORAGE_WORDING),
     ),
 }
 

@@ -9,8 +9,11 @@ landmark frames, a rating) is kept in memory meanwhile, and the calls after it w
 so nothing is written out of order and nothing acknowledged is lost. Any other error belongs to
 that call alone: it is logged and handed to whoever waits for the result, and the queue goes on.
 
-While the head call has been failing, or running for more than :data:`STALL_S` seconds,
-:meth:`StoreWriter.trouble` says why, so that the hub can tell the page (``storage_unavailable``).
+:meth:`StoreWriter.trouble` says why the store cannot keep up, so that the hub can tell the page
+(``storage_unavailable``, and ``storage_back`` once it is over): while the head call is failing
+(a write actually failed and is retried), or while no call has completed for more than
+``stall_s`` seconds with calls waiting (:data:`ALARM_S` by default, ``PRESSUP_STORAGE_ALARM_S``).
+One slow write on a loaded machine is not trouble: the queue still moves.
 The writer knows nothing of the web framework or the event loop; :meth:`StoreWriter.run` is the
 awaitable form of :meth:`StoreWriter.submit`.
 """
@@ -33,9 +36,13 @@ log = logging.getLogger("pressup.web.storage")
 
 T = TypeVar("T")
 
-#: A call running longer than this (seconds) counts as trouble: SQLite waits up to its busy
-#: timeout (30 s) for another process's write lock before it fails.
+#: How long the hub waits on a write before it looks at :meth:`StoreWriter.trouble` again, and
+#: before a stop goes out ahead of its slow rating (seconds).
 STALL_S = 1.0
+#: No call completed for this long (seconds) with calls waiting counts as trouble: SQLite waits
+#: up to its busy timeout (30 s) for another process's write lock before it fails, and a
+#: loaded machine may take a second or two for one write.
+ALARM_S = 5.0
 FIRST_RETRY_S = 0.05
 MAX_RETRY_S = 2.0
 
@@ -52,7 +59,8 @@ class StoreWriter:
     """One worker thread running store calls in order (see the module docstring).
 
     Args:
-        stall_s: how long a call may run before :meth:`trouble` reports it.
+        stall_s: how long the queue may go without completing a call (calls waiting) before
+            :meth:`trouble` reports it; a call that fails is reported at once.
         expected: errors that are a call's answer (e.g. "no such session"): logged in one
             line; any other error is logged with its traceback.
         first_retry_s, max_retry_s: the pause before the first retry of a call that failed
@@ -63,7 +71,7 @@ class StoreWriter:
         self,
         *,
         expected: tuple[type[BaseException], ...] = (),
-        stall_s: float = STALL_S,
+        stall_s: float = ALARM_S,
         first_retry_s: float = FIRST_RETRY_S,
         max_retry_s: float = MAX_RETRY_S,
     ) -> None:
@@ -120,15 +128,18 @@ class StoreWriter:
             return len(self._queue)
 
     def trouble(self) -> str | None:
-        """Why the store cannot keep up now (the head call failed and is being retried, or has
-        run for more than ``stall_s``), or ``None``."""
+        """Why the store cannot keep up now (the head call failed and is being retried, or no
+        call has completed for more than ``stall_s`` while calls wait), or ``None``."""
         with self._cv:
             if self._failing is not None:
                 reason: str | None = self._failing
             elif self._busy_since is not None and (
                 time.monotonic() - self._busy_since > self.stall_s
             ):
-                reason = f"the database has not answered for {self.stall_s:g} s (locked?)"
+                reason = (
+                    f"no write has completed for {time.monotonic() - self._busy_since:.0f} s "
+                    f"with {len(self._queue)} waiting (the database is locked or slow)"
+                )
             else:
                 reason = None
             if reason is not None and not self._in_outage:
@@ -225,4 +236,4 @@ class StoreWriter:
             self._cv.notify_all()
 
 
-__all__ = ["STALL_S", "StoreWriter"]
+__all__ = ["ALARM_S", "STALL_S", "StoreWriter"]

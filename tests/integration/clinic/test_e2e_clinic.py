@@ -263,7 +263,10 @@ def test_invite_set_replay_and_prescribe(clinic: str, chromium: Any) -> None:
     assert timeline.locator("#tl-phases .tl-phase").count() >= 3
     assert timeline.locator("#tl-reps .tl-rep").count() >= 1
     assert timeline.locator("#tl-cues .tl-cue").count() >= 3
-    assert "Press-up 1 counted" in physio.page.get_by_test_id("replay-log").inner_text()
+    log = physio.page.get_by_test_id("replay-log").inner_text()
+    assert "Press-up 1 counted" in log
+    # the cues are those the coach said during this live set (stored), not re-derived ones
+    assert "Coach said during the set:" in log and "(re-derived)" not in log, log
     # play moves the time on; pause holds it; the slider moves it anywhere
     physio.page.get_by_test_id("replay-play").click()
     physio.page.wait_for_function("() => window.__replay.t > 1.0 && window.__replay.playing")

@@ -14,7 +14,7 @@ from pressup.errors import InputError, StorageError
 from pressup.sessions import records as safety
 from pressup.storage import Store
 from pressup.storage import accounts as acc
-from pressup.storage.models import AuditRow, SessionRow
+from pressup.storage.models import AuditRow, CueRow, SessionRow
 from pressup.storage.scoped import PatientStore
 from pressup.storage.values import utc_now
 
@@ -136,6 +136,8 @@ def test_deleting_a_patient_deletes_their_data_and_keeps_the_audit(store: Store)
         ps = PatientStore(store, who.id)
         sid = ps.create_session(client="t", dose={}, protocol={}, target_reps=1)
         ps.add_events(sid, [{"t_s": 0.0, "kind": "k"}])
+        cue = {"t_s": 0.5, "cue": "c", "kind": "info", "priority": 3, "text": "Hi.", "speak": True}
+        safety.add_cues(ps, sid, [cue])
         safety.add_screening(ps, answers={"fever": "no"}, outcome="clear", locked=False)
         safety.add_symptoms(ps, None, [{"rep": 0, "pain": 2, "location": "back"}])
         acc.add_audit(store, actor=who, action="read_history", patient=who, address="x")
@@ -143,6 +145,7 @@ def test_deleting_a_patient_deletes_their_data_and_keeps_the_audit(store: Store)
     assert acc.get_account(store, a.id) is None
     with store.transaction(write=False) as s:
         assert s.scalar(select(func.count()).select_from(SessionRow)) == 1
+        assert s.scalar(select(func.count()).select_from(CueRow)) == 1  # B's
     left = PatientStore(store, b.id)
     assert len(left.list_sessions()) == 1 and safety.latest_screening(left) is not None
     assert len(acc.list_audit(store)) == 2

@@ -34,8 +34,10 @@ from pressup.storage import (
     upgrade,
 )
 from pressup.storage import store as store_module
+from pressup.storage.cues import add_cues, list_cues
 from pressup.storage.models import (
     Base,
+    CueRow,
     EventRow,
     FeedbackRow,
     PainRow,
@@ -45,10 +47,12 @@ from pressup.storage.models import (
 
 DOSE = {"target_reps": 10, "target_hold_s": 2.0, "min_lowering_s": 1.5, "variant": "hands"}
 PROTOCOL = {"name": "default", "version": 1}
+CUE = {"t_s": 1.5, "cue": "hold", "kind": "breath", "priority": 3, "text": "Hold.", "speak": True}
 TABLES_0001 = {"sessions", "events", "reps", "pain_ratings", "feedback", "track_chunks"}
 TABLES_0002 = {"screenings", "symptom_reports", "progression_decisions", "prescriptions"}
-TABLES = TABLES_0001 | TABLES_0002
-CHILDREN = (EventRow, RepRow, PainRow, FeedbackRow, TrackChunkRow)
+TABLES_0006 = {"cues"}
+TABLES = TABLES_0001 | TABLES_0002 | TABLES_0006
+CHILDREN = (EventRow, RepRow, PainRow, FeedbackRow, TrackChunkRow, CueRow)
 
 
 @pytest.fixture
@@ -492,6 +496,7 @@ def test_delete_session_cascades(store: Store, url: str) -> None:
         store.add_feedback(sid, helpful=True, comment="ok")
         t, d = _frames(3, 0.0, rng)
         store.append_frames(sid, t, d, width=640, height=480)
+        add_cues(store, sid, [CUE])
     store.delete_session(gone)
     assert store.get_session(gone) is None
     assert [r.id for r in store.list_sessions()] == [keep]
@@ -579,7 +584,7 @@ def test_models_match_migrations(url: str) -> None:
 def test_migrations_on_empty_database(url: str) -> None:
     assert current_revision(url) is None
     upgrade(url, "head")
-    assert current_revision(url) == head_revision() == "0005"
+    assert current_revision(url) == head_revision() == "0006"
     assert _tables(url) >= TABLES
     downgrade(url, "base")
     assert current_revision(url) is None
@@ -627,6 +632,7 @@ def test_migrations_on_populated_database(url: str) -> None:
         prescriptions.set_prescription(
             s, variant="hands_bent", hold_s=10, reps=4, sessions_per_day=2
         )
+        add_cues(s, sid, [CUE])
         before_safety = _safety_state(s, sid)
         before = (s.get_session(sid), s.list_events(sid), s.list_reps(sid), s.list_pain(sid))
 
@@ -638,6 +644,14 @@ def test_migrations_on_populated_database(url: str) -> None:
         assert len(s.list_feedback(sid)) == 1
         np.testing.assert_array_equal(s.load_track(sid).t_s, t)
         assert _safety_state(s, sid) == before_safety
+        assert [c.text for c in list_cues(s, sid)] == ["Hold."]
+
+    downgrade(url, "0005")  # drops only the cues; the rest stays
+    assert _tables(url) & TABLES == TABLES - TABLES_0006
+    assert _count(url, EventRow, sid) == 1
+    upgrade(url, "head")
+    with Store(url) as s:
+        assert list_cues(s, sid) == [] and s.get_session(sid) == before[0]
 
     downgrade(url, "0001")  # drops only the safety tables; sessions stay
     assert _tables(url) & TABLES == TABLES_0001

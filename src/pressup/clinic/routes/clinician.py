@@ -33,6 +33,7 @@ from pressup.clinic.auth import (
     ClinicSettingsDep,
     ClinicSpecDep,
     audit,
+    audit_each,
     now_utc,
 )
 from pressup.clinic.pages import NO_STORE, render
@@ -44,7 +45,7 @@ from pressup.sessions.clinic import (
     create_account,
     list_audit,
     overview,
-    patient_store,
+    overviews,
     patients_of,
     prescribe_dose,
     review_screening,
@@ -66,19 +67,9 @@ def patient_list(
     spec: ClinicSpecDep,
     settings: ClinicSettingsDep,
 ) -> HTMLResponse:
-    now = now_utc()
-    rows = []
-    for patient in patients_of(store, auth.account.id):
-        rows.append(
-            overview(
-                patient_store(store, patient),
-                patient,
-                spec,
-                now,
-                require_screening=settings.require_screening,
-            )
-        )
-        audit(request, auth.account, "list_overview", patient)
+    patients = patients_of(store, auth.account.id)
+    rows = overviews(store, patients, spec, now_utc(), require_screening=settings.require_screening)
+    audit_each(request, auth.account, "list_overview", patients)
     return render(
         "patients",
         title="Your patients",

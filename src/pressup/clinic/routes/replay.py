@@ -4,8 +4,10 @@
   landmark frames (thinned when long, see :data:`~pressup.sessions.clinic.REPLAY_MAX_FRAMES`)
   and what the engine and the coach make of them, re-run over the stored track
   (:func:`~pressup.sessions.clinic.session_replay`): phases, press-ups, form faults, the
-  coach's stages, cues and rep events. Only the patient's own clinician (404 otherwise, as
-  for a patient that does not exist); every read is in the audit log.
+  coach's stages, cues and rep events. The cues are those the coach said during the set when
+  they were stored (a live set: each ``said: true``, and ``cues_said: true``), else the
+  re-run's. Only the patient's own clinician (404 otherwise, as for a patient that does not
+  exist); every read is in the audit log.
 * ``GET /clinic/static/replay.js`` - the page's script (a plain ES module: a stick figure on
   a canvas and a timeline under it). It holds no data, so anyone may load it.
 

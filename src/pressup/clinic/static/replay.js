@@ -3,7 +3,8 @@
 // A "Replay" button (class replay-open, data-src: the session's replay.json) loads the session's
 // landmark frames and what the engine and the coach made of them; this module draws a stick
 // figure of each frame on #replay-canvas and puts the engine's positions, the press-ups, the form
-// faults and the coach's cues on a timeline under it (play/pause, speed, scrub with the slider or
+// faults and the coach's cues (those said during the set when they were stored, each `said`,
+// else the engine's re-derived ones) on a timeline under it (play/pause, speed, scrub with the slider or
 // by clicking the timeline, or click a line of the log). No video exists: only landmarks.
 //
 // window.__replay says what it is doing (for the browser tests): status (idle, loading, ready,
@@ -339,7 +340,7 @@ function buildTimeline(player) {
       `${f.words} (${fmt(f.start_s)})`);
   }
   for (const c of d.cues || []) {
-    span(rows[3], `tl-cue ${c.kind}`, c.t_s, null, player, `${fmt(c.t_s)} “${c.text}”`);
+    span(rows[3], `tl-cue ${c.kind}`, c.t_s, null, player, `${fmt(c.t_s)} ${cueWords(c)}`);
   }
   for (const e of d.events || []) {
     if (e.kind === 'rep_completed' || e.kind === 'rep_unfinished') {
@@ -373,6 +374,19 @@ function buildTimeline(player) {
     }));
 }
 
+/** A cue in the log: said during the set (stored), or re-derived from the frames. */
+export function cueWords(c) {
+  return c.said ? `Coach said during the set: “${c.text}”` : `Coach would say (re-derived): “${c.text}”`;
+}
+
+/** The summary's words for the cues. */
+export function cueSummary(d) {
+  const n = (d.cues || []).length;
+  return d.cues_said
+    ? `${n} things the coach said during the set`
+    : `${n} things the coach would have said (re-derived from the frames: what was said was not stored for this set)`;
+}
+
 function buildLog(player) {
   const d = player.d;
   const items = [];
@@ -384,7 +398,7 @@ function buildLog(player) {
     if (words) items.push({ t: e.t_s, text: words(e.rep) });
   }
   for (const f of d.faults || []) items.push({ t: f.start_s, text: `Form: ${f.words}` });
-  for (const c of d.cues || []) items.push({ t: c.t_s, text: `Coach says: “${c.text}”` });
+  for (const c of d.cues || []) items.push({ t: c.t_s ?? 0, text: cueWords(c) });
   items.sort((a, b) => a.t - b.t);
   const ol = $('replay-log');
   ol.replaceChildren();
@@ -440,7 +454,7 @@ async function open(button) {
   const counted = (data.reps || []).filter((r) => r.complete).length;
   $('replay-summary').textContent = data.phases
     ? `${counted} press-up(s) counted by the engine; ${(data.faults || []).length} form ` +
-      `fault(s); ${(data.cues || []).length} things the coach said. ${state.frames} of ` +
+      `fault(s); ${cueSummary(data)}. ${state.frames} of ` +
       `${data.frames_stored} stored frames shown.`
     : '';
   buildTimeline(player);

@@ -12,7 +12,7 @@ import { CoachSocket, validSession } from './ws.js';
 import { PoseRunner, cameraErrorText, drawSkeleton, poseAvailable } from './pose.js';
 import { Captions, CueChannel, Speaker } from './speech.js';
 import * as ui from './ui.js';
-import { PLACE_WORDS, STAGE_WORDS, placeWords } from './words.js';
+import { PLACE_WORDS, STAGE_WORDS, STORAGE_WORDS, placeWords } from './words.js';
 
 const { $ } = ui;
 
@@ -88,6 +88,7 @@ const P = {
   gate: null,
   review: null, // the decision for next time, once the set is over
   stopped: null, // {reason, rules} when a pain rule stopped the set
+  storage: 'ok', // ok | held (saving delayed, all kept) | full (new frames no longer kept)
 };
 window.__pressup = P;
 
@@ -237,6 +238,9 @@ function onMessage(msg) {
       break;
     case 'error':
       onServerError(msg);
+      break;
+    case 'storage_back':
+      onStorage('ok');
       break;
     default:
       break; // pong
@@ -634,6 +638,11 @@ function onServerError(msg) {
     return;
   }
   if (P.errors.length > 500) P.errors.splice(0, P.errors.length - 500);
+  if (err.code === 'storage_unavailable') {
+    // not a refusal of this page's message: saving is delayed (a frame with its seq: not kept)
+    onStorage(err.seq === null ? 'held' : 'full');
+    return;
+  }
   if (err.code === 'out_of_order') {
     const m = /seq > (-?\d+) and t >= (-?[\d.]+|-?inf)/.exec(err.message);
     if (m) clock.after(Number(m[1]), Number(m[2]));
@@ -644,6 +653,18 @@ function onServerError(msg) {
     S.lastErrorToast = now;
     ui.toast(`The coach refused a message (${err.code}). Carrying on.`);
   }
+}
+
+/**
+ * Saving is delayed (held: the set goes on and is kept; full: new frames are no longer kept) or
+ * works again (ok): a calm notice that stays until the server says storage is back.
+ */
+function onStorage(state) {
+  const was = P.storage;
+  if (state === 'held' && was === 'full') return; // the worse news stands until storage is back
+  P.storage = state;
+  ui.storageNotice(state === 'ok' ? '' : STORAGE_WORDS[state]);
+  if (state === 'ok' && was !== 'ok') ui.toast(STORAGE_WORDS.back);
 }
 
 // -- the safety screening gate -------------------------------------------------------------------

@@ -414,6 +414,13 @@ export function toast(text, ms = 4000) {
   }, ms);
 }
 
+/** The persistent notice while saving is delayed (empty text: none). */
+export function storageNotice(text) {
+  const el = $('banner-storage');
+  setText(el, text || '');
+  show(el, !!text);
+}
+
 export function fatal(text) {
   const el = $('banner-fatal');
   setText(el, text || '');
