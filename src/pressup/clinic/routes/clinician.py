@@ -32,6 +32,7 @@ from pressup.clinic.auth import (
     ClinicianAuth,
     ClinicSettingsDep,
     ClinicSpecDep,
+    RowId,
     audit,
     now_utc,
 )
@@ -214,7 +215,7 @@ def prescribe(
 @router.post("/clinic/patients/{patient_id}/screenings/{screening_id}/review")
 def review(
     request: Request,
-    screening_id: int,
+    screening_id: RowId,
     care: CareDep,
     decision: str = Form(..., max_length=16),
     note: str = Form(default="", max_length=2000),
