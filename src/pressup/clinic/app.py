@@ -39,6 +39,7 @@ from pressup.protocol import ProtocolSpec, load_spec
 from pressup.sessions.store import Store
 from pressup.web.app import STATIC
 from pressup.web.guard import OuterGuard
+from pressup.web.openapi import refusals
 
 log = logging.getLogger("pressup.clinic")
 ROUTERS = (health, signin, clinician, admin, patient)
@@ -86,7 +87,12 @@ def create_clinic_app(
         store.close()
 
     app = FastAPI(
-        title="pressup clinic", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+        title="pressup clinic",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+        responses=refusals(400),  # the outer guard's Host allow-list, on every route
     )
     app.state.clinic_settings = settings
     app.state.store = store

@@ -33,6 +33,7 @@ from pressup.sessions.clinic import PatientStore, patient_store
 from pressup.sessions.store import Store
 from pressup.web import deps
 from pressup.web.hub import SessionHub
+from pressup.web.openapi import refusals
 from pressup.web.routes import coach, exports, progress, screening, sessions, ws
 from pressup.web.settings import Settings
 
@@ -224,6 +225,9 @@ def install(app: FastAPI, spec: ProtocolSpec, store: Store) -> None:
                     route.endpoint,
                     methods=list(route.methods or ()),
                     response_class=route.response_class,
+                    status_code=route.status_code,
+                    responses={**route.responses, **refusals(401, 403)},
+                    openapi_extra=route.openapi_extra,
                     name=route.name,
                     dependencies=guard + EXTRA_GUARDS.get(key, []),
                 )

@@ -43,6 +43,7 @@ from pressup.protocol import ProtocolSpec, load_spec
 from pressup.sessions.store import Store
 from pressup.web.guard import Guard
 from pressup.web.hub import SessionHub
+from pressup.web.openapi import refusals
 from pressup.web.routes import coach, exports, progress, screening, sessions, ws
 from pressup.web.settings import Settings
 from pressup.web.timing import ReplyTimer
@@ -79,7 +80,12 @@ def create_app(
         await hub.close()  # the queued writes, before the process ends
 
     app = FastAPI(
-        title="pressup coach", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+        title="pressup coach",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+        responses=refusals(400),  # the guard's Host allow-list, on every route
     )
     app.state.settings = settings
     app.state.store = store

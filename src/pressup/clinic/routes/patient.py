@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from pressup.clinic.auth import (
     BaseStoreDep,
@@ -26,16 +26,24 @@ from pressup.clinic.auth import (
     audit,
     current_auth,
 )
-from pressup.clinic.pages import render
+from pressup.clinic.pages import FORM, SIGNED_IN, render
 from pressup.clinic.routes.signin import home_of
 from pressup.sessions.clinic import delete_account, password_hash_of, reviews_of
 from pressup.sessions.records import list_screenings
+from pressup.web.openapi import merged, page, redirect, refusals
 
 STATIC = Path(__file__).parents[2] / "web" / "static"
 router = APIRouter()
 
 
-@router.get("/")
+@router.get(
+    "/",
+    response_class=HTMLResponse,
+    responses=merged(
+        page(description="The coach page (a patient with their page token)."),
+        redirect("To the sign-in form, the account's home, or here with the page token."),
+    ),
+)
 def index(request: Request, token: str = "") -> Response:
     auth = current_auth(request)
     if auth is None:
@@ -66,12 +74,22 @@ def _me(
     )
 
 
-@router.get("/me")
+@router.get("/me", response_class=HTMLResponse, responses=merged(SIGNED_IN, page()))
 def me(request: Request, auth: PatientAuth, store: OwnStore) -> Response:
     return _me(request, auth, store)
 
 
-@router.post("/me/delete")
+@router.post(
+    "/me/delete",
+    response_class=HTMLResponse,
+    responses=merged(
+        SIGNED_IN,
+        FORM,
+        page(description="The account is deleted."),
+        refusals(400),
+        page(400, "Nothing was deleted (box not ticked, or a wrong password): the page again."),
+    ),
+)
 def delete_me(
     request: Request,
     auth: PatientAuth,
