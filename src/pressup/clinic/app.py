@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
@@ -38,6 +38,7 @@ from pressup.clinic.settings import ClinicSettings
 from pressup.protocol import ProtocolSpec, load_spec
 from pressup.sessions.store import Store
 from pressup.web.app import STATIC
+from pressup.web.deps import no_nul_characters
 from pressup.web.guard import OuterGuard
 from pressup.web.openapi import refusals
 
@@ -93,6 +94,7 @@ def create_clinic_app(
         openapi_url=None,
         lifespan=lifespan,
         responses=refusals(400),  # the outer guard's Host allow-list, on every route
+        dependencies=[Depends(no_nul_characters)],
     )
     app.state.clinic_settings = settings
     app.state.store = store

@@ -34,13 +34,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from pressup.errors import StorageUnavailableError
 from pressup.protocol import ProtocolSpec, load_spec
 from pressup.sessions.store import Store
+from pressup.web.deps import no_nul_characters
 from pressup.web.guard import Guard
 from pressup.web.hub import SessionHub
 from pressup.web.openapi import refusals
@@ -86,6 +87,7 @@ def create_app(
         openapi_url=None,
         lifespan=lifespan,
         responses=refusals(400),  # the guard's Host allow-list, on every route
+        dependencies=[Depends(no_nul_characters)],
     )
     app.state.settings = settings
     app.state.store = store
