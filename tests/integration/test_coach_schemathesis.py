@@ -10,6 +10,7 @@ per operation; ``-m slow`` many more.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -27,7 +28,8 @@ from support.web import coach_settings
 PORT = 8767
 BASE = f"http://127.0.0.1:{PORT}"
 TOKEN = "schemathesis-token"
-EXAMPLES = 8
+#: Generated requests per operation and caller (``PRESSUP_FUZZ_EXAMPLES`` sets it).
+EXAMPLES = int(os.environ.get("PRESSUP_FUZZ_EXAMPLES", "8"))
 SLOW_EXAMPLES = 200
 #: Of the token holder's requests, the share that must get past the guard.
 MIN_PASSED_SHARE = 0.5
@@ -84,3 +86,24 @@ def test_every_operation_with_and_without_the_token(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_every_operation_at_length(tmp_path: Path) -> None:
     _check(_run(tmp_path / "coach.db", SLOW_EXAMPLES))
+
+
+def test_text_with_a_nul_character_is_a_422(tmp_path: Path) -> None:
+    """As in the clinic: a NUL character anywhere in a request is a 422 naming the field (it
+    was a server error with the store on PostgreSQL)."""
+    from fastapi.testclient import TestClient
+
+    app, _ = _coach(tmp_path / "coach.db")
+    body = {"variant": "forearms", "hold_s": 5.0, "reps": 3, "notes": "a\x00b"}
+    with TestClient(app, base_url=BASE) as c:
+        h = {"origin": BASE}
+        for r, field in (
+            (c.get("/api/sessions/a%00b", params={"token": TOKEN}), "path.session_id"),
+            (
+                c.post("/api/prescription", params={"token": TOKEN}, headers=h, json=body),
+                "body.notes",
+            ),
+        ):
+            assert r.status_code == 422, r.text
+            assert r.json()["detail"] == f"{field}: expected text without NUL characters, got one"
+    app.state.store.close()
