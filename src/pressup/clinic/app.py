@@ -93,7 +93,8 @@ def create_clinic_app(
         redoc_url=None,
         openapi_url=None,
         lifespan=lifespan,
-        responses=refusals(400),  # the outer guard's Host allow-list, on every route
+        # on every route: the guard's Host allow-list and body limit, a NUL character
+        responses=refusals(400, 413, 422),
         dependencies=[Depends(no_nul_characters)],
     )
     app.state.clinic_settings = settings

@@ -86,7 +86,8 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
         lifespan=lifespan,
-        responses=refusals(400),  # the guard's Host allow-list, on every route
+        # on every route: the guard's Host allow-list and body limit, a NUL character
+        responses=refusals(400, 413, 422),
         dependencies=[Depends(no_nul_characters)],
     )
     app.state.settings = settings
