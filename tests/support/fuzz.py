@@ -79,6 +79,12 @@ class Tally:
     def total(self, counter: Counter[tuple[str, str]], caller: str | None = None) -> int:
         return sum(n for (_, who), n in counter.items() if caller is None or who == caller)
 
+    def open_share(self) -> tuple[int, int]:
+        """(past the guards, sent) over the operations each caller may use: those where some
+        of its requests got past the guards."""
+        open_pairs = [key for key, n in self.passed.items() if n]
+        return sum(self.passed[k] for k in open_pairs), sum(self.sent[k] for k in open_pairs)
+
     def summary(self) -> str:
         callers = sorted({who for _, who in self.sent})
         lines = [
@@ -89,6 +95,9 @@ class Tally:
         lines.append(
             f"all: {len({op for op, _ in self.sent})} operations x {len(callers)} callers, "
             f"{self.total(self.sent)} requests, {self.total(self.passed)} past the guards"
+        )
+        lines.append(
+            "to operations the caller may use: {} of {} past the guards".format(*self.open_share())
         )
         return "\n".join(lines)
 
@@ -209,9 +218,7 @@ def check_tally(tally: Tally, min_share: float) -> None:
     operations = {op for op, _ in tally.sent}
     passed_ops = {op for (op, _), n in tally.passed.items() if n}
     assert sorted(operations - passed_ops) == [], "operations no request got through to"
-    open_pairs = [key for key, n in tally.passed.items() if n]
-    sent = sum(tally.sent[key] for key in open_pairs)
-    passed = sum(tally.passed[key] for key in open_pairs)
+    passed, sent = tally.open_share()
     assert passed >= min_share * sent, (
         f"only {passed} of {sent} requests to operations their caller may use got past the guards"
     )
