@@ -46,6 +46,7 @@ from pressup.sessions.clinic import (
     patient_store,
 )
 from pressup.sessions.store import Store
+from pressup.web.deps import same_secret
 
 log = logging.getLogger("pressup.clinic")
 
@@ -297,7 +298,7 @@ async def csrf_guard(request: Request, call_next: Any) -> Response:
             auth.session.csrf_token if auth is not None else request.cookies.get(PRE_CSRF_COOKIE)
         )
         got = await _submitted_token(request)
-        if not expected or not got or not secrets.compare_digest(got, expected):
+        if not expected or not same_secret(got, expected):
             return JSONResponse(
                 {"detail": "CSRF token: expected this sign-in's token, got none or another"},
                 status_code=403,

@@ -32,6 +32,7 @@ from pressup.protocol import ProtocolSpec
 from pressup.sessions.clinic import PatientStore, patient_store
 from pressup.sessions.store import Store
 from pressup.web import deps
+from pressup.web.deps import same_secret
 from pressup.web.hub import SessionHub
 from pressup.web.openapi import refusals
 from pressup.web.routes import coach, exports, progress, screening, sessions, ws
@@ -179,10 +180,8 @@ def _timer() -> None:
 
 
 def _token(conn: HTTPConnection, token: Optional[str] = Query(default=None)) -> None:
-    import secrets
-
     auth = _patient(conn)
-    if token is None or not secrets.compare_digest(token, auth.session.csrf_token):
+    if not same_secret(token, auth.session.csrf_token):
         raise _refuse(conn, 403, "missing or wrong token")
 
 

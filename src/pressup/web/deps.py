@@ -33,14 +33,19 @@ MAX_BODY_DEPTH = 8
 SETTLE_S = 1.0
 
 
-def token_ok(token: str | None, settings: Settings) -> bool:
-    """Is ``token`` the per-launch token (compared in constant time)?"""
-    if token is None:
+def same_secret(given: str | None, secret: str) -> bool:
+    """Is ``given`` the secret ``secret`` (compared in constant time; ``None``: no)?"""
+    if given is None:
         return False
     # bytes: compare_digest refuses a str with non-ASCII characters (TypeError)
     return secrets.compare_digest(
-        token.encode("utf-8", "surrogatepass"), settings.token.encode("utf-8", "surrogatepass")
+        given.encode("utf-8", "surrogatepass"), secret.encode("utf-8", "surrogatepass")
     )
+
+
+def token_ok(token: str | None, settings: Settings) -> bool:
+    """Is ``token`` the per-launch token (compared in constant time)?"""
+    return same_secret(token, settings.token)
 
 
 def origin_ok(origin: str | None, settings: Settings) -> bool:
@@ -172,13 +177,14 @@ async def _body_with_nul(request: Request) -> str | None:
 async def no_nul_characters(conn: HTTPConnection) -> None:
     """Refuse (HTTP 422) a NUL character in the path, the query, or a field of a form or JSON
     body: PostgreSQL keeps none in text (it was a server error there) and no field of
-    pressup's needs one. (An app-wide dependency of both apps; not the WebSocket's messages.)
+    pressup's needs one. (An app-wide dependency of both apps; not the WebSocket's messages,
+    nor the page token ``?token=``: it is only compared with the secret, and a wrong one is
+    refused with 403 by the route's own check.)
     """
     if not isinstance(conn, Request):
         return
-    found = _with_nul((f"path.{k}", v) for k, v in conn.path_params.items()) or _with_nul(
-        (f"query.{k}", v) for k, v in conn.query_params.multi_items()
-    )
+    query = ((f"query.{k}", v) for k, v in conn.query_params.multi_items() if k != "token")
+    found = _with_nul((f"path.{k}", v) for k, v in conn.path_params.items()) or _with_nul(query)
     found = found or await _body_with_nul(conn)
     if found is not None:
         raise HTTPException(
@@ -200,5 +206,6 @@ __all__ = [
     "no_nul_characters",
     "origin_ok",
     "require_token",
+    "same_secret",
     "token_ok",
 ]

@@ -10,7 +10,6 @@ are the coach's own, see :mod:`pressup.clinic.coach_bridge`).
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from urllib.parse import quote
 
@@ -30,6 +29,7 @@ from pressup.clinic.pages import FORM, SIGNED_IN, render
 from pressup.clinic.routes.signin import home_of
 from pressup.sessions.clinic import delete_account, password_hash_of, reviews_of
 from pressup.sessions.records import list_screenings
+from pressup.web.deps import same_secret
 from pressup.web.openapi import merged, page, redirect, refusals
 
 STATIC = Path(__file__).parents[2] / "web" / "static"
@@ -50,7 +50,7 @@ def index(request: Request, token: str = "") -> Response:
         return RedirectResponse("/login", status_code=303)
     if auth.account.role != "patient":
         return RedirectResponse(home_of(auth.account), status_code=303)
-    if not secrets.compare_digest(token, auth.session.csrf_token):
+    if not same_secret(token, auth.session.csrf_token):
         return RedirectResponse(f"/?token={quote(auth.session.csrf_token)}", status_code=303)
     return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
