@@ -104,15 +104,16 @@ class Tally:
 
 def refused_at_the_door(method: str, response: Any) -> bool:
     """Did a guard answer instead of the route: the Host allow-list or the body limit (400,
-    413 with the guard's words), sign-in (401; a page asked for: 303 to ``/login``), the role,
-    the CSRF token, the ``Origin`` or the page token (403), or a patient who is not in the
-    clinician's care (404)?"""
+    413 with the guard's words), a NUL character (422, before any route), sign-in (401; a
+    page asked for: 303 to ``/login``), the role, the CSRF token, the ``Origin`` or the page
+    token (403), or a patient who is not in the clinician's care (404)?"""
     code = response.status_code
-    text = response.text if code in (400, 404, 413) else ""
+    text = response.text if code in (400, 404, 413, 422) else ""
     return (
         code in (401, 403)
         or (code == 400 and "host not allowed" in text)
         or (code == 413 and "body: expected at most" in text)
+        or (code == 422 and "expected text without NUL characters" in text)
         or (code == 404 and "in your care" in text)
         or (code == 303 and method == "GET" and response.headers.get("location") == "/login")
     )
@@ -136,6 +137,8 @@ def _strategy(op: Any, caller: Caller) -> Any:
     if ids:  # also ids that may not exist (or do not fit)
         options.append(op.as_strategy(GenerationMode.POSITIVE, **fixed))
         options.append(op.as_strategy(GenerationMode.NEGATIVE, **fixed))
+    if query:  # and a generated token: it must be refused, never a server error
+        options.append(op.as_strategy(GenerationMode.POSITIVE, path_parameters=ids or None))
     return st.one_of(options)
 
 
@@ -147,8 +150,10 @@ def fuzz_operation(
     tally: Tally,
     base_url: str | None = None,
 ) -> None:
-    """Up to ``examples`` requests to ``op`` as ``caller``; failures go to ``tally``."""
-    key = (op.label, caller.name)
+    """Up to ``examples`` requests to ``op`` as ``caller``; failures go to ``tally``. Requests
+    whose page token was generated (not the caller's) are counted as the caller's with ", token
+    generated" added."""
+    fixed = {p.name: caller.query[p.name] for p in op.query if p.name in caller.query}
 
     @settings(
         max_examples=examples,
@@ -162,6 +167,8 @@ def fuzz_operation(
     @given(case=_strategy(op, caller))
     def run(case: Any) -> None:
         who = caller.fresh() if caller.fresh and op.label in caller.ends_sign_in else caller
+        generated = any((case.query or {}).get(k) != v for k, v in fixed.items())
+        key = (op.label, f"{caller.name}, token generated" if generated else caller.name)
         # A client of its own for each request (no cookie carried over), not entered: an
         # entered one would start the app's lifespan, and schemathesis' pytest plugin ends
         # that after the test, closing the app's store under the module's other tests.

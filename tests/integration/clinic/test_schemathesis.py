@@ -87,7 +87,7 @@ def test_every_operation_as_every_role(fuzz_world: World) -> None:
     tally = run_fuzz(fuzz_world, EXAMPLES)
     check_tally(tally, MIN_PASSED_SHARE)
     operations = {op for op, _ in tally.sent}
-    assert len(operations) >= 38 and {who for _, who in tally.sent} == set(ROLES)
+    assert len(operations) >= 38 and set(ROLES) <= {who for _, who in tally.sent}
 
 
 @pytest.mark.slow
@@ -203,3 +203,25 @@ def test_text_with_a_nul_character_is_a_422(fuzz_world: World) -> None:
         r = c.request(method, path, params=params, headers={"x-csrf-token": csrf}, **kw)
         assert r.status_code == 422, (path, r.text)
         assert r.json()["detail"] == f"{field}: expected text without NUL characters, got one"
+
+
+@pytest.mark.parametrize("token", ["tökén", "日本語"])
+def test_a_non_ascii_token_is_refused_not_a_server_error(fuzz_world: World, token: str) -> None:
+    """A page token or CSRF token with non-ASCII characters was a server error (Python's
+    ``compare_digest`` refuses such strings): now the wrong token it is."""
+    patient, _ = fuzz_world.client("patient_a")
+    r = patient.get("/", params={"token": token}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/?token=")
+    r = patient.get("/api/sessions", params={"token": token})
+    assert r.status_code == 403 and r.json()["detail"] == "missing or wrong token"
+    physio, _ = fuzz_world.client("clinician_a")
+    form = {"username": "never.made", "display_name": "Never", "csrf_token": token}
+    for r in (
+        physio.post("/clinic/patients", params={"token": token}, data=form),
+        physio.post("/clinic/patients", data=form),
+    ):
+        assert r.status_code == 403 and r.json()["detail"].startswith("CSRF token: expected")
+    anonymous, _ = fuzz_world.client("anonymous", fresh=True)
+    csrf_of(anonymous, "/login")  # the double-submit cookie is set; the form's token is not it
+    r = anonymous.post("/login", data={"username": "x", "password": "y", "csrf_token": token})
+    assert r.status_code == 403
