@@ -123,6 +123,7 @@ def load_schema(app: FastAPI) -> Any:
     """The app's OpenAPI as a schemathesis schema whose requests go to ``app`` in process."""
     schema = schemathesis.openapi.from_dict(app.openapi())
     schema.app = app
+    schema.config.output.sanitization.update(enabled=False)  # test tokens: show them
     return schema
 
 
@@ -195,7 +196,8 @@ def fuzz_operation(
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # schemathesis' FailureGroup is a BaseExceptionGroup
-        tally.failures.append(f"{op.label} as {caller.name}: {exc}")
+        notes = "\n".join(getattr(exc, "__notes__", ()))  # Hypothesis' falsifying example
+        tally.failures.append(f"{op.label} as {caller.name}: {exc}\n{notes}")
 
 
 def fuzz_app(
