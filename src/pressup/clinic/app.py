@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
@@ -38,7 +38,9 @@ from pressup.clinic.settings import ClinicSettings
 from pressup.protocol import ProtocolSpec, load_spec
 from pressup.sessions.store import Store
 from pressup.web.app import STATIC
+from pressup.web.deps import no_nul_characters
 from pressup.web.guard import OuterGuard
+from pressup.web.openapi import refusals
 
 log = logging.getLogger("pressup.clinic")
 ROUTERS = (health, signin, clinician, admin, patient)
@@ -86,7 +88,14 @@ def create_clinic_app(
         store.close()
 
     app = FastAPI(
-        title="pressup clinic", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+        title="pressup clinic",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+        # on every route: the guard's Host allow-list and body limit, a NUL character
+        responses=refusals(400, 413, 422),
+        dependencies=[Depends(no_nul_characters)],
     )
     app.state.clinic_settings = settings
     app.state.store = store

@@ -29,7 +29,7 @@ from urllib.parse import parse_qs
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from fastapi.responses import JSONResponse
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
@@ -37,6 +37,7 @@ from starlette.responses import Response
 from pressup.clinic.settings import ClinicSettings
 from pressup.protocol import ProtocolSpec
 from pressup.sessions.clinic import (
+    MAX_ROW_ID,
     AccountRecord,
     AuthSessionRecord,
     PatientStore,
@@ -46,6 +47,7 @@ from pressup.sessions.clinic import (
     patient_store,
 )
 from pressup.sessions.store import Store
+from pressup.web.deps import same_secret
 
 log = logging.getLogger("pressup.clinic")
 
@@ -221,9 +223,13 @@ class Care:
     store: PatientStore
 
 
-def care_of(patient_id: int, auth: ClinicianAuth, store: BaseStoreDep) -> Care:
+#: A record's id in a path: a whole number a row can have (422 otherwise, saying so).
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+
+
+def care_of(patient_id: RowId, auth: ClinicianAuth, store: BaseStoreDep) -> Care:
     """The clinician's patient ``patient_id`` (404 when there is none, or not theirs)."""
-    patient = get_account(store, patient_id) if patient_id >= 1 else None
+    patient = get_account(store, patient_id)
     if patient is None or patient.role != "patient" or patient.clinician_id != auth.account.id:
         raise HTTPException(status_code=404, detail=f"no patient {patient_id} in your care")
     return Care(auth, patient, patient_store(store, patient))
@@ -303,7 +309,7 @@ async def csrf_guard(request: Request, call_next: Any) -> Response:
             auth.session.csrf_token if auth is not None else request.cookies.get(PRE_CSRF_COOKIE)
         )
         got = await _submitted_token(request)
-        if not expected or not got or not secrets.compare_digest(got, expected):
+        if not expected or not same_secret(got, expected):
             return JSONResponse(
                 {"detail": "CSRF token: expected this sign-in's token, got none or another"},
                 status_code=403,
@@ -348,6 +354,7 @@ __all__ = [
     "Passwords",
     "PasswordsDep",
     "PatientAuth",
+    "RowId",
     "SignInRequired",
     "SignedIn",
     "audit",

@@ -32,7 +32,9 @@ from pressup.protocol import ProtocolSpec
 from pressup.sessions.clinic import PatientStore, patient_store
 from pressup.sessions.store import Store
 from pressup.web import deps
+from pressup.web.deps import same_secret
 from pressup.web.hub import SessionHub
+from pressup.web.openapi import refusals
 from pressup.web.routes import coach, exports, progress, screening, sessions, ws
 from pressup.web.settings import Settings
 from pressup.web.writer import ALARM_S
@@ -180,10 +182,8 @@ def _timer() -> None:
 
 
 def _token(conn: HTTPConnection, token: Optional[str] = Query(default=None)) -> None:
-    import secrets
-
     auth = _patient(conn)
-    if token is None or not secrets.compare_digest(token, auth.session.csrf_token):
+    if not same_secret(token, auth.session.csrf_token):
         raise _refuse(conn, 403, "missing or wrong token")
 
 
@@ -226,6 +226,9 @@ def install(app: FastAPI, spec: ProtocolSpec, store: Store, *, alarm_s: float = 
                     route.endpoint,
                     methods=list(route.methods or ()),
                     response_class=route.response_class,
+                    status_code=route.status_code,
+                    responses={**route.responses, **refusals(401, 403)},
+                    openapi_extra=route.openapi_extra,
                     name=route.name,
                     dependencies=guard + EXTRA_GUARDS.get(key, []),
                 )

@@ -82,6 +82,7 @@ from pressup.storage.store import (
     safe_url,
     upgrade,
 )
+from pressup.storage.values import MAX_ROW_ID
 from pressup.wording import fault_wording, page_label_words
 
 #: Days without a session before the list raises an alert.
@@ -518,6 +519,7 @@ def session_replay(
 
 
 __all__ = [
+    "MAX_ROW_ID",
     "QUIET_DAYS",
     "REPLAY_MAX_FPS",
     "REPLAY_MAX_FRAMES",

@@ -39,7 +39,7 @@ from pressup.storage.models import (
     ScreeningRow,
 )
 from pressup.storage.store import Store
-from pressup.storage.values import as_utc, req_int, req_text, utc_now
+from pressup.storage.values import MAX_ROW_ID, as_utc, req_int, req_text, utc_now
 
 Role = Literal["patient", "clinician", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
@@ -255,8 +255,12 @@ def create_account(
 
 
 def get_account(store: Store, account_id: int) -> AccountRecord | None:
+    """The account ``account_id``, or ``None`` (also for an id larger than any row's)."""
+    n = req_int("account_id", account_id, minimum=1)
+    if n > MAX_ROW_ID:
+        return None
     with store.transaction(write=False) as s:
-        row = s.get(AccountRow, req_int("account_id", account_id, minimum=1))
+        row = s.get(AccountRow, n)
         return _account(row) if row is not None else None
 
 

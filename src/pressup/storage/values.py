@@ -15,6 +15,11 @@ import numpy as np
 
 from pressup.errors import InputError
 
+#: The largest id an ``Integer`` primary key holds on every backend (PostgreSQL's ``integer``
+#: is 32-bit, SQLite's 64-bit): a larger id names no row, and the database refuses to compare
+#: with it (an error, not "not found").
+MAX_ROW_ID = 2**31 - 1
+
 
 def utc_now() -> datetime:
     """This moment, timezone-aware UTC."""

@@ -34,15 +34,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from pressup.errors import StorageUnavailableError
 from pressup.protocol import ProtocolSpec, load_spec
 from pressup.sessions.store import Store
+from pressup.web.deps import no_nul_characters
 from pressup.web.guard import Guard
 from pressup.web.hub import SessionHub
+from pressup.web.openapi import refusals
 from pressup.web.routes import coach, exports, progress, screening, sessions, ws
 from pressup.web.settings import Settings
 from pressup.web.timing import ReplyTimer
@@ -79,7 +81,14 @@ def create_app(
         await hub.close()  # the queued writes, before the process ends
 
     app = FastAPI(
-        title="pressup coach", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+        title="pressup coach",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+        # on every route: the guard's Host allow-list and body limit, a NUL character
+        responses=refusals(400, 413, 422),
+        dependencies=[Depends(no_nul_characters)],
     )
     app.state.settings = settings
     app.state.store = store

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Iterable, Iterator
 from typing import Annotated, Any, Optional
 
 from fastapi import Depends, HTTPException, Query, Request
@@ -32,14 +33,19 @@ MAX_BODY_DEPTH = 8
 SETTLE_S = 1.0
 
 
-def token_ok(token: str | None, settings: Settings) -> bool:
-    """Is ``token`` the per-launch token (compared in constant time)?"""
-    if token is None:
+def same_secret(given: str | None, secret: str) -> bool:
+    """Is ``given`` the secret ``secret`` (compared in constant time; ``None``: no)?"""
+    if given is None:
         return False
     # bytes: compare_digest refuses a str with non-ASCII characters (TypeError)
     return secrets.compare_digest(
-        token.encode("utf-8", "surrogatepass"), settings.token.encode("utf-8", "surrogatepass")
+        given.encode("utf-8", "surrogatepass"), secret.encode("utf-8", "surrogatepass")
     )
+
+
+def token_ok(token: str | None, settings: Settings) -> bool:
+    """Is ``token`` the per-launch token (compared in constant time)?"""
+    return same_secret(token, settings.token)
 
 
 def origin_ok(origin: str | None, settings: Settings) -> bool:
@@ -132,6 +138,61 @@ async def json_object(request: Request) -> dict[str, Any]:
 JsonBody = Annotated[dict[str, Any], Depends(json_object)]
 
 
+def _with_nul(pairs: Iterable[tuple[str, object]]) -> str | None:
+    """The name of the first of ``pairs`` whose name or text holds a NUL character."""
+    for name, value in pairs:
+        if "\x00" in name or (isinstance(value, str) and "\x00" in value):
+            return name
+    return None
+
+
+def _json_texts(value: Any, where: str) -> Iterator[tuple[str, object]]:
+    """Every key and text of a parsed JSON value, each with its dotted place."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield f"{where}.{key}", key
+            yield from _json_texts(inner, f"{where}.{key}")
+    elif isinstance(value, list):
+        for i, inner in enumerate(value):
+            yield from _json_texts(inner, f"{where}.{i}")
+    else:
+        yield where, value
+
+
+async def _body_with_nul(request: Request) -> str | None:
+    kind = request.headers.get("content-type", "")
+    if kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        return _with_nul((f"body.{k}", v) for k, v in form.multi_items())
+    raw = await request.body() if "json" in kind else b""
+    if b"\\u0000" not in raw or nesting_depth(raw) > MAX_BODY_DEPTH:
+        return None  # no escaped NUL (a raw one is not JSON), or the route refuses it
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None  # the route answers a malformed body itself
+    return _with_nul(_json_texts(data, "body"))
+
+
+async def no_nul_characters(conn: HTTPConnection) -> None:
+    """Refuse (HTTP 422) a NUL character in the path, the query, or a field of a form or JSON
+    body: PostgreSQL keeps none in text (it was a server error there) and no field of
+    pressup's needs one. (An app-wide dependency of both apps; not the WebSocket's messages,
+    nor the page token ``?token=``: it is only compared with the secret, and a wrong one is
+    refused with 403 by the route's own check.)
+    """
+    if not isinstance(conn, Request):
+        return
+    query = ((f"query.{k}", v) for k, v in conn.query_params.multi_items() if k != "token")
+    found = _with_nul((f"path.{k}", v) for k, v in conn.path_params.items()) or _with_nul(query)
+    found = found or await _body_with_nul(conn)
+    if found is not None:
+        raise HTTPException(
+            status_code=422,
+            detail=f"{found[:80]}: expected text without NUL characters, got one",
+        )
+
+
 __all__ = [
     "MAX_BODY_BYTES",
     "Authorized",
@@ -142,7 +203,9 @@ __all__ = [
     "StoreDep",
     "TimerDep",
     "json_object",
+    "no_nul_characters",
     "origin_ok",
     "require_token",
+    "same_secret",
     "token_ok",
 ]

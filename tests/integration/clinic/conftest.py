@@ -45,15 +45,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def world(
+def module_database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[World]:
+) -> str:
+    """A new database for one test module, on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('clinic') / 'clinic.db'}"
+    return fresh_database(request.getfixturevalue("postgres_server"))
+
+
+@pytest.fixture(scope="module")
+def world(module_database_url: str) -> Iterator[World]:
     """One clinic per backend for a whole test module (the tests must not change who is in
     it; tests that do build their own)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('clinic') / 'clinic.db'}"
-    else:
-        url = fresh_database(request.getfixturevalue("postgres_server"))
-    w = build_world(url)
+    w = build_world(module_database_url)
     yield w
     w.store.close()

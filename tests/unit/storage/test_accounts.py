@@ -16,7 +16,7 @@ from pressup.storage import Store
 from pressup.storage import accounts as acc
 from pressup.storage.models import AuditRow, CueRow, SessionRow
 from pressup.storage.scoped import PatientStore
-from pressup.storage.values import utc_now
+from pressup.storage.values import MAX_ROW_ID, utc_now
 
 H = "a" * 64
 
@@ -163,3 +163,12 @@ def test_the_audit_log_is_append_only(store: Store) -> None:
     assert [(e.action, e.actor_role, e.address) for e in entries] == [
         ("sign_in", "anonymous", "1.2.3.4")
     ]
+
+
+def test_an_id_larger_than_any_row_is_no_account(store: Store) -> None:
+    """An id past the database's integers names no account (it was an error: SQLite cannot
+    bind 2**63; PostgreSQL's ``integer`` column stops at 2**31 - 1)."""
+    for big in (MAX_ROW_ID + 1, 2**63, 10**30):
+        assert acc.get_account(store, big) is None
+    with pytest.raises(InputError, match="expected an integer >= 1, got 0"):
+        acc.get_account(store, 0)

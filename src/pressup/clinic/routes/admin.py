@@ -18,13 +18,14 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from pressup.clinic.auth import AdminAuth, BaseStoreDep, ClinicSettingsDep, audit
-from pressup.clinic.pages import render
+from pressup.clinic.pages import FORM, SIGNED_IN, render
 from pressup.clinic.routes.signin import issue_invite
 from pressup.errors import InputError
 from pressup.sessions.clinic import create_account, iter_audit, list_accounts
 from pressup.sessions.store import Store
+from pressup.web.openapi import media, merged, page
 
-router = APIRouter()
+router = APIRouter(responses=SIGNED_IN)
 AUDIT_COLUMNS = (
     "id",
     "at",
@@ -38,7 +39,7 @@ AUDIT_COLUMNS = (
 )
 
 
-@router.get("/admin")
+@router.get("/admin", response_class=HTMLResponse, responses=page())
 def accounts(auth: AdminAuth, store: BaseStoreDep) -> HTMLResponse:
     everyone = list_accounts(store)
     return render(
@@ -51,7 +52,7 @@ def accounts(auth: AdminAuth, store: BaseStoreDep) -> HTMLResponse:
     )
 
 
-@router.post("/admin/accounts")
+@router.post("/admin/accounts", response_class=HTMLResponse, responses=merged(FORM, page()))
 def new_staff(
     request: Request,
     auth: AdminAuth,
@@ -116,7 +117,7 @@ def _csv_lines(store: Store) -> Iterator[str]:
     yield buf.getvalue()
 
 
-@router.get("/admin/audit.csv")
+@router.get("/admin/audit.csv", response_class=StreamingResponse, responses=media("text/csv"))
 def audit_csv(request: Request, auth: AdminAuth, store: BaseStoreDep) -> StreamingResponse:
     audit(request, auth.account, "export_audit", None)
     return StreamingResponse(

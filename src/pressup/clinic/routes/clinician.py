@@ -32,11 +32,12 @@ from pressup.clinic.auth import (
     ClinicianAuth,
     ClinicSettingsDep,
     ClinicSpecDep,
+    RowId,
     audit,
     audit_each,
     now_utc,
 )
-from pressup.clinic.pages import NO_STORE, render
+from pressup.clinic.pages import FORM, NO_STORE, SIGNED_IN, render
 from pressup.clinic.routes import replay
 from pressup.clinic.routes.signin import issue_invite
 from pressup.errors import InputError, PressupError, StorageError
@@ -53,13 +54,19 @@ from pressup.sessions.clinic import (
 )
 from pressup.sessions.plan import todays_dose
 from pressup.sessions.records import list_screenings
+from pressup.web.openapi import merged, page, redirect, refusals
 
 router = APIRouter()
+#: A page of one of the clinician's patients (404 for anyone else's; 422 for an id no
+#: patient can have).
+_PATIENT_PAGE = merged(SIGNED_IN, page(), refusals(404, 422))
+#: A form about one of the clinician's patients, answered with the patient's page (303).
+_PATIENT_FORM = merged(SIGNED_IN, FORM, refusals(404), redirect("To the patient's page."))
 #: Sessions listed (with a replay each) on a patient's page.
 SESSIONS_SHOWN = 10
 
 
-@router.get("/clinic")
+@router.get("/clinic", response_class=HTMLResponse, responses=merged(SIGNED_IN, page()))
 def patient_list(
     request: Request,
     auth: ClinicianAuth,
@@ -79,7 +86,9 @@ def patient_list(
     )
 
 
-@router.post("/clinic/patients")
+@router.post(
+    "/clinic/patients", response_class=HTMLResponse, responses=merged(SIGNED_IN, FORM, page())
+)
 def new_patient(
     request: Request,
     auth: ClinicianAuth,
@@ -111,7 +120,7 @@ def new_patient(
     )
 
 
-@router.get("/clinic/patients/{patient_id}")
+@router.get("/clinic/patients/{patient_id}", response_class=HTMLResponse, responses=_PATIENT_PAGE)
 def patient_page(
     request: Request,
     care: CareDep,
@@ -142,7 +151,9 @@ def patient_page(
     )
 
 
-@router.get("/clinic/patients/{patient_id}/history")
+@router.get(
+    "/clinic/patients/{patient_id}/history", response_class=HTMLResponse, responses=_PATIENT_PAGE
+)
 def patient_history(request: Request, care: CareDep, spec: ClinicSpecDep) -> HTMLResponse:
     from pressup.report.history import render_history
 
@@ -156,7 +167,11 @@ def patient_history(request: Request, care: CareDep, spec: ClinicSpecDep) -> HTM
     return HTMLResponse(html, headers=NO_STORE)
 
 
-@router.get("/clinic/patients/{patient_id}/sessions/{session_id}/report")
+@router.get(
+    "/clinic/patients/{patient_id}/sessions/{session_id}/report",
+    response_class=HTMLResponse,
+    responses=_PATIENT_PAGE,
+)
 def patient_session_report(
     request: Request, session_id: str, care: CareDep, spec: ClinicSpecDep
 ) -> HTMLResponse:
@@ -172,7 +187,12 @@ def patient_session_report(
     return HTMLResponse(html, headers=NO_STORE)
 
 
-@router.post("/clinic/patients/{patient_id}/prescription")
+@router.post(
+    "/clinic/patients/{patient_id}/prescription",
+    status_code=303,
+    response_class=Response,
+    responses=_PATIENT_FORM,
+)
 def prescribe(
     request: Request,
     care: CareDep,
@@ -202,10 +222,15 @@ def prescribe(
     return RedirectResponse(f"/clinic/patients/{pid}", status_code=303)
 
 
-@router.post("/clinic/patients/{patient_id}/screenings/{screening_id}/review")
+@router.post(
+    "/clinic/patients/{patient_id}/screenings/{screening_id}/review",
+    status_code=303,
+    response_class=Response,
+    responses=_PATIENT_FORM,
+)
 def review(
     request: Request,
-    screening_id: int,
+    screening_id: RowId,
     care: CareDep,
     decision: str = Form(..., max_length=16),
     note: str = Form(default="", max_length=2000),
@@ -228,7 +253,11 @@ def review(
     return RedirectResponse(f"/clinic/patients/{pid}", status_code=303)
 
 
-@router.post("/clinic/patients/{patient_id}/invite")
+@router.post(
+    "/clinic/patients/{patient_id}/invite",
+    response_class=HTMLResponse,
+    responses=merged(_PATIENT_PAGE, FORM),
+)
 def reinvite(
     request: Request, care: CareDep, store: BaseStoreDep, settings: ClinicSettingsDep
 ) -> HTMLResponse:
@@ -245,7 +274,7 @@ def reinvite(
     )
 
 
-@router.get("/clinic/audit")
+@router.get("/clinic/audit", response_class=HTMLResponse, responses=merged(SIGNED_IN, page()))
 def my_patients_audit(auth: ClinicianAuth, store: BaseStoreDep) -> HTMLResponse:
     ids = [p.id for p in patients_of(store, auth.account.id)]
     return render(

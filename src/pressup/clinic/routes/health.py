@@ -19,7 +19,23 @@ async def healthz() -> dict[str, bool]:
     return {"ok": True}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    responses={
+        503: {
+            "description": "The database does not answer or its schema is not this pressup's.",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"ready": {"const": False}, "reason": {"type": "string"}},
+                        "required": ["ready", "reason"],
+                    }
+                }
+            },
+        }
+    },
+)
 def readyz(settings: ClinicSettingsDep) -> JSONResponse:
     try:
         current, head = schema_state(settings.database_url)

@@ -10,12 +10,11 @@ are the coach's own, see :mod:`pressup.clinic.coach_bridge`).
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from pressup.clinic.auth import (
     BaseStoreDep,
@@ -26,23 +25,32 @@ from pressup.clinic.auth import (
     audit,
     current_auth,
 )
-from pressup.clinic.pages import render
+from pressup.clinic.pages import FORM, SIGNED_IN, render
 from pressup.clinic.routes.signin import home_of
 from pressup.sessions.clinic import delete_account, password_hash_of, reviews_of
 from pressup.sessions.records import list_screenings
+from pressup.web.deps import same_secret
+from pressup.web.openapi import merged, page, redirect, refusals
 
 STATIC = Path(__file__).parents[2] / "web" / "static"
 router = APIRouter()
 
 
-@router.get("/")
+@router.get(
+    "/",
+    response_class=HTMLResponse,
+    responses=merged(
+        page(description="The coach page (a patient with their page token)."),
+        redirect("To the sign-in form, the account's home, or here with the page token."),
+    ),
+)
 def index(request: Request, token: str = "") -> Response:
     auth = current_auth(request)
     if auth is None:
         return RedirectResponse("/login", status_code=303)
     if auth.account.role != "patient":
         return RedirectResponse(home_of(auth.account), status_code=303)
-    if not secrets.compare_digest(token, auth.session.csrf_token):
+    if not same_secret(token, auth.session.csrf_token):
         return RedirectResponse(f"/?token={quote(auth.session.csrf_token)}", status_code=303)
     return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
@@ -66,12 +74,22 @@ def _me(
     )
 
 
-@router.get("/me")
+@router.get("/me", response_class=HTMLResponse, responses=merged(SIGNED_IN, page()))
 def me(request: Request, auth: PatientAuth, store: OwnStore) -> Response:
     return _me(request, auth, store)
 
 
-@router.post("/me/delete")
+@router.post(
+    "/me/delete",
+    response_class=HTMLResponse,
+    responses=merged(
+        SIGNED_IN,
+        FORM,
+        page(description="The account is deleted."),
+        refusals(400),
+        page(400, "Nothing was deleted (box not ticked, or a wrong password): the page again."),
+    ),
+)
 def delete_me(
     request: Request,
     auth: PatientAuth,

@@ -22,16 +22,20 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from pressup.clinic.auth import CareDep, ClinicSpecDep, audit
-from pressup.clinic.pages import NO_STORE
+from pressup.clinic.pages import NO_STORE, SIGNED_IN
 from pressup.errors import StorageError
 from pressup.sessions.clinic import session_replay
+from pressup.web.openapi import media, merged, refusals
 
 #: The clinic's own scripts.
 STATIC = Path(__file__).parents[1] / "static"
 router = APIRouter()
 
 
-@router.get("/clinic/patients/{patient_id}/sessions/{session_id}/replay.json")
+@router.get(
+    "/clinic/patients/{patient_id}/sessions/{session_id}/replay.json",
+    responses=merged(SIGNED_IN, refusals(404, 422)),
+)
 def replay_data(
     request: Request, session_id: str, care: CareDep, spec: ClinicSpecDep
 ) -> JSONResponse:
@@ -45,7 +49,9 @@ def replay_data(
     return JSONResponse(replay.to_dict(), headers=NO_STORE)
 
 
-@router.get("/clinic/static/replay.js")
+@router.get(
+    "/clinic/static/replay.js", response_class=FileResponse, responses=media("text/javascript")
+)
 def replay_script() -> FileResponse:
     return FileResponse(
         STATIC / "replay.js",

@@ -18,7 +18,7 @@ import secrets
 from datetime import timedelta
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pressup.clinic.auth import (
     PRE_CSRF_COOKIE,
@@ -32,7 +32,7 @@ from pressup.clinic.auth import (
     now_utc,
     token_hash,
 )
-from pressup.clinic.pages import render
+from pressup.clinic.pages import FORM, render
 from pressup.clinic.settings import ClinicSettings
 from pressup.sessions.clinic import (
     AccountRecord,
@@ -50,6 +50,7 @@ from pressup.sessions.clinic import (
     set_password_hash,
 )
 from pressup.sessions.store import Store
+from pressup.web.openapi import merged, page, redirect, refusals
 
 log = logging.getLogger("pressup.clinic")
 router = APIRouter()
@@ -95,7 +96,7 @@ def _login_page(
     return _with_pre_csrf(page, token, settings)
 
 
-@router.get("/login")
+@router.get("/login", response_class=HTMLResponse, responses=page())
 def login_form(request: Request, settings: ClinicSettingsDep) -> Response:
     return _login_page(request, settings)
 
@@ -148,7 +149,17 @@ def start_session(
     return response
 
 
-@router.post("/login")
+@router.post(
+    "/login",
+    status_code=303,
+    response_class=Response,
+    responses=merged(
+        redirect("Signed in: to the account's home page."),
+        FORM,
+        page(401, "The name and password do not match: the form again, saying so."),
+        page(429, "Too many failed sign-ins: the form again, saying how long to wait."),
+    ),
+)
 def login(
     request: Request,
     settings: ClinicSettingsDep,
@@ -188,7 +199,12 @@ def login(
     return start_session(request, store, settings, account)
 
 
-@router.post("/logout")
+@router.post(
+    "/logout",
+    status_code=303,
+    response_class=Response,
+    responses=merged(redirect("Signed out: to the sign-in form."), refusals(403, 413)),
+)
 def logout(request: Request, settings: ClinicSettingsDep, store: BaseStoreDep) -> Response:
     secret = request.cookies.get(settings.cookie_name)
     if secret:
@@ -235,12 +251,23 @@ def _invite_page(
     return _with_pre_csrf(page, token, settings)
 
 
-@router.get("/invite")
+@router.get("/invite", response_class=HTMLResponse, responses=page())
 def invite_form(request: Request, settings: ClinicSettingsDep, code: str = "") -> Response:
     return _invite_page(request, settings, code[:100])
 
 
-@router.post("/invite")
+@router.post(
+    "/invite",
+    status_code=303,
+    response_class=Response,
+    responses=merged(
+        redirect("The password is set: signed in, to the account's home page."),
+        FORM,
+        refusals(400),
+        page(400, "The code does not work: the form again, saying so."),
+        page(422, "The passwords differ or do not fit: the form again, saying why."),
+    ),
+)
 def accept_invite(
     request: Request,
     settings: ClinicSettingsDep,

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from pressup.web.deps import SettingsDep
+from pressup.web.openapi import media, page
 from pressup.web.schemas import PROTOCOL_VERSION
 from pressup.web.words import words_js
 
@@ -22,12 +23,12 @@ STATIC = Path(__file__).parents[1] / "static"
 router = APIRouter()
 
 
-@router.get("/")
+@router.get("/", response_class=HTMLResponse, responses=page())
 async def index() -> FileResponse:
     return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
 
-@router.get("/static/words.js")
+@router.get("/static/words.js", response_class=Response, responses=media("text/javascript"))
 async def words() -> Response:
     return Response(words_js(), media_type="text/javascript")
 

@@ -26,6 +26,7 @@ from fastapi.responses import Response
 from pressup.errors import InputError, PressupError, StorageError
 from pressup.sessions.store import Store
 from pressup.web.deps import Authorized, StoreDep
+from pressup.web.openapi import media, merged, refusals
 
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
@@ -61,10 +62,14 @@ def _known(store: Store, session_id: str) -> str:
     return session_id
 
 
-router = APIRouter()
+router = APIRouter(responses=refusals(403, 404, 422))
 
 
-@router.get("/export/{table}.{fmt}")
+@router.get(
+    "/export/{table}.{fmt}",
+    response_class=Response,
+    responses=merged(media("text/csv"), media("application/json")),
+)
 def table_download(
     table: Literal["sessions", "reps"],
     fmt: Literal["csv", "json"],
@@ -84,7 +89,7 @@ def table_download(
     return _download(lambda p: writer(rows, p), f"pressup-{table}.{fmt}", MEDIA[fmt])
 
 
-@router.get("/export/fhir")
+@router.get("/export/fhir", response_class=Response, responses=media("application/fhir+json"))
 def fhir_bundle(
     _: Authorized,
     store: StoreDep,
@@ -106,7 +111,7 @@ def fhir_bundle(
     )
 
 
-@router.get("/export/trc")
+@router.get("/export/trc", response_class=Response, responses=media("text/plain"))
 def trc_file(_: Authorized, store: StoreDep, session: str = Query(..., max_length=64)) -> Response:
     from pressup.export.trc import write_trc
 

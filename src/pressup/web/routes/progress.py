@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pressup.errors import InputError
@@ -58,6 +58,7 @@ from pressup.sessions.records import (
 )
 from pressup.sessions.store import Store
 from pressup.web.deps import Authorized, JsonBody, SpecDep, StoreDep
+from pressup.web.openapi import json_body, page, refusals
 from pressup.web.routes.screening import gate_now
 
 STATIC = Path(__file__).parents[1] / "static"
@@ -296,20 +297,27 @@ def parse_prescription(data: dict[str, Any]) -> Prescription:
 
 
 router = APIRouter()
+#: What every API route here may refuse (the page token; a parameter or the body).
+_API = refusals(403, 422)
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-@router.get("/progress")
+@router.get("/progress", response_class=HTMLResponse, responses=page())
 async def progress_page() -> FileResponse:
     return FileResponse(STATIC / "progress.html", headers=_NO_STORE)
 
 
-@router.get("/api/progress")
+@router.get("/api/progress", responses=_API)
 def progress(_: Authorized, store: StoreDep, spec: SpecDep) -> JSONResponse:
     return JSONResponse(progress_state(store, spec), headers=_NO_STORE)
 
 
-@router.post("/api/prescription")
+@router.post(
+    "/api/prescription",
+    status_code=201,
+    responses={**_API, **refusals(413)},
+    openapi_extra=json_body(PrescriptionIn, "The clinician's prescription."),
+)
 def post_prescription(
     _: Authorized, data: JsonBody, store: StoreDep, spec: SpecDep
 ) -> JSONResponse:
@@ -318,7 +326,7 @@ def post_prescription(
     return JSONResponse(progress_state(store, spec), status_code=201, headers=_NO_STORE)
 
 
-@router.delete("/api/prescription")
+@router.delete("/api/prescription", responses=_API)
 def end_prescription(_: Authorized, store: StoreDep, spec: SpecDep) -> JSONResponse:
     ended = clear_prescription(store)
     return JSONResponse({"ended": ended, **progress_state(store, spec)}, headers=_NO_STORE)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pressup.errors import InputError
@@ -34,6 +34,7 @@ from pressup.safety.screening import (
     ANSWERS,
     APPROVER_MAX_LEN,
     OUTCOMES,
+    QUESTION_IDS,
     QUESTIONS,
     STATEMENT,
     Approval,
@@ -51,6 +52,7 @@ from pressup.sessions.records import (
 )
 from pressup.sessions.store import Store
 from pressup.web.deps import Authorized, JsonBody, SettingsDep, SpecDep, StoreDep
+from pressup.web.openapi import json_body, page, refusals
 
 STATIC = Path(__file__).parents[1] / "static"
 
@@ -86,7 +88,13 @@ class ScreeningIn(BaseModel):
     """Answers to every question, and optionally a clinician's approval given with them."""
 
     model_config = ConfigDict(extra="forbid")
-    answers: dict[str, str]
+    answers: dict[str, str] = Field(
+        json_schema_extra={
+            "properties": {qid: {"enum": list(ANSWERS)} for qid in QUESTION_IDS},
+            "required": list(QUESTION_IDS),
+            "additionalProperties": False,
+        }
+    )
     approval: Optional[ApprovalIn] = None
 
     @field_validator("answers")
@@ -162,15 +170,17 @@ def _result_json(r: ScreeningResult, rec: ScreeningRecord) -> dict[str, Any]:
 
 
 router = APIRouter()
+#: What every API route here may refuse (the page token; a parameter or the body).
+_API = refusals(403, 422)
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-@router.get("/screen")
+@router.get("/screen", response_class=HTMLResponse, responses=page())
 async def screen_page() -> FileResponse:
     return FileResponse(STATIC / "screen.html", headers=_NO_STORE)
 
 
-@router.get("/api/screening/questions")
+@router.get("/api/screening/questions", responses=_API)
 async def questions(_: Authorized) -> dict[str, Any]:
     return {
         "statement": STATEMENT,
@@ -182,7 +192,12 @@ async def questions(_: Authorized) -> dict[str, Any]:
     }
 
 
-@router.post("/api/screening")
+@router.post(
+    "/api/screening",
+    status_code=201,
+    responses={**_API, **refusals(413)},
+    openapi_extra=json_body(ScreeningIn, "The answers, and no approval in the clinic."),
+)
 def screening(
     _: Authorized, data: JsonBody, store: StoreDep, spec: SpecDep, settings: SettingsDep
 ) -> JSONResponse:
@@ -202,7 +217,11 @@ def screening(
     return JSONResponse(out, status_code=201, headers=_NO_STORE)
 
 
-@router.post("/api/screening/approval")
+@router.post(
+    "/api/screening/approval",
+    responses={**_API, **refusals(404, 413)},
+    openapi_extra=json_body(ApprovalIn, "Who approved the latest screening, and when."),
+)
 def approval(
     _: Authorized, data: JsonBody, store: StoreDep, spec: SpecDep, settings: SettingsDep
 ) -> dict[str, Any]:
@@ -221,7 +240,7 @@ def approval(
     return out
 
 
-@router.get("/api/gate")
+@router.get("/api/gate", responses=_API)
 def coach_gate(
     _: Authorized, store: StoreDep, spec: SpecDep, settings: SettingsDep
 ) -> JSONResponse:

@@ -22,8 +22,9 @@ from fastapi.responses import HTMLResponse
 
 from pressup.sessions.outcome import outcomes_of
 from pressup.web.deps import Authorized, SettingsDep, SpecDep, StoreDep, TimerDep
+from pressup.web.openapi import refusals
 
-router = APIRouter()
+router = APIRouter(responses=refusals(403, 422))
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -40,7 +41,7 @@ def sessions(_: Authorized, store: StoreDep) -> list[dict[str, Any]]:
     return [_public(r) for r in store.list_sessions()]
 
 
-@router.get("/api/sessions/{session_id}")
+@router.get("/api/sessions/{session_id}", responses=refusals(404))
 def session(session_id: str, _: Authorized, store: StoreDep) -> dict[str, Any]:
     rec = store.get_session(session_id)
     if rec is None:
@@ -81,7 +82,7 @@ def history_page(
     return HTMLResponse(html, headers=_NO_STORE)
 
 
-@router.get("/sessions/{session_id}/report", response_class=HTMLResponse)
+@router.get("/sessions/{session_id}/report", response_class=HTMLResponse, responses=refusals(404))
 def session_report_page(
     session_id: str, _: Authorized, store: StoreDep, spec: SpecDep
 ) -> HTMLResponse:
@@ -97,7 +98,7 @@ def session_report_page(
     return HTMLResponse(html, headers=_NO_STORE)
 
 
-@router.get("/api/timing")
+@router.get("/api/timing", responses=refusals(404))
 async def timing(
     _: Authorized, timer: TimerDep, reset: bool = Query(default=False)
 ) -> dict[str, Any]:
