@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/frame_cost.py [--sessions 20] [--seconds 30] [--repeats 3]
+    python benchmarks/frame_cost.py [--sessions 20] [--seconds 30] [--batch 1] [--repeats 3]
 
 ``--sessions`` live sessions of the coach's :class:`~pressup.web.hub.SessionHub` (SQLite in a
 temporary folder, its one writer thread as in the server) are fed, round robin, the frames the
@@ -20,14 +20,17 @@ in the CPU time of its thread (below):
   cues), timed inside ``hub``;
 * ``hub``: :meth:`SessionHub.on_frame` less ``engine`` (order checks, pixels, the store's checks,
   queueing the writes);
-* ``reply``: the reply's text as the WebSocket handler makes it;
+* ``reply``: the rest of the WebSocket handler's answer
+  (:meth:`pressup.web.routes.ws.Connection.handle` less ``hub`` and ``engine``): the reply's
+  text, handing it to the socket (a stand-in that keeps it), the storage check;
 * ``writer``: CPU time of the writer thread (``time.pthread_getcpuclockid``) over the run,
   per frame (SQLite writes of the frame chunks, events and repetitions).
 
 Every stage is timed in CPU time of its thread (``time.thread_time_ns``), not wall time, so
 that other processes on a busy machine do not count (they still slow the caches down).
 
-The websocket framing and the ASGI layers (uvicorn,
+``--batch N`` sends N frames per ``frames`` message (``docs/protocol.md``), ``--batch 1`` one
+``frame`` message per frame. The websocket framing and the ASGI layers (uvicorn,
 starlette) are left out: ``benchmarks/load_ws.py`` measures the whole server.
 
 Figures: per frame, the median over ``--repeats`` runs of each stage's mean (µs), and each
@@ -58,7 +61,8 @@ from pressup.protocol import load_spec
 from pressup.sessions.store import Store
 from pressup.web import schemas
 from pressup.web.hub import Live, SessionHub
-from pressup.web.messages import Update, encode
+from pressup.web.routes.ws import Connection
+from pressup.web.schemas import FramesIn
 
 STAGES = ("inflate", "decode", "validate", "parse", "engine", "hub", "reply", "deflate", "writer")
 
@@ -77,7 +81,7 @@ class Deflate:
         return self.d.decompress(data + b"\x00\x00\xff\xff")
 
 
-def messages(n_sessions: int, seconds: float) -> list[list[str]]:
+def messages(n_sessions: int, seconds: float, batch: int) -> list[list[str]]:
     """Per session, the raw messages of ``seconds`` of frames (30 frames/s)."""
     w, h, rows = synthetic_lm()
     period = 1 / 30
@@ -90,27 +94,41 @@ def messages(n_sessions: int, seconds: float) -> list[list[str]]:
             f'"lm":{rows[(offset + k) % len(rows)]}}}'
             for k in range(n)
         ]
-        out.append(['{"v":1,"type":"frame",' + f[1:] for f in frames])
+        if batch <= 1:
+            out.append(['{"v":1,"type":"frame",' + f[1:] for f in frames])
+        else:
+            out.append(
+                [
+                    '{"v":1,"type":"frames","frames":[' + ",".join(frames[j : j + batch]) + "]}"
+                    for j in range(0, n, batch)
+                ]
+            )
     return out
 
 
 class Timed:
-    """A stand-in for one session's :meth:`LiveSession.on_frame` that adds its time."""
+    """A stand-in for a method that adds its thread CPU time to ``acc[key]``."""
 
-    def __init__(self, fn: Callable[..., Any], acc: dict[str, int]) -> None:
-        self.fn, self.acc = fn, acc
+    def __init__(self, fn: Callable[..., Any], acc: dict[str, int], key: str) -> None:
+        self.fn, self.acc, self.key = fn, acc, key
 
     def __call__(self, *a: Any, **kw: Any) -> Any:
         t0 = time.thread_time_ns()
         try:
             return self.fn(*a, **kw)
         finally:
-            self.acc["engine"] += time.thread_time_ns() - t0
+            self.acc[self.key] += time.thread_time_ns() - t0
 
 
-class FakeTab:
+class Tab:
+    """A stand-in for the WebSocket: keeps what the server sends."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.query_params: dict[str, str] = {}
+
     async def send_text(self, data: str) -> None:
-        pass
+        self.sent.append(data)
 
 
 async def one_run(args: argparse.Namespace, tmp: Path, run: int) -> tuple[dict[str, int], int]:
@@ -118,23 +136,24 @@ async def one_run(args: argparse.Namespace, tmp: Path, run: int) -> tuple[dict[s
     store = Store(f"sqlite:///{tmp / f'cost{run}.db'}")
     hub = SessionHub(load_spec(None), store)
     acc: dict[str, int] = defaultdict(int)
+    hub.on_frame = Timed(hub.on_frame, acc, "hub_all")  # type: ignore[method-assign]
     lives: list[Live] = []
-    conns = []
+    pipes = []
     for i in range(args.sessions):
-        tab = FakeTab()
+        tab = Tab()
         live, _ = await hub.open(None, f"cost-{i}", tab)  # type: ignore[arg-type]
         hub.join(live, tab)  # type: ignore[arg-type]
-        live.session.on_frame = Timed(live.session.on_frame, acc)  # type: ignore[method-assign]
+        live.session.on_frame = Timed(live.session.on_frame, acc, "engine")  # type: ignore[method-assign]
         lives.append(live)
-        conns.append(Pipe(hub, live, acc))
-    raw = messages(args.sessions, args.seconds)
+        pipes.append(Pipe(Connection(tab, hub, None, store, None, None, live), acc))  # type: ignore[arg-type]
+    raw = messages(args.sessions, args.seconds, args.batch)
     wire = [[Deflate().compress(m.encode()) for m in ms] for ms in raw]
     writer_clock = None
     cpu0 = 0.0
     frames = 0
     for k in range(len(raw[0])):
-        for conn, ms, ws in zip(conns, raw, wire):
-            frames += conn.step(ws[k], ms[k])
+        for pipe, ws in zip(pipes, wire):
+            frames += await pipe.step(ws[k])
             if writer_clock is None and hub.writer._thread is not None:
                 writer_clock = time.pthread_getcpuclockid(hub.writer._thread.ident or 0)
                 cpu0 = time.clock_gettime(writer_clock)
@@ -149,13 +168,14 @@ async def one_run(args: argparse.Namespace, tmp: Path, run: int) -> tuple[dict[s
 
 
 class Pipe:
-    """One connection's server side: inflate, parse, hub, reply, deflate (each timed)."""
+    """One connection's server side: inflate, parse, answer (hub, engine, reply), deflate."""
 
-    def __init__(self, hub: SessionHub, live: Live, acc: dict[str, int]) -> None:
-        self.hub, self.live, self.acc = hub, live, acc
+    def __init__(self, conn: Connection, acc: dict[str, int]) -> None:
+        self.conn, self.acc = conn, acc
         self.inflate, self.deflate = Deflate(), Deflate()
 
-    def step(self, wire: bytes, text: str) -> int:
+    async def step(self, wire: bytes) -> int:
+        """One message from the wire; how many frames it carried."""
         acc, clock = self.acc, time.thread_time_ns
         t0 = clock()
         raw = self.inflate.decompress(wire).decode()
@@ -164,28 +184,22 @@ class Pipe:
         t2 = clock()
         msg = schemas.parse_message(raw)
         t3 = clock()
-        engine0 = acc["engine"]
-        replies, n, reply_ns = self.answer(msg)
+        hub0, engine0 = acc["hub_all"], acc["engine"]
+        await self.conn.handle(msg, 0)
         t4 = clock()
-        for r in replies:
+        sent, self.conn.ws.sent = self.conn.ws.sent, []  # type: ignore[attr-defined]
+        for r in sent:
             self.deflate.compress(r.encode())
         t5 = clock()
+        hub_ns = acc["hub_all"] - hub0
         acc["inflate"] += t1 - t0
         acc["decode"] += t2 - t1
         acc["parse"] += t3 - t2
         acc["validate"] += (t3 - t2) - (t2 - t1)
-        acc["hub"] += (t4 - t3) - (acc["engine"] - engine0) - reply_ns
-        acc["reply"] += reply_ns
+        acc["hub"] += hub_ns - (acc["engine"] - engine0)
+        acc["reply"] += (t4 - t3) - hub_ns
         acc["deflate"] += t5 - t4
-        return n
-
-    def answer(self, msg: Any) -> tuple[list[str], int, int]:
-        """The reply texts to one parsed message, the frames answered and the nanoseconds
-        spent making the replies' text, as :mod:`pressup.web.routes.ws` does it."""
-        upd = self.hub.on_frame(self.live, msg)
-        t0 = time.thread_time_ns()
-        text = encode(Update.of(msg.seq, upd))
-        return [text], 1, time.thread_time_ns() - t0
+        return len(msg.frames) if isinstance(msg, FramesIn) else 1
 
 
 def report(runs: list[tuple[dict[str, int], int]], args: argparse.Namespace) -> None:
@@ -204,11 +218,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--batch", type=int, default=1, help="frames per message")
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     print(
         f"server CPU per frame - Python {platform.python_version()}, {platform.machine()}; "
-        f"{args.sessions} sessions x {args.seconds:g} s at 30 frames/s, "
+        f"{args.sessions} sessions x {args.seconds:g} s at 30 frames/s, batch {args.batch}, "
         f"median of {args.repeats} runs"
     )
     runs = []

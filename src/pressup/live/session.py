@@ -587,7 +587,7 @@ def _empty() -> Array:
     return f
 
 
-def landmarks_to_pixels(lm: list[list[float]], width: int, height: int) -> Array:
+def landmarks_to_pixels(lm: npt.ArrayLike, width: int, height: int) -> Array:
     """MediaPipe normalised landmarks (x, y in 0..1, z relative, visibility) to pixels."""
     a = np.asarray(lm, dtype=np.float64)
     out = np.empty_like(a)

@@ -54,7 +54,7 @@ from pressup.sessions.plan import Review, plan_session, review, spec_from_dose
 from pressup.sessions.records import add_rating, list_symptoms
 from pressup.sessions.store import Store
 from pressup.web.messages import ErrorMessage, encode
-from pressup.web.schemas import Frame, MessageError, Pain
+from pressup.web.schemas import FrameIn, MessageError, Pain
 from pressup.web.writer import STALL_S, StoreWriter
 
 log = logging.getLogger("pressup.web")
@@ -194,8 +194,9 @@ class SessionHub:
         return live
 
     # -- frames --------------------------------------------------------------------------------
-    def on_frame(self, live: Live, msg: Frame) -> LiveUpdate:
-        """Run one validated frame through the session and queue it for storage."""
+    def on_frame(self, live: Live, msg: FrameIn) -> LiveUpdate:
+        """Run one validated frame through the session and queue it for storage (each frame
+        of a ``frames`` message too, one by one: a refused one raises alone)."""
         backlog = self.writer.frames_pending + len(live.pending_t)
         if backlog >= MAX_BACKLOG_FRAMES:
             raise MessageError(

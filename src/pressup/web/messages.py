@@ -8,6 +8,7 @@ in the order they go on the wire; a field that may be ``null`` is always sent.
 * :class:`Pong` - reply to ``ping``;
 * :class:`Update` - reply to every ``frame`` (and, after a rating that stops the set, to every
   tab);
+* :class:`Updates` - reply to every ``frames`` message (several frames);
 * :class:`SavedPain`, :class:`SavedFeedback`, :class:`SavedControl` - a rating, feedback or a
   button press was stored;
 * :class:`ReviewMessage` - the decision for next time, once the set is over;
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict
@@ -75,9 +77,42 @@ class Update(_Out):
         return cls(
             seq=seq,
             status=upd.status,
-            events=[e.to_dict() for e in upd.events if e.kind != "hold_tick"],
+            events=_events(upd),
             cues=[c.to_dict() for c in upd.cues],
         )
+
+
+class Updates(_Out):
+    """What the frames of one ``frames`` message did: the ``seqs`` answered (in order; a
+    refused frame is left out, its ``error`` sent before), the status after the last of them,
+    and their engine events and cues, in order."""
+
+    v: Literal[1] = PROTOCOL_VERSION
+    type: Literal["updates"] = "updates"
+    seqs: list[int]
+    status: dict[str, Any]
+    events: list[dict[str, Any]]
+    cues: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, answered: Sequence[tuple[int, LiveUpdate]], status: dict[str, Any]) -> Updates:
+        """The updates ``answered`` (``(seq, update)`` in order); ``status``: the session's
+        when none was answered (every frame refused)."""
+        return cls(**_merged(answered, status))
+
+
+def _events(upd: LiveUpdate) -> list[dict[str, Any]]:
+    """The events of ``upd`` that go to the page (the engine's ``hold_tick`` stays home)."""
+    return [e.to_dict() for e in upd.events if e.kind != "hold_tick"]
+
+
+def _merged(answered: Sequence[tuple[int, LiveUpdate]], status: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "seqs": [seq for seq, _ in answered],
+        "status": answered[-1][1].status if answered else status,
+        "events": [e for _, u in answered for e in _events(u)],
+        "cues": [c.to_dict() for _, u in answered for c in u.cues],
+    }
 
 
 class SavedPain(_Out):
@@ -158,7 +193,15 @@ class ErrorMessage(_Out):
 
 
 Outbound = Union[
-    Welcome, Pong, Update, SavedPain, SavedFeedback, SavedControl, ReviewMessage, ErrorMessage
+    Welcome,
+    Pong,
+    Update,
+    Updates,
+    SavedPain,
+    SavedFeedback,
+    SavedControl,
+    ReviewMessage,
+    ErrorMessage,
 ]
 
 
@@ -193,6 +236,7 @@ __all__ = [
     "SavedFeedback",
     "SavedPain",
     "Update",
+    "Updates",
     "Welcome",
     "dumps",
     "encode",
