@@ -588,11 +588,8 @@ def _empty() -> Array:
 
 
 def landmarks_to_pixels(lm: npt.ArrayLike, width: int, height: int) -> Array:
-    """MediaPipe normalised landmarks (x, y in 0..1, z relative, visibility) to pixels."""
-    a = np.asarray(lm, dtype=np.float64)
-    out = np.empty_like(a)
-    out[:, 0] = a[:, 0] * width
-    out[:, 1] = a[:, 1] * height
-    out[:, 2] = a[:, 2] * width
-    out[:, 3] = np.clip(a[:, 3], 0.0, 1.0)
+    """MediaPipe normalised landmarks ``(33, 4)`` (x, y in 0..1, z relative, visibility) to
+    pixels: x and z times ``width``, y times ``height``, visibility clipped to 0..1."""
+    out: Array = np.asarray(lm, dtype=np.float64) * np.array([width, height, width, 1.0])
+    np.clip(out[:, 3], 0.0, 1.0, out=out[:, 3])
     return out

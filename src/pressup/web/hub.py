@@ -474,11 +474,14 @@ class SessionHub:
 def storable(lm: npt.NDArray[np.float64]) -> bool:
     """Would one frame of pixel landmarks pass the store's track checks (float32 finite,
     visibility 0..1)? A frame that would not is refused alone, before it is queued, so that it
-    cannot make the chunk it would join (and every later one) fail."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        as32 = lm.astype(np.float32)
-    vis = as32[:, 3]
-    return bool(np.all(np.isfinite(as32)) and np.all((vis >= 0) & (vis <= 1)))
+    cannot make the chunk it would join (and every later one) fail. (NaN compares false.)"""
+    return bool(((lm >= _STORABLE_LO) & (lm <= _STORABLE_HI)).all())
+
+
+_F32_MAX = float(np.finfo(np.float32).max)
+#: Per channel (x, y, z, visibility), the lowest and highest values :func:`storable` accepts.
+_STORABLE_LO = np.array([-_F32_MAX, -_F32_MAX, -_F32_MAX, 0.0])
+_STORABLE_HI = np.array([_F32_MAX, _F32_MAX, _F32_MAX, 1.0])
 
 
 def _nan_frame() -> npt.NDArray[np.float64]:

@@ -1,8 +1,10 @@
 """What the server sends over the WebSocket (protocol version 1, see ``docs/protocol.md``).
 
 Every outbound message is one pydantic model here, written with :func:`encode`
-(``model_dump()``, then strict JSON: NaN and infinity become ``null``). The fields are declared
-in the order they go on the wire; a field that may be ``null`` is always sent.
+(``model_dump()``, then strict JSON by ``msgspec``: NaN and infinity become ``null``). The fields
+are declared in the order they go on the wire; a field that may be ``null`` is always sent. The
+replies to camera frames, sent for every frame, skip the model: :func:`update_text` and
+:func:`updates_text` write the same JSON from plain dicts (a test checks they agree).
 
 * :class:`Welcome` - reply to ``hello``;
 * :class:`Pong` - reply to ``ping``;
@@ -19,11 +21,11 @@ The inbound messages are in :mod:`pressup.web.schemas`.
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Sequence
 from typing import Any, Literal, Optional, Union
 
+import msgspec
+import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from pressup.live import LiveUpdate
@@ -205,25 +207,43 @@ Outbound = Union[
 ]
 
 
-def _finite(obj: Any) -> Any:
-    """NaN and infinity become null (JSON has no NaN; browsers refuse it)."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj
+def _plain(obj: Any) -> Any:
+    """A NumPy scalar as the Python number it holds (for the JSON encoder)."""
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise NotImplementedError(f"cannot write {type(obj).__name__} as JSON")
+
+
+_ENCODER = msgspec.json.Encoder(enc_hook=_plain)
 
 
 def dumps(obj: dict[str, Any]) -> str:
-    """Serialise a server message as strict JSON."""
-    return json.dumps(_finite(obj), allow_nan=False)
+    """Serialise a server message as strict JSON (NaN and infinity become ``null``)."""
+    return _ENCODER.encode(obj).decode()
 
 
 def encode(msg: Outbound) -> str:
     """One outbound message as the text frame sent."""
     return dumps(msg.model_dump())
+
+
+def update_text(seq: int, upd: LiveUpdate) -> str:
+    """``encode(Update.of(seq, upd))``, without building the model (the reply to a frame)."""
+    return dumps(
+        {
+            "v": PROTOCOL_VERSION,
+            "type": "update",
+            "seq": seq,
+            "status": upd.status,
+            "events": _events(upd),
+            "cues": [c.to_dict() for c in upd.cues],
+        }
+    )
+
+
+def updates_text(answered: Sequence[tuple[int, LiveUpdate]], status: dict[str, Any]) -> str:
+    """``encode(Updates.of(answered, status))``, without building the model."""
+    return dumps({"v": PROTOCOL_VERSION, "type": "updates", **_merged(answered, status)})
 
 
 __all__ = [
@@ -240,4 +260,6 @@ __all__ = [
     "Welcome",
     "dumps",
     "encode",
+    "update_text",
+    "updates_text",
 ]

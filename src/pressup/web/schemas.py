@@ -9,6 +9,15 @@ Camera frames come one per ``frame`` message or up to :data:`MAX_BATCH` in one `
 message, whose frames are validated one by one (:class:`FrameItem`): a bad one is refused alone
 (:class:`FramesIn` holds its :class:`MessageError`), the others are kept. Either way the hub
 gets each frame as a :class:`FrameIn`.
+
+Frames are most of the traffic, so they take a fast path first: one ``msgspec`` decode straight
+into typed structs carrying every bound of the protocol (:class:`_FastFrame`,
+:class:`_FastFrames`), and one NumPy conversion of each frame's landmarks. Anything the fast
+path does not take whole (another message type, a bad value anywhere, NaN, a frame to refuse
+inside a batch) goes through the reference path, the pydantic models below and the standard
+``json`` module, which give the error its code and words. The fast path takes nothing the
+reference path refuses (``tests/unit/web/test_schemas.py`` checks both on valid and mutated
+frames).
 """
 
 from __future__ import annotations
@@ -16,8 +25,9 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, Final, Literal, NamedTuple, Optional, Union
+from typing import Annotated, Any, Final, Literal, NamedTuple, Optional, Union
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -164,7 +174,7 @@ class FrameIn(NamedTuple):
 
     @classmethod
     def of(cls, f: Any) -> FrameIn:
-        """From a validated :class:`FrameItem`."""
+        """From a validated :class:`FrameItem` (or the fast path's struct)."""
         lm = np.array(f.lm, dtype=np.float64) if f.lm is not None else None
         return cls(f.seq, float(f.t), f.w, f.h, lm, f.light)
 
@@ -257,6 +267,60 @@ def _json_object(raw: str | bytes) -> tuple[Any, bool]:
         raise MessageError("bad_json", f"expected one JSON object: {exc}") from None
 
 
+# -- the fast path of camera frames -----------------------------------------------------------
+_XY = Annotated[float, msgspec.Meta(ge=XY_RANGE[0], le=XY_RANGE[1])]
+_Z = Annotated[float, msgspec.Meta(ge=Z_RANGE[0], le=Z_RANGE[1])]
+_VIS = Annotated[float, msgspec.Meta(ge=VISIBILITY_RANGE[0], le=VISIBILITY_RANGE[1])]
+_SIZE = Annotated[int, msgspec.Meta(ge=16, le=8192)]
+
+
+class _FastItem(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """:class:`FrameItem` with the same bounds, for ``msgspec``."""
+
+    seq: Annotated[int, msgspec.Meta(ge=0, le=MAX_SEQ)]
+    t: Annotated[float, msgspec.Meta(ge=0, le=MAX_T_S)]
+    w: _SIZE
+    h: _SIZE
+    lm: Optional[
+        Annotated[
+            list[tuple[_XY, _XY, _Z, _VIS]],
+            msgspec.Meta(min_length=N_LANDMARKS, max_length=N_LANDMARKS),
+        ]
+    ]
+    light: Optional[Annotated[float, msgspec.Meta(ge=0, le=1)]] = None
+
+
+class _FastFrame(_FastItem, tag_field="type", tag="frame"):
+    """:class:`Frame`."""
+
+    v: Literal[1]
+
+
+class _FastFrames(
+    msgspec.Struct, forbid_unknown_fields=True, kw_only=True, tag_field="type", tag="frames"
+):
+    """:class:`Frames` whose every frame is good."""
+
+    v: Literal[1]
+    frames: Annotated[list[_FastItem], msgspec.Meta(min_length=1, max_length=MAX_BATCH)]
+
+
+_FAST = msgspec.json.Decoder(Union[_FastFrame, _FastFrames])
+
+
+def _fast(raw: str | bytes) -> FrameIn | FramesIn | None:
+    """A ``frame`` or ``frames`` message with nothing to refuse in it, or ``None``. (Its
+    size is checked before; the types bound its nesting.)"""
+    try:
+        msg = _FAST.decode(raw)
+    except msgspec.MsgspecError:
+        return None
+    if isinstance(msg, _FastFrame):
+        return FrameIn.of(msg)
+    return FramesIn([FrameIn.of(f) for f in msg.frames])
+
+
+# -- the reference path ----------------------------------------------------------------------
 def _schema_error(kind: str, exc: ValidationError, seq: int | None) -> MessageError:
     err = exc.errors()[0]
     where = ".".join(str(x) for x in err.get("loc", ())) or kind
@@ -299,13 +363,17 @@ def _refuse_constants(obj: Any) -> None:
         raise MessageError("bad_value", f"expected finite numbers, got {constant}")
 
 
-def parse_message(raw: str | bytes) -> Message:
-    """Validate one raw WebSocket message.
+def parse_message(raw: str | bytes, *, fast: bool = True) -> Message:
+    """Validate one raw WebSocket message (camera frames by the fast path when they can;
+    ``fast=False``: by the reference path only, for the tests that compare both).
 
     Raises:
         MessageError: ``too_large``, ``bad_json``, ``bad_value`` or ``bad_schema``.
     """
     _check_size(raw)
+    quick = _fast(raw) if fast else None
+    if quick is not None:
+        return quick
     obj, constants = _json_object(raw)
     if constants:
         _refuse_constants(obj)

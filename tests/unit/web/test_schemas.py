@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
 
 import numpy as np
@@ -120,3 +121,84 @@ def test_items_that_are_not_frames_are_refused_without_a_seq() -> None:
     errors = msg.frames[:3]
     assert all(isinstance(e, MessageError) and e.seq is None for e in errors)
     assert isinstance(msg.frames[3], FrameIn)
+
+
+# -- the fast path takes what the reference path takes, and nothing else --------------------------
+EDGES: list[Any] = [
+    -1.0, 2.0, -1.0000000001, 2.0000000001, 0, 1, 10.0, -10.0, 10.000001, -10.000001, 50.0, -12.0,
+    1e300, -1e300, 1e39,
+    "0.5", None, True, False, [], {}, [0.5], 10**30,
+]  # fmt: skip
+FIELD_VALUES: dict[str, list[Any]] = {
+    "seq": [0, 86_400_000, 86_400_001, -1, 2.0, True, "3", None, 10**40],
+    "t": [0, 0.0, 86_400, 86_400.0001, -0.0, -0.001, 5, "1.0", None, True, 1e400],
+    "w": [16, 8192, 15, 8193, 640.0, False, "640", None],
+    "h": [16, 8192, 15, 8193, 480.5, None],
+    "light": [0, 1, 0.5, 1.01, -0.1, None, "x", True],
+    "lm": [None, [], [[0.5, 0.5, 0.0, 1.0]] * 32, [[0.5, 0.5, 0.0, 1.0]] * 34, "x", 3, {}],
+    "v": [1, 1.0, True, 2, None],
+    "type": ["frame", "frames", "Frame", None],
+}
+
+
+def _outcome(raw: str, fast: bool) -> Any:
+    try:
+        msg = parse_message(raw, fast=fast)
+    except MessageError as exc:
+        return ("refused", exc.code, exc.message, exc.seq)
+    return _plain(msg)
+
+
+def _plain(msg: Any) -> Any:
+    if isinstance(msg, FramesIn):
+        return [_plain(f) for f in msg.frames]
+    if isinstance(msg, MessageError):
+        return ("refused", msg.code, msg.message, msg.seq)
+    if isinstance(msg, FrameIn):
+        lm = None if msg.lm is None else msg.lm.tolist()
+        return (msg.seq, msg.t, msg.w, msg.h, lm, msg.light, type(msg.t), type(msg.light))
+    return msg
+
+
+def _mutations() -> list[str]:
+    rng = random.Random(5)
+    out = [json.dumps(_frame()), json.dumps(_frame(3, light=0.25))]
+    for key, values in FIELD_VALUES.items():
+        out += [json.dumps({**_frame(2), key: v}) for v in values]
+    for _ in range(300):
+        f = _frame(rng.randrange(100))
+        f["lm"][rng.randrange(33)][rng.randrange(4)] = rng.choice(EDGES)
+        out.append(json.dumps(f))
+    out.append(json.dumps(_frame())[:-1] + ', "seq": -5}')  # a key twice
+    out.append(json.dumps(_frame())[:-1] + ', "extra": 1}')
+    out.append(json.dumps({k: v for k, v in _frame().items() if k != "lm"}))
+    return out
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_the_fast_path_agrees_with_the_reference_path(batch: bool) -> None:
+    raws = _mutations()
+    if batch:  # each mutated frame in the middle of a batch, and batches of good ones
+        raws = [
+            _batch([_item(0), {k: v for k, v in json.loads(r).items() if k not in ("v", "type")}])
+            for r in raws
+            if r.startswith("{")
+        ] + [_batch([_item(i) for i in range(n)]) for n in (1, 2, MAX_BATCH)]
+    kinds: set[str] = set()
+    for raw in raws:
+        fast, reference = _outcome(raw, True), _outcome(raw, False)
+        assert fast == reference, raw[:300]
+        for one in fast if isinstance(fast, list) else [fast]:
+            kinds.add(one[0] if one[0] == "refused" else "taken")
+    assert kinds == {"refused", "taken"}  # both kinds were tried
+
+
+def test_good_frames_never_reach_the_reference_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    def reference(raw: Any) -> Any:
+        raise AssertionError("the reference path was used")
+
+    monkeypatch.setattr("pressup.web.schemas._json_object", reference)
+    assert isinstance(parse_message(json.dumps(_frame(light=0.3))), FrameIn)
+    assert isinstance(parse_message(_batch([_item(i) for i in range(MAX_BATCH)])), FramesIn)
+    with pytest.raises(AssertionError):  # anything else goes there
+        parse_message(json.dumps({"v": 1, "type": "ping"}))

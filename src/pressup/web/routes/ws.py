@@ -40,9 +40,10 @@ from pressup.web.messages import (
     SavedFeedback,
     SavedPain,
     Update,
-    Updates,
     Welcome,
     encode,
+    update_text,
+    updates_text,
 )
 from pressup.web.routes.screening import gate_now
 from pressup.web.schemas import (
@@ -146,7 +147,7 @@ class Connection:
         review when the frame ended the set."""
         self._feeds(live, msg.seq)
         upd = self.hub.on_frame(live, msg)
-        await self._answered(live, encode(Update.of(msg.seq, upd)), bool(upd.events), t0)
+        await self._answered(live, update_text(msg.seq, upd), bool(upd.events), t0)
 
     async def frames(self, live: Live, msg: FramesIn, t0: int) -> None:
         """Run several frames through the session, in order, each alone: a refused one gets
@@ -162,7 +163,7 @@ class Connection:
                 answered.append((item.seq, self.hub.on_frame(live, item)))
             except MessageError as exc:
                 await self.send(ErrorMessage.of(exc))
-        payload = encode(Updates.of(answered, live.session.status()))
+        payload = updates_text(answered, live.session.status())
         await self._answered(live, payload, any(u.events for _, u in answered), t0)
 
     async def _answered(self, live: Live, payload: str, events: bool, t0: int) -> None:
