@@ -56,7 +56,8 @@ read the timing, wait up to 3 s for late replies, disconnect. Figures:
   ``missing``: window frames with no reply 3 s after the window;
 * ``srv CPU%`` / ``gen CPU%``: CPU time over wall time (100 % = one core; the server's summed
   over its processes), ``srv RSS``: the largest sampled (summed likewise); ``CPU ms/fr``: server
-  CPU time per frame answered.
+  CPU time per frame answered (PostgreSQL's own processes not included); ``db CPU%``:
+  PostgreSQL's processes, when it runs from ``scripts/pg-throwaway`` (``-`` otherwise).
 
 A step passes when server p99 (when measured) and round-trip p99 are under ``--target-ms``, no
 session failed, no reply is missing and at least 95 % of the offered frames were answered;
@@ -484,6 +485,10 @@ class Server:
     def pids(self) -> list[int]:
         return process_tree(self.pid)
 
+    def db_pids(self) -> list[int]:
+        """The database server's processes (none for SQLite, which runs inside the server)."""
+        return []
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -543,6 +548,18 @@ class ClinicServer(Server):
         _wait_http(f"http://127.0.0.1:{self.port}/healthz", self.proc, self.err, end)
         patients(self.url, max(int(x) for x in args.sessions.split(",") if x.strip()))
 
+    def db_pids(self) -> list[int]:
+        """PostgreSQL's processes when it runs from ``scripts/pg-throwaway`` (its socket folder
+        ``ROOT/sock`` in the URL, its ``postmaster.pid`` in ``ROOT/data``)."""
+        found = re.search(r"host=([^&]+)", self.url)
+        if found is None:
+            return []
+        pidfile = Path(urllib.parse.unquote(found.group(1))).parent / "data" / "postmaster.pid"
+        try:
+            return process_tree(int(pidfile.read_text().split()[0]))
+        except (OSError, ValueError, IndexError):
+            return []
+
 
 def database_url(choice: str, workdir: Path) -> str:
     if choice == "sqlite":
@@ -587,6 +604,7 @@ class Row:
     srv_cpu_s: float
     rss_mb: float
     fps: float
+    db_cpu: float | None = None  # % of one core, PostgreSQL's processes (None: not measured)
 
     @property
     def offered(self) -> float:
@@ -629,16 +647,21 @@ def run_step(server: Server, n: int, args: argparse.Namespace) -> Row:
     ]  # fmt: skip
     env = {**os.environ, "LOAD_WS_TOKEN": server.token}  # not on the command line
     gen = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
-    pids = server.pids()
-    marks: dict[str, tuple[float, float, float]] = {}
+    pids, db = server.pids(), server.db_pids()
+    marks: dict[str, tuple[float, float, float, float]] = {}
     result: list[str] = []
     window = threading.Event()
 
     def read() -> None:
+        nonlocal pids, db
         for line in gen.stdout or []:
             line = line.strip()
             if line in ("START", "END"):
-                marks[line] = (sum(map(cpu_s, pids)), cpu_s(gen.pid), time.perf_counter())
+                if line == "START":  # the sessions' database connections are open by now
+                    pids, db = server.pids(), server.db_pids()
+                now = time.perf_counter()
+                cpu = (sum(map(cpu_s, pids)), cpu_s(gen.pid), sum(map(cpu_s, db)))
+                marks[line] = (*cpu, now)
                 (window.set if line == "START" else window.clear)()
             elif line:
                 result.append(line)
@@ -653,7 +676,7 @@ def run_step(server: Server, n: int, args: argparse.Namespace) -> Row:
     reader.join(timeout=5)
     if gen.returncode != 0 or not result or "END" not in marks:
         raise RuntimeError(f"the load generator failed (exit {gen.returncode}) at N={n}")
-    (s0, g0, w0), (s1, g1, w1) = marks["START"], marks["END"]
+    (s0, g0, d0, w0), (s1, g1, d1, w1) = marks["START"], marks["END"]
     return Row(
         n=n,
         res=json.loads(result[-1]),
@@ -662,13 +685,14 @@ def run_step(server: Server, n: int, args: argparse.Namespace) -> Row:
         srv_cpu_s=s1 - s0,
         rss_mb=peak,
         fps=args.fps,
+        db_cpu=100 * (d1 - d0) / (w1 - w0) if db else None,
     )
 
 
 HEADER = (
     f"{'N':>4} {'offered/s':>9} {'sent/s':>7} {'replies/s':>9} {'srv p50':>7} {'srv p99':>7} "
     f"{'rtt p50':>7} {'rtt p99':>7} {'age p99':>7} {'failed':>6} {'missing':>7} "
-    f"{'srv CPU%':>8} {'srv RSS':>7} {'CPU ms/fr':>9} {'gen CPU%':>8}"
+    f"{'srv CPU%':>8} {'srv RSS':>7} {'CPU ms/fr':>9} {'gen CPU%':>8} {'db CPU%':>7}"
 )
 
 
@@ -682,7 +706,8 @@ def fmt_row(r: Row) -> str:
         f"{r.n:>4} {r.offered:>9.0f} {r.sent:>7.0f} {r.replies:>9.0f} {f(srv.get('p50_ms')):>7} "
         f"{f(srv.get('p99_ms')):>7} {r.res['rtt50']:>7.1f} {r.res['rtt99']:>7.1f} "
         f"{r.res['age99']:>7.1f} {r.res['failed']:>6} {r.res['missing']:>7} {r.srv_cpu:>8.0f} "
-        f"{r.rss_mb:>5.0f}MB {r.cpu_ms_per_frame:>9.2f} {r.gen_cpu:>8.0f}"
+        f"{r.rss_mb:>5.0f}MB {r.cpu_ms_per_frame:>9.2f} {r.gen_cpu:>8.0f} "
+        f"{'-' if r.db_cpu is None else f'{r.db_cpu:.0f}':>7}"
     )
 
 
@@ -722,7 +747,11 @@ def drive(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="pressup-load-ws-") as tmp:
         server = kind(Path(tmp), args)
         try:
-            print(f"server: pid {server.pid}, {server.label}\n", flush=True)
+            db = server.db_pids()
+            print(f"server: pid {server.pid}, {server.label}", flush=True)
+            if db:
+                print(f"database: PostgreSQL, {len(db)} processes from pid {db[0]}", flush=True)
+            print(flush=True)
             print(HEADER, flush=True)
             for n in steps:
                 row = run_step(server, n, args)
