@@ -53,8 +53,10 @@ read the timing, wait up to 3 s for late replies, disconnect. Figures:
   ``rtt`` plus the time the frame waited for the rest of its batch;
 * ``offered/s``: N x fps; ``sent/s``: frames the generator managed to send; ``replies/s``:
   frames answered (both in the window);
-* ``failed``: sessions refused, without ``welcome``, dropped, or with any ``error`` reply;
-  ``missing``: window frames with no reply 3 s after the window;
+* ``failed``: sessions refused, without ``welcome``, dropped, or with any ``error`` reply but
+  the ``storage_unavailable`` notice (``seq`` null: the database is slow, the frames are still
+  answered; counted apart, after the stages); ``missing``: window frames with no reply 3 s after
+  the window;
 * ``srv CPU%`` / ``gen CPU%``: CPU time over wall time (100 % = one core; the server's summed
   over its processes), ``srv RSS``: the largest sampled (summed likewise); ``CPU ms/fr``: server
   CPU time per frame answered (PostgreSQL's own processes not included); ``db CPU%``:
@@ -198,6 +200,7 @@ class GenStats:
     missing: int = 0
     connected: int = 0
     failed: int = 0
+    notices: int = 0  # storage_unavailable told to a tab (seq null): the database is slow
     rtt_ms: list[float] = field(default_factory=list)
     age_ms: list[float] = field(default_factory=list)
     why: Counter[str] = field(default_factory=Counter)
@@ -281,6 +284,8 @@ async def receive(ws: Any, feed: Feed, stats: GenStats, failure: list[str], clos
                         stats.rtt_ms.append((now - sent_at) * 1e3)
                         stats.age_ms.append((now - due) * 1e3)
                         stats.stages[msg["status"]["stage"]] += 1
+            elif kind == "error" and _notice(msg):
+                stats.notices += 1
             elif kind == "error":
                 stats.error_replies += 1
                 failure.append(f"error {msg.get('code')}")
@@ -288,6 +293,12 @@ async def receive(ws: Any, feed: Feed, stats: GenStats, failure: list[str], clos
     except ConnectionClosed as exc:
         if not close.is_set():
             failure.append(f"closed {exc.rcvd.code if exc.rcvd else '-'}")
+
+
+def _notice(msg: dict[str, Any]) -> bool:
+    """The server telling the page the database cannot keep up (not a refusal of a message:
+    the frames are still answered, docs/protocol.md)."""
+    return msg.get("code") == "storage_unavailable" and msg.get("seq") is None
 
 
 async def send_frames(
@@ -349,6 +360,9 @@ async def session(
             hello = {"v": 1, "type": "hello", "session": None, "client": f"load_ws-{i}"}
             await ws.send(json.dumps(hello))
             welcome = json.loads(await ws.recv())
+            while welcome.get("type") == "error" and _notice(welcome):  # opening waits for it
+                stats.notices += 1
+                welcome = json.loads(await ws.recv())
             if welcome.get("type") != "welcome":
                 failure.append(f"no welcome: {welcome.get('code')}")
                 return
@@ -429,6 +443,7 @@ def summary(args: argparse.Namespace, stats: GenStats, wall: float, srv: Any) ->
         "failed": stats.failed,
         "error_replies": stats.error_replies,
         "missing": stats.missing,
+        "notices": stats.notices,
         "why": dict(stats.why),
         "rtt50": pct(stats.rtt_ms, 0.50),
         "rtt99": pct(stats.rtt_ms, 0.99),
@@ -771,7 +786,9 @@ def drive(args: argparse.Namespace) -> int:
                 print(fmt_row(row), flush=True)
                 why = row.failures(args.target_ms)
                 stages = ", ".join(f"{k} {v}%" for k, v in row.res["stages"].items())
-                print(f"{'':>4} replies by stage: {stages}", flush=True)
+                notices = row.res.get("notices", 0)
+                told = f"; storage_unavailable told {notices} times" if notices else ""
+                print(f"{'':>4} replies by stage: {stages}{told}", flush=True)
                 if why and not (args.keep_going and row.replies >= 0.5 * row.offered):
                     print(f"stopping after N={n}: " + "; ".join(why), flush=True)
                     break
