@@ -316,6 +316,10 @@ BATCH_JS = """async () => {
     sock.queueFrame({ seq: k, t: k / 30, w: 640, h: 480, lm });
   }
   await new Promise((r) => setTimeout(r, BATCH_WAIT_MS + 500));
+  // a message that must arrive (a rating, a button) sends the frames queued before it first
+  sock.queueFrame({ seq: BATCH_FRAMES + 1, t: (BATCH_FRAMES + 1) / 30, w: 640, h: 480, lm });
+  sock.sendReliable({ type: 'ping' });
+  await new Promise((r) => setTimeout(r, 500));
   sock.close();
   const times = sent.map((x) => ({ n: x.n, ms: x.at - t0 }));
   return { replies, sent: times, BATCH_FRAMES, BATCH_WAIT_MS };
@@ -333,9 +337,11 @@ def test_the_page_sends_frames_a_few_at_a_time(coach: Coach, open_browser: Any) 
     assert [(m["type"], m.get("seqs")) for m in got["replies"]] == [
         ("updates", list(range(n))),
         ("updates", [n]),
+        ("updates", [n + 1]),  # sent ahead of the ping, not 100 ms later
+        ("pong", None),
     ], got
-    first, second = got["sent"]
-    assert (first["n"], second["n"]) == (n, 1)
+    first, second, third = got["sent"]
+    assert (first["n"], second["n"], third["n"]) == (n, 1, 1)
     assert first["ms"] < wait_ms / 2, got  # the last frame of a full batch sends it
     assert wait_ms * 0.9 <= second["ms"] < wait_ms + 400, got  # the rest waits for the timer
 

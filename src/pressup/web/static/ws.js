@@ -123,6 +123,7 @@ export class CoachSocket {
 
   /** Send now, or as soon as the server has welcomed us again. For ratings and controls. */
   sendReliable(obj) {
+    this.flushFrames(); // the frames seen before a rating or a button go first, in order
     if (this.ready && this._raw({ v: PROTOCOL_VERSION, ...obj })) return true;
     this.outbox.push(obj);
     if (this.outbox.length > 50) this.outbox.shift();
