@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow test-postgres postgres chromium lint bench eval clean
+.PHONY: demo test test-slow test-postgres postgres chromium lint bench load eval clean
 
 $(STAMP): pyproject.toml web/package-lock.json
 	@command -v npm >/dev/null || { echo "pressup's live coach page needs Node.js (npm) for @mediapipe/pose"; exit 1; }
@@ -49,6 +49,18 @@ test-slow: $(STAMP) chromium
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_pipeline.py
+
+## load: the live-session load figures of docs/clinic.md ("Load"): CPU per frame stage by stage,
+## then the coach (1 and 3 frames a message) and pressup serve with 2 workers (SQLite, then
+## PostgreSQL) at 25..300 sessions; about 10 minutes, best on an otherwise idle machine
+LOAD_STEPS ?= 25,50,100,200,300
+load: $(STAMP) postgres
+	$(BIN)/python benchmarks/frame_cost.py --batch 1
+	$(BIN)/python benchmarks/frame_cost.py --batch 3
+	$(BIN)/python benchmarks/load_ws.py --sessions $(LOAD_STEPS) --seconds 10 --batch 1
+	$(BIN)/python benchmarks/load_ws.py --sessions $(LOAD_STEPS) --seconds 10 --batch 3
+	$(BIN)/python benchmarks/load_ws.py --target serve --workers 2 --sessions $(LOAD_STEPS) --seconds 10 --batch 3
+	PYTHON=$(BIN)/python scripts/pg-throwaway $(BIN)/python benchmarks/load_ws.py --target serve --database postgres --workers 2 --sessions $(LOAD_STEPS) --seconds 10 --batch 3
 
 ## eval: analyse every shared clip and score it (writes docs/accuracy.md)
 eval: $(STAMP)

@@ -55,7 +55,8 @@ STATE_JS = """() => {
   const P = window.__pressup;
   return {stage: P.stage, screen: document.getElementById('main').dataset.stage,
           repsDone: P.repsDone, targetReps: P.targetReps, session: P.session,
-          framesSent: P.framesSent, updates: P.updates, hold: P.hold, capture: P.capture,
+          framesSent: P.framesSent, updates: P.updates, replies: P.replies,
+          batchMax: P.batchMax, hold: P.hold, capture: P.capture,
           errors: P.errors, lastCue: P.lastCue && P.lastCue.text,
           painOpen: !document.getElementById('pain').hidden,
           painStep: document.getElementById('pain').dataset.step || null,
@@ -296,6 +297,58 @@ def _cli(*args: str) -> str:
     return " ".join(result.stdout.split())
 
 
+# -- 0. the page's socket ------------------------------------------------------------------------
+BATCH_JS = """async () => {
+  const { CoachSocket, BATCH_FRAMES, BATCH_WAIT_MS } = await import('/static/ws.js');
+  const token = new URLSearchParams(location.search).get('token');
+  const replies = [];
+  const sent = [];
+  const sock = await new Promise((resolve) => {
+    const s = new CoachSocket({
+      url: `ws://${location.host}/ws?token=${token}`,
+      client: 'batch test',
+      getSession: () => null,
+      onMessage: (m) => (m.type === 'welcome' ? resolve(s) : replies.push(m)),
+      onFramesSent: (n) => sent.push({ n, at: performance.now() }),
+    });
+    s.connect();
+  });
+  const lm = Array.from({ length: 33 }, (_, i) => [0.3 + i / 100, 0.5, 0, 0.9]);
+  const t0 = performance.now();
+  for (let k = 0; k <= BATCH_FRAMES; k++) {
+    sock.queueFrame({ seq: k, t: k / 30, w: 640, h: 480, lm });
+  }
+  await new Promise((r) => setTimeout(r, BATCH_WAIT_MS + 500));
+  // a message that must arrive (a rating, a button) sends the frames queued before it first
+  sock.queueFrame({ seq: BATCH_FRAMES + 1, t: (BATCH_FRAMES + 1) / 30, w: 640, h: 480, lm });
+  sock.sendReliable({ type: 'ping' });
+  await new Promise((r) => setTimeout(r, 500));
+  sock.close();
+  const times = sent.map((x) => ({ n: x.n, ms: x.at - t0 }));
+  return { replies, sent: times, BATCH_FRAMES, BATCH_WAIT_MS };
+}"""
+
+
+def test_the_page_sends_frames_a_few_at_a_time(coach: Coach, open_browser: Any) -> None:
+    """ws.js: a full batch goes at once, a partial one when its first frame has waited the
+    batch time; the server answers each with one ``updates`` naming its frames."""
+    b = open_browser()
+    b.page.goto(coach.url)
+    got = b.page.evaluate(BATCH_JS)
+    n, wait_ms = got["BATCH_FRAMES"], got["BATCH_WAIT_MS"]
+    assert n > 1 and 0 < wait_ms <= 100  # cues at most 100 ms late (docs/protocol.md)
+    assert [(m["type"], m.get("seqs")) for m in got["replies"]] == [
+        ("updates", list(range(n))),
+        ("updates", [n]),
+        ("updates", [n + 1]),  # sent ahead of the ping, not 100 ms later
+        ("pong", None),
+    ], got
+    first, second, third = got["sent"]
+    assert (first["n"], second["n"], third["n"]) == (n, 1, 1)
+    assert first["ms"] < wait_ms / 2, got  # the last frame of a full batch sends it
+    assert wait_ms * 0.9 <= second["ms"] < wait_ms + 400, got  # the rest waits for the timer
+
+
 # -- 1. the camera assistant ---------------------------------------------------------------------
 def test_page_runs_pose_and_shows_the_camera_assistant(coach: Coach, open_browser: Any) -> None:
     b = open_browser()  # Chromium's own fake camera: a moving test pattern, nobody in it
@@ -318,6 +371,8 @@ def test_page_runs_pose_and_shows_the_camera_assistant(coach: Coach, open_browse
         lambda s: s["framesSent"] > 20 and s["updates"] > 20,
         timeout_s=45,
     )
+    # frames go a few to a message (ws.js, BATCH_FRAMES), each answered
+    assert 1 <= st["batchMax"] <= 3 and st["replies"] <= st["updates"] <= st["framesSent"], st
     assert st["capture"] == "running"
     assert st["stage"] == "setup"
     assert b.page.get_by_test_id("stage").get_attribute("data-stage") == "setup"

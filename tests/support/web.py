@@ -48,3 +48,12 @@ def frame_messages(track: Any, indices: Iterable[int]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def batch_message(frames: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """``frame`` messages (as :func:`frame_messages` gives them) as one ``frames`` message."""
+    return {
+        "v": 1,
+        "type": "frames",
+        "frames": [{k: v for k, v in f.items() if k not in ("v", "type")} for f in frames],
+    }

@@ -54,7 +54,7 @@ from pressup.sessions.plan import Review, plan_session, review, spec_from_dose
 from pressup.sessions.records import add_cues, add_rating, list_symptoms
 from pressup.sessions.store import Store
 from pressup.web.messages import ErrorMessage, StorageBack, encode
-from pressup.web.schemas import Frame, MessageError, Pain
+from pressup.web.schemas import FrameIn, MessageError, Pain
 from pressup.web.writer import ALARM_S, STALL_S, StoreWriter
 
 log = logging.getLogger("pressup.web")
@@ -202,8 +202,9 @@ class SessionHub:
         return live
 
     # -- frames --------------------------------------------------------------------------------
-    def on_frame(self, live: Live, msg: Frame) -> LiveUpdate:
-        """Run one validated frame through the session and queue it for storage."""
+    def on_frame(self, live: Live, msg: FrameIn) -> LiveUpdate:
+        """Run one validated frame through the session and queue it for storage (each frame
+        of a ``frames`` message too, one by one: a refused one raises alone)."""
         backlog = self.writer.frames_pending + len(live.pending_t)
         if backlog >= MAX_BACKLOG_FRAMES:
             raise MessageError(
@@ -530,11 +531,14 @@ def said_cues(cues: Iterable[Cue], t_s: float) -> list[dict[str, Any]]:
 def storable(lm: npt.NDArray[np.float64]) -> bool:
     """Would one frame of pixel landmarks pass the store's track checks (float32 finite,
     visibility 0..1)? A frame that would not is refused alone, before it is queued, so that it
-    cannot make the chunk it would join (and every later one) fail."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        as32 = lm.astype(np.float32)
-    vis = as32[:, 3]
-    return bool(np.all(np.isfinite(as32)) and np.all((vis >= 0) & (vis <= 1)))
+    cannot make the chunk it would join (and every later one) fail. (NaN compares false.)"""
+    return bool(((lm >= _STORABLE_LO) & (lm <= _STORABLE_HI)).all())
+
+
+_F32_MAX = float(np.finfo(np.float32).max)
+#: Per channel (x, y, z, visibility), the lowest and highest values :func:`storable` accepts.
+_STORABLE_LO = np.array([-_F32_MAX, -_F32_MAX, -_F32_MAX, 0.0])
+_STORABLE_HI = np.array([_F32_MAX, _F32_MAX, _F32_MAX, 1.0])
 
 
 def _nan_frame() -> npt.NDArray[np.float64]:

@@ -1,13 +1,16 @@
 """What the server sends over the WebSocket (protocol version 1, see ``docs/protocol.md``).
 
 Every outbound message is one pydantic model here, written with :func:`encode`
-(``model_dump()``, then strict JSON: NaN and infinity become ``null``). The fields are declared
-in the order they go on the wire; a field that may be ``null`` is always sent.
+(``model_dump()``, then strict JSON by ``msgspec``: NaN and infinity become ``null``). The fields
+are declared in the order they go on the wire; a field that may be ``null`` is always sent. The
+replies to camera frames, sent for every frame, skip the model: :func:`update_text` and
+:func:`updates_text` write the same JSON from plain dicts (a test checks they agree).
 
 * :class:`Welcome` - reply to ``hello``;
 * :class:`Pong` - reply to ``ping``;
 * :class:`Update` - reply to every ``frame`` (and, after a rating that stops the set, to every
   tab);
+* :class:`Updates` - reply to every ``frames`` message (several frames);
 * :class:`SavedPain`, :class:`SavedFeedback`, :class:`SavedControl` - a rating, feedback or a
   button press was stored;
 * :class:`ReviewMessage` - the decision for next time, once the set is over;
@@ -20,10 +23,11 @@ The inbound messages are in :mod:`pressup.web.schemas`.
 
 from __future__ import annotations
 
-import json
-import math
+from collections.abc import Sequence
 from typing import Any, Literal, Optional, Union
 
+import msgspec
+import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from pressup.live import LiveUpdate
@@ -77,9 +81,42 @@ class Update(_Out):
         return cls(
             seq=seq,
             status=upd.status,
-            events=[e.to_dict() for e in upd.events if e.kind != "hold_tick"],
+            events=_events(upd),
             cues=[c.to_dict() for c in upd.cues],
         )
+
+
+class Updates(_Out):
+    """What the frames of one ``frames`` message did: the ``seqs`` answered (in order; a
+    refused frame is left out, its ``error`` sent before), the status after the last of them,
+    and their engine events and cues, in order."""
+
+    v: Literal[1] = PROTOCOL_VERSION
+    type: Literal["updates"] = "updates"
+    seqs: list[int]
+    status: dict[str, Any]
+    events: list[dict[str, Any]]
+    cues: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, answered: Sequence[tuple[int, LiveUpdate]], status: dict[str, Any]) -> Updates:
+        """The updates ``answered`` (``(seq, update)`` in order); ``status``: the session's
+        when none was answered (every frame refused)."""
+        return cls(**_merged(answered, status))
+
+
+def _events(upd: LiveUpdate) -> list[dict[str, Any]]:
+    """The events of ``upd`` that go to the page (the engine's ``hold_tick`` stays home)."""
+    return [e.to_dict() for e in upd.events if e.kind != "hold_tick"]
+
+
+def _merged(answered: Sequence[tuple[int, LiveUpdate]], status: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "seqs": [seq for seq, _ in answered],
+        "status": answered[-1][1].status if answered else status,
+        "events": [e for _, u in answered for e in _events(u)],
+        "cues": [c.to_dict() for _, u in answered for c in u.cues],
+    }
 
 
 class SavedPain(_Out):
@@ -172,6 +209,7 @@ Outbound = Union[
     Welcome,
     Pong,
     Update,
+    Updates,
     SavedPain,
     SavedFeedback,
     SavedControl,
@@ -181,25 +219,43 @@ Outbound = Union[
 ]
 
 
-def _finite(obj: Any) -> Any:
-    """NaN and infinity become null (JSON has no NaN; browsers refuse it)."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj
+def _plain(obj: Any) -> Any:
+    """A NumPy scalar as the Python number it holds (for the JSON encoder)."""
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise NotImplementedError(f"cannot write {type(obj).__name__} as JSON")
+
+
+_ENCODER = msgspec.json.Encoder(enc_hook=_plain)
 
 
 def dumps(obj: dict[str, Any]) -> str:
-    """Serialise a server message as strict JSON."""
-    return json.dumps(_finite(obj), allow_nan=False)
+    """Serialise a server message as strict JSON (NaN and infinity become ``null``)."""
+    return _ENCODER.encode(obj).decode()
 
 
 def encode(msg: Outbound) -> str:
     """One outbound message as the text frame sent."""
     return dumps(msg.model_dump())
+
+
+def update_text(seq: int, upd: LiveUpdate) -> str:
+    """``encode(Update.of(seq, upd))``, without building the model (the reply to a frame)."""
+    return dumps(
+        {
+            "v": PROTOCOL_VERSION,
+            "type": "update",
+            "seq": seq,
+            "status": upd.status,
+            "events": _events(upd),
+            "cues": [c.to_dict() for c in upd.cues],
+        }
+    )
+
+
+def updates_text(answered: Sequence[tuple[int, LiveUpdate]], status: dict[str, Any]) -> str:
+    """``encode(Updates.of(answered, status))``, without building the model."""
+    return dumps({"v": PROTOCOL_VERSION, "type": "updates", **_merged(answered, status)})
 
 
 __all__ = [
@@ -213,7 +269,10 @@ __all__ = [
     "SavedPain",
     "StorageBack",
     "Update",
+    "Updates",
     "Welcome",
     "dumps",
     "encode",
+    "update_text",
+    "updates_text",
 ]

@@ -42,12 +42,15 @@ from pressup.web.messages import (
     Update,
     Welcome,
     encode,
+    update_text,
+    updates_text,
 )
 from pressup.web.routes.screening import gate_now
 from pressup.web.schemas import (
     Control,
     Feedback,
-    Frame,
+    FrameIn,
+    FramesIn,
     Hello,
     Message,
     MessageError,
@@ -92,8 +95,10 @@ class Connection:
             await self.send(Pong())
         elif self.live is None:
             raise MessageError("no_hello", "expected a hello message first")
-        elif isinstance(msg, Frame):
+        elif isinstance(msg, FrameIn):
             await self.frame(self.live, msg, t0)
+        elif isinstance(msg, FramesIn):
+            await self.frames(self.live, msg, t0)
         elif isinstance(msg, Pain):
             await self.pain(self.live, msg)
         elif isinstance(msg, Feedback):
@@ -128,17 +133,42 @@ class Connection:
             )
         )
 
-    async def frame(self, live: Live, msg: Frame, t0: int) -> None:
-        """Run a frame through the session; answer it, show it in the other tabs, and send the
-        review when the frame ended the set."""
+    def _feeds(self, live: Live, seq: int | None) -> None:
+        """Raises: MessageError: ``other_tab`` when another tab feeds the session."""
         if live.source is not self.ws:
             raise MessageError(
                 "other_tab",
                 "another tab of this session is sending the camera now; this tab only shows it",
-                msg.seq,
+                seq,
             )
+
+    async def frame(self, live: Live, msg: FrameIn, t0: int) -> None:
+        """Run a frame through the session; answer it, show it in the other tabs, and send the
+        review when the frame ended the set."""
+        self._feeds(live, msg.seq)
         upd = self.hub.on_frame(live, msg)
-        payload = encode(Update.of(msg.seq, upd))
+        await self._answered(live, update_text(msg.seq, upd), bool(upd.events), t0)
+
+    async def frames(self, live: Live, msg: FramesIn, t0: int) -> None:
+        """Run several frames through the session, in order, each alone: a refused one gets
+        its ``error`` (with its ``seq``) and the others go on; then one ``updates`` answers
+        the frames taken."""
+        self._feeds(live, None)
+        answered: list[tuple[int, LiveUpdate]] = []
+        for item in msg.frames:
+            if isinstance(item, MessageError):
+                await self.send(ErrorMessage.of(item))
+                continue
+            try:
+                answered.append((item.seq, self.hub.on_frame(live, item)))
+            except MessageError as exc:
+                await self.send(ErrorMessage.of(exc))
+        payload = updates_text(answered, live.session.status())
+        await self._answered(live, payload, any(u.events for _, u in answered), t0)
+
+    async def _answered(self, live: Live, payload: str, events: bool, t0: int) -> None:
+        """Send the reply to frames; show it in the other tabs, tell them of storage trouble,
+        and send the review when these frames ended the set."""
         await self.ws.send_text(payload)
         if self.timer is not None:
             self.timer.add(time.perf_counter_ns() - t0)
@@ -147,7 +177,7 @@ class Connection:
         warning = self.hub.storage_warning(live)
         if warning is not None:
             await self.hub.broadcast(live, warning)
-        if upd.events and live.session.stage == "done":
+        if events and live.session.stage == "done":
             await self.review(live, await self.hub.review_if_over(live))
 
     async def pain(self, live: Live, msg: Pain) -> None:

@@ -72,7 +72,9 @@ const P = {
   session: null,
   framesSent: 0,
   framesDropped: 0,
-  updates: 0,
+  updates: 0, // frames answered
+  replies: 0, // messages answering frames (one answers several)
+  batchMax: 0, // most frames answered by one reply
   lastCue: null,
   cues: [],
   shown: [], // every cue caption shown: {text, kind, spoken, at, end} (ms, performance.now())
@@ -186,6 +188,7 @@ const sock = new CoachSocket({
   getVideo: () => runner.size,
   onMessage,
   onState: onSocketState,
+  onFramesSent: (n) => onFramesSent(n),
   onUnknownSession: () => {
     S.resumeId = null;
     S.session = null;
@@ -228,6 +231,7 @@ function onMessage(msg) {
       onWelcome(msg);
       break;
     case 'update':
+    case 'updates': // the reply to several frames (ws.js sends them a few at a time)
       onUpdate(msg);
       break;
     case 'saved':
@@ -296,7 +300,9 @@ function resetSessionData() {
 }
 
 function onUpdate(msg) {
-  P.updates += 1;
+  P.replies += 1;
+  P.updates += msg.type === 'updates' ? (msg.seqs || []).length : 1;
+  P.batchMax = Math.max(P.batchMax, msg.type === 'updates' ? (msg.seqs || []).length : 1);
   const st = msg.status || S.status;
   for (const e of msg.events || []) onEvent(e);
   for (const c of msg.cues || []) onCue(c, st);
@@ -413,12 +419,15 @@ function onPoseFrame(f) {
     return;
   }
   const { seq, t } = clock.next();
-  const msg = { type: 'frame', seq, t, w: f.w, h: f.h, lm: f.lm };
-  if (f.light !== null && Number.isFinite(f.light)) msg.light = f.light;
-  if (sock.send(msg)) {
-    P.framesSent += 1;
-    clock.save();
-  }
+  const frame = { seq, t, w: f.w, h: f.h, lm: f.lm };
+  if (f.light !== null && Number.isFinite(f.light)) frame.light = f.light;
+  sock.queueFrame(frame); // sent with the next few (ws.js: at most 100 ms later)
+}
+
+/** Queued frames went out (one `frames` message). */
+function onFramesSent(n) {
+  P.framesSent += n;
+  clock.save();
 }
 
 async function startCapture() {

@@ -3,9 +3,15 @@
 // One CoachSocket per page. It says hello (with the stored session id, so a reload or a dropped
 // connection continues the same session), reconnects with backoff, keeps the connection alive
 // with pings, and holds ratings and button presses until the server has welcomed us again.
-// Frames are not held: a frame that cannot go now is simply dropped.
+// Frames are not held across a reconnection: a frame that cannot go now is simply dropped.
+// They go out a few at a time (queueFrame): one `frames` message carries at most BATCH_FRAMES
+// of them, and the first waits at most BATCH_WAIT_MS, so a reply (and the cue it carries)
+// comes at most that much later than frame by frame, while the server reads a third as many
+// messages.
 
 export const PROTOCOL_VERSION = 1;
+export const BATCH_FRAMES = 3; // frames in one `frames` message at most (100 ms at 30 frames/s)
+export const BATCH_WAIT_MS = 100; // the first frame of a batch waits at most this long
 const SESSION_RE = /^[0-9a-f]{32}$/;
 
 /** JSON.parse that also accepts the NaN / Infinity tokens Python's json module can write. */
@@ -33,6 +39,9 @@ export class CoachSocket {
    * @param {(msg: object) => void} o.onMessage   every parsed server message
    * @param {(state: string, info?: object) => void} o.onState  'connecting' | 'open' | 'ready' | 'closed'
    * @param {() => void} o.onUnknownSession  the stored session is not known to this server
+   * @param {(n: number) => void} o.onFramesSent  n queued frames went out in one message
+   * @param {number} [o.batchFrames]  frames per `frames` message at most (BATCH_FRAMES)
+   * @param {number} [o.batchWaitMs]  how long the first queued frame may wait (BATCH_WAIT_MS)
    */
   constructor(o) {
     this.url = o.url;
@@ -42,6 +51,11 @@ export class CoachSocket {
     this.onMessage = o.onMessage;
     this.onState = o.onState || (() => {});
     this.onUnknownSession = o.onUnknownSession || (() => {});
+    this.onFramesSent = o.onFramesSent || (() => {});
+    this.batchFrames = o.batchFrames || BATCH_FRAMES;
+    this.batchWaitMs = o.batchWaitMs ?? BATCH_WAIT_MS;
+    this.batch = []; // frames waiting to go out together
+    this.batchTimer = null;
     this.ws = null;
     this.ready = false; // welcomed on the current connection
     this.wanted = false;
@@ -62,6 +76,7 @@ export class CoachSocket {
 
   close() {
     this.wanted = false;
+    this._dropFrames();
     clearTimeout(this.retryTimer);
     clearInterval(this.pingTimer);
     if (this.ws) this.ws.close(1000, 'page closed the session');
@@ -77,8 +92,38 @@ export class CoachSocket {
     return this._raw({ v: PROTOCOL_VERSION, ...obj });
   }
 
+  /**
+   * Queue one frame ({seq, t, w, h, lm, light?}) to go out in the next `frames` message: sent
+   * when BATCH_FRAMES are queued or the first has waited BATCH_WAIT_MS. Returns false (frame
+   * dropped) when not welcomed.
+   */
+  queueFrame(frame) {
+    if (!this.ready) return false;
+    this.batch.push(frame);
+    if (this.batch.length >= this.batchFrames) this.flushFrames();
+    else if (this.batchTimer === null) this.batchTimer = setTimeout(() => this.flushFrames(), this.batchWaitMs);
+    return true;
+  }
+
+  /** Send the queued frames now (one `frames` message); returns how many went out. */
+  flushFrames() {
+    clearTimeout(this.batchTimer);
+    this.batchTimer = null;
+    const frames = this.batch.splice(0);
+    if (!frames.length || !this.send({ type: 'frames', frames })) return 0;
+    this.onFramesSent(frames.length);
+    return frames.length;
+  }
+
+  _dropFrames() {
+    clearTimeout(this.batchTimer);
+    this.batchTimer = null;
+    this.batch = [];
+  }
+
   /** Send now, or as soon as the server has welcomed us again. For ratings and controls. */
   sendReliable(obj) {
+    this.flushFrames(); // the frames seen before a rating or a button go first, in order
     if (this.ready && this._raw({ v: PROTOCOL_VERSION, ...obj })) return true;
     this.outbox.push(obj);
     if (this.outbox.length > 50) this.outbox.shift();
@@ -88,6 +133,7 @@ export class CoachSocket {
   // -- internals -------------------------------------------------------------------------------
   _open() {
     this.ready = false;
+    this._dropFrames();
     this.onState('connecting', { failures: this.failures });
     let ws;
     try {
@@ -114,6 +160,7 @@ export class CoachSocket {
       if (this.ws !== ws) return;
       this.ws = null;
       this.ready = false;
+      this._dropFrames();
       clearInterval(this.pingTimer);
       if (this.wanted) {
         this.failures += 1;
