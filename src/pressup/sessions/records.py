@@ -27,6 +27,8 @@ from pressup.storage import cues as cues_repo
 from pressup.storage import decisions, prescriptions, screenings, symptoms
 from pressup.storage.cues import CueRecord
 from pressup.storage.decisions import DecisionRecord
+from pressup.storage.live import SessionWrites
+from pressup.storage.live import write_live as _write_live
 from pressup.storage.prescriptions import PrescriptionRecord
 from pressup.storage.screenings import ScreeningRecord
 from pressup.storage.store import Store
@@ -123,6 +125,15 @@ def add_cues(store: Store, session_id: str, cues: Sequence[Mapping[str, Any]]) -
     priority, text, speak}``, ``t_s`` the time of the frame (or rating) whose reply carried it,
     seconds on the session's frame clock, or ``None``."""
     cues_repo.add_cues(store, session_id, cues)
+
+
+def write_live(store: Store, batch: Sequence[SessionWrites]) -> list[str]:
+    """Store what live sessions did since the last time (frames, events, cues, repetitions,
+    the session row's stage and count), every session of ``batch`` in one transaction; a
+    malformed part or an unknown session is left out alone. Returns what was left out and why
+    (``[]``: all stored); raises :class:`~pressup.errors.StorageUnavailableError`, having stored
+    nothing, when the database cannot be written now (see :mod:`pressup.storage.live`)."""
+    return _write_live(store, batch)
 
 
 def list_cues(store: Store, session_id: str) -> list[CueRecord]:
@@ -224,6 +235,7 @@ __all__ = [
     "PrescriptionRecord",
     "ScreeningRecord",
     "SessionData",
+    "SessionWrites",
     "SymptomRecord",
     "active_prescription",
     "add_cues",
@@ -241,4 +253,5 @@ __all__ = [
     "record_decision",
     "session_data",
     "set_prescription",
+    "write_live",
 ]

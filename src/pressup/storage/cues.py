@@ -34,7 +34,7 @@ class CueRecord:
     speak: bool
 
 
-def _row(session_id: str, i: int, cue: Any) -> CueRow:
+def cue_row(session_id: str, i: int, cue: Any) -> CueRow:
     if not isinstance(cue, Mapping):
         raise InputError(f"cues[{i}]: expected a mapping, got {type(cue).__name__}")
     try:
@@ -60,7 +60,7 @@ def add_cues(store: Store, session_id: str, cues: Sequence[Mapping[str, Any]]) -
         InputError: a malformed cue (nothing is stored).
         StorageError: no such session.
     """
-    rows = [_row(session_id, i, c) for i, c in enumerate(cues)]
+    rows = [cue_row(session_id, i, c) for i, c in enumerate(cues)]
     with store.transaction(write=True) as s:
         session = store.session_row(s, session_id, lock=bool(rows))
         if rows:

@@ -613,7 +613,7 @@ class Store:
         64 characters); ``rep`` (1-based int or None) is optional; every other key goes to the
         event's JSON ``data``. Nothing is stored if any event is malformed.
         """
-        rows = [_event_row(session_id, i, ev) for i, ev in enumerate(events)]
+        rows = [event_row(session_id, i, ev) for i, ev in enumerate(events)]
         with self.transaction(write=True) as s:
             row = self.session_row(s, session_id, lock=bool(rows))
             if rows:
@@ -640,7 +640,7 @@ class Store:
         NaN times and angles are stored as None, ``faults`` defaults to ``[]`` and
         ``complete`` to True. Other keys are ignored.
         """
-        values = _rep_values(rep)
+        values = rep_values(rep)
         number = values.pop("number")
         with self.transaction(write=True) as s:
             session = self.session_row(s, session_id, lock=True)
@@ -814,7 +814,7 @@ class Store:
         Raises:
             TrackFormatError: shapes or values break the pose-track contract.
         """
-        t, d = _chunk_arrays(t_s, data)
+        t, d = chunk_arrays(t_s, data)
         w = req_int("width", width, minimum=1)
         h = req_int("height", height, minimum=1)
         with self.transaction(write=True) as s:
@@ -970,7 +970,7 @@ def _json_object(name: str, value: Any) -> dict[str, Any]:
     return out
 
 
-def _event_row(session_id: str, i: int, ev: Any) -> EventRow:
+def event_row(session_id: str, i: int, ev: Any) -> EventRow:
     where = f"events[{i}]"
     if not isinstance(ev, Mapping):
         raise InputError(f"{where}: expected a mapping, got {type(ev).__name__}")
@@ -987,7 +987,7 @@ def _event_row(session_id: str, i: int, ev: Any) -> EventRow:
     )
 
 
-def _rep_values(rep: Any) -> dict[str, Any]:
+def rep_values(rep: Any) -> dict[str, Any]:
     if isinstance(rep, Rep):
         rep = asdict(rep)
     if not isinstance(rep, Mapping):
@@ -1016,7 +1016,7 @@ def _rep_values(rep: Any) -> dict[str, Any]:
     return values
 
 
-def _chunk_arrays(t_s: Any, data: Any) -> tuple[FloatArray, npt.NDArray[np.float32]]:
+def chunk_arrays(t_s: Any, data: Any) -> tuple[FloatArray, npt.NDArray[np.float32]]:
     try:
         t = np.asarray(t_s, dtype=np.float64)
         d = np.asarray(data, dtype=np.float64)

@@ -1,10 +1,13 @@
 """Live sessions, their connections, and writing them to the store as they happen.
 
-One :class:`SessionHub` per app. A session lives in memory while it is used; its landmark frames
-are written in chunks of at most :data:`CHUNK_S` seconds; events, the cues sent, repetitions and
-ratings at once. A session not in memory (after a server restart) is rebuilt by replaying its
-stored frames through a fresh :class:`~pressup.live.LiveSession`: the engine is pure, so the
-replay reaches the same state; its stored ratings and any stop are put back after the frames.
+One :class:`SessionHub` per app. A session lives in memory while it is used. What the live
+sessions do (landmark frames, events, the cues sent, repetitions, the session row's stage and
+count) is collected per session and written at least every :data:`FLUSH_S` seconds, every
+session's part in one transaction (:func:`pressup.sessions.records.write_live`: a transaction
+costs far more than its rows); ratings are written at once. A session not in memory (after a
+server restart) is rebuilt by replaying its stored frames through a fresh
+:class:`~pressup.live.LiveSession`: the engine is pure, so the replay reaches the same state;
+its stored ratings and any stop are put back after the frames.
 The rebuilt session knows its last stored frame (``seq``: its index in the stored track, and its
 time): the ``welcome`` says so, and the resuming tab's frames must come after it (a frame stored
 before and sent again is refused ``out_of_order``).
@@ -51,7 +54,7 @@ from pressup.safety.symptoms import (
     parse_location,
 )
 from pressup.sessions.plan import Review, plan_session, review, spec_from_dose
-from pressup.sessions.records import add_cues, add_rating, list_symptoms
+from pressup.sessions.records import SessionWrites, add_rating, list_symptoms, write_live
 from pressup.sessions.store import Store
 from pressup.web.messages import ErrorMessage, StorageBack, encode
 from pressup.web.schemas import FrameIn, MessageError, Pain
@@ -60,7 +63,11 @@ from pressup.web.writer import ALARM_S, STALL_S, StoreWriter
 log = logging.getLogger("pressup.web")
 T = TypeVar("T")
 
-CHUNK_S = 1.0  # landmark frames are flushed to the store at least this often (seconds)
+#: What the live sessions did is handed to the writer at least this often (seconds): a frame
+#: answered is in the database well within a second (``tests/integration/clinic/test_faults.py``).
+FLUSH_S = 0.25
+#: ... or once a session holds this many frames (frames sent faster than real time).
+MAX_HELD_FRAMES = 60
 #: Unwritten landmark frames kept in memory while the database cannot be written (10 minutes
 #: at 30 frames/s, about 30 MB); past it, new frames are refused.
 MAX_BACKLOG_FRAMES = 18_000
@@ -86,9 +93,8 @@ class Live:
     clients: set[Sender] = field(default_factory=set)
     last_seq: int = -1
     last_t: float = -math.inf
-    pending_t: list[float] = field(default_factory=list)
-    pending_lm: list[npt.NDArray[np.float64]] = field(default_factory=list)
-    pending_since: float = field(default_factory=time.monotonic)
+    #: What the session did since its writes were last handed to the writer.
+    out: SessionWrites = field(default_factory=lambda: SessionWrites(""))
     source: Sender | None = None  # the tab whose camera feeds the session (the latest to say hello)
     dose: dict[str, Any] = field(default_factory=dict)  # as stored with the session
     rated: set[int] = field(default_factory=set)  # press-ups with a rating (or a skip) stored
@@ -109,6 +115,8 @@ class SessionHub:
             ``RuntimeError`` and ``OSError``); such a tab is dropped by :meth:`broadcast`.
         alarm_s: how long the writes may make no progress before the tabs are told
             ``storage_unavailable`` (a write that fails is told at once).
+        clock: seconds, for :data:`FLUSH_S` (``benchmarks/frame_cost.py`` gives the frames'
+            own times, as it feeds them faster than real time).
     """
 
     def __init__(
@@ -117,6 +125,7 @@ class SessionHub:
         store: Store,
         gone: tuple[type[BaseException], ...] = (),
         alarm_s: float = ALARM_S,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.spec = spec
         self.store = store
@@ -125,6 +134,10 @@ class SessionHub:
         self._gone: tuple[type[BaseException], ...] = (RuntimeError, OSError, *gone)
         self._told_down: set[Sender] = set()  # told storage_unavailable, not yet storage_back
         self._watcher: asyncio.Task[None] | None = None
+        self.clock = clock
+        self._dirty: dict[str, Live] = {}  # sessions with writes not yet handed to the writer
+        self._flushed_at = self.clock()
+        self._sweeper: asyncio.Task[None] | None = None
 
     # -- sessions ------------------------------------------------------------------------------
     async def open(
@@ -205,7 +218,7 @@ class SessionHub:
     def on_frame(self, live: Live, msg: FrameIn) -> LiveUpdate:
         """Run one validated frame through the session and queue it for storage (each frame
         of a ``frames`` message too, one by one: a refused one raises alone)."""
-        backlog = self.writer.frames_pending + len(live.pending_t)
+        backlog = self.writer.frames_pending + live.out.n_frames
         if backlog >= MAX_BACKLOG_FRAMES:
             raise MessageError(
                 "storage_unavailable",
@@ -230,14 +243,17 @@ class SessionHub:
             )
         live.last_seq, live.last_t = msg.seq, msg.t
         upd = live.session.on_frame(msg.t, msg.w, msg.h, lm, msg.light)
-        row = lm if lm is not None else _nan_frame()
-        live.pending_t.append(msg.t)
-        live.pending_lm.append(row)
+        out = self._out(live)
+        out.t_s.append(msg.t)
+        out.data.append(lm if lm is not None else _nan_frame())
+        out.width, out.height = live.session.width, live.session.height
         self._write_update(live, upd, drop_ticks=True)
         if upd.events and any(e.kind in ("rep_completed", "set_completed") for e in upd.events):
             self._update_session(live)
-        if time.monotonic() - live.pending_since >= CHUNK_S or len(live.pending_t) >= 60:
-            self.flush(live)
+        if self.clock() - self._flushed_at >= FLUSH_S or out.n_frames >= MAX_HELD_FRAMES:
+            self.flush_all()
+        elif self._sweeper is None or self._sweeper.done():
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
         return upd
 
     # -- ratings -------------------------------------------------------------------------------
@@ -259,6 +275,7 @@ class SessionHub:
         score = None if msg.skipped else msg.score
         place = parse_location(msg.location) if msg.location is not None else None
         t_s = live.last_t if live.last_t > 0 else None
+        self.flush(live)  # what the session did before the rating is written before it
         written = self.writer.submit(
             f"pain rating {msg.rep}",
             lambda: add_rating(
@@ -275,8 +292,8 @@ class SessionHub:
         if upd.events or upd.cues:
             self._write_update(live, upd)
         if upd.events:
-            self.flush(live)
             self._update_session(live, stage="done", ended=True)
+        self.flush(live)
         fut = asyncio.wrap_future(written)
         done, _ = await asyncio.wait({fut}, timeout=STALL_S)
         if not done and (upd.events or upd.cues):
@@ -331,8 +348,8 @@ class SessionHub:
         counted (``ended_up``), not dropped; the session is stored as done."""
         upd = live.session.end()
         self._write_update(live, upd, said=False)  # the reply to `end` carries no cues
-        self.flush(live)
         self._update_session(live, stage="done", ended=True)
+        self.flush(live)
 
     async def feedback(self, live: Live, helpful: bool, comment: str | None) -> None:
         """Store the person's feedback after the set (awaited)."""
@@ -343,17 +360,49 @@ class SessionHub:
         )
 
     def flush(self, live: Live) -> None:
-        """Queue the pending landmark frames as one chunk for the writer."""
-        if live.pending_t:
-            t, lm = np.asarray(live.pending_t), np.stack(live.pending_lm)
-            w, h, sid = live.session.width, live.session.height, live.id
-            self.writer.submit(
-                f"{t.size} frames of session {sid}",
-                lambda: self.store.append_frames(sid, t, lm, width=w, height=h),
-                frames=int(t.size),
-            )
-            live.pending_t, live.pending_lm = [], []
-        live.pending_since = time.monotonic()
+        """Hand what this session did since the last time to the writer now (one transaction),
+        ahead of anything queued after this call."""
+        if self._dirty.pop(live.id, None) is not None:
+            self._submit([live.out])
+            live.out = SessionWrites(live.id)
+
+    def flush_all(self) -> None:
+        """Hand what every session did since the last time to the writer, as one transaction."""
+        self._flushed_at = self.clock()
+        if self._dirty:
+            lives, self._dirty = list(self._dirty.values()), {}
+            self._submit([live.out for live in lives])
+            for live in lives:
+                live.out = SessionWrites(live.id)
+
+    def _submit(self, batch: list[SessionWrites]) -> None:
+        frames = sum(w.n_frames for w in batch)
+        what = (
+            f"{frames} frames and the events of session {batch[0].session_id}"
+            if len(batch) == 1
+            else f"{frames} frames and the events of {len(batch)} sessions"
+        )
+        self.writer.submit(what, functools.partial(self._write_live, what, batch), frames=frames)
+
+    def _write_live(self, what: str, batch: list[SessionWrites]) -> None:
+        for problem in write_live(self.store, batch):
+            log.error("storage: %s: left out: %s", what, problem)
+
+    def _out(self, live: Live) -> SessionWrites:
+        """The session's writes not yet handed to the writer (marked as having some)."""
+        if live.id not in self._dirty:
+            self._dirty[live.id] = live
+            if live.out.session_id != live.id:
+                live.out = SessionWrites(live.id)
+        return live.out
+
+    async def _sweep(self) -> None:
+        """Flush every :data:`FLUSH_S` while frames have stopped coming (a frame flushes
+        when it comes at least :data:`FLUSH_S` after the last flush)."""
+        while self._dirty:
+            await asyncio.sleep(FLUSH_S)
+            if self.clock() - self._flushed_at >= FLUSH_S:
+                self.flush_all()
 
     # -- storage -------------------------------------------------------------------------------
     def _write_update(
@@ -362,34 +411,22 @@ class SessionHub:
         """Queue what the session did: its events (``drop_ticks``: without ``hold_tick``), the
         cues the tabs are sent with it (``said``; at the time of the frame or rating answered)
         and the repetitions it finished or changed."""
-        events = [e.to_dict() for e in upd.events if not (drop_ticks and e.kind == "hold_tick")]
-        sid = live.id
-        if upd.events:
-            self.writer.submit(
-                f"events of session {sid}", lambda: self.store.add_events(sid, events)
-            )
+        if not (upd.events or (said and upd.cues) or upd.reps):
+            return
+        out = self._out(live)
+        out.events.extend(
+            e.to_dict() for e in upd.events if not (drop_ticks and e.kind == "hold_tick")
+        )
         if said and upd.cues:
-            cues = said_cues(upd.cues, live.last_t)
-            self.writer.submit(f"cues of session {sid}", lambda: add_cues(self.store, sid, cues))
-        for rep in upd.reps:
-            self.writer.submit(
-                f"a press-up of session {sid}", functools.partial(self.store.upsert_rep, sid, rep)
-            )
+            out.cues.extend(said_cues(upd.cues, live.last_t))
+        out.reps.extend(upd.reps)
 
     def _update_session(self, live: Live, stage: str | None = None, ended: bool = False) -> None:
         """Queue the session row's stage and count (``ended``: the set is over)."""
-        sid, reps = live.id, live.session.state.reps_done
-        now = stage or live.session.stage
-        if ended:
-            self.writer.submit(
-                f"session {sid} ended",
-                lambda: self.store.update_session(sid, stage=now, reps_done=reps, ended=True),
-            )
-        else:
-            self.writer.submit(
-                f"session {sid} count",
-                lambda: self.store.update_session(sid, stage=now, reps_done=reps),
-            )
+        out = self._out(live)
+        out.stage = stage or live.session.stage
+        out.reps_done = live.session.state.reps_done
+        out.ended = out.ended or ended
 
     async def stored(self, what: str, fn: Callable[[], T], tabs: Iterable[Sender]) -> T:
         """Run ``fn`` on the writer (after every write queued before it) and wait for it; the
@@ -463,10 +500,10 @@ class SessionHub:
     async def close(self) -> None:
         """Write every live session's pending frames and wait (at most
         :data:`CLOSE_WAIT_S`) for the queued writes; what cannot be written is logged."""
-        for live in list(self.live.values()):
-            self.flush(live)
-        if self._watcher is not None:
-            self._watcher.cancel()
+        self.flush_all()
+        for task in (self._watcher, self._sweeper):
+            if task is not None:
+                task.cancel()
         await asyncio.to_thread(self.writer.close, CLOSE_WAIT_S)
 
     # -- tabs ----------------------------------------------------------------------------------
