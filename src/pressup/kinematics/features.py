@@ -23,6 +23,8 @@ from pressup.errors import NoPersonError, ViewError
 from pressup.kinematics.geometry import (
     elevation,
     interior_angle,
+    median,
+    nanmedian,
     signed_angle,
     to_body_frame,
 )
@@ -112,8 +114,8 @@ def detect_side(data: Array) -> tuple[Side, float]:
         dz_frames = np.where(
             seen.any(axis=1), np.nansum(diff, axis=1) / np.maximum(seen.sum(axis=1), 1), np.nan
         )
-    dz = float(np.nanmedian(dz_frames)) if np.isfinite(dz_frames).any() else 0.0
-    scale = float(np.nanmedian(np.abs(dz_frames))) if np.isfinite(dz_frames).any() else 1.0
+    dz = nanmedian(dz_frames) if np.isfinite(dz_frames).any() else 0.0
+    scale = nanmedian(np.abs(dz_frames)) if np.isfinite(dz_frames).any() else 1.0
     score = np.tanh(dv * 5.0) + np.tanh(dz / max(scale, 1e-6))
     side: Side = "left" if score >= 0 else "right"
     return side, float(min(1.0, abs(score) / 2.0))
@@ -156,13 +158,13 @@ def estimate_view(track: PoseTrack, tracking: Tracking) -> ViewGeometry:
     sh = data[core, _idx(side, "shoulder"), :2] * [1.0, -1.0]
     hp = data[core, _idx(side, "hip"), :2] * [1.0, -1.0]
     trunk = sh - hp
-    trunk_len = float(np.median(np.linalg.norm(trunk, axis=1)))
-    head_sign = 1.0 if np.median(trunk[:, 0]) >= 0 else -1.0
+    trunk_len = median(np.linalg.norm(trunk, axis=1))
+    head_sign = 1.0 if median(trunk[:, 0]) >= 0 else -1.0
 
     # Shoulder spread: both shoulders against trunk length (large when filmed head-on).
     other = "right" if side == "left" else "left"
     sh2 = data[core, _idx(other, "shoulder"), :2] * [1.0, -1.0]
-    spread = float(np.nanmedian(np.linalg.norm(sh2 - sh, axis=1))) / max(trunk_len, 1e-6)
+    spread = nanmedian(np.linalg.norm(sh2 - sh, axis=1)) / max(trunk_len, 1e-6)
 
     floor_ok = core & seen("ankle") & seen("wrist")
     tilt = _floor_tilt(data[floor_ok], side, head_sign)
@@ -192,7 +194,7 @@ def _floor_tilt(data: Array, side: str, head_sign: float) -> float:
     fv = (data[:, _idx(side, "wrist"), :2] - data[:, _idx(side, "ankle"), :2]) * [head_sign, -1.0]
     ang = np.degrees(np.arctan2(fv[:, 1], fv[:, 0]))
     ang = ang[np.abs(ang) < 60]
-    return float(np.median(ang)) if ang.size else 0.0
+    return median(ang) if ang.size else 0.0
 
 
 def _check_view(spread: float, tilt: float, tracking: Tracking) -> None:
@@ -236,7 +238,7 @@ def _lying_levels(
     sel = lying & ank_ok
     if sel.sum() >= 3:
         body_an = to_body_frame(data[:, _idx(side, "ankle"), :2], floor_dir)
-        hip_zero = float(np.median((body_hp[sel, 1] - body_an[sel, 1]) / trunk_len))
+        hip_zero = median((body_hp[sel, 1] - body_an[sel, 1]) / trunk_len)
     return trunk_zero, hip_zero
 
 

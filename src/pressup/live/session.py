@@ -49,6 +49,7 @@ from pressup.engine.core import rising_seen
 from pressup.errors import PressupError
 from pressup.kinematics import FEATURES, OneEuro, compute_features, detect_side, estimate_view
 from pressup.kinematics.features import ViewGeometry, frame_features
+from pressup.kinematics.geometry import median, nanmedian
 from pressup.live.coach import Coach
 from pressup.live.cues import Cue, CueGate, Moment
 from pressup.pose.track import LANDMARK_INDEX, PoseTrack, TrackSource
@@ -131,14 +132,14 @@ def _camera_checks(lm: Array, side: str, width: int, tracking: Tracking) -> list
         return lm[:, LANDMARK_INDEX[name], :2]
 
     hp, sh = part(f"{side}_hip"), part(f"{side}_shoulder")
-    trunk = float(np.median(np.linalg.norm(sh - hp, axis=1)))
+    trunk = float(median(np.linalg.norm(sh - hp, axis=1)))
     spread = float(
-        np.median(np.linalg.norm(part("left_shoulder") - part("right_shoulder"), axis=1))
+        median(np.linalg.norm(part("left_shoulder") - part("right_shoulder"), axis=1))
     ) / max(trunk, 1e-6)
     ank = part(f"{side}_ankle")
     v = part(f"{side}_wrist") - ank
-    tilt = float(np.degrees(np.arctan2(-np.median(v[:, 1]), abs(np.median(v[:, 0])))))
-    span = float(np.median(np.abs(lm[:, LANDMARK_INDEX[f"{side}_ear"], 0] - ank[:, 0])))
+    tilt = float(np.degrees(np.arctan2(-median(v[:, 1]), abs(median(v[:, 0])))))
+    span = float(median(np.abs(lm[:, LANDMARK_INDEX[f"{side}_ear"], 0] - ank[:, 0])))
     frac = span / max(width, 1)
     if frac < 0.4:
         msg, ok = "Move the camera a little closer, about 2 metres from you.", False
@@ -445,8 +446,8 @@ class LiveSession:
         except PressupError as exc:
             return [_check("lying", False, f"Lie face down on the floor ({exc}).")]
         f = compute_features(lm, self.width, self.height, view, self.spec.tracking)
-        med = {  # only the angles judged here (a median costs ~25 µs; judged 5 times a second)
-            k: float(np.nanmedian(f[k])) if np.isfinite(f[k]).any() else math.nan
+        med = {  # only the angles judged here (judged 5 times a second)
+            k: float(nanmedian(f[k])) if np.isfinite(f[k]).any() else math.nan
             for k in _START_ANGLES
         }
         side = view.side
@@ -456,9 +457,9 @@ class LiveSession:
         ear = lm[:, LANDMARK_INDEX[f"{side}_ear"], :2]
         trunk = np.linalg.norm(sh - hp, axis=1)
         dx = view.floor_dir[0]
-        along = np.nanmedian((wr[:, 0] - sh[:, 0]) * np.sign(dx) / trunk)
+        along = nanmedian((wr[:, 0] - sh[:, 0]) * np.sign(dx) / trunk)
         raw_trunk = med["trunk_deg"] + view.trunk_zero_deg
-        head_up = np.nanmedian((sh[:, 1] - ear[:, 1]) / trunk)  # image y is down
+        head_up = nanmedian((sh[:, 1] - ear[:, 1]) / trunk)  # image y is down
         p = self.spec.positions
         lying = (
             raw_trunk < p.max_rest_deg + 5.0
