@@ -25,8 +25,10 @@ Three kinds of process, so that each one's CPU is measured on its own:
     through the application layer (:func:`pressup.sessions.clinic.create_account`, as the
     clinic tests do), once the server has migrated the database. Each simulated page signs in
     through ``/login`` as a browser does (form, CSRF token, session cookie) and opens ``/ws``
-    with the cookie and its page token. The clinic has no reply timer: its ``srv`` columns stay
-    empty and the pass rule uses the round trip, which includes the server's time;
+    with the cookie and its page token. The server runs with ``PRESSUP_TIMING=1``: each worker
+    times its own replies; the generator asks ``/api/timing`` (as the first patient) until every
+    worker has answered and merges their samples (``srv`` columns; ``workers timed`` in the
+    step's JSON says how many answered);
 
 * the **load generator**: this file run again with ``--generate`` for each step, in its own
   process (asyncio + ``websockets``): N sessions, each like the page - the app's ``Origin``,
@@ -385,10 +387,11 @@ async def session(
             stats.why[failure[0]] += 1
 
 
-def timing(args: argparse.Namespace, reset: bool) -> dict[str, Any]:
-    """The coach's reply timing (``{}`` for the clinic, which has none)."""
+def timing(args: argparse.Namespace, reset: bool, page: Page | None = None) -> dict[str, Any]:
+    """The server's reply timing: the coach's, or every ``pressup serve`` worker's merged
+    (asked as ``page``, the first patient)."""
     if args.target != "coach":
-        return {}
+        return serve_timing(args, reset, page) if page is not None else {}
     url = f"http://127.0.0.1:{args.port}/api/timing?token={args.token}"
     try:
         with NO_PROXY.open(url + ("&reset=1" if reset else ""), timeout=30) as r:
@@ -396,6 +399,31 @@ def timing(args: argparse.Namespace, reset: bool) -> dict[str, Any]:
     except OSError as exc:  # the server too busy to answer within 30 s: no figure (a failure)
         return {"p50_ms": None, "p99_ms": None, "error": str(exc)}
     return out
+
+
+def serve_timing(args: argparse.Namespace, reset: bool, page: Page) -> dict[str, Any]:
+    """Each ``pressup serve`` worker times its own replies: ask (a new connection each time,
+    which any worker may accept) until every worker has answered, at most 25 times per worker,
+    and merge their samples."""
+    token = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)["token"][0]
+    url = f"{page.origin}/api/timing?token={token}&samples=1" + ("&reset=1" if reset else "")
+    seen: dict[int, dict[str, Any]] = {}
+    for _ in range(25 * args.workers):
+        try:
+            with NO_PROXY.open(urllib.request.Request(url, headers=page.headers), timeout=30) as r:
+                out: dict[str, Any] = json.loads(r.read())
+        except OSError as exc:
+            return {"p50_ms": None, "p99_ms": None, "error": str(exc)}
+        seen.setdefault(int(out["pid"]), out)
+        if len(seen) >= args.workers:
+            break
+    merged = sorted(us for o in seen.values() for us in o["samples_us"])
+    return {
+        "workers timed": len(seen),
+        "count": sum(int(o["count"]) for o in seen.values()),
+        "p50_ms": merged[int(0.50 * len(merged))] / 1e3 if merged else None,
+        "p99_ms": merged[min(len(merged) - 1, int(0.99 * len(merged)))] / 1e3 if merged else None,
+    }
 
 
 async def generate(args: argparse.Namespace) -> dict[str, Any]:
@@ -414,7 +442,7 @@ async def generate(args: argparse.Namespace) -> dict[str, Any]:
         for i in range(args.n)
     ]
     await asyncio.sleep(stagger + args.warmup)
-    await asyncio.to_thread(timing, args, True)
+    await asyncio.to_thread(timing, args, True, signed[0])
     print("START", flush=True)
     w0 = time.perf_counter()
     stats.measuring = True
@@ -422,7 +450,7 @@ async def generate(args: argparse.Namespace) -> dict[str, Any]:
     stats.measuring = False
     wall = time.perf_counter() - w0
     print("END", flush=True)
-    srv = await asyncio.to_thread(timing, args, True)
+    srv = await asyncio.to_thread(timing, args, True, signed[0])
     stop.set()
     end = loop.time() + GRACE_S
     while loop.time() < end and stats.replied + stats.error_replies < stats.sent:
@@ -563,6 +591,7 @@ class ClinicServer(Server):
             "PRESSUP_ARGON2_TIME_COST": "1",
             "PRESSUP_LOG_LEVEL": "WARNING",
         }
+        env["PRESSUP_TIMING"] = "1"
         cmd = [*_pressup_cli(), "serve", "--database", self.url, "--port", str(self.port)]
         return [*cmd, "--workers", str(args.workers)], env
 
@@ -646,7 +675,7 @@ class Row:
 
     def failures(self, target_ms: float) -> list[str]:
         r, why = self.res, []
-        p99 = r["srv"].get("p99_ms", -1.0)  # -1: not measured (the clinic)
+        p99 = r["srv"].get("p99_ms", -1.0)  # -1: not measured
         if p99 is None or p99 >= target_ms:
             why.append(f"server p99 {p99} ms >= {target_ms:g} ms")
         if not r["rtt99"] < target_ms:
@@ -664,7 +693,7 @@ def run_step(server: Server, n: int, args: argparse.Namespace) -> Row:
     cmd = [
         sys.executable, __file__, "--generate", "--n", str(n), "--port", str(server.port),
         "--seconds", str(args.seconds), "--fps", str(args.fps), "--batch", str(args.batch),
-        "--warmup", str(args.warmup), "--target", args.target,
+        "--warmup", str(args.warmup), "--target", args.target, "--workers", str(args.workers),
         *(["--no-compression"] if args.no_compression else []),
     ]  # fmt: skip
     env = {**os.environ, "LOAD_WS_TOKEN": server.token}  # not on the command line

@@ -107,7 +107,7 @@ def create_clinic_app(
     app.add_middleware(OuterGuard, allowed_hosts=settings.host_names)  # outermost: added last
     for module in ROUTERS:
         app.include_router(module.router)
-    coach_bridge.install(app, spec, store, alarm_s=settings.storage_alarm_s)
+    coach_bridge.install(app, spec, store, alarm_s=settings.storage_alarm_s, timing=settings.timing)
     if settings.pose_assets is not None and settings.pose_assets.is_dir():
         app.mount("/vendor/pose", StaticFiles(directory=settings.pose_assets), name="pose")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -12,8 +12,11 @@ patient, and an audit entry), and overrides the coach's dependencies
 
 A patient's own screening may not carry an approval (:func:`no_self_approval`). Left out:
 the clinician's actions (``POST /api/screening/approval``, ``POST``/``DELETE
-/api/prescription``: a patient neither approves their own screening nor prescribes), the
-reply timing and the coach's own health route (the clinic has ``/healthz``).
+/api/prescription``: a patient neither approves their own screening nor prescribes) and the
+coach's own health route (the clinic has ``/healthz``). The reply timing (``GET
+/api/timing``) is there only with ``PRESSUP_TIMING=1``: each worker times its own replies and
+answers with its figures and its process id (``benchmarks/load_ws.py`` asks until it has heard
+from every worker, with ``samples=1`` for the samples themselves, and merges them).
 """
 
 from __future__ import annotations
@@ -37,8 +40,11 @@ from pressup.web.hub import SessionHub
 from pressup.web.openapi import refusals
 from pressup.web.routes import coach, exports, progress, screening, sessions, ws
 from pressup.web.settings import Settings
+from pressup.web.timing import ReplyTimer
 from pressup.web.writer import ALARM_S
 
+#: The coach's reply timing, registered only with ``PRESSUP_TIMING=1``.
+TIMING_ROUTE = ("GET", "/api/timing")
 #: (method, path) of the coach's routes a patient uses ("WS" for the WebSocket).
 PATIENT_ROUTES: frozenset[tuple[str, str]] = frozenset(
     {
@@ -177,8 +183,9 @@ def _spec(conn: HTTPConnection) -> ProtocolSpec:
     return clinic_spec(conn)
 
 
-def _timer() -> None:
-    return None
+def _timer(conn: HTTPConnection) -> ReplyTimer | None:
+    timer: ReplyTimer | None = conn.app.state.timer
+    return timer
 
 
 def _token(conn: HTTPConnection, token: Optional[str] = Query(default=None)) -> None:
@@ -196,10 +203,20 @@ def _key(route: Any) -> tuple[str, str] | None:
     return None
 
 
-def install(app: FastAPI, spec: ProtocolSpec, store: Store, *, alarm_s: float = ALARM_S) -> None:
+def install(
+    app: FastAPI,
+    spec: ProtocolSpec,
+    store: Store,
+    *,
+    alarm_s: float = ALARM_S,
+    timing: bool = False,
+) -> None:
     """Register the coach's patient routes on ``app`` and point the coach's dependencies at
-    the signed-in patient (``alarm_s``: see :class:`~pressup.web.hub.SessionHub`)."""
+    the signed-in patient (``alarm_s``: see :class:`~pressup.web.hub.SessionHub`; ``timing``:
+    time the frame replies and serve ``GET /api/timing``)."""
     app.state.hubs = PatientHubs(spec, store, alarm_s)
+    app.state.timer = ReplyTimer() if timing else None
+    routes = PATIENT_ROUTES | ({TIMING_ROUTE} if timing else set())
     overrides: dict[Any, Any] = {
         deps._store: _store,
         deps._hub: _hub,
@@ -213,7 +230,7 @@ def install(app: FastAPI, spec: ProtocolSpec, store: Store, *, alarm_s: float = 
     for module in (coach, sessions, screening, progress, exports, ws):
         for route in module.router.routes:
             key = _key(route)
-            if key is None or key not in PATIENT_ROUTES:
+            if key is None or key not in routes:
                 continue
             if isinstance(route, APIWebSocketRoute):
                 app.add_api_websocket_route(

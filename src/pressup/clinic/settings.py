@@ -27,6 +27,9 @@ Every variable starts with ``PRESSUP_``:
 * ``PRESSUP_POSE_ASSETS``, ``PRESSUP_PROTOCOL``, ``PRESSUP_STORAGE_ALARM_S`` - as for
   ``pressup coach``;
 * ``PRESSUP_LOG_LEVEL`` - ``INFO`` by default; logs are JSON lines on stderr.
+* ``PRESSUP_TIMING`` - ``1``: time every frame reply inside each worker and serve the figures
+  of the worker that answers at ``GET /api/timing`` to a signed-in patient (as the coach's,
+  :mod:`pressup.web.timing`; for ``benchmarks/load_ws.py``; off by default).
 """
 
 from __future__ import annotations
@@ -68,6 +71,8 @@ class ClinicSettings(BaseSettings):
     pose_assets: Optional[Path] = Field(default_factory=default_pose_assets)
     protocol: Optional[Path] = None
     log_level: str = "INFO"
+    #: Time the frame replies (``GET /api/timing``, per worker; off by default).
+    timing: bool = False
     #: Argon2id cost: memory in KiB and passes (the library's defaults: 64 MiB, 3 passes).
     argon2_memory_kib: int = Field(default=65536, ge=8)
     argon2_time_cost: int = Field(default=3, ge=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 
@@ -27,13 +28,17 @@ class ReplyTimer:
         self.samples[self.count % self.capacity] = ns
         self.count += 1
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, samples: bool = False) -> dict[str, Any]:
+        """Percentiles of the kept samples (ms), and the process id (``pressup serve`` has one
+        timer per worker); ``samples``: the kept samples themselves too (``samples_us``,
+        microseconds), for merging several workers' figures."""
         kept = sorted(self.samples[: min(self.count, self.capacity)])
 
         def pct(q: float) -> float | None:
             return kept[min(len(kept) - 1, int(q * len(kept)))] / 1e6 if kept else None
 
-        return {
+        out: dict[str, Any] = {
+            "pid": os.getpid(),
             "count": self.count,
             "window": len(kept),
             "p50_ms": pct(0.50),
@@ -41,6 +46,9 @@ class ReplyTimer:
             "p99_ms": pct(0.99),
             "max_ms": kept[-1] / 1e6 if kept else None,
         }
+        if samples:
+            out["samples_us"] = [ns // 1000 for ns in kept]
+        return out
 
 
 __all__ = ["ReplyTimer"]

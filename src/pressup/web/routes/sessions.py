@@ -9,7 +9,8 @@ Routes (every one needs the per-launch token):
 * ``GET /history``, ``GET /sessions/{id}/report`` - the history page and one stored
   session's report, HTML (:mod:`pressup.report.history`);
 * ``GET /api/timing`` - only with ``Settings.timing`` (``PRESSUP_TIMING=1``): how long frame
-  replies took inside the server (``&reset=1`` starts afresh; 404 when timing is off).
+  replies took inside the server (``&reset=1`` starts afresh, ``&samples=1`` adds the samples,
+  µs; 404 when timing is off).
 """
 
 from __future__ import annotations
@@ -100,11 +101,14 @@ def session_report_page(
 
 @router.get("/api/timing", responses=refusals(404))
 async def timing(
-    _: Authorized, timer: TimerDep, reset: bool = Query(default=False)
+    _: Authorized,
+    timer: TimerDep,
+    reset: bool = Query(default=False),
+    samples: bool = Query(default=False),
 ) -> dict[str, Any]:
     if timer is None:
         raise HTTPException(status_code=404, detail="timing is off (set PRESSUP_TIMING=1)")
-    out = timer.summary()
+    out = timer.summary(samples)
     if reset:
         timer.reset()
     return out
