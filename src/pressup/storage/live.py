@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import func, insert, select
+from sqlalchemy.orm import load_only
 
 from pressup.errors import InputError, StorageError, StorageUnavailableError, TrackFormatError
 from pressup.storage.cues import cue_row
@@ -187,11 +188,15 @@ def write_live(store: Store, batch: Sequence[SessionWrites]) -> list[str]:
 def _write(store: Store, parts: list[_Prepared], problems: list[str]) -> None:
     ids = sorted({p.session_id for p in parts})
     with store.transaction(write=True) as s:
-        # the session rows, locked (PostgreSQL: SELECT ... FOR UPDATE), in one query
-        rows = {
-            r.id: r
-            for r in s.scalars(select(SessionRow).where(SessionRow.id.in_(ids)).with_for_update())
-        }
+        # the session rows, locked (PostgreSQL: SELECT ... FOR UPDATE), in one query, only
+        # the columns written (not the dose's and protocol's JSON)
+        stmt = (
+            select(SessionRow)
+            .options(load_only(*_ROW_FIELDS))
+            .where(SessionRow.id.in_(ids))
+            .with_for_update()
+        )
+        rows = {r.id: r for r in s.scalars(stmt)}
         last_seq = _last_seqs(
             s, [p.session_id for p in parts if p.chunk is not None and p.session_id in rows]
         )
@@ -217,6 +222,16 @@ def _write(store: Store, parts: list[_Prepared], problems: list[str]) -> None:
         for model, values in bulk.items():
             if values:
                 s.execute(insert(model), values)
+
+
+_ROW_FIELDS = (
+    SessionRow.stage,
+    SessionRow.reps_done,
+    SessionRow.ended_at,
+    SessionRow.updated_at,
+    SessionRow.video_width,
+    SessionRow.video_height,
+)
 
 
 def _last_seqs(s: Any, session_ids: list[str]) -> dict[str, int]:
