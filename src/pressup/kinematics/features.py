@@ -13,6 +13,7 @@ floor (ankle and wrist), which corrects the tilt a turned or raised camera gives
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
@@ -125,14 +126,14 @@ def _seen(data: Array, idx: int, width: int, height: int, min_vis: float) -> npt
     x = data[:, idx, 0]
     y = data[:, idx, 1]
     mx, my = 0.02 * width, 0.02 * height
-    with np.errstate(invalid="ignore"):
-        return (
-            (data[:, idx, 3] >= min_vis)
-            & (x >= -mx)
-            & (x <= width + mx)
-            & (y >= -my)
-            & (y <= height + my)
-        )
+    # comparisons with NaN are False without a warning: no np.errstate (~5 µs a call)
+    return (
+        (data[:, idx, 3] >= min_vis)
+        & (x >= -mx)
+        & (x <= width + mx)
+        & (y >= -my)
+        & (y <= height + my)
+    )
 
 
 def estimate_view(track: PoseTrack, tracking: Tracking) -> ViewGeometry:
@@ -242,33 +243,20 @@ def _lying_levels(
     return trunk_zero, hip_zero
 
 
-def compute_features(
-    data: Array, width: int, height: int, view: ViewGeometry, tracking: Tracking
-) -> dict[str, Array]:
-    """Raw (unsmoothed) per-frame features for landmark frames ``data`` ``(frame, 33, 4)``.
-
-    Returns a dict of ``(frame,)`` arrays named as in :data:`FEATURES`, plus ``tracked`` as
-    0.0/1.0. A feature is NaN where a landmark it needs was not seen. Works for one frame
-    (live) or a whole track (offline): vectorised over frames.
-    """
-    s = view.side
-    mv = tracking.min_visibility
-
-    def pt(part: str) -> tuple[Array, npt.NDArray[np.bool_]]:
-        i = _idx(s, part)
-        return to_body_frame(data[:, i, :2], view.floor_dir), _seen(data, i, width, height, mv)
-
-    sh, sh_ok = pt("shoulder")
-    hp, hp_ok = pt("hip")
-    el, el_ok = pt("elbow")
-    wr, wr_ok = pt("wrist")
-    kn, kn_ok = pt("knee")
-    an, an_ok = pt("ankle")
-    toe, toe_ok = pt("foot_index")
-    ear, ear_ok = pt("ear")
-
-    trunk_v = sh - hp
-    trunk_len = np.linalg.norm(trunk_v, axis=1)
+def _tracked(
+    trunk_len: Array,
+    raw_trunk: Array,
+    thigh: Array,
+    shin: Array,
+    seen: tuple[npt.NDArray[np.bool_], ...],
+    width: int,
+    height: int,
+    view: ViewGeometry,
+    tracking: Tracking,
+) -> npt.NDArray[np.bool_]:
+    """The frames a person is tracked in: shoulder, hip and knee or ankle seen (``seen``), a
+    plausible size and trunk direction, legs not folded through the floor."""
+    sh_ok, hp_ok, kn_ok, an_ok = seen
     diag = float(np.hypot(width, height))
     with np.errstate(invalid="ignore", divide="ignore"):
         scale_ok = (
@@ -276,44 +264,117 @@ def compute_features(
             & (trunk_len <= view.trunk_len_px * tracking.max_scale_jump)
             & (trunk_len >= view.trunk_len_px / tracking.max_scale_jump)
         )
-    raw_trunk = elevation(trunk_v)
     with np.errstate(invalid="ignore"):
         # the hip->shoulder line must point toward the head side (not flipped by a cut)
         upright_ok = (raw_trunk > -60.0) & (raw_trunk < 120.0)
-    thigh = elevation(hp - kn)
-    shin = elevation(kn - an)
     with np.errstate(invalid="ignore"):
         # legs folded through the floor are a blend of two shots (a cross-fade), not a body
         legs_ok = ~(kn_ok & ((thigh < -45.0) | (thigh > 135.0))) & ~(
             kn_ok & an_ok & ((shin < -45.0) | (shin > 135.0))
         )
-    tracked = sh_ok & hp_ok & (kn_ok | an_ok) & scale_ok & upright_ok & legs_ok
+    tracked: npt.NDArray[np.bool_] = (
+        sh_ok & hp_ok & (kn_ok | an_ok) & scale_ok & upright_ok & legs_ok
+    )
+    return tracked
+
+
+class _Points:
+    """Landmarks of the near side in the body frame and where they are seen, each computed
+    once and only when a feature needs it."""
+
+    def __init__(
+        self, data: Array, width: int, height: int, view: ViewGeometry, min_vis: float
+    ) -> None:
+        self.data, self.width, self.height, self.view, self.min_vis = (
+            data,
+            width,
+            height,
+            view,
+            min_vis,
+        )
+        self.done: dict[str, tuple[Array, npt.NDArray[np.bool_]]] = {}
+
+    def __call__(self, part: str) -> tuple[Array, npt.NDArray[np.bool_]]:
+        if part not in self.done:
+            i = _idx(self.view.side, part)
+            self.done[part] = (
+                to_body_frame(self.data[:, i, :2], self.view.floor_dir),
+                _seen(self.data, i, self.width, self.height, self.min_vis),
+            )
+        return self.done[part]
+
+
+def _ratio(a: Array, b: Array) -> Array:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(a / b)
+
+
+def compute_features(
+    data: Array,
+    width: int,
+    height: int,
+    view: ViewGeometry,
+    tracking: Tracking,
+    names: Collection[str] | None = None,
+) -> dict[str, Array]:
+    """Raw (unsmoothed) per-frame features for landmark frames ``data`` ``(frame, 33, 4)``.
+
+    Returns a dict of ``(frame,)`` arrays named as in :data:`FEATURES` (``names``: only those;
+    the live start-position checks judge five), plus ``tracked`` as 0.0/1.0. A
+    feature is NaN where a landmark it needs was not seen. Works for one frame (live) or a
+    whole track (offline): vectorised over frames.
+    """
+    pt = _Points(data, width, height, view, tracking.min_visibility)
+    sh, sh_ok = pt("shoulder")
+    hp, hp_ok = pt("hip")
+    kn, kn_ok = pt("knee")
+    an, an_ok = pt("ankle")
+
+    trunk_v = sh - hp
+    trunk_len = np.linalg.norm(trunk_v, axis=1)
+    raw_trunk = elevation(trunk_v)
+    thigh = elevation(hp - kn)
+    shin = elevation(kn - an)
+    seen = (sh_ok, hp_ok, kn_ok, an_ok)
+    tracked = _tracked(trunk_len, raw_trunk, thigh, shin, seen, width, height, view, tracking)
 
     def gate(x: Array, ok: npt.NDArray[np.bool_]) -> Array:
         return np.where(ok & tracked, x, np.nan)
 
-    trunk = raw_trunk - view.trunk_zero_deg
-    elbow = interior_angle(sh, el, wr)
-    hip_ext = signed_angle(hp - kn, trunk_v)
-    neck = signed_angle(trunk_v, ear - sh)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shrug = np.linalg.norm(ear - sh, axis=1) / trunk_len
-    hip_height = hp[:, 1] / view.trunk_len_px
-    return {
-        "trunk_deg": gate(trunk, np.ones_like(tracked)),
-        "elbow_deg": gate(elbow, el_ok & wr_ok),
-        "hip_ext_deg": gate(hip_ext, kn_ok),
-        "neck_deg": gate(neck, ear_ok),
-        "shrug_ratio": gate(shrug, ear_ok),
-        "hip_height": gate(hip_height, np.ones_like(tracked)),
-        "thigh_deg": gate(thigh, kn_ok),
-        "shin_deg": gate(shin, kn_ok & an_ok),
-        "forearm_deg": gate(90.0 - np.abs(90.0 - np.abs(elevation(el - wr))), el_ok & wr_ok),
-        "wrist_ahead": gate((wr[:, 0] - sh[:, 0]) / view.trunk_len_px, wr_ok),
-        "foot_deg": gate(interior_angle(kn, an, toe), kn_ok & an_ok & toe_ok),
-        "elbow_ahead": gate((el[:, 0] - sh[:, 0]) / view.trunk_len_px, el_ok),
-        "tracked": tracked.astype(np.float64),
+    def arm(f: Callable[[Array, Array], Array]) -> Array:
+        (el, el_ok), (wr, wr_ok) = pt("elbow"), pt("wrist")
+        return gate(f(el, wr), el_ok & wr_ok)
+
+    def head(f: Callable[[Array], Array]) -> Array:
+        ear, ear_ok = pt("ear")
+        return gate(f(ear), ear_ok)
+
+    everywhere = np.ones_like(tracked)
+    feature: dict[str, Callable[[], Array]] = {
+        "trunk_deg": lambda: gate(raw_trunk - view.trunk_zero_deg, everywhere),
+        "elbow_deg": lambda: arm(lambda el, wr: interior_angle(sh, el, wr)),
+        "hip_ext_deg": lambda: gate(signed_angle(hp - kn, trunk_v), kn_ok),
+        "neck_deg": lambda: head(lambda ear: signed_angle(trunk_v, ear - sh)),
+        "shrug_ratio": lambda: head(
+            lambda ear: _ratio(np.linalg.norm(ear - sh, axis=1), trunk_len)
+        ),
+        "hip_height": lambda: gate(hp[:, 1] / view.trunk_len_px, everywhere),
+        "thigh_deg": lambda: gate(thigh, kn_ok),
+        "shin_deg": lambda: gate(shin, kn_ok & an_ok),
+        "forearm_deg": lambda: arm(lambda el, wr: 90.0 - np.abs(90.0 - np.abs(elevation(el - wr)))),
+        "wrist_ahead": lambda: gate(
+            (pt("wrist")[0][:, 0] - sh[:, 0]) / view.trunk_len_px, pt("wrist")[1]
+        ),
+        "foot_deg": lambda: gate(
+            interior_angle(kn, an, pt("foot_index")[0]), kn_ok & an_ok & pt("foot_index")[1]
+        ),
+        "elbow_ahead": lambda: gate(
+            (pt("elbow")[0][:, 0] - sh[:, 0]) / view.trunk_len_px, pt("elbow")[1]
+        ),
     }
+    out = {n: f() for n, f in feature.items() if names is None or n in names}
+    out["tracked"] = tracked.astype(np.float64)
+    return out
 
 
 def _interior(ax: float, ay: float, bx: float, by: float, cx: float, cy: float) -> float:

@@ -445,7 +445,9 @@ class LiveSession:
             view = estimate_view(track, self.spec.tracking)
         except PressupError as exc:
             return [_check("lying", False, f"Lie face down on the floor ({exc}).")]
-        f = compute_features(lm, self.width, self.height, view, self.spec.tracking)
+        f = compute_features(
+            lm, self.width, self.height, view, self.spec.tracking, names=_START_ANGLES
+        )
         med = {  # only the angles judged here (judged 5 times a second)
             k: float(nanmedian(f[k])) if np.isfinite(f[k]).any() else math.nan
             for k in _START_ANGLES
