@@ -18,7 +18,9 @@ in the CPU time of its thread (below):
   validation; the first version of this file also timed the standard ``json`` module's decode
   alone: 45 of the 117 µs then);
 * ``engine``: :meth:`pressup.live.LiveSession.on_frame` (set-up checks, kinematics, engine,
-  cues), timed inside ``hub``;
+  cues), timed inside ``hub``; also split by the stage the session was in (``setup``: camera
+  checks, ``start_check``: camera and start-position checks, judged every ``CHECK_EVERY_S``;
+  ``exercise``; ``done``);
 * ``hub``: :meth:`SessionHub.on_frame` less ``engine`` (order checks, pixels, the store's checks,
   queueing the writes);
 * ``reply``: the rest of the WebSocket handler's answer
@@ -122,6 +124,26 @@ class Timed:
             self.acc[self.key] += time.thread_time_ns() - t0
 
 
+class TimedEngine(Timed):
+    """:class:`Timed` for ``LiveSession.on_frame``, also per stage the session was in when the
+    frame came (``engine@setup`` and so on, with ``frames@setup``)."""
+
+    def __init__(self, fn: Callable[..., Any], acc: dict[str, int], session: Any) -> None:
+        super().__init__(fn, acc, "engine")
+        self.session = session
+
+    def __call__(self, *a: Any, **kw: Any) -> Any:
+        stage = self.session.stage
+        t0 = time.thread_time_ns()
+        try:
+            return self.fn(*a, **kw)
+        finally:
+            ns = time.thread_time_ns() - t0
+            self.acc["engine"] += ns
+            self.acc[f"engine@{stage}"] += ns
+            self.acc[f"frames@{stage}"] += 1
+
+
 class Tab:
     """A stand-in for the WebSocket: keeps what the server sends."""
 
@@ -146,7 +168,7 @@ async def one_run(args: argparse.Namespace, tmp: Path, run: int) -> tuple[dict[s
         tab = Tab()
         live, _ = await hub.open(None, f"cost-{i}", tab)  # type: ignore[arg-type]
         hub.join(live, tab)  # type: ignore[arg-type]
-        live.session.on_frame = Timed(live.session.on_frame, acc, "engine")  # type: ignore[method-assign]
+        live.session.on_frame = TimedEngine(live.session.on_frame, acc, live.session)  # type: ignore[method-assign]
         lives.append(live)
         pipes.append(Pipe(Connection(tab, hub, None, store, None, None, live), acc))  # type: ignore[arg-type]
     raw = messages(args.sessions, args.seconds, args.batch)
@@ -210,6 +232,14 @@ def report(runs: list[tuple[dict[str, int], int]]) -> None:
     for s in STAGES:
         print(f"{s:<10} {med[s]:>9.1f} {100 * med[s] / total:>5.0f}%")
     print(f"{'total':<10} {total:>9.1f}")
+    print("engine by the stage the session was in (µs per frame of that stage, share of frames):")
+    for stage in ("setup", "start_check", "exercise", "done"):
+        ns = [acc.get(f"engine@{stage}", 0) for acc, _ in runs]
+        fr = [acc.get(f"frames@{stage}", 0) for acc, _ in runs]
+        if sum(fr):
+            us = statistics.median(n / 1e3 / max(f, 1) for n, f in zip(ns, fr))
+            share = 100 * sum(fr) / sum(n for _, n in runs)
+            print(f"  {stage:<12} {us:>7.1f} µs  {share:>3.0f}% of frames")
 
 
 def main() -> int:
