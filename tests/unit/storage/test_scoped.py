@@ -124,3 +124,20 @@ def test_a_patient_store_closes_with_its_base(tmp_path: Path) -> None:
     base.close()
     with pytest.raises(StorageError, match="is closed"):
         mine.list_sessions()
+
+
+def test_live_writes_through_a_patient_store_leave_another_patients_session_out(
+    base: Store,
+) -> None:
+    from pressup.sessions.records import SessionWrites, write_live
+
+    a, b = _two(base)
+    sa, sb = _session(a), _session(b)
+    mine = SessionWrites(sa, events=[{"t_s": 2.0, "kind": "rep_completed", "rep": 1}])
+    theirs = SessionWrites(sb, events=[{"t_s": 2.0, "kind": "rep_completed", "rep": 1}])
+    theirs.stage = "done"
+    problems = write_live(a, [mine, theirs])
+    assert len(problems) == 1 and sb in problems[0], problems
+    assert [e["kind"] for e in a.list_events(sa)] == ["rep_started", "rep_completed"]
+    assert [e["kind"] for e in b.list_events(sb)] == ["rep_started"]
+    assert b.get_session(sb).stage == "setup"  # type: ignore[union-attr]
