@@ -65,7 +65,10 @@ T = TypeVar("T")
 
 #: What the live sessions did is handed to the writer at least this often (seconds): a frame
 #: answered is in the database well within a second (``tests/integration/clinic/test_faults.py``).
-FLUSH_S = 0.25
+#: 0.5 s, not 0.25: ``pressup serve`` has one hub per patient, so each flush is one session's
+#: transaction, and at 0.25 s it wrote twice as many transactions as before the writes were
+#: collected (0.62-0.73 ms of server CPU per frame instead of 0.46-0.50, ``docs/clinic.md``).
+FLUSH_S = 0.5
 #: ... or once a session holds this many frames (frames sent faster than real time).
 MAX_HELD_FRAMES = 60
 #: Unwritten landmark frames kept in memory while the database cannot be written (10 minutes
