@@ -5,13 +5,16 @@ set and a locked screening; and signed-in test clients."""
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute, APIWebSocketRoute
 from fastapi.testclient import TestClient
+from starlette.routing import Mount
 
-from pressup.clinic.app import create_clinic_app
+from pressup.clinic.app import all_routes, create_clinic_app
 from pressup.clinic.auth import Passwords
 from pressup.clinic.settings import ClinicSettings
 from pressup.protocol import load_spec
@@ -146,13 +149,82 @@ def build_world(url: str, **settings: Any) -> World:
     return world
 
 
+def route_keys(app: FastAPI) -> list[tuple[str, str]]:
+    """``(method, path)`` of every route of ``app`` (``WS`` for a WebSocket, ``MOUNT`` for a
+    mounted folder)."""
+    keys = []
+    for route in all_routes(app):
+        if isinstance(route, APIWebSocketRoute):
+            keys.append(("WS", route.path))
+        elif isinstance(route, APIRoute):
+            keys.extend((m, route.path) for m in sorted(route.methods or ()) if m != "HEAD")
+        elif isinstance(route, Mount):
+            keys.append(("MOUNT", route.path))
+        else:
+            keys.append(("?", repr(route)))
+    return keys
+
+
+def fill_path(path: str, world: World) -> str:
+    """``path`` with its parameters filled with patient A's records."""
+    return (
+        path.replace("{patient_id}", str(world.accounts["patient_a"].id))
+        .replace("{session_id}", world.session_of["patient_a"])
+        .replace("{screening_id}", str(world.screening_of["patient_a"]))
+        .replace("{table}.{fmt}", "sessions.csv")
+    )
+
+
+def call_route(world: World, c: TestClient, csrf: str, method: str, path: str) -> Any:
+    """One request to the route ``(method, path)`` by client ``c`` (its CSRF token ``csrf``),
+    about patient A's records, with a form that the route reads."""
+    from pressup.safety.screening import QUESTION_IDS
+
+    sid = world.session_of["patient_a"]
+    params: dict[str, str] = {"token": csrf} if csrf else {}
+    if path == "/export/fhir":
+        params.update(session=sid, patient="p1")
+    if path == "/export/trc":
+        params["session"] = sid
+    if path == "/invite" and method == "GET":
+        params["code"] = "x"
+    url = fill_path(path, world) if path != "/static" else "/static/style.css"
+    headers = {"x-csrf-token": csrf} if csrf else {}
+    if method == "GET":
+        return c.get(url, params=params, headers=headers, follow_redirects=False)
+    forms: dict[str, dict[str, str]] = {
+        "/login": {"username": "nobody", "password": "wrong password"},
+        "/invite": {"code": "nope", "password": "x" * 12, "again": "x" * 12},
+        "/me/delete": {"password": "not my password", "confirm": "yes"},
+        "/clinic/patients": {"username": f"p.{uuid.uuid4().hex[:8]}", "display_name": "New"},
+        "/admin/accounts": {
+            "username": f"s.{uuid.uuid4().hex[:8]}",
+            "display_name": "Staff",
+            "role": "clinician",
+        },
+    }
+    if path.endswith("/prescription"):
+        form = {"variant": "forearms", "reps": "3", "hold_s": "5", "sessions_per_day": "1"}
+    elif path.endswith("/review"):
+        form = {"decision": "declined", "note": "Please call me first."}
+    else:
+        form = forms.get(path, {})
+    if path == "/api/screening":
+        body = {"answers": {q: "no" for q in QUESTION_IDS}}
+        return c.post(url, params=params, headers=headers, json=body, follow_redirects=False)
+    return c.post(url, params=params, headers=headers, data=form, follow_redirects=False)
+
+
 __all__ = [
     "ORIGIN",
     "PASSWORD",
     "ROLES",
     "World",
     "build_world",
+    "call_route",
     "csrf_of",
+    "fill_path",
+    "route_keys",
     "settings_for",
     "sign_in",
 ]

@@ -11,18 +11,14 @@ mention A's session.
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from fastapi.routing import APIRoute, APIWebSocketRoute
-from starlette.routing import Mount
 from starlette.websockets import WebSocketDisconnect
 
-from pressup.clinic.app import all_routes
 from pressup.safety.screening import QUESTION_IDS
-from support.clinic import ROLES, World, csrf_of
+from support.clinic import ROLES, World, call_route, csrf_of, fill_path, route_keys
 
 #: Who may use a route:
 #: * ``public``: anyone, signed in or not (health probes, the sign-in forms, static files);
@@ -84,17 +80,7 @@ LISTS_OWN = {
 
 
 def _keys(world: World) -> list[tuple[str, str]]:
-    keys = []
-    for route in all_routes(world.app):
-        if isinstance(route, APIWebSocketRoute):
-            keys.append(("WS", route.path))
-        elif isinstance(route, APIRoute):
-            keys.extend((m, route.path) for m in sorted(route.methods or ()) if m != "HEAD")
-        elif isinstance(route, Mount):
-            keys.append(("MOUNT", route.path))
-        else:
-            keys.append(("?", repr(route)))
-    return keys
+    return route_keys(world.app)
 
 
 def test_every_route_has_a_rule(world: World) -> None:
@@ -123,51 +109,14 @@ def _allowed(rule: str, role: str, path: str) -> bool:
 
 
 def _fill(path: str, world: World) -> str:
-    return (
-        path.replace("{patient_id}", str(world.accounts["patient_a"].id))
-        .replace("{session_id}", world.session_of["patient_a"])
-        .replace("{screening_id}", str(world.screening_of["patient_a"]))
-        .replace("{table}.{fmt}", "sessions.csv")
-    )
+    return fill_path(path, world)
 
 
 def _request(world: World, role: str, method: str, path: str) -> Any:
     c, csrf = world.client(role, fresh=path == "/logout" or role == "anonymous")
     if not csrf and method == "POST" and path in ("/login", "/invite"):
         csrf = csrf_of(c, "/login")  # the double-submit cookie of the sign-in forms
-    sid = world.session_of["patient_a"]
-    params: dict[str, str] = {"token": csrf} if csrf else {}
-    if path == "/export/fhir":
-        params.update(session=sid, patient="p1")
-    if path == "/export/trc":
-        params["session"] = sid
-    if path == "/invite" and method == "GET":
-        params["code"] = "x"
-    url = _fill(path, world) if path != "/static" else "/static/style.css"
-    headers = {"x-csrf-token": csrf} if csrf else {}
-    if method == "GET":
-        return c.get(url, params=params, headers=headers, follow_redirects=False)
-    forms: dict[str, dict[str, str]] = {
-        "/login": {"username": "nobody", "password": "wrong password"},
-        "/invite": {"code": "nope", "password": "x" * 12, "again": "x" * 12},
-        "/me/delete": {"password": "not my password", "confirm": "yes"},
-        "/clinic/patients": {"username": f"p.{uuid.uuid4().hex[:8]}", "display_name": "New"},
-        "/admin/accounts": {
-            "username": f"s.{uuid.uuid4().hex[:8]}",
-            "display_name": "Staff",
-            "role": "clinician",
-        },
-    }
-    if path.endswith("/prescription"):
-        form = {"variant": "forearms", "reps": "3", "hold_s": "5", "sessions_per_day": "1"}
-    elif path.endswith("/review"):
-        form = {"decision": "declined", "note": "Please call me first."}
-    else:
-        form = forms.get(path, {})
-    if path == "/api/screening":
-        body = {"answers": {q: "no" for q in QUESTION_IDS}}
-        return c.post(url, params=params, headers=headers, json=body, follow_redirects=False)
-    return c.post(url, params=params, headers=headers, data=form, follow_redirects=False)
+    return call_route(world, c, csrf, method, path)
 
 
 def _ws_opens(world: World, role: str) -> bool:
