@@ -37,6 +37,7 @@ from pressup.clinic.routes import admin, clinician, health, patient, signin
 from pressup.clinic.settings import ClinicSettings
 from pressup.protocol import ProtocolSpec, load_spec
 from pressup.sessions.store import Store
+from pressup.web import failures
 from pressup.web.app import STATIC
 from pressup.web.deps import no_nul_characters
 from pressup.web.guard import OuterGuard
@@ -49,6 +50,7 @@ ROUTERS = (health, signin, clinician, admin, patient)
 async def access_log(request: Request, call_next: Any) -> Response:
     """One JSON log line per request (no query string: it may carry a page token)."""
     request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+    request.state.request_id = request_id  # for an error reply that names it
     t0 = time.perf_counter()
     response: Response = await call_next(request)
     response.headers["X-Request-ID"] = request_id
@@ -93,8 +95,9 @@ def create_clinic_app(
         redoc_url=None,
         openapi_url=None,
         lifespan=lifespan,
-        # on every route: the guard's Host allow-list and body limit, a NUL character
-        responses=refusals(400, 413, 422),
+        # on every route: the guard's Host allow-list and body limit, a NUL character, the
+        # database unavailable
+        responses=refusals(400, 413, 422, 503),
         dependencies=[Depends(no_nul_characters)],
     )
     app.state.clinic_settings = settings
@@ -102,6 +105,7 @@ def create_clinic_app(
     app.state.spec = spec
     app.state.passwords = Passwords(settings.argon2_memory_kib, settings.argon2_time_cost)
     app.add_exception_handler(SignInRequired, _sign_in_first)
+    failures.install(app)  # 503 (and 500) in plain words, never the database's address
     app.middleware("http")(csrf_guard)
     app.middleware("http")(access_log)
     app.add_middleware(OuterGuard, allowed_hosts=settings.host_names)  # outermost: added last

@@ -35,6 +35,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from pressup.clinic.settings import ClinicSettings
+from pressup.errors import StorageUnavailableError
 from pressup.protocol import ProtocolSpec
 from pressup.sessions.clinic import (
     MAX_ROW_ID,
@@ -48,6 +49,7 @@ from pressup.sessions.clinic import (
 )
 from pressup.sessions.store import Store
 from pressup.web.deps import same_secret
+from pressup.web.failures import unavailable_reply
 
 log = logging.getLogger("pressup.clinic")
 
@@ -304,7 +306,11 @@ async def csrf_guard(request: Request, call_next: Any) -> Response:
                 {"detail": f"Origin: expected {settings.public_origin}, got {origin}"},
                 status_code=403,
             )
-        auth = current_auth(request)
+        try:
+            auth = current_auth(request)
+        except StorageUnavailableError as exc:  # before any route: the app's handler is not here
+            log.warning("database unavailable during %s: %s", request.url.path, exc)
+            return unavailable_reply(exc)
         expected = (
             auth.session.csrf_token if auth is not None else request.cookies.get(PRE_CSRF_COOKIE)
         )

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from pressup.analysis.run import analyze_track
-from pressup.errors import InputError, NoPersonError, StorageError, ViewError
+from pressup.errors import InputError, NoPersonError, RecordNotFoundError, StorageError, ViewError
 from pressup.live.replay import grid_frames, replay_live
 from pressup.pose.track import PoseTrack
 from pressup.protocol.spec import ProtocolSpec
@@ -256,7 +256,7 @@ def review_screening(
         raise InputError("note: expected a few words for the patient when declining, got none")
     mine = {s.id for s in list_screenings(store, limit=100)}
     if screening_id not in mine:
-        raise StorageError(f"no screening with id {screening_id} for this patient")
+        raise RecordNotFoundError(f"no screening with id {screening_id} for this patient")
     if decision == "approved":
         approve_screening(store, screening_id, approved_by=clinician.display_name, approved_at=now)
     return add_review(
@@ -486,7 +486,7 @@ def session_replay(
         raise InputError(f"max_frames/max_fps: expected >= 2 and > 0, got {max_frames}/{max_fps}")
     record = store.get_session(session_id)
     if record is None:
-        raise StorageError(f"no session with id {session_id!r} for this patient")
+        raise RecordNotFoundError(f"no session with id {session_id!r} for this patient")
     said = tuple(list_cues(store, session_id))
     try:
         track = store.load_track(session_id)

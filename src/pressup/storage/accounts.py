@@ -25,7 +25,7 @@ from typing import Literal, Optional, get_args
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from pressup.errors import InputError, StorageError
+from pressup.errors import InputError, RecordNotFoundError, StorageError
 from pressup.storage.models import (
     ADDRESS_LEN,
     PATIENT_OWNED,
@@ -201,7 +201,7 @@ def _hash(name: str, value: object) -> str:
 def _row(s: Session, account_id: int) -> AccountRow:
     row = s.get(AccountRow, req_int("account_id", account_id, minimum=1))
     if row is None:
-        raise StorageError(f"no account with id {account_id} in the database")
+        raise RecordNotFoundError(f"no account with id {account_id} in the database")
     return row
 
 
@@ -353,7 +353,7 @@ def note_failure(store: Store, account_id: int, *, lock_after: int, lock_until: 
     with store.transaction(write=True) as s:
         row = s.get(AccountRow, req_int("account_id", account_id, minimum=1), with_for_update=True)
         if row is None:
-            raise StorageError(f"no account with id {account_id} in the database")
+            raise RecordNotFoundError(f"no account with id {account_id} in the database")
         row.failed_logins += 1
         if row.failed_logins >= lock_after:
             row.locked_until = lock_until
@@ -475,7 +475,7 @@ def add_review(
     )
     with store.transaction(write=True) as s:
         if s.get(ScreeningRow, row.screening_id) is None:
-            raise StorageError(f"no screening with id {row.screening_id} in the database")
+            raise RecordNotFoundError(f"no screening with id {row.screening_id} in the database")
         s.add(row)
         s.flush()
         return ReviewRecord(

@@ -40,7 +40,7 @@ from pressup.clinic.auth import (
 from pressup.clinic.pages import FORM, NO_STORE, SIGNED_IN, render
 from pressup.clinic.routes import replay
 from pressup.clinic.routes.signin import issue_invite
-from pressup.errors import InputError, PressupError, StorageError
+from pressup.errors import DatabaseError, InputError, PressupError, RecordNotFoundError
 from pressup.safety.progression import VARIANT_WORDS
 from pressup.sessions.clinic import (
     create_account,
@@ -182,6 +182,8 @@ def patient_session_report(
         raise HTTPException(status_code=404, detail=f"no session {session_id} for this patient")
     try:
         html = session_report(care.store, session_id, spec)
+    except DatabaseError:
+        raise  # answered by the app in plain words (503, or 500)
     except PressupError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     return HTMLResponse(html, headers=NO_STORE)
@@ -245,7 +247,7 @@ def review(
             note=note,
             now=now_utc(),
         )
-    except StorageError as exc:
+    except RecordNotFoundError as exc:  # its words name the screening, never the database
         raise HTTPException(status_code=404, detail=str(exc)) from None
     except InputError as exc:
         return RedirectResponse(f"/clinic/patients/{pid}?error={quote(str(exc))}", status_code=303)
