@@ -11,8 +11,8 @@
   ``X-Pressup-Token`` or ``?token=`` (the coach page's way); and an ``Origin``, when the
   browser sends one, must be the public origin.
 * Roles: :data:`PatientAuth`, :data:`ClinicianAuth` (a clinician, or an admin who is also
-  one), :data:`AdminAuth`; :func:`care_of` gives a clinician one of *their* patients (404
-  otherwise, the same answer as for a patient that does not exist).
+  one), :data:`AdminAuth`; :func:`care_of` gives a clinician a patient whose care team they
+  are in (404 otherwise, the same answer as for a patient that does not exist).
 * :func:`audit` appends to the audit log (who, role, action, patient, address).
 """
 
@@ -44,7 +44,7 @@ from pressup.sessions.clinic import (
     PatientStore,
     add_audits,
     auth_session,
-    get_account,
+    patient_in_care,
     patient_store,
 )
 from pressup.sessions.store import Store
@@ -230,9 +230,10 @@ RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 def care_of(patient_id: RowId, auth: ClinicianAuth, store: BaseStoreDep) -> Care:
-    """The clinician's patient ``patient_id`` (404 when there is none, or not theirs)."""
-    patient = get_account(store, patient_id)
-    if patient is None or patient.role != "patient" or patient.clinician_id != auth.account.id:
+    """The patient ``patient_id`` whose care team the clinician is in (404 when there is no
+    such patient, or the clinician is not in their care team)."""
+    patient = patient_in_care(store, patient_id, auth.account.id)
+    if patient is None:
         raise HTTPException(status_code=404, detail=f"no patient {patient_id} in your care")
     return Care(auth, patient, patient_store(store, patient))
 

@@ -2,7 +2,8 @@
 
 * ``GET /admin`` - every account (name, role, clinician, whether a password is set, lock-out);
 * ``POST /admin/accounts`` - a new clinician or admin and its one-time invitation code;
-* ``GET /admin/audit.csv`` - the whole audit log as CSV (it holds no health data).
+* ``GET /admin/audit.csv`` - the whole audit log as CSV (it holds no health data; the last
+  two columns: the account an action was about, e.g. the one unlocked).
 
 An admin reads no patient's health data unless the account is also a clinician's (then
 through ``/clinic`` like any clinician, for their own patients only).
@@ -21,7 +22,7 @@ from pressup.clinic.auth import AdminAuth, BaseStoreDep, ClinicSettingsDep, audi
 from pressup.clinic.pages import FORM, SIGNED_IN, render
 from pressup.clinic.routes.signin import issue_invite
 from pressup.errors import InputError
-from pressup.sessions.clinic import create_account, iter_audit, list_accounts
+from pressup.sessions.clinic import care_teams, create_account, iter_audit, list_accounts
 from pressup.sessions.store import Store
 from pressup.web.openapi import media, merged, page
 
@@ -36,6 +37,8 @@ AUDIT_COLUMNS = (
     "patient_id",
     "patient_username",
     "address",
+    "target_id",
+    "target_username",
 )
 
 
@@ -48,7 +51,7 @@ def accounts(auth: AdminAuth, store: BaseStoreDep) -> HTMLResponse:
         account=auth.account,
         csrf=auth.session.csrf_token,
         accounts=everyone,
-        names={a.id: a.display_name for a in everyone},
+        teams=care_teams(store, [a.id for a in everyone if a.role == "patient"]),
     )
 
 
@@ -108,6 +111,8 @@ def _csv_lines(store: Store) -> Iterator[str]:
                 e.patient_id if e.patient_id is not None else "",
                 e.patient_username or "",
                 e.address,
+                e.target_id if e.target_id is not None else "",
+                e.target_username or "",
             ]
         )
         if buf.tell() > 65_536:
