@@ -169,6 +169,7 @@ def fill_path(path: str, world: World) -> str:
     """``path`` with its parameters filled with patient A's records."""
     return (
         path.replace("{patient_id}", str(world.accounts["patient_a"].id))
+        .replace("{account_id}", str(world.accounts["patient_a"].id))
         .replace("{session_id}", world.session_of["patient_a"])
         .replace("{screening_id}", str(world.screening_of["patient_a"]))
         .replace("{table}.{fmt}", "sessions.csv")

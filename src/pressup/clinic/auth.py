@@ -249,10 +249,16 @@ OwnStore = Annotated[PatientStore, Depends(own_store)]
 
 
 def audit(
-    conn: HTTPConnection, actor: AccountRecord | None, action: str, patient: AccountRecord | None
+    conn: HTTPConnection,
+    actor: AccountRecord | None,
+    action: str,
+    patient: AccountRecord | None,
+    *,
+    target: AccountRecord | None = None,
 ) -> None:
-    """Append one audit entry for this request (``actor`` ``None``: not signed in)."""
-    audit_each(conn, actor, action, [patient])
+    """Append one audit entry for this request (``actor`` ``None``: not signed in;
+    ``target``: the account the action was about, when not only the patient's)."""
+    audit_each(conn, actor, action, [patient], target=target)
 
 
 def audit_each(
@@ -260,6 +266,8 @@ def audit_each(
     actor: AccountRecord | None,
     action: str,
     patients: Sequence[AccountRecord | None],
+    *,
+    target: AccountRecord | None = None,
 ) -> None:
     """Append one audit entry per patient of ``patients`` for this request, in one write."""
     add_audits(
@@ -268,6 +276,7 @@ def audit_each(
         action=action,
         patients=patients,
         address=client_address(conn),
+        target=target,
     )
 
 

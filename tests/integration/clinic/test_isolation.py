@@ -67,6 +67,7 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/clinic/patients/{patient_id}/invite"): "clinician_of",
     ("GET", "/admin"): "admin",
     ("POST", "/admin/accounts"): "admin",
+    ("POST", "/admin/accounts/{account_id}/unlock"): "admin",
     ("GET", "/admin/audit.csv"): "admin",
 }
 

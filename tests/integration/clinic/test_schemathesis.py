@@ -68,6 +68,7 @@ def caller(world: World, role: str) -> Caller:
         query={"token": csrf},
         ids={
             "patient_id": world.accounts["patient_a"].id,
+            "account_id": world.accounts["patient_a"].id,
             "session_id": own_session,
             "screening_id": world.screening_of["patient_a"],
         },

@@ -2,6 +2,8 @@
 
 * ``GET /admin`` - every account (name, role, clinician, whether a password is set, lock-out);
 * ``POST /admin/accounts`` - a new clinician or admin and its one-time invitation code;
+* ``POST /admin/accounts/{account_id}/unlock`` - end an account's lock-out after failed
+  sign-ins (and forget those failures), so that its owner can sign in again at once;
 * ``GET /admin/audit.csv`` - the whole audit log as CSV (it holds no health data; the last
   two columns: the account an action was about, e.g. the one unlocked).
 
@@ -16,15 +18,28 @@ import io
 from collections.abc import Iterator
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from pressup.clinic.auth import AdminAuth, BaseStoreDep, ClinicSettingsDep, audit
+from pressup.clinic.auth import (
+    AdminAuth,
+    BaseStoreDep,
+    ClinicSettingsDep,
+    RowId,
+    audit,
+    now_utc,
+)
 from pressup.clinic.pages import FORM, SIGNED_IN, render
 from pressup.clinic.routes.signin import issue_invite
-from pressup.errors import InputError
-from pressup.sessions.clinic import care_teams, create_account, iter_audit, list_accounts
+from pressup.errors import InputError, RecordNotFoundError
+from pressup.sessions.clinic import (
+    care_teams,
+    create_account,
+    iter_audit,
+    list_accounts,
+    unlock_account,
+)
 from pressup.sessions.store import Store
-from pressup.web.openapi import media, merged, page
+from pressup.web.openapi import media, merged, page, redirect, refusals
 
 router = APIRouter(responses=SIGNED_IN)
 AUDIT_COLUMNS = (
@@ -43,7 +58,7 @@ AUDIT_COLUMNS = (
 
 
 @router.get("/admin", response_class=HTMLResponse, responses=page())
-def accounts(auth: AdminAuth, store: BaseStoreDep) -> HTMLResponse:
+def accounts(auth: AdminAuth, store: BaseStoreDep, unlocked: int = 0) -> HTMLResponse:
     everyone = list_accounts(store)
     return render(
         "admin",
@@ -52,6 +67,8 @@ def accounts(auth: AdminAuth, store: BaseStoreDep) -> HTMLResponse:
         csrf=auth.session.csrf_token,
         accounts=everyone,
         teams=care_teams(store, [a.id for a in everyone if a.role == "patient"]),
+        now=now_utc(),
+        unlocked=next((a for a in everyone if a.id == unlocked), None),
     )
 
 
@@ -93,6 +110,23 @@ def new_staff(
         back="/admin",
         **invite,
     )
+
+
+@router.post(
+    "/admin/accounts/{account_id}/unlock",
+    status_code=303,
+    response_class=Response,
+    responses=merged(FORM, refusals(404), redirect("To the accounts page, saying so.")),
+)
+def unlock(request: Request, account_id: RowId, auth: AdminAuth, store: BaseStoreDep) -> Response:
+    """End the account's lock-out and forget its failed sign-ins (audited: who, whom; no
+    health data)."""
+    try:
+        account = unlock_account(store, account_id)
+    except RecordNotFoundError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+    audit(request, auth.account, "unlock_account", None, target=account)
+    return RedirectResponse(f"/admin?unlocked={account.id}", status_code=303)
 
 
 def _csv_lines(store: Store) -> Iterator[str]:
