@@ -1,6 +1,6 @@
-"""A clinic with people in it, for the server tests: an admin, two clinicians, two patients
-(A in the care of clinician A, B in the care of clinician B), each patient with a recorded
-set and a locked screening; and signed-in test clients."""
+"""A clinic with people in it, for the server tests: an admin, three clinicians, two patients
+(A in the care team of clinician A and of a second clinician, A2; B in the care of clinician
+B), each patient with a recorded set and a locked screening; and signed-in test clients."""
 
 from __future__ import annotations
 
@@ -19,7 +19,12 @@ from pressup.clinic.auth import Passwords
 from pressup.clinic.settings import ClinicSettings
 from pressup.protocol import load_spec
 from pressup.safety.screening import QUESTION_IDS, evaluate
-from pressup.sessions.clinic import AccountRecord, create_account, patient_store
+from pressup.sessions.clinic import (
+    AccountRecord,
+    add_to_care_team,
+    create_account,
+    patient_store,
+)
 from pressup.sessions.recorded import Rating, store_recorded_set
 from pressup.sessions.records import add_screening
 from pressup.sessions.store import Store
@@ -27,7 +32,15 @@ from pressup.synthetic import RepScript, SessionScript, make_session
 
 ORIGIN = "http://testserver"
 PASSWORD = "correct horse battery"
-ROLES = ("patient_a", "patient_b", "clinician_a", "clinician_b", "admin", "anonymous")
+ROLES = (
+    "patient_a",
+    "patient_b",
+    "clinician_a",
+    "clinician_a2",
+    "clinician_b",
+    "admin",
+    "anonymous",
+)
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -117,7 +130,7 @@ def build_world(url: str, **settings: Any) -> World:
     acc["admin"] = create_account(
         store, username="admin", display_name="Ada Admin", role="admin", password_hash=h
     )
-    for k in ("a", "b"):
+    for k in ("a", "a2", "b"):
         acc[f"clinician_{k}"] = create_account(
             store,
             username=f"physio.{k}",
@@ -134,6 +147,8 @@ def build_world(url: str, **settings: Any) -> World:
             password_hash=h,
             clinician_id=acc[f"clinician_{k}"].id,
         )
+    a, a2 = acc["patient_a"].id, acc["clinician_a2"].id
+    add_to_care_team(store, patient_id=a, clinician_id=a2, added_by=acc["clinician_a"].id)
     world = World(app, store, acc)
     locked = evaluate({qid: ("unsure" if i == 0 else "no") for i, qid in enumerate(QUESTION_IDS)})
     for k, pain in (("a", 2), ("b", 4)):
@@ -204,7 +219,13 @@ def call_route(world: World, c: TestClient, csrf: str, method: str, path: str) -
             "role": "clinician",
         },
     }
-    if path.endswith("/prescription"):
+    team = {
+        "add": world.accounts["clinician_a"].id,  # in the care team already: nothing changes
+        "remove": world.accounts["admin"].id,  # not in it: nothing changes either
+    }
+    if path.rsplit("/", 2)[-2:-1] == ["care-team"]:
+        form = {"clinician_id": str(team[path.rsplit("/", 1)[1]])}
+    elif path.endswith("/prescription"):
         form = {"variant": "forearms", "reps": "3", "hold_s": "5", "sessions_per_day": "1"}
     elif path.endswith("/review"):
         form = {"decision": "declined", "note": "Please call me first."}

@@ -312,6 +312,21 @@ def list_accounts(store: Store) -> list[AccountRecord]:
         return [_account(r) for r in s.scalars(select(AccountRow).order_by(AccountRow.username))]
 
 
+def list_clinicians(store: Store) -> list[AccountRecord]:
+    """Every account that may treat patients (clinicians, admins who are also clinicians), by
+    display name."""
+    stmt = (
+        select(AccountRow)
+        .where(
+            (AccountRow.role == "clinician")
+            | ((AccountRow.role == "admin") & AccountRow.also_clinician.is_(True))
+        )
+        .order_by(AccountRow.display_name, AccountRow.id)
+    )
+    with store.transaction(write=False) as s:
+        return [_account(r) for r in s.scalars(stmt)]
+
+
 def patients_of(store: Store, clinician_id: int) -> list[AccountRecord]:
     """The patients in whose care team ``clinician_id`` is, by display name."""
     cid = req_int("clinician_id", clinician_id, minimum=1)

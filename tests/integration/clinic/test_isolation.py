@@ -1,5 +1,6 @@
 """Who may use which route: every route of the clinic app x every role (patient A, patient B,
-clinician of A, another clinician, admin, anonymous), on SQLite and PostgreSQL.
+clinician of A, a second clinician in A's care team, another clinician, admin, anonymous), on
+SQLite and PostgreSQL.
 
 The routes are read from the app itself; a route without a rule in :data:`RULES` fails
 :func:`test_every_route_has_a_rule`, so a new route cannot slip in unchecked. Paths are filled
@@ -25,7 +26,8 @@ from support.clinic import ROLES, World, call_route, csrf_of, fill_path, route_k
 #: * ``signed_in``: any signed-in account;
 #: * ``patient``: a patient, on their own data (B asking for A's session gets a 404);
 #: * ``clinician``: any clinician (their own list, their own patients' audit);
-#: * ``clinician_of``: the clinician of the patient in the path only;
+#: * ``clinician_of``: the clinicians in the care team of the patient in the path only (A's
+#:   first clinician and the second one added to A's care team get the same answers);
 #: * ``admin``: an admin.
 RULES: dict[tuple[str, str], str] = {
     ("GET", "/healthz"): "public",
@@ -65,6 +67,8 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/clinic/patients/{patient_id}/prescription"): "clinician_of",
     ("POST", "/clinic/patients/{patient_id}/screenings/{screening_id}/review"): "clinician_of",
     ("POST", "/clinic/patients/{patient_id}/invite"): "clinician_of",
+    ("POST", "/clinic/patients/{patient_id}/care-team/add"): "clinician_of",
+    ("POST", "/clinic/patients/{patient_id}/care-team/remove"): "clinician_of",
     ("GET", "/admin"): "admin",
     ("POST", "/admin/accounts"): "admin",
     ("POST", "/admin/accounts/{account_id}/unlock"): "admin",
@@ -103,8 +107,8 @@ def _allowed(rule: str, role: str, path: str) -> bool:
         "public": True,
         "signed_in": role != "anonymous",
         "patient": role == "patient_a" or (role == "patient_b" and not names_a),
-        "clinician": role in ("clinician_a", "clinician_b"),
-        "clinician_of": role == "clinician_a",
+        "clinician": role in ("clinician_a", "clinician_a2", "clinician_b"),
+        "clinician_of": role in ("clinician_a", "clinician_a2"),
         "admin": role == "admin",
     }[rule]
 
@@ -166,6 +170,9 @@ def test_isolation_matrix(world: World, role: str) -> None:
             wrong.append(f"{method} {path}: patient B's reply names patient A's session")
         if role == "clinician_b" and path == "/clinic" and "Patient A" in r.text:
             wrong.append("GET /clinic: the other clinician sees patient A")
+        lists_a = "Patient A" in r.text and "Patient B" not in r.text
+        if role in ("clinician_a", "clinician_a2") and path == "/clinic" and not lists_a:
+            wrong.append(f"GET /clinic: {role} should list patient A (and not B)")
     assert wrong == []
 
 

@@ -13,10 +13,12 @@
 * ``POST /clinic/patients/{patient_id}/screenings/{screening_id}/review`` - approve or
   decline a locked screening, with a note;
 * ``POST /clinic/patients/{patient_id}/invite`` - a new invitation code;
+* ``POST /clinic/patients/{patient_id}/care-team/...`` - add a clinician to the patient's care
+  team, or take one out (:mod:`.care_team`);
 * ``GET /clinic/audit`` - who looked at their patients' data.
 
-A patient who is not theirs is a 404 (as one that does not exist). Every read and change of
-a patient's data is written to the audit log.
+"Their" patients are those whose care team they are in; any other patient is a 404 (as one
+that does not exist). Every read and change of a patient's data is written to the audit log.
 """
 
 from __future__ import annotations
@@ -38,13 +40,17 @@ from pressup.clinic.auth import (
     now_utc,
 )
 from pressup.clinic.pages import FORM, NO_STORE, SIGNED_IN, render
-from pressup.clinic.routes import replay
+from pressup.clinic.routes import care_team, replay
 from pressup.clinic.routes.signin import issue_invite
 from pressup.errors import DatabaseError, InputError, PressupError, RecordNotFoundError
 from pressup.safety.progression import VARIANT_WORDS
 from pressup.sessions.clinic import (
+    care_team as care_team_of,
+)
+from pressup.sessions.clinic import (
     create_account,
     list_audit,
+    list_clinicians,
     overview,
     overviews,
     patients_of,
@@ -124,12 +130,14 @@ def new_patient(
 def patient_page(
     request: Request,
     care: CareDep,
+    store: BaseStoreDep,
     spec: ClinicSpecDep,
     settings: ClinicSettingsDep,
     error: str = "",
 ) -> HTMLResponse:
     audit(request, care.auth.account, "read_patient", care.patient)
     screenings = list_screenings(care.store, limit=20)
+    team = care_team_of(store, care.patient.id)
     return render(
         "patient",
         title=care.patient.display_name,
@@ -148,6 +156,8 @@ def patient_page(
         reviews=reviews_of(care.store, [s.id for s in screenings]),
         variants=list(VARIANT_WORDS.items()),
         error=error[:300],
+        team=team,
+        colleagues=[c for c in list_clinicians(store) if c.id not in {t.id for t in team}],
     )
 
 
@@ -290,5 +300,6 @@ def my_patients_audit(auth: ClinicianAuth, store: BaseStoreDep) -> HTMLResponse:
 
 
 router.include_router(replay.router)
+router.include_router(care_team.router)
 
 __all__ = ["SESSIONS_SHOWN", "router"]
