@@ -202,7 +202,7 @@ def call_route(world: World, c: TestClient, csrf: str, method: str, path: str) -
         params.update(session=sid, patient="p1")
     if path == "/export/trc":
         params["session"] = sid
-    if path == "/invite" and method == "GET":
+    if path in ("/invite", "/reset") and method == "GET":
         params["code"] = "x"
     url = fill_path(path, world) if path != "/static" else "/static/style.css"
     headers = {"x-csrf-token": csrf} if csrf else {}
@@ -211,6 +211,10 @@ def call_route(world: World, c: TestClient, csrf: str, method: str, path: str) -
     forms: dict[str, dict[str, str]] = {
         "/login": {"username": "nobody", "password": "wrong password"},
         "/invite": {"code": "nope", "password": "x" * 12, "again": "x" * 12},
+        "/reset": {"code": "nope", "password": "x" * 12, "again": "x" * 12},
+        # two different new passwords: refused before the current one is checked (a wrong
+        # one would count as a failed sign-in)
+        "/account/password": {"current": "not mine", "password": "x" * 12, "again": "y" * 12},
         "/me/delete": {"password": "not my password", "confirm": "yes"},
         "/clinic/patients": {"username": f"p.{uuid.uuid4().hex[:8]}", "display_name": "New"},
         "/admin/accounts": {

@@ -2,8 +2,8 @@
 
 :func:`create_clinic_app` builds a FastAPI app from
 
-* the clinic's routers (:mod:`pressup.clinic.routes`: health, sign-in, clinician, admin,
-  patient);
+* the clinic's routers (:mod:`pressup.clinic.routes`: health, sign-in, one's own account,
+  clinician, admin, patient);
 * the personal coach's own routes for a signed-in patient (:mod:`pressup.clinic.coach_bridge`);
 * the coach page's static files and the pose runtime;
 
@@ -33,7 +33,7 @@ from starlette.responses import Response
 
 from pressup.clinic import coach_bridge
 from pressup.clinic.auth import Passwords, SignInRequired, csrf_guard
-from pressup.clinic.routes import admin, clinician, health, patient, signin
+from pressup.clinic.routes import account, admin, clinician, health, patient, signin
 from pressup.clinic.settings import ClinicSettings
 from pressup.protocol import ProtocolSpec, load_spec
 from pressup.sessions.store import Store
@@ -44,7 +44,7 @@ from pressup.web.guard import OuterGuard
 from pressup.web.openapi import refusals
 
 log = logging.getLogger("pressup.clinic")
-ROUTERS = (health, signin, clinician, admin, patient)
+ROUTERS = (health, signin, account, clinician, admin, patient)
 
 
 async def access_log(request: Request, call_next: Any) -> Response:

@@ -16,8 +16,8 @@ Every variable starts with ``PRESSUP_``:
   it for its workers);
 * ``PRESSUP_COOKIE_SECURE`` - mark the sign-in cookie ``Secure`` (default on; turn it off
   only for plain-http tests on one machine);
-* ``PRESSUP_SESSION_HOURS``, ``PRESSUP_INVITE_HOURS`` - how long a sign-in and an invitation
-  last;
+* ``PRESSUP_SESSION_HOURS``, ``PRESSUP_INVITE_HOURS``, ``PRESSUP_RESET_HOURS`` - how long a
+  sign-in, an invitation and a password-reset code last (12, 72 and 24 hours);
 * ``PRESSUP_LOGIN_MAX_FAILURES``, ``PRESSUP_LOGIN_WINDOW_MINUTES``,
   ``PRESSUP_LOCKOUT_MINUTES``, ``PRESSUP_ADDRESS_MAX_FAILURES`` - the sign-in rate limit and
   lock-out (kept in the database, so they hold across workers and machines);
@@ -56,6 +56,7 @@ class ClinicSettings(BaseSettings):
     cookie_name: str = "pressup_session"
     session_hours: float = Field(default=12.0, gt=0)
     invite_hours: float = Field(default=72.0, gt=0)
+    reset_hours: float = Field(default=24.0, gt=0)
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: float = Field(default=15.0, gt=0)
     lockout_minutes: float = Field(default=15.0, gt=0)

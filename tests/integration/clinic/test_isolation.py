@@ -36,9 +36,13 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/login"): "public",
     ("GET", "/invite"): "public",
     ("POST", "/invite"): "public",
+    ("GET", "/reset"): "public",
+    ("POST", "/reset"): "public",
     ("MOUNT", "/static"): "public",
     ("GET", "/static/words.js"): "patient",
     ("POST", "/logout"): "signed_in",
+    ("GET", "/account/password"): "signed_in",
+    ("POST", "/account/password"): "signed_in",
     ("GET", "/"): "patient",
     ("GET", "/me"): "patient",
     ("POST", "/me/delete"): "patient",
@@ -67,11 +71,13 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/clinic/patients/{patient_id}/prescription"): "clinician_of",
     ("POST", "/clinic/patients/{patient_id}/screenings/{screening_id}/review"): "clinician_of",
     ("POST", "/clinic/patients/{patient_id}/invite"): "clinician_of",
+    ("POST", "/clinic/patients/{patient_id}/reset"): "clinician_of",
     ("POST", "/clinic/patients/{patient_id}/care-team/add"): "clinician_of",
     ("POST", "/clinic/patients/{patient_id}/care-team/remove"): "clinician_of",
     ("GET", "/admin"): "admin",
     ("POST", "/admin/accounts"): "admin",
     ("POST", "/admin/accounts/{account_id}/unlock"): "admin",
+    ("POST", "/admin/accounts/{account_id}/reset"): "admin",
     ("GET", "/admin/audit.csv"): "admin",
 }
 
@@ -119,7 +125,7 @@ def _fill(path: str, world: World) -> str:
 
 def _request(world: World, role: str, method: str, path: str) -> Any:
     c, csrf = world.client(role, fresh=path == "/logout" or role == "anonymous")
-    if not csrf and method == "POST" and path in ("/login", "/invite"):
+    if not csrf and method == "POST" and path in ("/login", "/invite", "/reset"):
         csrf = csrf_of(c, "/login")  # the double-submit cookie of the sign-in forms
     return call_route(world, c, csrf, method, path)
 

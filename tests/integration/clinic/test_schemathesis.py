@@ -43,8 +43,10 @@ MIN_PASSED_SHARE = 0.5
 
 def _world(url: str) -> World:
     # The fuzz's failed sign-ins all come from the test client's address: without a higher
-    # limit that address would be locked out, and so would the sign-ins the fuzz needs.
-    return build_world(url, address_max_failures=1_000_000)
+    # limit that address would be locked out, and so would the sign-ins the fuzz needs; and a
+    # wrong current password at /account/password counts against the account like a failed
+    # sign-in, which would lock the roles' own accounts.
+    return build_world(url, address_max_failures=1_000_000, login_max_failures=1_000_000)
 
 
 @pytest.fixture(scope="module")

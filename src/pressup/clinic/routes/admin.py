@@ -4,6 +4,8 @@
 * ``POST /admin/accounts`` - a new clinician or admin and its one-time invitation code;
 * ``POST /admin/accounts/{account_id}/unlock`` - end an account's lock-out after failed
   sign-ins (and forget those failures), so that its owner can sign in again at once;
+* ``POST /admin/accounts/{account_id}/reset`` - a one-time password-reset code for any account
+  (shown once; the server sends no mail: the admin hands it on);
 * ``GET /admin/audit.csv`` - the whole audit log as CSV (it holds no health data; the last
   two columns: the account an action was about, e.g. the one unlocked).
 
@@ -34,6 +36,7 @@ from pressup.errors import InputError, RecordNotFoundError
 from pressup.sessions.clinic import (
     care_teams,
     create_account,
+    get_account,
     iter_audit,
     list_accounts,
     unlock_account,
@@ -127,6 +130,39 @@ def unlock(request: Request, account_id: RowId, auth: AdminAuth, store: BaseStor
         raise HTTPException(status_code=404, detail=str(exc)) from None
     audit(request, auth.account, "unlock_account", None, target=account)
     return RedirectResponse(f"/admin?unlocked={account.id}", status_code=303)
+
+
+@router.post(
+    "/admin/accounts/{account_id}/reset",
+    response_class=HTMLResponse,
+    responses=merged(FORM, refusals(404), page(description="The code and link, shown once.")),
+)
+def reset_code(
+    request: Request,
+    account_id: RowId,
+    auth: AdminAuth,
+    store: BaseStoreDep,
+    settings: ClinicSettingsDep,
+) -> HTMLResponse:
+    """A password-reset code for the account (audited: who, for whom; no health data)."""
+    account = get_account(store, account_id)
+    if account is None:
+        raise HTTPException(status_code=404, detail=f"no account with id {account_id}")
+    code = issue_invite(store, settings, account, auth.account, purpose="reset")
+    audit(request, auth.account, "issue_password_reset", None, target=account)
+    return render(
+        "message",
+        title=f"A password reset code for {account.display_name}",
+        account=auth.account,
+        csrf=auth.session.csrf_token,
+        lines=[
+            f"Give this code or link to {account.display_name} ({account.username}) yourself; "
+            "it is shown only now. They set a new password with it, which signs them out "
+            "everywhere. An earlier reset code of theirs no longer works."
+        ],
+        back="/admin",
+        **code,
+    )
 
 
 def _csv_lines(store: Store) -> Iterator[str]:

@@ -13,6 +13,7 @@
 * ``POST /clinic/patients/{patient_id}/screenings/{screening_id}/review`` - approve or
   decline a locked screening, with a note;
 * ``POST /clinic/patients/{patient_id}/invite`` - a new invitation code;
+* ``POST /clinic/patients/{patient_id}/reset`` - a password-reset code (shown once);
 * ``POST /clinic/patients/{patient_id}/care-team/...`` - add a clinician to the patient's care
   team, or take one out (:mod:`.care_team`);
 * ``GET /clinic/audit`` - who looked at their patients' data.
@@ -283,6 +284,30 @@ def reinvite(
         lines=["The earlier codes still work until they expire or are used."],
         back=f"/clinic/patients/{care.patient.id}",
         **invite,
+    )
+
+
+@router.post(
+    "/clinic/patients/{patient_id}/reset",
+    response_class=HTMLResponse,
+    responses=merged(_PATIENT_PAGE, FORM),
+)
+def reset_code(
+    request: Request, care: CareDep, store: BaseStoreDep, settings: ClinicSettingsDep
+) -> HTMLResponse:
+    code = issue_invite(store, settings, care.patient, care.auth.account, purpose="reset")
+    audit(request, care.auth.account, "issue_password_reset", care.patient, target=care.patient)
+    return render(
+        "message",
+        title=f"A password reset code for {care.patient.display_name}",
+        account=care.auth.account,
+        csrf=care.auth.session.csrf_token,
+        lines=[
+            "Give them this code or link yourself; it is shown only now. Setting a new "
+            "password with it signs them out everywhere. An earlier reset code no longer works."
+        ],
+        back=f"/clinic/patients/{care.patient.id}",
+        **code,
     )
 
 
