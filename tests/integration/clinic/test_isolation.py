@@ -228,3 +228,20 @@ def test_a_new_route_without_a_rule_is_caught(tmp_path: Any) -> None:
     missing = sorted(set(_keys(w)) - set(RULES))
     assert missing == [("GET", "/clinic/patients/{patient_id}/everything")]
     w.store.close()
+
+
+def test_the_second_clinician_in_a_s_care_team_gets_the_first_s_answers(world: World) -> None:
+    """Not only "allowed": on every route about patient A, the clinician added to A's care
+    team gets the same status (and the same redirect) as A's first clinician, and the other
+    clinician the refusal."""
+    differ = []
+    routes = [k for k in sorted(set(_keys(world))) if RULES.get(k) == "clinician_of"]
+    assert len(routes) >= 10
+    for method, path in routes:
+        answers = {}
+        for role in ("clinician_a", "clinician_a2", "clinician_b"):
+            r = _request(world, role, method, path)
+            answers[role] = (r.status_code, r.headers.get("location"))
+        if answers["clinician_a2"] != answers["clinician_a"] or answers["clinician_b"][0] != 404:
+            differ.append(f"{method} {path}: {answers}")
+    assert differ == []
