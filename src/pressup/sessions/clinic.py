@@ -64,6 +64,7 @@ from pressup.storage.accounts import (
     create_invite,
     delete_account,
     end_auth_session,
+    end_auth_sessions,
     end_expired,
     failures_since,
     get_account,
@@ -82,6 +83,9 @@ from pressup.storage.accounts import (
     remove_from_care_team,
     reviews_of,
     set_password_hash,
+    set_two_factor,
+    take_two_factor_step,
+    two_factor_of,
     unlock_account,
 )
 from pressup.storage.caseload import CaseloadRows, caseload
@@ -559,6 +563,7 @@ __all__ = [
     "create_invite",
     "delete_account",
     "end_auth_session",
+    "end_auth_sessions",
     "end_expired",
     "failures_since",
     "get_account",
@@ -586,6 +591,9 @@ __all__ = [
     "schema_state",
     "session_replay",
     "set_password_hash",
+    "set_two_factor",
+    "take_two_factor_step",
+    "two_factor_of",
     "unlock_account",
     "upgrade",
 ]

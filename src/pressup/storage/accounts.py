@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Optional, get_args
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from pressup.errors import InputError, RecordNotFoundError, StorageError
@@ -67,6 +67,8 @@ class AccountRecord:
     has_password: bool
     failed_logins: int
     locked_until: Optional[datetime]
+    #: A second sign-in factor (TOTP) is set up (its secret: :func:`two_factor_of`).
+    has_two_factor: bool = False
 
     @property
     def can_treat(self) -> bool:
@@ -80,7 +82,8 @@ class AccountRecord:
 
 @dataclass(frozen=True)
 class AuthSessionRecord:
-    """A signed-in browser (``id``: SHA-256 hex of its cookie secret)."""
+    """A signed-in browser (``id``: SHA-256 hex of its cookie secret); ``verified`` false: it
+    waits for its second factor and signs nobody in yet."""
 
     id: str
     account_id: int
@@ -88,6 +91,7 @@ class AuthSessionRecord:
     created_at: datetime
     expires_at: datetime
     address: str
+    verified: bool = True
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,7 @@ def _account(row: AccountRow) -> AccountRecord:
         has_password=row.password_hash is not None,
         failed_logins=row.failed_logins,
         locked_until=as_utc(row.locked_until) if row.locked_until is not None else None,
+        has_two_factor=row.totp_secret is not None,
     )
 
 
@@ -158,6 +163,7 @@ def _auth(row: AuthSessionRow) -> AuthSessionRecord:
         created_at=as_utc(row.created_at),
         expires_at=as_utc(row.expires_at),
         address=row.address,
+        verified=row.verified,
     )
 
 
@@ -546,7 +552,9 @@ def create_auth_session(
     csrf_token: str,
     expires_at: datetime,
     address: str,
+    verified: bool = True,
 ) -> AuthSessionRecord:
+    """Store a sign-in (``verified`` false: it waits for the second factor)."""
     row = AuthSessionRow(
         id=_hash("session_hash", session_hash),
         account_id=req_int("account_id", account_id, minimum=1),
@@ -554,6 +562,7 @@ def create_auth_session(
         created_at=utc_now(),
         expires_at=expires_at,
         address=_address(address),
+        verified=bool(verified),
     )
     with store.transaction(write=True) as s:
         s.add(row)
@@ -577,6 +586,56 @@ def auth_session(
 def end_auth_session(store: Store, session_hash: str) -> None:
     with store.transaction(write=True) as s:
         s.execute(delete(AuthSessionRow).where(AuthSessionRow.id == session_hash))
+
+
+def end_auth_sessions(store: Store, account_id: int) -> int:
+    """End every sign-in of the account; how many."""
+    stmt = delete(AuthSessionRow).where(
+        AuthSessionRow.account_id == req_int("account_id", account_id, minimum=1)
+    )
+    with store.transaction(write=True) as s:
+        return int(getattr(s.execute(stmt), "rowcount", 0) or 0)
+
+
+def two_factor_of(store: Store, account_id: int) -> tuple[str | None, int | None]:
+    """The account's TOTP secret (``None``: none set up) and the last step whose code was
+    taken.
+
+    Raises:
+        RecordNotFoundError: no such account.
+    """
+    with store.transaction(write=False) as s:
+        row = _row(s, account_id)
+        return row.totp_secret, row.totp_step
+
+
+def set_two_factor(store: Store, account_id: int, secret: str | None, step: int | None) -> None:
+    """Set up (``secret``, with the step of the code that confirmed it) or remove (``None``)
+    the account's second factor.
+
+    Raises:
+        RecordNotFoundError: no such account.
+    """
+    with store.transaction(write=True) as s:
+        row = _row(s, account_id)
+        row.totp_secret = req_text("secret", secret) if secret is not None else None
+        row.totp_step = step if secret is not None else None
+
+
+def take_two_factor_step(store: Store, account_id: int, step: int) -> bool:
+    """Take the code of ``step`` for the account: true once, false when that step or a later
+    one was taken already (a code is used once, also by two workers at the same moment)."""
+    stmt = (
+        update(AccountRow)
+        .where(
+            AccountRow.id == req_int("account_id", account_id, minimum=1),
+            AccountRow.totp_secret.is_not(None),
+            (AccountRow.totp_step.is_(None)) | (AccountRow.totp_step < step),
+        )
+        .values(totp_step=int(step))
+    )
+    with store.transaction(write=True) as s:
+        return int(getattr(s.execute(stmt), "rowcount", 0) or 0) == 1
 
 
 def change_password(store: Store, account_id: int, password_hash: str, *, keep: str) -> int:

@@ -36,6 +36,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -329,7 +330,9 @@ class AccountRow(Base):
     ``password_hash`` is an Argon2id hash (NULL until an invited patient sets a password);
     ``failed_logins`` counts failures since the last success and ``locked_until`` is the end of
     a lock-out (UTC). A patient's clinicians are their care team (:class:`CareTeamRow`,
-    revision 0007; before it, one ``clinician_id`` here).
+    revision 0007; before it, one ``clinician_id`` here). ``totp_secret`` (base32) is the
+    account's second sign-in factor (revision 0008; NULL: none) and ``totp_step`` the last
+    30-second step whose code was taken.
     """
 
     __tablename__ = "accounts"
@@ -343,6 +346,8 @@ class AccountRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     failed_logins: Mapped[int] = mapped_column(Integer, nullable=False)
     locked_until: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    totp_secret: Mapped[Optional[str]] = mapped_column(Text)
+    totp_step: Mapped[Optional[int]] = mapped_column(BigInteger)
 
     __table_args__ = (
         CheckConstraint("role IN ('patient', 'clinician', 'admin')", name="role_kind"),
@@ -371,7 +376,9 @@ class CareTeamRow(Base):
 
 class AuthSessionRow(Base):
     """A signed-in browser. ``id`` is the SHA-256 (hex) of the cookie's secret, never the
-    secret itself; ``csrf_token`` is sent back with every state-changing request."""
+    secret itself; ``csrf_token`` is sent back with every state-changing request.
+    ``verified`` is false while the sign-in waits for its second factor (revision 0008): such
+    a row signs nobody in."""
 
     __tablename__ = "auth_sessions"
 
@@ -385,6 +392,7 @@ class AuthSessionRow(Base):
         DateTime(timezone=True), nullable=False, index=True
     )
     address: Mapped[str] = mapped_column(String(ADDRESS_LEN), nullable=False)
+    verified: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=true())
 
 
 class LoginAttemptRow(Base):

@@ -587,7 +587,7 @@ def test_models_match_migrations(url: str) -> None:
 def test_migrations_on_empty_database(url: str) -> None:
     assert current_revision(url) is None
     upgrade(url, "head")
-    assert current_revision(url) == head_revision() == "0007"
+    assert current_revision(url) == head_revision() == "0008"
     assert _tables(url) >= TABLES
     downgrade(url, "base")
     assert current_revision(url) is None
@@ -734,7 +734,7 @@ def _account_0006(url: str, name: str, role: str, clinician: int | None, at: dat
 
 
 def _check_care_team_migration(url: str) -> None:
-    """0006 -> 0007 -> 0006 -> 0007 with accounts in it: each patient's clinician moves into
+    """0006 -> head -> 0006 -> head with accounts in it: each patient's clinician moves into
     the care team and back (the earliest member), reset codes and audit targets go down."""
     upgrade(url, "0006")
     t0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
@@ -751,7 +751,7 @@ def _check_care_team_migration(url: str) -> None:
         b=physio,
         at=t0,
     )
-    upgrade(url, "0007")
+    upgrade(url, "head")  # 0007 moves the clinicians; 0008 adds the second factor
     assert "clinician_id" not in _columns(url, "accounts")
     assert _rows(url, "SELECT patient_id, clinician_id, added_by FROM care_team") == [
         (pat, physio, None)
@@ -798,15 +798,50 @@ def test_care_team_migration_round_trip(url: str) -> None:
     _check_care_team_migration(url)
 
 
+def _check_two_factor_migration(url: str) -> None:
+    """0008 and back with sign-ins in it: a sign-in waiting for its code goes down with the
+    column (it could sign someone in without one), the others stay and come back verified."""
+    upgrade(url, "head")
+    later = utc_now() + timedelta(hours=1)
+    with Store(url, migrate=False) as s:
+        a = acc.create_account(s, username="dr.x", display_name="X", role="clinician")
+        acc.set_two_factor(s, a.id, "JBSWY3DPEHPK3PXP", 5)
+        for secret, verified in (("1", True), ("2", False)):
+            acc.create_auth_session(
+                s,
+                session_hash=secret * 64,
+                account_id=a.id,
+                csrf_token="c",
+                expires_at=later,
+                address="-",
+                verified=verified,
+            )
+        assert acc.two_factor_of(s, a.id) == ("JBSWY3DPEHPK3PXP", 5)
+        assert acc.take_two_factor_step(s, a.id, 6) and not acc.take_two_factor_step(s, a.id, 6)
+    downgrade(url, "0007")
+    assert "totp_secret" not in _columns(url, "accounts")
+    assert _rows(url, "SELECT id FROM auth_sessions") == [("1" * 64,)]
+    upgrade(url, "head")
+    with Store(url, migrate=False) as s:
+        found = acc.auth_session(s, "1" * 64, utc_now())
+        assert found is not None and found[0].verified and not found[1].has_two_factor
+    _assert_models_match(url)
+
+
+def test_two_factor_migration_round_trip(url: str) -> None:
+    _check_two_factor_migration(url)
+
+
 @pytest.mark.postgres
 @pytest.mark.skipif(
     not os.environ.get("PRESSUP_TEST_POSTGRES_URL"),
     reason="set PRESSUP_TEST_POSTGRES_URL to test on PostgreSQL",
 )
-def test_care_team_migration_round_trip_on_postgresql() -> None:
+def test_care_team_and_two_factor_migrations_on_postgresql() -> None:
     from support.pg import fresh_database
 
     _check_care_team_migration(fresh_database(os.environ["PRESSUP_TEST_POSTGRES_URL"]))
+    _check_two_factor_migration(fresh_database(os.environ["PRESSUP_TEST_POSTGRES_URL"]))
 
 
 def test_migration_errors_are_storage_errors(url: str) -> None:
