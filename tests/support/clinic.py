@@ -215,6 +215,10 @@ def call_route(world: World, c: TestClient, csrf: str, method: str, path: str) -
         # two different new passwords: refused before the current one is checked (a wrong
         # one would count as a failed sign-in)
         "/account/password": {"current": "not mine", "password": "x" * 12, "again": "y" * 12},
+        "/login/code": {"code": "000000"},
+        # a code that cannot be right (counted as a failed sign-in, as a wrong password)
+        "/account/two-factor": {"password": PASSWORD, "code": "x", "secret": "x"},
+        "/account/two-factor/off": {"password": "not mine"},
         "/me/delete": {"password": "not my password", "confirm": "yes"},
         "/clinic/patients": {"username": f"p.{uuid.uuid4().hex[:8]}", "display_name": "New"},
         "/admin/accounts": {

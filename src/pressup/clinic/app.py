@@ -33,7 +33,15 @@ from starlette.responses import Response
 
 from pressup.clinic import coach_bridge
 from pressup.clinic.auth import Passwords, SignInRequired, csrf_guard
-from pressup.clinic.routes import account, admin, clinician, health, patient, signin
+from pressup.clinic.routes import (
+    account,
+    admin,
+    clinician,
+    health,
+    patient,
+    second_factor,
+    signin,
+)
 from pressup.clinic.settings import ClinicSettings
 from pressup.protocol import ProtocolSpec, load_spec
 from pressup.sessions.store import Store
@@ -44,7 +52,7 @@ from pressup.web.guard import OuterGuard
 from pressup.web.openapi import refusals
 
 log = logging.getLogger("pressup.clinic")
-ROUTERS = (health, signin, account, clinician, admin, patient)
+ROUTERS = (health, signin, second_factor, account, clinician, admin, patient)
 
 
 async def access_log(request: Request, call_next: Any) -> Response:

@@ -163,17 +163,33 @@ def client_address(conn: HTTPConnection) -> str:
 # -- who is signed in -----------------------------------------------------------------------------
 
 
-def current_auth(conn: HTTPConnection) -> Auth | None:
-    """The sign-in of this request's cookie (read once per request), or ``None``."""
-    cached = getattr(conn.state, "auth", _UNSET)
+def _cookie_sign_in(conn: HTTPConnection) -> Auth | None:
+    """The sign-in row of this request's cookie, verified or waiting for its second factor
+    (read once per request), or ``None``."""
+    cached = getattr(conn.state, "sign_in", _UNSET)
     if cached is None or isinstance(cached, Auth):
         return cached
     settings = clinic_settings(conn)
     secret = conn.cookies.get(settings.cookie_name)
     found = auth_session(base_store(conn), token_hash(secret), now_utc()) if secret else None
     auth = Auth(found[0], found[1]) if found is not None else None
+    conn.state.sign_in = auth
+    return auth
+
+
+def current_auth(conn: HTTPConnection) -> Auth | None:
+    """The sign-in of this request's cookie, or ``None`` (also while it waits for its second
+    factor: such a sign-in signs nobody in)."""
+    found = _cookie_sign_in(conn)
+    auth = found if found is not None and found.session.verified else None
     conn.state.auth = auth
     return auth
+
+
+def pending_auth(conn: HTTPConnection) -> Auth | None:
+    """The sign-in of this request's cookie that waits for its second factor, or ``None``."""
+    found = _cookie_sign_in(conn)
+    return found if found is not None and not found.session.verified else None
 
 
 def signed_in(request: Request) -> Auth:
@@ -211,9 +227,16 @@ def admin_auth(auth: SignedIn) -> Auth:
     return auth
 
 
+def staff_auth(auth: SignedIn) -> Auth:
+    if auth.account.role == "patient":
+        raise _forbidden("clinician or admin", auth)
+    return auth
+
+
 PatientAuth = Annotated[Auth, Depends(patient_auth)]
 ClinicianAuth = Annotated[Auth, Depends(clinician_auth)]
 AdminAuth = Annotated[Auth, Depends(admin_auth)]
+StaffAuth = Annotated[Auth, Depends(staff_auth)]
 
 
 @dataclass(frozen=True)
@@ -373,6 +396,7 @@ __all__ = [
     "RowId",
     "SignInRequired",
     "SignedIn",
+    "StaffAuth",
     "audit",
     "audit_each",
     "care_of",
@@ -380,6 +404,7 @@ __all__ = [
     "csrf_guard",
     "current_auth",
     "now_utc",
+    "pending_auth",
     "pre_csrf",
     "signed_in",
     "token_hash",

@@ -21,6 +21,9 @@ Every variable starts with ``PRESSUP_``:
 * ``PRESSUP_LOGIN_MAX_FAILURES``, ``PRESSUP_LOGIN_WINDOW_MINUTES``,
   ``PRESSUP_LOCKOUT_MINUTES``, ``PRESSUP_ADDRESS_MAX_FAILURES`` - the sign-in rate limit and
   lock-out (kept in the database, so they hold across workers and machines);
+* ``PRESSUP_TWO_FACTOR`` - require a second sign-in factor (a code from an authenticator app,
+  TOTP) of every clinician and admin (default off: they may set one up themselves; an account
+  with one set up is always asked for its code);
 * ``PRESSUP_TRUST_PROXY`` - take the client's address from ``X-Forwarded-For`` (set it when
   a reverse proxy you run is in front; uvicorn's ``--forwarded-allow-ips`` does the same);
 * ``PRESSUP_MIGRATE_ON_START`` - run the migrations when the app starts (default on);
@@ -62,6 +65,7 @@ class ClinicSettings(BaseSettings):
     lockout_minutes: float = Field(default=15.0, gt=0)
     address_max_failures: int = Field(default=20, ge=1)
     trust_proxy: bool = False
+    two_factor: bool = False
     migrate_on_start: bool = True
     require_screening: bool = True
     #: Seconds without a completed write before a patient's page is told storage_unavailable.

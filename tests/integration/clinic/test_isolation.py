@@ -28,7 +28,8 @@ from support.clinic import ROLES, World, call_route, csrf_of, fill_path, route_k
 #: * ``clinician``: any clinician (their own list, their own patients' audit);
 #: * ``clinician_of``: the clinicians in the care team of the patient in the path only (A's
 #:   first clinician and the second one added to A's care team get the same answers);
-#: * ``admin``: an admin.
+#: * ``admin``: an admin;
+#: * ``staff``: a clinician or an admin (their own sign-in code).
 RULES: dict[tuple[str, str], str] = {
     ("GET", "/healthz"): "public",
     ("GET", "/readyz"): "public",
@@ -43,6 +44,11 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/logout"): "signed_in",
     ("GET", "/account/password"): "signed_in",
     ("POST", "/account/password"): "signed_in",
+    ("GET", "/login/code"): "public",
+    ("POST", "/login/code"): "public",
+    ("GET", "/account/two-factor"): "staff",
+    ("POST", "/account/two-factor"): "staff",
+    ("POST", "/account/two-factor/off"): "staff",
     ("GET", "/"): "patient",
     ("GET", "/me"): "patient",
     ("POST", "/me/delete"): "patient",
@@ -78,6 +84,7 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/admin/accounts"): "admin",
     ("POST", "/admin/accounts/{account_id}/unlock"): "admin",
     ("POST", "/admin/accounts/{account_id}/reset"): "admin",
+    ("POST", "/admin/accounts/{account_id}/two-factor/remove"): "admin",
     ("GET", "/admin/audit.csv"): "admin",
 }
 
@@ -116,6 +123,7 @@ def _allowed(rule: str, role: str, path: str) -> bool:
         "clinician": role in ("clinician_a", "clinician_a2", "clinician_b"),
         "clinician_of": role in ("clinician_a", "clinician_a2"),
         "admin": role == "admin",
+        "staff": role in ("clinician_a", "clinician_a2", "clinician_b", "admin"),
     }[rule]
 
 
@@ -125,7 +133,7 @@ def _fill(path: str, world: World) -> str:
 
 def _request(world: World, role: str, method: str, path: str) -> Any:
     c, csrf = world.client(role, fresh=path == "/logout" or role == "anonymous")
-    if not csrf and method == "POST" and path in ("/login", "/invite", "/reset"):
+    if not csrf and method == "POST" and path in ("/login", "/invite", "/reset", "/login/code"):
         csrf = csrf_of(c, "/login")  # the double-submit cookie of the sign-in forms
     return call_route(world, c, csrf, method, path)
 

@@ -6,6 +6,9 @@
   sign-ins (and forget those failures), so that its owner can sign in again at once;
 * ``POST /admin/accounts/{account_id}/reset`` - a one-time password-reset code for any account
   (shown once; the server sends no mail: the admin hands it on);
+* ``POST /admin/accounts/{account_id}/two-factor/remove`` - remove an account's sign-in code
+  (a lost phone) and end its sign-ins; with ``PRESSUP_TWO_FACTOR`` they set up a new one at
+  their next sign-in;
 * ``GET /admin/audit.csv`` - the whole audit log as CSV (it holds no health data; the last
   two columns: the account an action was about, e.g. the one unlocked).
 
@@ -36,9 +39,11 @@ from pressup.errors import InputError, RecordNotFoundError
 from pressup.sessions.clinic import (
     care_teams,
     create_account,
+    end_auth_sessions,
     get_account,
     iter_audit,
     list_accounts,
+    set_two_factor,
     unlock_account,
 )
 from pressup.sessions.store import Store
@@ -163,6 +168,27 @@ def reset_code(
         back="/admin",
         **code,
     )
+
+
+@router.post(
+    "/admin/accounts/{account_id}/two-factor/remove",
+    status_code=303,
+    response_class=Response,
+    responses=merged(FORM, refusals(404), redirect("To the accounts page.")),
+)
+def remove_two_factor(
+    request: Request, account_id: RowId, auth: AdminAuth, store: BaseStoreDep
+) -> Response:
+    """Remove the account's second factor and end its sign-ins (audited: who, whom); an
+    account without one is left as it is."""
+    account = get_account(store, account_id)
+    if account is None:
+        raise HTTPException(status_code=404, detail=f"no account with id {account_id}")
+    if account.has_two_factor:
+        set_two_factor(store, account.id, None, None)
+        end_auth_sessions(store, account.id)
+        audit(request, auth.account, "two_factor_removed", None, target=account)
+    return RedirectResponse("/admin", status_code=303)
 
 
 def _csv_lines(store: Store) -> Iterator[str]:

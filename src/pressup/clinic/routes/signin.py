@@ -5,7 +5,9 @@
   the account is locked (that many failures in a row lock it for
   ``PRESSUP_LOCKOUT_MINUTES``), or while the address has had
   ``PRESSUP_ADDRESS_MAX_FAILURES`` failures in the window. All of it is counted in the
-  database, so it holds across workers.
+  database, so it holds across workers. A clinician or admin with a second factor (or any of
+  them when ``PRESSUP_TWO_FACTOR`` is on) is then sent to ``/login/code``
+  (:mod:`.second_factor`): until the code is given the sign-in signs nobody in.
 * ``POST /logout`` - ends this sign-in (its row is deleted).
 * ``GET /invite?code=...``, ``POST /invite`` - an invited person sets their password with the
   one-time code; the invitation is then used up.
@@ -122,10 +124,22 @@ def _refusal(store: Store, settings: ClinicSettings, username: str, address: str
     return None
 
 
+def second_step_needed(account: AccountRecord, settings: ClinicSettings) -> bool:
+    """Does ``account`` sign in with a code too: a clinician or admin with a second factor set
+    up, or any of them when the clinic requires one (``PRESSUP_TWO_FACTOR``)?"""
+    return account.role != "patient" and (account.has_two_factor or settings.two_factor)
+
+
 def start_session(
-    request: Request, store: Store, settings: ClinicSettings, account: AccountRecord
+    request: Request,
+    store: Store,
+    settings: ClinicSettings,
+    account: AccountRecord,
+    *,
+    verified: bool = True,
 ) -> Response:
-    """Sign ``account`` in: a new session row, its cookie, and the page to go to."""
+    """Sign ``account`` in: a new session row, its cookie, and the page to go to (``verified``
+    false: a sign-in that waits for its second factor, sent to ``/login/code``)."""
     old = request.cookies.get(settings.cookie_name)
     if old:
         end_auth_session(store, token_hash(old))
@@ -138,8 +152,9 @@ def start_session(
         csrf_token=secrets.token_urlsafe(32),
         expires_at=now_utc() + timedelta(hours=settings.session_hours),
         address=client_address(request),
+        verified=verified,
     )
-    response = RedirectResponse(home_of(account), status_code=303)
+    response = RedirectResponse(home_of(account) if verified else "/login/code", status_code=303)
     response.set_cookie(
         settings.cookie_name,
         secret,
@@ -158,7 +173,7 @@ def start_session(
     status_code=303,
     response_class=Response,
     responses=merged(
-        redirect("Signed in: to the account's home page."),
+        redirect("Signed in: to the account's home page (or to /login/code for the code)."),
         FORM,
         page(401, "The name and password do not match: the form again, saying so."),
         page(429, "Too many failed sign-ins: the form again, saying how long to wait."),
@@ -199,6 +214,9 @@ def login(
     note_success(store, account.id)
     if pw.needs_rehash(stored):
         set_password_hash(store, account.id, pw.hash(password))
+    if second_step_needed(account, settings):
+        audit(request, account, "sign_in_password", None)
+        return start_session(request, store, settings, account, verified=False)
     audit(request, account, "sign_in", None)
     return start_session(request, store, settings, account)
 
@@ -302,7 +320,8 @@ def _use_code(
             status=400,
         )
     audit(request, account, f"set_password_from_{purpose}", None, target=account)
-    return start_session(request, store, settings, account)
+    verified = not second_step_needed(account, settings)
+    return start_session(request, store, settings, account, verified=verified)
 
 
 _CODE_FORM = merged(
@@ -350,4 +369,11 @@ def accept_reset(
     return _use_code(request, settings, store, pw, (code, password, again), "reset")
 
 
-__all__ = ["CODE_PAGES", "home_of", "issue_invite", "router", "start_session"]
+__all__ = [
+    "CODE_PAGES",
+    "home_of",
+    "issue_invite",
+    "router",
+    "second_step_needed",
+    "start_session",
+]
