@@ -53,6 +53,32 @@ class StorageError(PressupError):
     exit_code = 7
 
 
-class StorageUnavailableError(StorageError):
+class RecordNotFoundError(StorageError):
+    """No stored record has this id (or none the caller may see): the message names the kind
+    of record and the id asked for, and nothing about the database, so it may be shown."""
+
+
+class DatabaseError(StorageError):
+    """The database failed a statement. ``str()`` is for the server's log and the command
+    line: it names the database (password masked) and the driver's words. :attr:`public`
+    is what a user of a server may be shown: no address, no driver text."""
+
+    #: What a server's user is told (the subclasses say more).
+    PUBLIC = "the database could not complete this request"
+
+    def __init__(self, message: str, *, reason: str = "") -> None:
+        super().__init__(message)
+        #: A few plain words of why, fit for a user (``""``: none known).
+        self.reason = reason
+
+    @property
+    def public(self) -> str:
+        return f"{self.PUBLIC} ({self.reason})" if self.reason else self.PUBLIC
+
+
+class StorageUnavailableError(DatabaseError):
     """The database is there but cannot be written or read now (locked by another process for
-    longer than the busy timeout, disk full, an I/O error); trying again later may succeed."""
+    longer than the busy timeout, disk full, an I/O error, the server does not answer);
+    trying again later may succeed."""
+
+    PUBLIC = "the database cannot be used just now"

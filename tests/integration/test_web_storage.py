@@ -152,8 +152,11 @@ class _Disk:
 
         @contextmanager
         def transaction(*, write: bool) -> Iterator[Any]:
-            if self.full.is_set():
-                raise StorageUnavailableError("database or disk is full")
+            if self.full.is_set():  # as the store words it
+                raise StorageUnavailableError(
+                    f"database {store.url} cannot be used now: database or disk is full",
+                    reason="its disk is full",
+                )
             with self._transaction(write=write) as s:
                 yield s
 
@@ -339,7 +342,11 @@ def test_a_store_that_cannot_be_used_now_is_a_503(settings: Settings) -> None:
         disk.full.set()
         r = client.get(f"/api/progress?token={TOKEN}")
         assert r.status_code == 503, r.text
-        assert "storage_unavailable" in r.json()["detail"]
-        assert r.headers["x-frame-options"] == "DENY"
+        assert r.json()["detail"] == (
+            "storage_unavailable: the database cannot be used just now (its disk is full); "
+            "please try again in a few seconds"
+        )
+        assert settings.database_url.removeprefix("sqlite:///") not in r.text  # no file name
+        assert r.headers["x-frame-options"] == "DENY" and r.headers["retry-after"] == "5"
         disk.full.clear()
         assert client.get(f"/api/progress?token={TOKEN}").status_code == 200

@@ -144,6 +144,39 @@ def fresh_database(server_url: str) -> str:
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
+@contextmanager
+def refusing_connections(url: str) -> Iterator[None]:
+    """The database of ``url`` refuses every connection meanwhile (``ALLOW_CONNECTIONS
+    false``) and the connections open to it are ended: to its users it is down, as if its
+    server were stopped, while the other databases of the server go on."""
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    admin = sa.create_engine(
+        make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=sa.NullPool
+    )
+
+    def allow(yes: bool) -> None:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(yes).lower()}'))
+            if not yes:
+                conn.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                )
+
+    allow(False)
+    try:
+        yield
+    finally:
+        allow(True)
+        admin.dispose()
+
+
 def main(argv: list[str]) -> int:
     """``pg-throwaway [COMMAND ...]``: run COMMAND with ``PRESSUP_TEST_POSTGRES_URL`` set to a
     throw-away database (without a command: print the URL and wait for Enter)."""

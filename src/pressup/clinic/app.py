@@ -2,8 +2,8 @@
 
 :func:`create_clinic_app` builds a FastAPI app from
 
-* the clinic's routers (:mod:`pressup.clinic.routes`: health, sign-in, clinician, admin,
-  patient);
+* the clinic's routers (:mod:`pressup.clinic.routes`: health, sign-in, one's own account,
+  clinician, admin, patient);
 * the personal coach's own routes for a signed-in patient (:mod:`pressup.clinic.coach_bridge`);
 * the coach page's static files and the pose runtime;
 
@@ -33,22 +33,32 @@ from starlette.responses import Response
 
 from pressup.clinic import coach_bridge
 from pressup.clinic.auth import Passwords, SignInRequired, csrf_guard
-from pressup.clinic.routes import admin, clinician, health, patient, signin
+from pressup.clinic.routes import (
+    account,
+    admin,
+    clinician,
+    health,
+    patient,
+    second_factor,
+    signin,
+)
 from pressup.clinic.settings import ClinicSettings
 from pressup.protocol import ProtocolSpec, load_spec
 from pressup.sessions.store import Store
+from pressup.web import failures
 from pressup.web.app import STATIC
 from pressup.web.deps import no_nul_characters
 from pressup.web.guard import OuterGuard
 from pressup.web.openapi import refusals
 
 log = logging.getLogger("pressup.clinic")
-ROUTERS = (health, signin, clinician, admin, patient)
+ROUTERS = (health, signin, second_factor, account, clinician, admin, patient)
 
 
 async def access_log(request: Request, call_next: Any) -> Response:
     """One JSON log line per request (no query string: it may carry a page token)."""
     request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+    request.state.request_id = request_id  # for an error reply that names it
     t0 = time.perf_counter()
     response: Response = await call_next(request)
     response.headers["X-Request-ID"] = request_id
@@ -93,8 +103,9 @@ def create_clinic_app(
         redoc_url=None,
         openapi_url=None,
         lifespan=lifespan,
-        # on every route: the guard's Host allow-list and body limit, a NUL character
-        responses=refusals(400, 413, 422),
+        # on every route: the guard's Host allow-list and body limit, a NUL character, the
+        # database unavailable
+        responses=refusals(400, 413, 422, 503),
         dependencies=[Depends(no_nul_characters)],
     )
     app.state.clinic_settings = settings
@@ -102,6 +113,7 @@ def create_clinic_app(
     app.state.spec = spec
     app.state.passwords = Passwords(settings.argon2_memory_kib, settings.argon2_time_cost)
     app.add_exception_handler(SignInRequired, _sign_in_first)
+    failures.install(app)  # 503 (and 500) in plain words, never the database's address
     app.middleware("http")(csrf_guard)
     app.middleware("http")(access_log)
     app.add_middleware(OuterGuard, allowed_hosts=settings.host_names)  # outermost: added last

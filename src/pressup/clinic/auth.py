@@ -11,8 +11,8 @@
   ``X-Pressup-Token`` or ``?token=`` (the coach page's way); and an ``Origin``, when the
   browser sends one, must be the public origin.
 * Roles: :data:`PatientAuth`, :data:`ClinicianAuth` (a clinician, or an admin who is also
-  one), :data:`AdminAuth`; :func:`care_of` gives a clinician one of *their* patients (404
-  otherwise, the same answer as for a patient that does not exist).
+  one), :data:`AdminAuth`; :func:`care_of` gives a clinician a patient whose care team they
+  are in (404 otherwise, the same answer as for a patient that does not exist).
 * :func:`audit` appends to the audit log (who, role, action, patient, address).
 """
 
@@ -35,6 +35,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from pressup.clinic.settings import ClinicSettings
+from pressup.errors import StorageUnavailableError
 from pressup.protocol import ProtocolSpec
 from pressup.sessions.clinic import (
     MAX_ROW_ID,
@@ -43,11 +44,12 @@ from pressup.sessions.clinic import (
     PatientStore,
     add_audits,
     auth_session,
-    get_account,
+    patient_in_care,
     patient_store,
 )
 from pressup.sessions.store import Store
 from pressup.web.deps import same_secret
+from pressup.web.failures import unavailable_reply
 
 log = logging.getLogger("pressup.clinic")
 
@@ -161,17 +163,33 @@ def client_address(conn: HTTPConnection) -> str:
 # -- who is signed in -----------------------------------------------------------------------------
 
 
-def current_auth(conn: HTTPConnection) -> Auth | None:
-    """The sign-in of this request's cookie (read once per request), or ``None``."""
-    cached = getattr(conn.state, "auth", _UNSET)
+def _cookie_sign_in(conn: HTTPConnection) -> Auth | None:
+    """The sign-in row of this request's cookie, verified or waiting for its second factor
+    (read once per request), or ``None``."""
+    cached = getattr(conn.state, "sign_in", _UNSET)
     if cached is None or isinstance(cached, Auth):
         return cached
     settings = clinic_settings(conn)
     secret = conn.cookies.get(settings.cookie_name)
     found = auth_session(base_store(conn), token_hash(secret), now_utc()) if secret else None
     auth = Auth(found[0], found[1]) if found is not None else None
+    conn.state.sign_in = auth
+    return auth
+
+
+def current_auth(conn: HTTPConnection) -> Auth | None:
+    """The sign-in of this request's cookie, or ``None`` (also while it waits for its second
+    factor: such a sign-in signs nobody in)."""
+    found = _cookie_sign_in(conn)
+    auth = found if found is not None and found.session.verified else None
     conn.state.auth = auth
     return auth
+
+
+def pending_auth(conn: HTTPConnection) -> Auth | None:
+    """The sign-in of this request's cookie that waits for its second factor, or ``None``."""
+    found = _cookie_sign_in(conn)
+    return found if found is not None and not found.session.verified else None
 
 
 def signed_in(request: Request) -> Auth:
@@ -209,9 +227,16 @@ def admin_auth(auth: SignedIn) -> Auth:
     return auth
 
 
+def staff_auth(auth: SignedIn) -> Auth:
+    if auth.account.role == "patient":
+        raise _forbidden("clinician or admin", auth)
+    return auth
+
+
 PatientAuth = Annotated[Auth, Depends(patient_auth)]
 ClinicianAuth = Annotated[Auth, Depends(clinician_auth)]
 AdminAuth = Annotated[Auth, Depends(admin_auth)]
+StaffAuth = Annotated[Auth, Depends(staff_auth)]
 
 
 @dataclass(frozen=True)
@@ -228,9 +253,10 @@ RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 def care_of(patient_id: RowId, auth: ClinicianAuth, store: BaseStoreDep) -> Care:
-    """The clinician's patient ``patient_id`` (404 when there is none, or not theirs)."""
-    patient = get_account(store, patient_id)
-    if patient is None or patient.role != "patient" or patient.clinician_id != auth.account.id:
+    """The patient ``patient_id`` whose care team the clinician is in (404 when there is no
+    such patient, or the clinician is not in their care team)."""
+    patient = patient_in_care(store, patient_id, auth.account.id)
+    if patient is None:
         raise HTTPException(status_code=404, detail=f"no patient {patient_id} in your care")
     return Care(auth, patient, patient_store(store, patient))
 
@@ -246,10 +272,16 @@ OwnStore = Annotated[PatientStore, Depends(own_store)]
 
 
 def audit(
-    conn: HTTPConnection, actor: AccountRecord | None, action: str, patient: AccountRecord | None
+    conn: HTTPConnection,
+    actor: AccountRecord | None,
+    action: str,
+    patient: AccountRecord | None,
+    *,
+    target: AccountRecord | None = None,
 ) -> None:
-    """Append one audit entry for this request (``actor`` ``None``: not signed in)."""
-    audit_each(conn, actor, action, [patient])
+    """Append one audit entry for this request (``actor`` ``None``: not signed in;
+    ``target``: the account the action was about, when not only the patient's)."""
+    audit_each(conn, actor, action, [patient], target=target)
 
 
 def audit_each(
@@ -257,6 +289,8 @@ def audit_each(
     actor: AccountRecord | None,
     action: str,
     patients: Sequence[AccountRecord | None],
+    *,
+    target: AccountRecord | None = None,
 ) -> None:
     """Append one audit entry per patient of ``patients`` for this request, in one write."""
     add_audits(
@@ -265,6 +299,7 @@ def audit_each(
         action=action,
         patients=patients,
         address=client_address(conn),
+        target=target,
     )
 
 
@@ -304,7 +339,11 @@ async def csrf_guard(request: Request, call_next: Any) -> Response:
                 {"detail": f"Origin: expected {settings.public_origin}, got {origin}"},
                 status_code=403,
             )
-        auth = current_auth(request)
+        try:
+            auth = current_auth(request)
+        except StorageUnavailableError as exc:  # before any route: the app's handler is not here
+            log.warning("database unavailable during %s: %s", request.url.path, exc)
+            return unavailable_reply(exc)
         expected = (
             auth.session.csrf_token if auth is not None else request.cookies.get(PRE_CSRF_COOKIE)
         )
@@ -357,6 +396,7 @@ __all__ = [
     "RowId",
     "SignInRequired",
     "SignedIn",
+    "StaffAuth",
     "audit",
     "audit_each",
     "care_of",
@@ -364,6 +404,7 @@ __all__ = [
     "csrf_guard",
     "current_auth",
     "now_utc",
+    "pending_auth",
     "pre_csrf",
     "signed_in",
     "token_hash",

@@ -16,11 +16,14 @@ Every variable starts with ``PRESSUP_``:
   it for its workers);
 * ``PRESSUP_COOKIE_SECURE`` - mark the sign-in cookie ``Secure`` (default on; turn it off
   only for plain-http tests on one machine);
-* ``PRESSUP_SESSION_HOURS``, ``PRESSUP_INVITE_HOURS`` - how long a sign-in and an invitation
-  last;
+* ``PRESSUP_SESSION_HOURS``, ``PRESSUP_INVITE_HOURS``, ``PRESSUP_RESET_HOURS`` - how long a
+  sign-in, an invitation and a password-reset code last (12, 72 and 24 hours);
 * ``PRESSUP_LOGIN_MAX_FAILURES``, ``PRESSUP_LOGIN_WINDOW_MINUTES``,
   ``PRESSUP_LOCKOUT_MINUTES``, ``PRESSUP_ADDRESS_MAX_FAILURES`` - the sign-in rate limit and
   lock-out (kept in the database, so they hold across workers and machines);
+* ``PRESSUP_TWO_FACTOR`` - require a second sign-in factor (a code from an authenticator app,
+  TOTP) of every clinician and admin (default off: they may set one up themselves; an account
+  with one set up is always asked for its code);
 * ``PRESSUP_TRUST_PROXY`` - take the client's address from ``X-Forwarded-For`` (set it when
   a reverse proxy you run is in front; uvicorn's ``--forwarded-allow-ips`` does the same);
 * ``PRESSUP_MIGRATE_ON_START`` - run the migrations when the app starts (default on);
@@ -59,11 +62,13 @@ class ClinicSettings(BaseSettings):
     cookie_name: str = "pressup_session"
     session_hours: float = Field(default=12.0, gt=0)
     invite_hours: float = Field(default=72.0, gt=0)
+    reset_hours: float = Field(default=24.0, gt=0)
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: float = Field(default=15.0, gt=0)
     lockout_minutes: float = Field(default=15.0, gt=0)
     address_max_failures: int = Field(default=20, ge=1)
     trust_proxy: bool = False
+    two_factor: bool = False
     migrate_on_start: bool = True
     require_screening: bool = True
     #: Seconds without a completed write before a patient's page is told storage_unavailable.

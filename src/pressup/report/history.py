@@ -31,7 +31,7 @@ import numpy.typing as npt
 from markupsafe import Markup
 
 from pressup import __version__
-from pressup.errors import PressupError, StorageError
+from pressup.errors import PressupError, RecordNotFoundError, StorageError
 from pressup.protocol.spec import ProtocolSpec
 from pressup.report import plots
 from pressup.report.html import templates
@@ -567,7 +567,7 @@ def session_report(store: Store, session_id: str, spec: ProtocolSpec) -> str:
 
     record = store.get_session(session_id)
     if record is None:
-        raise StorageError(f"no session with id {session_id!r} in the database")
+        raise RecordNotFoundError(f"no session with id {session_id!r} in the database")
     try:
         track = store.load_track(session_id)
     except StorageError:

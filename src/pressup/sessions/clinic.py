@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from pressup.analysis.run import analyze_track
-from pressup.errors import InputError, NoPersonError, StorageError, ViewError
+from pressup.errors import InputError, NoPersonError, RecordNotFoundError, StorageError, ViewError
 from pressup.live.replay import grid_frames, replay_live
 from pressup.pose.track import PoseTrack
 from pressup.protocol.spec import ProtocolSpec
@@ -42,36 +42,51 @@ from pressup.sessions.records import (
 )
 from pressup.sessions.store import Store
 from pressup.storage.accounts import (
+    CODE_PURPOSES,
     REVIEW_DECISIONS,
     ROLES,
     AccountRecord,
     AuditRecord,
     AuthSessionRecord,
+    InviteRecord,
     ReviewRecord,
     account_by_username,
     add_audit,
     add_audits,
     add_review,
+    add_to_care_team,
     auth_session,
+    care_team,
+    care_teams,
+    change_password,
     create_account,
     create_auth_session,
     create_invite,
     delete_account,
     end_auth_session,
+    end_auth_sessions,
     end_expired,
     failures_since,
     get_account,
+    invites_of,
     iter_audit,
     list_accounts,
     list_audit,
+    list_clinicians,
     note_failure,
     note_success,
     password_hash_of,
+    patient_in_care,
     patients_of,
     record_attempt,
     redeem_invite,
+    remove_from_care_team,
     reviews_of,
     set_password_hash,
+    set_two_factor,
+    take_two_factor_step,
+    two_factor_of,
+    unlock_account,
 )
 from pressup.storage.caseload import CaseloadRows, caseload
 from pressup.storage.scoped import PatientStore
@@ -256,7 +271,7 @@ def review_screening(
         raise InputError("note: expected a few words for the patient when declining, got none")
     mine = {s.id for s in list_screenings(store, limit=100)}
     if screening_id not in mine:
-        raise StorageError(f"no screening with id {screening_id} for this patient")
+        raise RecordNotFoundError(f"no screening with id {screening_id} for this patient")
     if decision == "approved":
         approve_screening(store, screening_id, approved_by=clinician.display_name, approved_at=now)
     return add_review(
@@ -486,7 +501,7 @@ def session_replay(
         raise InputError(f"max_frames/max_fps: expected >= 2 and > 0, got {max_frames}/{max_fps}")
     record = store.get_session(session_id)
     if record is None:
-        raise StorageError(f"no session with id {session_id!r} for this patient")
+        raise RecordNotFoundError(f"no session with id {session_id!r} for this patient")
     said = tuple(list_cues(store, session_id))
     try:
         track = store.load_track(session_id)
@@ -519,6 +534,7 @@ def session_replay(
 
 
 __all__ = [
+    "CODE_PURPOSES",
     "MAX_ROW_ID",
     "QUIET_DAYS",
     "REPLAY_MAX_FPS",
@@ -529,6 +545,7 @@ __all__ = [
     "AccountRecord",
     "AuditRecord",
     "AuthSessionRecord",
+    "InviteRecord",
     "Overview",
     "PatientStore",
     "ReviewRecord",
@@ -536,28 +553,37 @@ __all__ = [
     "account_by_username",
     "add_audit",
     "add_audits",
+    "add_to_care_team",
     "auth_session",
+    "care_team",
+    "care_teams",
+    "change_password",
     "create_account",
     "create_auth_session",
     "create_invite",
     "delete_account",
     "end_auth_session",
+    "end_auth_sessions",
     "end_expired",
     "failures_since",
     "get_account",
+    "invites_of",
     "iter_audit",
     "list_accounts",
     "list_audit",
+    "list_clinicians",
     "note_failure",
     "note_success",
     "overview",
     "overviews",
     "password_hash_of",
+    "patient_in_care",
     "patient_store",
     "patients_of",
     "prescribe_dose",
     "record_attempt",
     "redeem_invite",
+    "remove_from_care_team",
     "replay_events",
     "review_screening",
     "reviews_of",
@@ -565,5 +591,9 @@ __all__ = [
     "schema_state",
     "session_replay",
     "set_password_hash",
+    "set_two_factor",
+    "take_two_factor_step",
+    "two_factor_of",
+    "unlock_account",
     "upgrade",
 ]

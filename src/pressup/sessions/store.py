@@ -9,7 +9,7 @@ the sessions goes through :mod:`pressup.sessions.records`, a session's outcome t
 
 from __future__ import annotations
 
-from pressup.errors import StorageError
+from pressup.errors import RecordNotFoundError
 from pressup.storage import DATABASE_URL_ENV, REP_KEYS, SessionRecord, Store, default_database_url
 
 
@@ -30,7 +30,7 @@ def require_session(store: Store, session_id: str) -> SessionRecord:
     """
     record = store.get_session(session_id)
     if record is None:
-        raise StorageError(f"no session with id {session_id!r} in the database")
+        raise RecordNotFoundError(f"no session with id {session_id!r} in the database")
     return record
 
 

@@ -1,5 +1,6 @@
-"""The clinic's accounts repository: accounts and roles, sign-in sessions, login attempts,
-invitations, clinicians' screening reviews and the audit log (revision ``0004``).
+"""The clinic's accounts repository: accounts and roles, care teams, sign-in sessions, login
+attempts, invitations and password-reset codes, clinicians' screening reviews and the audit
+log (revisions ``0004`` and ``0007``).
 
 Functions take a :class:`~pressup.storage.store.Store` (the plain one: accounts belong to no
 patient) and run as one transaction each. Secrets are never stored: passwords as the Argon2id
@@ -22,10 +23,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Optional, get_args
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from pressup.errors import InputError, StorageError
+from pressup.errors import InputError, RecordNotFoundError, StorageError
 from pressup.storage.models import (
     ADDRESS_LEN,
     PATIENT_OWNED,
@@ -33,6 +34,7 @@ from pressup.storage.models import (
     AccountRow,
     AuditRow,
     AuthSessionRow,
+    CareTeamRow,
     InviteRow,
     LoginAttemptRow,
     ScreeningReviewRow,
@@ -45,6 +47,9 @@ Role = Literal["patient", "clinician", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
 ReviewDecision = Literal["approved", "declined"]
 REVIEW_DECISIONS: tuple[str, ...] = get_args(ReviewDecision)
+#: What a one-time code is for: setting the first password, or a new one.
+CodePurpose = Literal["invite", "reset"]
+CODE_PURPOSES: tuple[str, ...] = get_args(CodePurpose)
 
 # -- records ----------------------------------------------------------------------------------
 
@@ -58,11 +63,12 @@ class AccountRecord:
     display_name: str
     role: Role
     also_clinician: bool
-    clinician_id: Optional[int]
     created_at: datetime
     has_password: bool
     failed_logins: int
     locked_until: Optional[datetime]
+    #: A second sign-in factor (TOTP) is set up (its secret: :func:`two_factor_of`).
+    has_two_factor: bool = False
 
     @property
     def can_treat(self) -> bool:
@@ -76,7 +82,8 @@ class AccountRecord:
 
 @dataclass(frozen=True)
 class AuthSessionRecord:
-    """A signed-in browser (``id``: SHA-256 hex of its cookie secret)."""
+    """A signed-in browser (``id``: SHA-256 hex of its cookie secret); ``verified`` false: it
+    waits for its second factor and signs nobody in yet."""
 
     id: str
     account_id: int
@@ -84,16 +91,20 @@ class AuthSessionRecord:
     created_at: datetime
     expires_at: datetime
     address: str
+    verified: bool = True
 
 
 @dataclass(frozen=True)
 class InviteRecord:
+    """A one-time code (its hash only is stored): an invitation or a password reset."""
+
     id: int
     account_id: int
     created_by: Optional[int]
     created_at: datetime
     expires_at: datetime
     used_at: Optional[datetime]
+    purpose: CodePurpose
 
 
 @dataclass(frozen=True)
@@ -110,7 +121,8 @@ class ReviewRecord:
 
 @dataclass(frozen=True)
 class AuditRecord:
-    """One audit entry: who (id, username, role), did what, to whose data, when, from where."""
+    """One audit entry: who (id, username, role), did what, to whose data, when, from where,
+    and the account it was about when that is not only the patient's (``target_*``)."""
 
     id: int
     at: datetime
@@ -121,6 +133,8 @@ class AuditRecord:
     patient_id: Optional[int]
     patient_username: Optional[str]
     address: str
+    target_id: Optional[int] = None
+    target_username: Optional[str] = None
 
 
 def _account(row: AccountRow) -> AccountRecord:
@@ -133,11 +147,11 @@ def _account(row: AccountRow) -> AccountRecord:
         display_name=row.display_name,
         role=role,  # type: ignore[arg-type]
         also_clinician=row.also_clinician,
-        clinician_id=row.clinician_id,
         created_at=as_utc(row.created_at),
         has_password=row.password_hash is not None,
         failed_logins=row.failed_logins,
         locked_until=as_utc(row.locked_until) if row.locked_until is not None else None,
+        has_two_factor=row.totp_secret is not None,
     )
 
 
@@ -149,6 +163,7 @@ def _auth(row: AuthSessionRow) -> AuthSessionRecord:
         created_at=as_utc(row.created_at),
         expires_at=as_utc(row.expires_at),
         address=row.address,
+        verified=row.verified,
     )
 
 
@@ -160,6 +175,7 @@ def _invite(row: InviteRow) -> InviteRecord:
         created_at=as_utc(row.created_at),
         expires_at=as_utc(row.expires_at),
         used_at=as_utc(row.used_at) if row.used_at is not None else None,
+        purpose=row.purpose,  # type: ignore[arg-type]  # the table's check keeps it one
     )
 
 
@@ -174,6 +190,8 @@ def _audit(row: AuditRow) -> AuditRecord:
         patient_id=row.patient_id,
         patient_username=row.patient_username,
         address=row.address,
+        target_id=row.target_id,
+        target_username=row.target_username,
     )
 
 
@@ -201,7 +219,7 @@ def _hash(name: str, value: object) -> str:
 def _row(s: Session, account_id: int) -> AccountRow:
     row = s.get(AccountRow, req_int("account_id", account_id, minimum=1))
     if row is None:
-        raise StorageError(f"no account with id {account_id} in the database")
+        raise RecordNotFoundError(f"no account with id {account_id} in the database")
     return row
 
 
@@ -218,7 +236,8 @@ def create_account(
     clinician_id: int | None = None,
     also_clinician: bool = False,
 ) -> AccountRecord:
-    """Store a new account.
+    """Store a new account; a patient with ``clinician_id`` starts with that clinician as
+    their care team (added by them).
 
     Raises:
         InputError: a malformed argument, a ``clinician_id`` on a non-patient or one that is
@@ -244,13 +263,21 @@ def create_account(
             role=role,
             also_clinician=bool(also_clinician) and role == "admin",
             password_hash=password_hash,
-            clinician_id=clinician_id,
             created_at=utc_now(),
             failed_logins=0,
             locked_until=None,
         )
         s.add(row)
         s.flush()
+        if clinician_id is not None:
+            s.add(
+                CareTeamRow(
+                    patient_id=row.id,
+                    clinician_id=clinician_id,
+                    added_at=row.created_at,
+                    added_by=clinician_id,
+                )
+            )
         return _account(row)
 
 
@@ -291,16 +318,144 @@ def list_accounts(store: Store) -> list[AccountRecord]:
         return [_account(r) for r in s.scalars(select(AccountRow).order_by(AccountRow.username))]
 
 
-def patients_of(store: Store, clinician_id: int) -> list[AccountRecord]:
-    """The patients whose clinician is ``clinician_id``, by display name."""
-    cid = req_int("clinician_id", clinician_id, minimum=1)
+def list_clinicians(store: Store) -> list[AccountRecord]:
+    """Every account that may treat patients (clinicians, admins who are also clinicians), by
+    display name."""
     stmt = (
         select(AccountRow)
-        .where(AccountRow.role == "patient", AccountRow.clinician_id == cid)
+        .where(
+            (AccountRow.role == "clinician")
+            | ((AccountRow.role == "admin") & AccountRow.also_clinician.is_(True))
+        )
         .order_by(AccountRow.display_name, AccountRow.id)
     )
     with store.transaction(write=False) as s:
         return [_account(r) for r in s.scalars(stmt)]
+
+
+def patients_of(store: Store, clinician_id: int) -> list[AccountRecord]:
+    """The patients in whose care team ``clinician_id`` is, by display name."""
+    cid = req_int("clinician_id", clinician_id, minimum=1)
+    stmt = (
+        select(AccountRow)
+        .join(CareTeamRow, CareTeamRow.patient_id == AccountRow.id)
+        .where(AccountRow.role == "patient", CareTeamRow.clinician_id == cid)
+        .order_by(AccountRow.display_name, AccountRow.id)
+    )
+    with store.transaction(write=False) as s:
+        return [_account(r) for r in s.scalars(stmt)]
+
+
+# -- care teams -------------------------------------------------------------------------------
+
+
+def patient_in_care(store: Store, patient_id: int, clinician_id: int) -> AccountRecord | None:
+    """The patient ``patient_id`` when ``clinician_id`` is in their care team, else ``None``
+    (also for an id larger than any row's, or an account that is not a patient's)."""
+    pid = req_int("patient_id", patient_id, minimum=1)
+    cid = req_int("clinician_id", clinician_id, minimum=1)
+    if pid > MAX_ROW_ID or cid > MAX_ROW_ID:
+        return None
+    stmt = (
+        select(AccountRow)
+        .join(CareTeamRow, CareTeamRow.patient_id == AccountRow.id)
+        .where(AccountRow.id == pid, AccountRow.role == "patient", CareTeamRow.clinician_id == cid)
+    )
+    with store.transaction(write=False) as s:
+        row = s.scalar(stmt)
+        return _account(row) if row is not None else None
+
+
+def care_teams(store: Store, patient_ids: Sequence[int]) -> dict[int, list[AccountRecord]]:
+    """Each patient's care team (the clinicians' accounts, by display name)."""
+    out: dict[int, list[AccountRecord]] = {int(i): [] for i in patient_ids}
+    if not out:
+        return out
+    stmt = (
+        select(CareTeamRow.patient_id, AccountRow)
+        .join(AccountRow, AccountRow.id == CareTeamRow.clinician_id)
+        .where(CareTeamRow.patient_id.in_(list(out)))
+        .order_by(AccountRow.display_name, AccountRow.id)
+    )
+    with store.transaction(write=False) as s:
+        for pid, row in s.execute(stmt):
+            out[pid].append(_account(row))
+    return out
+
+
+def care_team(store: Store, patient_id: int) -> list[AccountRecord]:
+    """The clinicians in the patient's care team, by display name."""
+    return care_teams(store, [patient_id])[int(patient_id)]
+
+
+def _patient_row(s: Session, patient_id: int) -> AccountRow:
+    """The patient's row, locked for this transaction (care-team changes queue on it)."""
+    pid = req_int("patient_id", patient_id, minimum=1)
+    row = s.get(AccountRow, pid, with_for_update=True) if pid <= MAX_ROW_ID else None
+    if row is None or row.role != "patient":
+        raise RecordNotFoundError(f"no patient with id {patient_id}")
+    return row
+
+
+def add_to_care_team(
+    store: Store, *, patient_id: int, clinician_id: int, added_by: int
+) -> AccountRecord:
+    """Add a clinician to the patient's care team; the clinician's account is returned.
+
+    Raises:
+        RecordNotFoundError: no such patient, or no account ``clinician_id``.
+        InputError: that account may not treat patients, or is in the care team already.
+    """
+    with store.transaction(write=True) as s:
+        patient = _patient_row(s, patient_id)
+        cid = req_int("clinician_id", clinician_id, minimum=1)
+        row = s.get(AccountRow, cid) if cid <= MAX_ROW_ID else None
+        if row is None:
+            raise RecordNotFoundError(f"no account with id {clinician_id}")
+        clinician = _account(row)
+        if not clinician.can_treat:
+            raise InputError(
+                f"clinician: expected a clinician's account, got {clinician.username}, "
+                f"a {clinician.role}'s"
+            )
+        if s.get(CareTeamRow, (patient.id, cid)) is not None:
+            raise InputError(f"clinician: {clinician.display_name} is in the care team already")
+        s.add(
+            CareTeamRow(
+                patient_id=patient.id,
+                clinician_id=cid,
+                added_at=utc_now(),
+                added_by=req_int("added_by", added_by, minimum=1),
+            )
+        )
+        return clinician
+
+
+def remove_from_care_team(store: Store, *, patient_id: int, clinician_id: int) -> None:
+    """Take a clinician out of the patient's care team (never the last one).
+
+    Raises:
+        RecordNotFoundError: no such patient.
+        InputError: the clinician is not in the care team, or is its only member.
+    """
+    with store.transaction(write=True) as s:
+        patient = _patient_row(s, patient_id)  # locked: two removals cannot both pass
+        cid = req_int("clinician_id", clinician_id, minimum=1)
+        members = set(
+            s.scalars(select(CareTeamRow.clinician_id).where(CareTeamRow.patient_id == patient.id))
+        )
+        if cid not in members:
+            raise InputError(f"clinician: account {clinician_id} is not in the care team")
+        if members == {cid}:
+            raise InputError(
+                "clinician: expected another clinician in the care team first; a patient "
+                "keeps at least one"
+            )
+        s.execute(
+            delete(CareTeamRow).where(
+                CareTeamRow.patient_id == patient.id, CareTeamRow.clinician_id == cid
+            )
+        )
 
 
 def delete_account(store: Store, account_id: int) -> None:
@@ -353,7 +508,7 @@ def note_failure(store: Store, account_id: int, *, lock_after: int, lock_until: 
     with store.transaction(write=True) as s:
         row = s.get(AccountRow, req_int("account_id", account_id, minimum=1), with_for_update=True)
         if row is None:
-            raise StorageError(f"no account with id {account_id} in the database")
+            raise RecordNotFoundError(f"no account with id {account_id} in the database")
         row.failed_logins += 1
         if row.failed_logins >= lock_after:
             row.locked_until = lock_until
@@ -368,6 +523,27 @@ def note_success(store: Store, account_id: int) -> None:
         row.locked_until = None
 
 
+def unlock_account(store: Store, account_id: int) -> AccountRecord:
+    """End the account's lock-out now (an admin's hand): the failures in a row go to 0 and
+    the failed sign-ins under its user name are forgotten, so neither the lock nor the
+    per-name limit refuses the next sign-in. Returns the account as it is now.
+
+    Raises:
+        RecordNotFoundError: no such account.
+    """
+    with store.transaction(write=True) as s:
+        row = _row(s, account_id)
+        row.failed_logins = 0
+        row.locked_until = None
+        s.execute(
+            delete(LoginAttemptRow).where(
+                LoginAttemptRow.username == row.username, LoginAttemptRow.ok.is_(False)
+            )
+        )
+        s.flush()
+        return _account(row)
+
+
 def create_auth_session(
     store: Store,
     *,
@@ -376,7 +552,9 @@ def create_auth_session(
     csrf_token: str,
     expires_at: datetime,
     address: str,
+    verified: bool = True,
 ) -> AuthSessionRecord:
+    """Store a sign-in (``verified`` false: it waits for the second factor)."""
     row = AuthSessionRow(
         id=_hash("session_hash", session_hash),
         account_id=req_int("account_id", account_id, minimum=1),
@@ -384,6 +562,7 @@ def create_auth_session(
         created_at=utc_now(),
         expires_at=expires_at,
         address=_address(address),
+        verified=bool(verified),
     )
     with store.transaction(write=True) as s:
         s.add(row)
@@ -409,6 +588,75 @@ def end_auth_session(store: Store, session_hash: str) -> None:
         s.execute(delete(AuthSessionRow).where(AuthSessionRow.id == session_hash))
 
 
+def end_auth_sessions(store: Store, account_id: int) -> int:
+    """End every sign-in of the account; how many."""
+    stmt = delete(AuthSessionRow).where(
+        AuthSessionRow.account_id == req_int("account_id", account_id, minimum=1)
+    )
+    with store.transaction(write=True) as s:
+        return int(getattr(s.execute(stmt), "rowcount", 0) or 0)
+
+
+def two_factor_of(store: Store, account_id: int) -> tuple[str | None, int | None]:
+    """The account's TOTP secret (``None``: none set up) and the last step whose code was
+    taken.
+
+    Raises:
+        RecordNotFoundError: no such account.
+    """
+    with store.transaction(write=False) as s:
+        row = _row(s, account_id)
+        return row.totp_secret, row.totp_step
+
+
+def set_two_factor(store: Store, account_id: int, secret: str | None, step: int | None) -> None:
+    """Set up (``secret``, with the step of the code that confirmed it) or remove (``None``)
+    the account's second factor.
+
+    Raises:
+        RecordNotFoundError: no such account.
+    """
+    with store.transaction(write=True) as s:
+        row = _row(s, account_id)
+        row.totp_secret = req_text("secret", secret) if secret is not None else None
+        row.totp_step = step if secret is not None else None
+
+
+def take_two_factor_step(store: Store, account_id: int, step: int) -> bool:
+    """Take the code of ``step`` for the account: true once, false when that step or a later
+    one was taken already (a code is used once, also by two workers at the same moment)."""
+    stmt = (
+        update(AccountRow)
+        .where(
+            AccountRow.id == req_int("account_id", account_id, minimum=1),
+            AccountRow.totp_secret.is_not(None),
+            (AccountRow.totp_step.is_(None)) | (AccountRow.totp_step < step),
+        )
+        .values(totp_step=int(step))
+    )
+    with store.transaction(write=True) as s:
+        return int(getattr(s.execute(stmt), "rowcount", 0) or 0) == 1
+
+
+def change_password(store: Store, account_id: int, password_hash: str, *, keep: str) -> int:
+    """Set a new password hash and end the account's other sign-ins (all but ``keep``), in
+    one transaction; how many ended.
+
+    Raises:
+        RecordNotFoundError: no such account.
+    """
+    text = req_text("password_hash", password_hash)
+    with store.transaction(write=True) as s:
+        row = _row(s, account_id)
+        row.password_hash = text
+        result = s.execute(
+            delete(AuthSessionRow).where(
+                AuthSessionRow.account_id == row.id, AuthSessionRow.id != keep
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
 def end_expired(store: Store, now: datetime) -> int:
     """Delete the expired sign-in sessions; return how many."""
     with store.transaction(write=True) as s:
@@ -420,32 +668,62 @@ def end_expired(store: Store, now: datetime) -> int:
 
 
 def create_invite(
-    store: Store, *, code_hash: str, account_id: int, created_by: int, expires_at: datetime
+    store: Store,
+    *,
+    code_hash: str,
+    account_id: int,
+    created_by: int,
+    expires_at: datetime,
+    purpose: str = "invite",
 ) -> InviteRecord:
+    """Store a one-time code's hash. A new ``reset`` code ends the account's earlier unused
+    reset codes (their expiry becomes now): only the newest works.
+
+    Raises:
+        InputError: a malformed argument or an unknown ``purpose``.
+        RecordNotFoundError: no such account.
+    """
+    if purpose not in CODE_PURPOSES:
+        raise InputError(f"purpose: expected one of {CODE_PURPOSES}, got {purpose!r}")
+    now = utc_now()
     row = InviteRow(
         code_hash=_hash("code_hash", code_hash),
         account_id=req_int("account_id", account_id, minimum=1),
         created_by=req_int("created_by", created_by, minimum=1),
-        created_at=utc_now(),
+        created_at=now,
         expires_at=expires_at,
         used_at=None,
+        purpose=purpose,
     )
     with store.transaction(write=True) as s:
+        _row(s, row.account_id)
+        if purpose == "reset":
+            earlier = select(InviteRow).where(
+                InviteRow.account_id == row.account_id,
+                InviteRow.purpose == "reset",
+                InviteRow.used_at.is_(None),
+                InviteRow.expires_at > now,
+            )
+            for old in s.scalars(earlier.with_for_update()):
+                old.expires_at = now
         s.add(row)
         s.flush()
         return _invite(row)
 
 
 def redeem_invite(
-    store: Store, code_hash: str, now: datetime, password_hash: str
+    store: Store, code_hash: str, now: datetime, password_hash: str, *, purpose: str = "invite"
 ) -> AccountRecord | None:
-    """Use the invitation once: set the account's password and mark it used, in one
-    transaction. ``None`` when there is no such code, it was used, or it expired."""
+    """Use a one-time code of ``purpose`` once: set the account's password, mark the code
+    used, end the account's lock-out and every sign-in it has (a reset is often because
+    someone else may know the old password), in one transaction. ``None`` when there is no
+    such code for this purpose, it was used, or it expired."""
     if not isinstance(code_hash, str) or len(code_hash) != 64:
         return None
     pw = req_text("password_hash", password_hash)
+    stmt = select(InviteRow).where(InviteRow.code_hash == code_hash, InviteRow.purpose == purpose)
     with store.transaction(write=True) as s:
-        row = s.scalar(select(InviteRow).where(InviteRow.code_hash == code_hash).with_for_update())
+        row = s.scalar(stmt.with_for_update())
         if row is None or row.used_at is not None or as_utc(row.expires_at) <= now:
             return None
         row.used_at = now
@@ -453,7 +731,19 @@ def redeem_invite(
         account.password_hash = pw
         account.failed_logins = 0
         account.locked_until = None
+        s.execute(delete(AuthSessionRow).where(AuthSessionRow.account_id == account.id))
         return _account(account)
+
+
+def invites_of(store: Store, account_id: int) -> list[InviteRecord]:
+    """The account's one-time codes (their hashes stay in the database), oldest first."""
+    stmt = (
+        select(InviteRow)
+        .where(InviteRow.account_id == req_int("account_id", account_id, minimum=1))
+        .order_by(InviteRow.id)
+    )
+    with store.transaction(write=False) as s:
+        return [_invite(r) for r in s.scalars(stmt)]
 
 
 # -- screening reviews ------------------------------------------------------------------------
@@ -475,7 +765,7 @@ def add_review(
     )
     with store.transaction(write=True) as s:
         if s.get(ScreeningRow, row.screening_id) is None:
-            raise StorageError(f"no screening with id {row.screening_id} in the database")
+            raise RecordNotFoundError(f"no screening with id {row.screening_id} in the database")
         s.add(row)
         s.flush()
         return ReviewRecord(
@@ -523,9 +813,13 @@ def add_audit(
     action: str,
     patient: AccountRecord | None,
     address: str,
+    target: AccountRecord | None = None,
 ) -> None:
-    """Append one entry (``actor`` ``None``: anonymous, e.g. an invitation being used)."""
-    add_audits(store, actor=actor, action=action, patients=[patient], address=address)
+    """Append one entry (``actor`` ``None``: anonymous, e.g. an invitation being used;
+    ``target``: the account the action was about, when not only the patient's)."""
+    add_audits(
+        store, actor=actor, action=action, patients=[patient], address=address, target=target
+    )
 
 
 def add_audits(
@@ -535,9 +829,10 @@ def add_audits(
     action: str,
     patients: Sequence[AccountRecord | None],
     address: str,
+    target: AccountRecord | None = None,
 ) -> None:
-    """Append one entry per patient of ``patients`` (the same actor, action and moment), in
-    one statement (an ``INSERT`` of many rows)."""
+    """Append one entry per patient of ``patients`` (the same actor, action, target and
+    moment), in one statement (an ``INSERT`` of many rows)."""
     at = utc_now()
     verb = req_text("action", action, max_len=64)
     where = _address(address)
@@ -551,6 +846,8 @@ def add_audits(
             "patient_id": patient.id if patient is not None else None,
             "patient_username": patient.username if patient is not None else None,
             "address": where,
+            "target_id": target.id if target is not None else None,
+            "target_username": target.username if target is not None else None,
         }
         for patient in patients
     ]

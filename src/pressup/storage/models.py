@@ -36,6 +36,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -327,9 +328,11 @@ class AccountRow(Base):
     ``admin`` (an admin with ``also_clinician`` may also treat patients).
 
     ``password_hash`` is an Argon2id hash (NULL until an invited patient sets a password);
-    ``clinician_id`` is a patient's clinician (set NULL when that account goes);
     ``failed_logins`` counts failures since the last success and ``locked_until`` is the end of
-    a lock-out (UTC).
+    a lock-out (UTC). A patient's clinicians are their care team (:class:`CareTeamRow`,
+    revision 0007; before it, one ``clinician_id`` here). ``totp_secret`` (base32) is the
+    account's second sign-in factor (revision 0008; NULL: none) and ``totp_step`` the last
+    30-second step whose code was taken.
     """
 
     __tablename__ = "accounts"
@@ -340,21 +343,42 @@ class AccountRow(Base):
     role: Mapped[str] = mapped_column(String(ROLE_LEN), nullable=False)
     also_clinician: Mapped[bool] = mapped_column(Boolean, nullable=False)
     password_hash: Mapped[Optional[str]] = mapped_column(Text)
-    clinician_id: Mapped[Optional[int]] = mapped_column(
-        Integer, ForeignKey("accounts.id", ondelete="SET NULL"), index=True
-    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     failed_logins: Mapped[int] = mapped_column(Integer, nullable=False)
     locked_until: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    totp_secret: Mapped[Optional[str]] = mapped_column(Text)
+    totp_step: Mapped[Optional[int]] = mapped_column(BigInteger)
 
     __table_args__ = (
         CheckConstraint("role IN ('patient', 'clinician', 'admin')", name="role_kind"),
     )
 
 
+class CareTeamRow(Base):
+    """A clinician in a patient's care team (revision 0007): they may read and change that
+    patient's health data. ``added_by``: who added them (NULL: moved from the patient's one
+    clinician of earlier revisions, or that account is gone). A patient keeps at least one
+    (the application refuses to remove the last)."""
+
+    __tablename__ = "care_team"
+
+    patient_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    clinician_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    added_by: Mapped[Optional[int]] = mapped_column(
+        Integer, ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+
+
 class AuthSessionRow(Base):
     """A signed-in browser. ``id`` is the SHA-256 (hex) of the cookie's secret, never the
-    secret itself; ``csrf_token`` is sent back with every state-changing request."""
+    secret itself; ``csrf_token`` is sent back with every state-changing request.
+    ``verified`` is false while the sign-in waits for its second factor (revision 0008): such
+    a row signs nobody in."""
 
     __tablename__ = "auth_sessions"
 
@@ -368,6 +392,7 @@ class AuthSessionRow(Base):
         DateTime(timezone=True), nullable=False, index=True
     )
     address: Mapped[str] = mapped_column(String(ADDRESS_LEN), nullable=False)
+    verified: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=true())
 
 
 class LoginAttemptRow(Base):
@@ -383,9 +408,10 @@ class LoginAttemptRow(Base):
 
 
 class InviteRow(Base):
-    """A one-time code to set an account's password (a clinician invites a patient, an admin a
-    member of staff; ``code_hash``: SHA-256 hex of the code). Used once (``used_at``) and only
-    before ``expires_at``."""
+    """A one-time code to set an account's password (``code_hash``: SHA-256 hex of the code),
+    used once (``used_at``) and only before ``expires_at``. ``purpose``: ``invite`` (a
+    clinician invites a patient, an admin a member of staff) or ``reset`` (a password reset
+    given by an admin, or by a patient's clinician; revision 0007)."""
 
     __tablename__ = "invites"
 
@@ -400,6 +426,9 @@ class InviteRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     used_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    purpose: Mapped[str] = mapped_column(String(ROLE_LEN), nullable=False, server_default="invite")
+
+    __table_args__ = (CheckConstraint("purpose IN ('invite', 'reset')", name="purpose_kind"),)
 
 
 class ScreeningReviewRow(Base):
@@ -428,7 +457,8 @@ class AuditRow(Base):
     """Append-only (the database refuses UPDATE and DELETE): who did what to whose data,
     when and from where. No health data: ``action`` is a fixed verb (``read_history``,
     ``prescribe``, ...), ``actor_*`` and ``patient_*`` copy the names at the time, so an entry
-    outlives a deleted account."""
+    outlives a deleted account. ``target_*``: the account the action was about (unlocked, given
+    a reset code, added to a care team; revision 0007), when it is not just the patient's."""
 
     __tablename__ = "audit_log"
 
@@ -441,6 +471,8 @@ class AuditRow(Base):
     patient_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
     patient_username: Mapped[Optional[str]] = mapped_column(String(USERNAME_LEN))
     address: Mapped[str] = mapped_column(String(ADDRESS_LEN), nullable=False)
+    target_id: Mapped[Optional[int]] = mapped_column(Integer)
+    target_username: Mapped[Optional[str]] = mapped_column(String(USERNAME_LEN))
 
 
 #: The tables whose rows belong to one patient (``patient_id``).
@@ -470,6 +502,7 @@ __all__ = [
     "AuditRow",
     "AuthSessionRow",
     "Base",
+    "CareTeamRow",
     "CueRow",
     "DecisionRow",
     "EventRow",

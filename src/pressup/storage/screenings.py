@@ -15,7 +15,7 @@ from typing import Any, Optional, Union
 
 from sqlalchemy import select
 
-from pressup.errors import InputError, StorageError
+from pressup.errors import InputError, RecordNotFoundError
 from pressup.storage.models import ScreeningRow
 from pressup.storage.store import Store
 from pressup.storage.values import (
@@ -118,7 +118,7 @@ def approve_screening(
     with store.transaction(write=True) as s:
         row = s.get(ScreeningRow, sid, with_for_update=True)
         if row is None:
-            raise StorageError(f"no screening with id {sid} in the database")
+            raise RecordNotFoundError(f"no screening with id {sid} in the database")
         row.approved_by = who
         row.approved_at = when
         row.locked = False

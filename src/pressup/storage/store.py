@@ -40,7 +40,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool, StaticPool
 
 from pressup.analysis.result import Rep
-from pressup.errors import InputError, StorageError, StorageUnavailableError, TrackFormatError
+from pressup.errors import (
+    DatabaseError,
+    InputError,
+    RecordNotFoundError,
+    StorageError,
+    StorageUnavailableError,
+    TrackFormatError,
+)
 from pressup.pose.track import CHANNELS, N_LANDMARKS, PoseTrack, TrackSource
 from pressup.storage.models import (
     ID_LEN,
@@ -332,12 +339,21 @@ def downgrade(url: str, revision: str) -> None:
 
 
 def current_revision(url: str) -> str | None:
-    """The migration revision the database at ``url`` is at (``None``: no pressup tables)."""
+    """The migration revision the database at ``url`` is at (``None``: no pressup tables).
+
+    Raises:
+        StorageUnavailableError: the database does not answer (or is locked, full...).
+        DatabaseError: it answered with an error.
+    """
     engine = make_engine(url, pooled=False)
     try:
         return _current(engine)
+    except OperationalError as exc:
+        raise StorageUnavailableError(
+            f"cannot read {safe_url(url)}: {_first_line(exc)}", reason=unavailable_reason(exc)
+        ) from exc
     except SQLAlchemyError as exc:
-        raise StorageError(f"cannot read {safe_url(url)}: {_first_line(exc)}") from exc
+        raise DatabaseError(f"cannot read {safe_url(url)}: {_first_line(exc)}") from exc
     finally:
         engine.dispose()
 
@@ -475,7 +491,9 @@ class Store:
         it raises. ``write=True`` takes the write lock up front (SQLite: ``BEGIN IMMEDIATE``).
         Database errors come out as :class:`~pressup.errors.StorageError`
         (:class:`~pressup.errors.StorageUnavailableError` when trying again may succeed: locked,
-        disk full, I/O error). The repository modules (:mod:`pressup.storage.screenings`,
+        disk full, I/O error, the server does not answer; else
+        :class:`~pressup.errors.DatabaseError`), whose :attr:`~pressup.errors.DatabaseError.public`
+        words name no database. The repository modules (:mod:`pressup.storage.screenings`,
         :mod:`~pressup.storage.symptoms`, :mod:`~pressup.storage.decisions`,
         :mod:`~pressup.storage.prescriptions`, :mod:`~pressup.storage.accounts`) build their
         reads and writes on it."""
@@ -486,12 +504,14 @@ class Store:
             with Session(bind, expire_on_commit=False) as s, s.begin():
                 yield s
         except OperationalError as exc:
-            # locked past the busy timeout, disk full, an I/O error: may succeed later
+            # locked past the busy timeout, disk full, an I/O error, the server gone: may
+            # succeed later
             raise StorageUnavailableError(
-                f"database {self._safe_url} cannot be used now: {_first_line(exc)}"
+                f"database {self._safe_url} cannot be used now: {_first_line(exc)}",
+                reason=unavailable_reason(exc),
             ) from exc
         except SQLAlchemyError as exc:
-            raise StorageError(f"database error on {self._safe_url}: {_first_line(exc)}") from exc
+            raise DatabaseError(f"database error on {self._safe_url}: {_first_line(exc)}") from exc
 
     @staticmethod
     def session_row(s: Session, session_id: str, *, lock: bool = False) -> SessionRow:
@@ -501,10 +521,10 @@ class Store:
             StorageError: no session with this id.
         """
         if not isinstance(session_id, str) or not 0 < len(session_id) <= ID_LEN:
-            raise StorageError(f"no session with id {session_id!r} in the database")
+            raise RecordNotFoundError(f"no session with id {session_id!r} in the database")
         row = s.get(SessionRow, session_id, with_for_update=lock)
         if row is None:
-            raise StorageError(f"no session with id {session_id!r} in the database")
+            raise RecordNotFoundError(f"no session with id {session_id!r} in the database")
         return row
 
     # -- sessions -------------------------------------------------------------------------
@@ -892,6 +912,29 @@ def _touch(session: SessionRow, *, width: int, height: int) -> None:
     if session.video_width is None or session.video_height is None:
         session.video_width = width
         session.video_height = height
+
+
+#: The driver's words (lower case) and what a user is told of them, first match wins.
+_UNAVAILABLE_REASONS: tuple[tuple[str, str], ...] = (
+    ("locked", "it is locked by another writer"),
+    ("disk is full", "its disk is full"),
+    ("no space left", "its disk is full"),
+    ("readonly", "it is read-only"),
+    ("read-only", "it is read-only"),
+    ("unable to open", "it cannot be opened"),
+    ("disk i/o", "a disk error"),
+)
+
+
+def unavailable_reason(exc: BaseException) -> str:
+    """Why the database cannot be used now, in a few words fit for a user (no address, no
+    driver text): locked, full, read-only, not opened, a disk error; otherwise it does not
+    answer (a server down, restarting or refusing connections)."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    for key, words in _UNAVAILABLE_REASONS:
+        if key in text:
+            return words
+    return "it does not answer"
 
 
 def _first_line(exc: BaseException) -> str:

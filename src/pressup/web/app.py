@@ -34,13 +34,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from pressup.errors import StorageUnavailableError
 from pressup.protocol import ProtocolSpec, load_spec
 from pressup.sessions.store import Store
+from pressup.web import failures
 from pressup.web.deps import no_nul_characters
 from pressup.web.guard import Guard
 from pressup.web.hub import SessionHub
@@ -55,16 +54,6 @@ STATIC = Path(__file__).parent / "static"
 #: only to be answered with ``too_large``.
 WS_MAX_SIZE = 16 * 1024 * 1024
 ROUTERS = (screening, exports, progress, coach, sessions, ws)
-
-
-async def storage_unavailable(_request: Request, exc: Exception) -> JSONResponse:
-    """HTTP 503 for a route whose database call failed for now (locked, disk full): the routes
-    that touch the store are plain functions, run in a worker thread, never on the event loop."""
-    return JSONResponse(
-        {"detail": f"storage_unavailable: {exc}; try again shortly"},
-        status_code=503,
-        headers={"Retry-After": "5"},
-    )
 
 
 def create_app(
@@ -86,8 +75,9 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
         lifespan=lifespan,
-        # on every route: the guard's Host allow-list and body limit, a NUL character
-        responses=refusals(400, 413, 422),
+        # on every route: the guard's Host allow-list and body limit, a NUL character, the
+        # database unavailable
+        responses=refusals(400, 413, 422, 503),
         dependencies=[Depends(no_nul_characters)],
     )
     app.state.settings = settings
@@ -96,7 +86,7 @@ def create_app(
     app.state.hub = hub
     app.state.timer = ReplyTimer() if settings.timing else None
     app.add_middleware(Guard, settings=settings)
-    app.add_exception_handler(StorageUnavailableError, storage_unavailable)
+    failures.install(app)  # 503 (and 500) in plain words, never the database's address
     for module in ROUTERS:
         app.include_router(module.router)
     if settings.pose_assets_dir is not None and settings.pose_assets_dir.is_dir():

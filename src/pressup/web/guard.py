@@ -20,10 +20,11 @@ checks (:func:`pressup.clinic.auth.csrf_guard`) instead of the token.
   the reply started gets a plain 500 with the same headers (and is raised on to be logged).
 * **A refused WebSocket upgrade** (a foreign ``Host`` here; a wrong token or ``Origin``, or no
   sign-in, at the endpoint) is an HTTP reply with the same headers and a short JSON body
-  (``{"detail": ...}``; 400 for the host, 403 otherwise), sent with the ASGI "WebSocket Denial
-  Response" extension (``websocket.http.response.start``/``.body``) when the server offers it,
-  as uvicorn does; without it the upgrade is refused by a close (code 1008), which the server
-  turns into a bare HTTP 403.
+  (``{"detail": ...}``; 400 for the host, 503 when the database cannot be used now, 403
+  otherwise), sent with the ASGI "WebSocket Denial Response" extension
+  (``websocket.http.response.start``/``.body``) when the server offers it, as uvicorn does;
+  without it the upgrade is refused by a close (code 1008; 1013 for the database), which the
+  server turns into a bare HTTP 403.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from pressup.web.deps import MAX_BODY_BYTES, origin_ok, token_ok
+from pressup.web.failures import RETRY_AFTER_S
 from pressup.web.settings import Settings
 
 Scope = MutableMapping[str, Any]
@@ -60,6 +62,10 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 #: Paths whose replies may be cached (no health data: the page's code and the pose runtime).
 CACHEABLE_PREFIXES = ("/static/", "/vendor/")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+#: A WebSocket endpoint's close before accepting, by code, as the HTTP status of the refused
+#: upgrade: "Try Again Later" (the database cannot be used now) and "Internal Error"; any
+#: other code is a 403.
+CLOSE_STATUS = {1013: 503, 1011: 500}
 
 
 class BodyTooLarge(Exception):
@@ -197,6 +203,8 @@ class OuterGuard:
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
         ]
+        if status == 503:
+            headers.append((b"retry-after", str(RETRY_AFTER_S).encode()))
         await send(
             {
                 "type": f"{kind}.response.start",
@@ -209,11 +217,13 @@ class OuterGuard:
     async def _refuse_upgrade(self, scope: Scope, send: Send, status: int, detail: str) -> None:
         """Refuse a WebSocket upgrade: an HTTP reply with the security headers when the server
         offers the ASGI "WebSocket Denial Response" extension (uvicorn does), else a close
-        before accepting (the server then answers a bare HTTP 403), code 1008."""
+        before accepting (the server then answers a bare HTTP 403), code 1008 (1013 or 1011
+        for a 503 or a 500)."""
         if "websocket.http.response" in scope.get("extensions", {}):
             await self._refuse(scope, send, status, detail, kind="websocket.http")
         else:
-            await send({"type": "websocket.close", "code": 1008, "reason": detail[:120]})
+            code = next((c for c, s in CLOSE_STATUS.items() if s == status), 1008)
+            await send({"type": "websocket.close", "code": code, "reason": detail[:120]})
 
     def _upgrade_refusals(self, scope: Scope, send: Send) -> Send:
         """``send`` for a WebSocket endpoint: a close before the upgrade was accepted (the
@@ -224,7 +234,8 @@ class OuterGuard:
             nonlocal answered
             if msg["type"] == "websocket.close" and not answered:
                 answered = True
-                await self._refuse_upgrade(scope, send, 403, msg.get("reason") or "forbidden")
+                status = CLOSE_STATUS.get(msg.get("code", 1000), 403)
+                await self._refuse_upgrade(scope, send, status, msg.get("reason") or "forbidden")
                 return
             if msg["type"] in ("websocket.accept", "websocket.http.response.start"):
                 answered = True

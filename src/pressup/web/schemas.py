@@ -71,11 +71,21 @@ class VideoSize(BaseModel):
     height: int = Field(ge=16, le=8192)
 
 
+def _storable(value: str | None) -> str | None:
+    """Text the database can keep: PostgreSQL keeps no NUL character in text (it was a
+    ``storage_unavailable`` there), so none is taken on any database."""
+    if value is not None and "\x00" in value:
+        raise ValueError("expected text without NUL characters, got one")
+    return value
+
+
 class Hello(_Msg):
     type: Literal["hello"]
     session: str | None = Field(default=None, max_length=64, pattern=r"^[0-9a-f]{32}$")
     client: str = Field(default="unknown", max_length=100)
     video: VideoSize | None = None
+
+    _client = field_validator("client")(_storable)
 
 
 class FrameItem(BaseModel):
@@ -150,6 +160,8 @@ class Feedback(_Msg):
     type: Literal["feedback"]
     helpful: bool
     comment: str | None = Field(default=None, max_length=1000)
+
+    _comment = field_validator("comment")(_storable)
 
 
 class Control(_Msg):

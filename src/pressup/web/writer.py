@@ -203,7 +203,7 @@ class StoreWriter:
             except StorageUnavailableError as exc:
                 with self._cv:
                     first = self._failing is None
-                    self._failing = str(exc)
+                    self._failing = exc.public  # what the tabs are told: no address
                     self._busy_since = None
                     if first:
                         log.warning("storage: %s failed, kept and retried: %s", call.what, exc)

@@ -81,6 +81,37 @@ def test_wrong_password_then_lockout_holds_across_workers(clinic: World) -> None
     other_worker.state.store.close()
 
 
+def test_an_admin_unlocks_a_locked_account(clinic: World) -> None:
+    """Locked after failed sign-ins, an account is unlocked by an admin (CSRF-checked, an
+    audit entry naming whom, no health data): the right password works at once."""
+    c = TestClient(clinic.app)
+    for wrong in ("one", "two", "three"):
+        assert _login(c, "patient.a", f"wrong {wrong}").status_code == 401
+    assert _login(c, "patient.a", PASSWORD).status_code == 429
+    admin, csrf = clinic.client("admin")
+    page = admin.get("/admin").text
+    assert "locked until" in page and 'data-testid="unlock-patient.a"' in page
+    pid = clinic.accounts["patient_a"].id
+    url = f"/admin/accounts/{pid}/unlock"
+    assert admin.post(url, follow_redirects=False).status_code == 403  # no CSRF token
+    physio, pcsrf = clinic.client("clinician_a")
+    assert physio.post(url, data={"csrf_token": pcsrf}).status_code == 403  # not an admin
+    assert _login(c, "patient.a", PASSWORD).status_code == 429  # still locked
+    r = admin.post(url, data={"csrf_token": csrf}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/admin?unlocked={pid}"
+    assert "patient.a is unlocked" in admin.get(r.headers["location"]).text
+    assert _login(c, "patient.a", PASSWORD).status_code == 303
+    gone = admin.post("/admin/accounts/2147483000/unlock", data={"csrf_token": csrf})
+    assert gone.status_code == 404
+    lines = admin.get("/admin/audit.csv").text.strip().splitlines()
+    unlocks = [line for line in lines if ",unlock_account," in line]
+    assert len(unlocks) == 1
+    fields = unlocks[0].split(",")
+    assert fields[3:6] == ["admin", "admin", "unlock_account"]
+    assert fields[6:8] == ["", ""]  # no patient's data was read
+    assert fields[-2:] == [str(pid), "patient.a"]
+
+
 def test_too_many_failures_from_one_address_are_refused(clinic: World) -> None:
     c = TestClient(clinic.app)
     codes = [_login(c, f"nobody{i}", "x").status_code for i in range(11)]

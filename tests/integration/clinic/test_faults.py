@@ -371,6 +371,11 @@ def test_postgres_restarted_mid_set_loses_nothing_acknowledged(tmp_path: Path) -
                 # the set goes on while the database is down, and the page is told
                 p.stream(ws, lambda: bool(p.notices) and time.monotonic() - stopped_at > 3.0)
                 assert [n["code"] for n in p.notices][:1] == ["storage_unavailable"], p.notices
+                # in plain words: not the database's address, socket or the driver's text
+                for told in [n["message"] for n in p.notices if n["type"] == "error"]:
+                    assert told.startswith("the database cannot be written now ("), told
+                    for secret in ("postgres", "/tmp", "socket", "connection", "FATAL"):
+                        assert secret not in told, told
                 pg_ctl("start")
                 p.stream(ws, lambda: p.last["status"]["stage"] == "done")
                 assert p.reps == 3, p.last["status"]

@@ -1,5 +1,6 @@
 """Who may use which route: every route of the clinic app x every role (patient A, patient B,
-clinician of A, another clinician, admin, anonymous), on SQLite and PostgreSQL.
+clinician of A, a second clinician in A's care team, another clinician, admin, anonymous), on
+SQLite and PostgreSQL.
 
 The routes are read from the app itself; a route without a rule in :data:`RULES` fails
 :func:`test_every_route_has_a_rule`, so a new route cannot slip in unchecked. Paths are filled
@@ -11,26 +12,24 @@ mention A's session.
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from fastapi.routing import APIRoute, APIWebSocketRoute
-from starlette.routing import Mount
 from starlette.websockets import WebSocketDisconnect
 
-from pressup.clinic.app import all_routes
 from pressup.safety.screening import QUESTION_IDS
-from support.clinic import ROLES, World, csrf_of
+from support.clinic import ROLES, World, call_route, csrf_of, fill_path, route_keys
 
 #: Who may use a route:
 #: * ``public``: anyone, signed in or not (health probes, the sign-in forms, static files);
 #: * ``signed_in``: any signed-in account;
 #: * ``patient``: a patient, on their own data (B asking for A's session gets a 404);
 #: * ``clinician``: any clinician (their own list, their own patients' audit);
-#: * ``clinician_of``: the clinician of the patient in the path only;
-#: * ``admin``: an admin.
+#: * ``clinician_of``: the clinicians in the care team of the patient in the path only (A's
+#:   first clinician and the second one added to A's care team get the same answers);
+#: * ``admin``: an admin;
+#: * ``staff``: a clinician or an admin (their own sign-in code).
 RULES: dict[tuple[str, str], str] = {
     ("GET", "/healthz"): "public",
     ("GET", "/readyz"): "public",
@@ -38,9 +37,18 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/login"): "public",
     ("GET", "/invite"): "public",
     ("POST", "/invite"): "public",
+    ("GET", "/reset"): "public",
+    ("POST", "/reset"): "public",
     ("MOUNT", "/static"): "public",
     ("GET", "/static/words.js"): "patient",
     ("POST", "/logout"): "signed_in",
+    ("GET", "/account/password"): "signed_in",
+    ("POST", "/account/password"): "signed_in",
+    ("GET", "/login/code"): "public",
+    ("POST", "/login/code"): "public",
+    ("GET", "/account/two-factor"): "staff",
+    ("POST", "/account/two-factor"): "staff",
+    ("POST", "/account/two-factor/off"): "staff",
     ("GET", "/"): "patient",
     ("GET", "/me"): "patient",
     ("POST", "/me/delete"): "patient",
@@ -69,8 +77,14 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/clinic/patients/{patient_id}/prescription"): "clinician_of",
     ("POST", "/clinic/patients/{patient_id}/screenings/{screening_id}/review"): "clinician_of",
     ("POST", "/clinic/patients/{patient_id}/invite"): "clinician_of",
+    ("POST", "/clinic/patients/{patient_id}/reset"): "clinician_of",
+    ("POST", "/clinic/patients/{patient_id}/care-team/add"): "clinician_of",
+    ("POST", "/clinic/patients/{patient_id}/care-team/remove"): "clinician_of",
     ("GET", "/admin"): "admin",
     ("POST", "/admin/accounts"): "admin",
+    ("POST", "/admin/accounts/{account_id}/unlock"): "admin",
+    ("POST", "/admin/accounts/{account_id}/reset"): "admin",
+    ("POST", "/admin/accounts/{account_id}/two-factor/remove"): "admin",
     ("GET", "/admin/audit.csv"): "admin",
 }
 
@@ -84,17 +98,7 @@ LISTS_OWN = {
 
 
 def _keys(world: World) -> list[tuple[str, str]]:
-    keys = []
-    for route in all_routes(world.app):
-        if isinstance(route, APIWebSocketRoute):
-            keys.append(("WS", route.path))
-        elif isinstance(route, APIRoute):
-            keys.extend((m, route.path) for m in sorted(route.methods or ()) if m != "HEAD")
-        elif isinstance(route, Mount):
-            keys.append(("MOUNT", route.path))
-        else:
-            keys.append(("?", repr(route)))
-    return keys
+    return route_keys(world.app)
 
 
 def test_every_route_has_a_rule(world: World) -> None:
@@ -116,58 +120,22 @@ def _allowed(rule: str, role: str, path: str) -> bool:
         "public": True,
         "signed_in": role != "anonymous",
         "patient": role == "patient_a" or (role == "patient_b" and not names_a),
-        "clinician": role in ("clinician_a", "clinician_b"),
-        "clinician_of": role == "clinician_a",
+        "clinician": role in ("clinician_a", "clinician_a2", "clinician_b"),
+        "clinician_of": role in ("clinician_a", "clinician_a2"),
         "admin": role == "admin",
+        "staff": role in ("clinician_a", "clinician_a2", "clinician_b", "admin"),
     }[rule]
 
 
 def _fill(path: str, world: World) -> str:
-    return (
-        path.replace("{patient_id}", str(world.accounts["patient_a"].id))
-        .replace("{session_id}", world.session_of["patient_a"])
-        .replace("{screening_id}", str(world.screening_of["patient_a"]))
-        .replace("{table}.{fmt}", "sessions.csv")
-    )
+    return fill_path(path, world)
 
 
 def _request(world: World, role: str, method: str, path: str) -> Any:
     c, csrf = world.client(role, fresh=path == "/logout" or role == "anonymous")
-    if not csrf and method == "POST" and path in ("/login", "/invite"):
+    if not csrf and method == "POST" and path in ("/login", "/invite", "/reset", "/login/code"):
         csrf = csrf_of(c, "/login")  # the double-submit cookie of the sign-in forms
-    sid = world.session_of["patient_a"]
-    params: dict[str, str] = {"token": csrf} if csrf else {}
-    if path == "/export/fhir":
-        params.update(session=sid, patient="p1")
-    if path == "/export/trc":
-        params["session"] = sid
-    if path == "/invite" and method == "GET":
-        params["code"] = "x"
-    url = _fill(path, world) if path != "/static" else "/static/style.css"
-    headers = {"x-csrf-token": csrf} if csrf else {}
-    if method == "GET":
-        return c.get(url, params=params, headers=headers, follow_redirects=False)
-    forms: dict[str, dict[str, str]] = {
-        "/login": {"username": "nobody", "password": "wrong password"},
-        "/invite": {"code": "nope", "password": "x" * 12, "again": "x" * 12},
-        "/me/delete": {"password": "not my password", "confirm": "yes"},
-        "/clinic/patients": {"username": f"p.{uuid.uuid4().hex[:8]}", "display_name": "New"},
-        "/admin/accounts": {
-            "username": f"s.{uuid.uuid4().hex[:8]}",
-            "display_name": "Staff",
-            "role": "clinician",
-        },
-    }
-    if path.endswith("/prescription"):
-        form = {"variant": "forearms", "reps": "3", "hold_s": "5", "sessions_per_day": "1"}
-    elif path.endswith("/review"):
-        form = {"decision": "declined", "note": "Please call me first."}
-    else:
-        form = forms.get(path, {})
-    if path == "/api/screening":
-        body = {"answers": {q: "no" for q in QUESTION_IDS}}
-        return c.post(url, params=params, headers=headers, json=body, follow_redirects=False)
-    return c.post(url, params=params, headers=headers, data=form, follow_redirects=False)
+    return call_route(world, c, csrf, method, path)
 
 
 def _ws_opens(world: World, role: str) -> bool:
@@ -216,6 +184,9 @@ def test_isolation_matrix(world: World, role: str) -> None:
             wrong.append(f"{method} {path}: patient B's reply names patient A's session")
         if role == "clinician_b" and path == "/clinic" and "Patient A" in r.text:
             wrong.append("GET /clinic: the other clinician sees patient A")
+        lists_a = "Patient A" in r.text and "Patient B" not in r.text
+        if role in ("clinician_a", "clinician_a2") and path == "/clinic" and not lists_a:
+            wrong.append(f"GET /clinic: {role} should list patient A (and not B)")
     assert wrong == []
 
 
@@ -265,3 +236,20 @@ def test_a_new_route_without_a_rule_is_caught(tmp_path: Any) -> None:
     missing = sorted(set(_keys(w)) - set(RULES))
     assert missing == [("GET", "/clinic/patients/{patient_id}/everything")]
     w.store.close()
+
+
+def test_the_second_clinician_in_a_s_care_team_gets_the_first_s_answers(world: World) -> None:
+    """Not only "allowed": on every route about patient A, the clinician added to A's care
+    team gets the same status (and the same redirect) as A's first clinician, and the other
+    clinician the refusal."""
+    differ = []
+    routes = [k for k in sorted(set(_keys(world))) if RULES.get(k) == "clinician_of"]
+    assert len(routes) >= 10
+    for method, path in routes:
+        answers = {}
+        for role in ("clinician_a", "clinician_a2", "clinician_b"):
+            r = _request(world, role, method, path)
+            answers[role] = (r.status_code, r.headers.get("location"))
+        if answers["clinician_a2"] != answers["clinician_a"] or answers["clinician_b"][0] != 404:
+            differ.append(f"{method} {path}: {answers}")
+    assert differ == []

@@ -43,8 +43,10 @@ MIN_PASSED_SHARE = 0.5
 
 def _world(url: str) -> World:
     # The fuzz's failed sign-ins all come from the test client's address: without a higher
-    # limit that address would be locked out, and so would the sign-ins the fuzz needs.
-    return build_world(url, address_max_failures=1_000_000)
+    # limit that address would be locked out, and so would the sign-ins the fuzz needs; and a
+    # wrong current password at /account/password counts against the account like a failed
+    # sign-in, which would lock the roles' own accounts.
+    return build_world(url, address_max_failures=1_000_000, login_max_failures=1_000_000)
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +70,7 @@ def caller(world: World, role: str) -> Caller:
         query={"token": csrf},
         ids={
             "patient_id": world.accounts["patient_a"].id,
+            "account_id": world.accounts["patient_a"].id,
             "session_id": own_session,
             "screening_id": world.screening_of["patient_a"],
         },
@@ -225,3 +228,34 @@ def test_a_non_ascii_token_is_refused_not_a_server_error(fuzz_world: World, toke
     csrf_of(anonymous, "/login")  # the double-submit cookie is set; the form's token is not it
     r = anonymous.post("/login", data={"username": "x", "password": "y", "csrf_token": token})
     assert r.status_code == 403
+
+
+def test_a_nul_character_in_a_websocket_string_is_refused(database_url: str) -> None:
+    """``hello.client`` and ``feedback.comment`` are stored: with a NUL character they were a
+    ``storage_unavailable`` on PostgreSQL (its text keeps none; a SQLite stored it). Now the
+    message is refused as a bad field on every database, nothing is stored, and the
+    connection goes on."""
+    import json
+
+    world = build_world(database_url, require_screening=False)
+    c, csrf = world.client("patient_a")
+    with c.websocket_connect(f"/ws?token={csrf}", headers={"origin": ORIGIN}) as ws:
+        ws.send_text(json.dumps({"v": 1, "type": "hello", "session": None, "client": "a\x00b"}))
+        refused = json.loads(ws.receive_text())
+        assert refused["type"] == "error" and refused["code"] == "bad_schema", refused
+        assert refused["message"].startswith("hello.client: ")
+        assert "expected text without NUL characters, got one" in refused["message"]
+        ws.send_text(json.dumps({"v": 1, "type": "hello", "session": None, "client": "pytest"}))
+        welcome = json.loads(ws.receive_text())
+        assert welcome["type"] == "welcome", welcome
+        bad = {"v": 1, "type": "feedback", "helpful": True, "comment": "fine\x00"}
+        ws.send_text(json.dumps(bad))
+        refused = json.loads(ws.receive_text())
+        assert refused["code"] == "bad_schema", refused
+        assert refused["message"].startswith("feedback.comment: ")
+        ws.send_text(json.dumps({"v": 1, "type": "ping"}))
+        assert json.loads(ws.receive_text())["type"] == "pong"
+    r = c.get("/api/sessions", params={"token": csrf})
+    assert "pytest" in {s["client"] for s in r.json()}
+    assert all("\x00" not in s["client"] for s in r.json())
+    world.store.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from pressup.errors import InputError, StorageError
+from pressup.errors import InputError, RecordNotFoundError, StorageError
 from pressup.sessions import records as safety
 from pressup.storage import Store
 from pressup.storage import accounts as acc
@@ -122,11 +122,129 @@ def test_an_invitation_works_once_and_not_after_it_expires(store: Store) -> None
         expires_at=now - timedelta(seconds=1),
     )
     assert acc.redeem_invite(store, "b" * 64, now, "hash") is None  # expired
+    assert acc.redeem_invite(store, H, now, "hash", purpose="reset") is None  # not a reset
     done = acc.redeem_invite(store, H, now, "hash-1")
     assert done is not None and done.has_password
     assert acc.password_hash_of(store, pat.id) == "hash-1"
     assert acc.redeem_invite(store, H, now, "hash-2") is None  # used
     assert acc.password_hash_of(store, pat.id) == "hash-1"
+    assert [i.purpose for i in acc.invites_of(store, pat.id)] == ["invite", "invite"]
+
+
+def _sign_in(store: Store, account_id: int, secret: str) -> None:
+    acc.create_auth_session(
+        store,
+        session_hash=secret * 64,
+        account_id=account_id,
+        csrf_token="c",
+        expires_at=utc_now() + timedelta(hours=1),
+        address="-",
+    )
+
+
+def test_a_reset_code_ends_every_sign_in_and_only_the_newest_works(store: Store) -> None:
+    admin = acc.create_account(store, username="boss", display_name="B", role="admin")
+    pat = acc.create_account(store, username="pat", display_name="Pat", role="patient")
+    other = acc.create_account(store, username="other", display_name="O", role="patient")
+    _sign_in(store, pat.id, "1")
+    _sign_in(store, pat.id, "2")
+    _sign_in(store, other.id, "3")
+    later = utc_now() + timedelta(hours=1)
+    for code in ("d", "e"):
+        acc.create_invite(
+            store,
+            code_hash=code * 64,
+            account_id=pat.id,
+            created_by=admin.id,
+            expires_at=later,
+            purpose="reset",
+        )
+    now = utc_now()
+    assert acc.redeem_invite(store, "d" * 64, now, "old-code", purpose="reset") is None
+    assert acc.redeem_invite(store, "e" * 64, now, "new", purpose="invite") is None
+    done = acc.redeem_invite(store, "e" * 64, now, "new", purpose="reset")
+    assert done is not None and acc.password_hash_of(store, pat.id) == "new"
+    assert acc.auth_session(store, "1" * 64, now) is None
+    assert acc.auth_session(store, "2" * 64, now) is None
+    assert acc.auth_session(store, "3" * 64, now) is not None  # another account's stays
+    assert acc.redeem_invite(store, "e" * 64, now, "again", purpose="reset") is None
+    with pytest.raises(InputError, match="purpose: expected one of"):
+        acc.create_invite(
+            store,
+            code_hash="f" * 64,
+            account_id=pat.id,
+            created_by=admin.id,
+            expires_at=later,
+            purpose="forever",
+        )
+
+
+def test_changing_a_password_ends_the_other_sign_ins(store: Store) -> None:
+    a = acc.create_account(store, username="u", display_name="U", role="clinician")
+    for secret in ("1", "2", "3"):
+        _sign_in(store, a.id, secret)
+    assert acc.change_password(store, a.id, "new-hash", keep="2" * 64) == 2
+    now = utc_now()
+    assert [acc.auth_session(store, s * 64, now) is not None for s in "123"] == [
+        False,
+        True,
+        False,
+    ]
+    assert acc.password_hash_of(store, a.id) == "new-hash"
+
+
+def test_unlocking_ends_the_lock_and_forgets_the_failed_sign_ins(store: Store) -> None:
+    a = acc.create_account(store, username="u", display_name="U", role="patient")
+    since = utc_now() - timedelta(minutes=1)
+    for _ in range(3):
+        acc.record_attempt(store, username="u", address="10.0.0.1", ok=False)
+        acc.note_failure(store, a.id, lock_after=3, lock_until=utc_now() + timedelta(hours=1))
+    acc.record_attempt(store, username="v", address="10.0.0.1", ok=False)
+    locked = acc.get_account(store, a.id)
+    assert locked is not None and locked.locked_until is not None and locked.failed_logins == 3
+    done = acc.unlock_account(store, a.id)
+    assert done.locked_until is None and done.failed_logins == 0
+    assert acc.failures_since(store, since, username="u") == 0
+    assert acc.failures_since(store, since, username="v") == 1  # someone else's stay
+    with pytest.raises(RecordNotFoundError):
+        acc.unlock_account(store, a.id + 100)
+
+
+def test_a_care_team_has_many_clinicians_and_never_none(store: Store) -> None:
+    one = acc.create_account(store, username="one", display_name="A One", role="clinician")
+    two = acc.create_account(store, username="two", display_name="B Two", role="clinician")
+    boss = acc.create_account(
+        store, username="boss", display_name="C Boss", role="admin", also_clinician=True
+    )
+    plain = acc.create_account(store, username="plain", display_name="Plain", role="admin")
+    pat = acc.create_account(
+        store, username="pat", display_name="Pat", role="patient", clinician_id=one.id
+    )
+    assert acc.patient_in_care(store, pat.id, one.id) == pat
+    assert acc.patient_in_care(store, pat.id, two.id) is None
+    acc.add_to_care_team(store, patient_id=pat.id, clinician_id=two.id, added_by=one.id)
+    acc.add_to_care_team(store, patient_id=pat.id, clinician_id=boss.id, added_by=one.id)
+    assert [c.username for c in acc.care_team(store, pat.id)] == ["one", "two", "boss"]
+    assert acc.patients_of(store, two.id) == [pat] and acc.patients_of(store, boss.id) == [pat]
+    assert acc.patient_in_care(store, pat.id, two.id) == pat
+    assert acc.patient_in_care(store, one.id, one.id) is None  # not a patient
+    assert acc.patient_in_care(store, MAX_ROW_ID + 1, one.id) is None
+    with pytest.raises(InputError, match="in the care team already"):
+        acc.add_to_care_team(store, patient_id=pat.id, clinician_id=two.id, added_by=one.id)
+    with pytest.raises(InputError, match="expected a clinician's account"):
+        acc.add_to_care_team(store, patient_id=pat.id, clinician_id=plain.id, added_by=one.id)
+    with pytest.raises(RecordNotFoundError, match="no patient"):
+        acc.add_to_care_team(store, patient_id=one.id, clinician_id=two.id, added_by=one.id)
+    acc.remove_from_care_team(store, patient_id=pat.id, clinician_id=one.id)
+    acc.remove_from_care_team(store, patient_id=pat.id, clinician_id=boss.id)
+    assert acc.patients_of(store, one.id) == []
+    with pytest.raises(InputError, match="not in the care team"):
+        acc.remove_from_care_team(store, patient_id=pat.id, clinician_id=one.id)
+    with pytest.raises(InputError, match="keeps at least one"):
+        acc.remove_from_care_team(store, patient_id=pat.id, clinician_id=two.id)
+    assert [c.username for c in acc.care_team(store, pat.id)] == ["two"]
+    acc.delete_account(store, pat.id)  # the care team goes with the patient
+    assert acc.patients_of(store, two.id) == []
 
 
 def test_deleting_a_patient_deletes_their_data_and_keeps_the_audit(store: Store) -> None:

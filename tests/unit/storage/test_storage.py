@@ -6,6 +6,7 @@ import math
 import os
 import threading
 from dataclasses import asdict
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
 
 from pressup.analysis.result import Fault, Rep
 from pressup.engine.events import Event
@@ -33,6 +34,7 @@ from pressup.storage import (
     symptoms,
     upgrade,
 )
+from pressup.storage import accounts as acc
 from pressup.storage import store as store_module
 from pressup.storage.cues import add_cues, list_cues
 from pressup.storage.models import (
@@ -44,6 +46,7 @@ from pressup.storage.models import (
     RepRow,
     TrackChunkRow,
 )
+from pressup.storage.values import utc_now
 
 DOSE = {"target_reps": 10, "target_hold_s": 2.0, "min_lowering_s": 1.5, "variant": "hands"}
 PROTOCOL = {"name": "default", "version": 1}
@@ -584,7 +587,7 @@ def test_models_match_migrations(url: str) -> None:
 def test_migrations_on_empty_database(url: str) -> None:
     assert current_revision(url) is None
     upgrade(url, "head")
-    assert current_revision(url) == head_revision() == "0006"
+    assert current_revision(url) == head_revision() == "0008"
     assert _tables(url) >= TABLES
     downgrade(url, "base")
     assert current_revision(url) is None
@@ -688,6 +691,157 @@ def test_rep_attempts_migration_round_trip(url: str) -> None:
         s.upsert_rep(sid, _rep(2, start_s=20.0, complete=False))
         s.upsert_rep(sid, _rep(2, start_s=30.0))
         assert [r["start_s"] for r in s.list_reps(sid)] == [8.0, 20.0, 30.0]
+
+
+def _rows(url: str, sql: str) -> list[tuple[Any, ...]]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(sql))]
+    finally:
+        engine.dispose()
+
+
+def _execute(url: str, sql: str, **params: Any) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(sql), params)
+    finally:
+        engine.dispose()
+
+
+def _columns(url: str, table: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return {c["name"] for c in inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
+
+
+def _account_0006(url: str, name: str, role: str, clinician: int | None, at: datetime) -> int:
+    _execute(
+        url,
+        "INSERT INTO accounts (username, display_name, role, also_clinician, clinician_id, "
+        "created_at, failed_logins) VALUES (:n, :d, :r, false, :c, :at, 0)",
+        n=name,
+        d=name,
+        r=role,
+        c=clinician,
+        at=at,
+    )
+    return int(_rows(url, f"SELECT id FROM accounts WHERE username = '{name}'")[0][0])
+
+
+def _check_care_team_migration(url: str) -> None:
+    """0006 -> head -> 0006 -> head with accounts in it: each patient's clinician moves into
+    the care team and back (the earliest member), reset codes and audit targets go down."""
+    upgrade(url, "0006")
+    t0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+    physio = _account_0006(url, "physio.one", "clinician", None, t0)
+    other = _account_0006(url, "physio.two", "clinician", None, t0)
+    pat = _account_0006(url, "pat.one", "patient", physio, t0 + timedelta(days=1))
+    lone = _account_0006(url, "pat.two", "patient", None, t0)
+    _execute(
+        url,
+        "INSERT INTO invites (code_hash, account_id, created_by, created_at, expires_at) "
+        "VALUES (:h, :a, :b, :at, :at)",
+        h="c" * 64,
+        a=pat,
+        b=physio,
+        at=t0,
+    )
+    upgrade(url, "head")  # 0007 moves the clinicians; 0008 adds the second factor
+    assert "clinician_id" not in _columns(url, "accounts")
+    assert _rows(url, "SELECT patient_id, clinician_id, added_by FROM care_team") == [
+        (pat, physio, None)
+    ]
+    assert _rows(url, "SELECT purpose FROM invites") == [("invite",)]
+    with Store(url, migrate=False) as s:
+        assert [p.username for p in acc.patients_of(s, physio)] == ["pat.one"]
+        assert acc.care_team(s, lone) == []
+        added = acc.add_to_care_team(s, patient_id=pat, clinician_id=other, added_by=physio)
+        assert added.username == "physio.two"
+        assert [c.username for c in acc.care_team(s, pat)] == ["physio.one", "physio.two"]
+        acc.create_invite(
+            s,
+            code_hash="d" * 64,
+            account_id=pat,
+            created_by=physio,
+            expires_at=utc_now() + timedelta(hours=1),
+            purpose="reset",
+        )
+        who = acc.get_account(s, pat)
+        acc.add_audit(s, actor=None, action="x", patient=None, address="-", target=who)
+    assert _rows(url, "SELECT target_username FROM audit_log") == [("pat.one",)]
+    downgrade(url, "0006")
+    assert "care_team" not in _tables(url) and "purpose" not in _columns(url, "invites")
+    assert "target_id" not in _columns(url, "audit_log")
+    assert sorted(_rows(url, "SELECT username, clinician_id FROM accounts")) == [
+        ("pat.one", physio),  # the care team's earliest member
+        ("pat.two", None),
+        ("physio.one", None),
+        ("physio.two", None),
+    ]
+    assert _rows(url, "SELECT code_hash FROM invites") == [("c" * 64,)]  # the reset is gone
+    assert _rows(url, "SELECT count(*) FROM audit_log") == [(1,)]
+    with pytest.raises(Exception, match="append-only"):  # the triggers are still there
+        _execute(url, "UPDATE audit_log SET action = 'y'")
+    upgrade(url, "head")
+    assert _rows(url, "SELECT patient_id, clinician_id FROM care_team") == [(pat, physio)]
+    with pytest.raises(Exception, match="append-only"):
+        _execute(url, "DELETE FROM audit_log")
+    _assert_models_match(url)
+
+
+def test_care_team_migration_round_trip(url: str) -> None:
+    _check_care_team_migration(url)
+
+
+def _check_two_factor_migration(url: str) -> None:
+    """0008 and back with sign-ins in it: a sign-in waiting for its code goes down with the
+    column (it could sign someone in without one), the others stay and come back verified."""
+    upgrade(url, "head")
+    later = utc_now() + timedelta(hours=1)
+    with Store(url, migrate=False) as s:
+        a = acc.create_account(s, username="dr.x", display_name="X", role="clinician")
+        acc.set_two_factor(s, a.id, "JBSWY3DPEHPK3PXP", 5)
+        for secret, verified in (("1", True), ("2", False)):
+            acc.create_auth_session(
+                s,
+                session_hash=secret * 64,
+                account_id=a.id,
+                csrf_token="c",
+                expires_at=later,
+                address="-",
+                verified=verified,
+            )
+        assert acc.two_factor_of(s, a.id) == ("JBSWY3DPEHPK3PXP", 5)
+        assert acc.take_two_factor_step(s, a.id, 6) and not acc.take_two_factor_step(s, a.id, 6)
+    downgrade(url, "0007")
+    assert "totp_secret" not in _columns(url, "accounts")
+    assert _rows(url, "SELECT id FROM auth_sessions") == [("1" * 64,)]
+    upgrade(url, "head")
+    with Store(url, migrate=False) as s:
+        found = acc.auth_session(s, "1" * 64, utc_now())
+        assert found is not None and found[0].verified and not found[1].has_two_factor
+    _assert_models_match(url)
+
+
+def test_two_factor_migration_round_trip(url: str) -> None:
+    _check_two_factor_migration(url)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not os.environ.get("PRESSUP_TEST_POSTGRES_URL"),
+    reason="set PRESSUP_TEST_POSTGRES_URL to test on PostgreSQL",
+)
+def test_care_team_and_two_factor_migrations_on_postgresql() -> None:
+    from support.pg import fresh_database
+
+    _check_care_team_migration(fresh_database(os.environ["PRESSUP_TEST_POSTGRES_URL"]))
+    _check_two_factor_migration(fresh_database(os.environ["PRESSUP_TEST_POSTGRES_URL"]))
 
 
 def test_migration_errors_are_storage_errors(url: str) -> None:

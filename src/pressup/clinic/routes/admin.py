@@ -2,7 +2,15 @@
 
 * ``GET /admin`` - every account (name, role, clinician, whether a password is set, lock-out);
 * ``POST /admin/accounts`` - a new clinician or admin and its one-time invitation code;
-* ``GET /admin/audit.csv`` - the whole audit log as CSV (it holds no health data).
+* ``POST /admin/accounts/{account_id}/unlock`` - end an account's lock-out after failed
+  sign-ins (and forget those failures), so that its owner can sign in again at once;
+* ``POST /admin/accounts/{account_id}/reset`` - a one-time password-reset code for any account
+  (shown once; the server sends no mail: the admin hands it on);
+* ``POST /admin/accounts/{account_id}/two-factor/remove`` - remove an account's sign-in code
+  (a lost phone) and end its sign-ins; with ``PRESSUP_TWO_FACTOR`` they set up a new one at
+  their next sign-in;
+* ``GET /admin/audit.csv`` - the whole audit log as CSV (it holds no health data; the last
+  two columns: the account an action was about, e.g. the one unlocked).
 
 An admin reads no patient's health data unless the account is also a clinician's (then
 through ``/clinic`` like any clinician, for their own patients only).
@@ -15,15 +23,31 @@ import io
 from collections.abc import Iterator
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from pressup.clinic.auth import AdminAuth, BaseStoreDep, ClinicSettingsDep, audit
+from pressup.clinic.auth import (
+    AdminAuth,
+    BaseStoreDep,
+    ClinicSettingsDep,
+    RowId,
+    audit,
+    now_utc,
+)
 from pressup.clinic.pages import FORM, SIGNED_IN, render
 from pressup.clinic.routes.signin import issue_invite
-from pressup.errors import InputError
-from pressup.sessions.clinic import create_account, iter_audit, list_accounts
+from pressup.errors import InputError, RecordNotFoundError
+from pressup.sessions.clinic import (
+    care_teams,
+    create_account,
+    end_auth_sessions,
+    get_account,
+    iter_audit,
+    list_accounts,
+    set_two_factor,
+    unlock_account,
+)
 from pressup.sessions.store import Store
-from pressup.web.openapi import media, merged, page
+from pressup.web.openapi import media, merged, page, redirect, refusals
 
 router = APIRouter(responses=SIGNED_IN)
 AUDIT_COLUMNS = (
@@ -36,11 +60,13 @@ AUDIT_COLUMNS = (
     "patient_id",
     "patient_username",
     "address",
+    "target_id",
+    "target_username",
 )
 
 
 @router.get("/admin", response_class=HTMLResponse, responses=page())
-def accounts(auth: AdminAuth, store: BaseStoreDep) -> HTMLResponse:
+def accounts(auth: AdminAuth, store: BaseStoreDep, unlocked: int = 0) -> HTMLResponse:
     everyone = list_accounts(store)
     return render(
         "admin",
@@ -48,7 +74,9 @@ def accounts(auth: AdminAuth, store: BaseStoreDep) -> HTMLResponse:
         account=auth.account,
         csrf=auth.session.csrf_token,
         accounts=everyone,
-        names={a.id: a.display_name for a in everyone},
+        teams=care_teams(store, [a.id for a in everyone if a.role == "patient"]),
+        now=now_utc(),
+        unlocked=next((a for a in everyone if a.id == unlocked), None),
     )
 
 
@@ -92,6 +120,77 @@ def new_staff(
     )
 
 
+@router.post(
+    "/admin/accounts/{account_id}/unlock",
+    status_code=303,
+    response_class=Response,
+    responses=merged(FORM, refusals(404), redirect("To the accounts page, saying so.")),
+)
+def unlock(request: Request, account_id: RowId, auth: AdminAuth, store: BaseStoreDep) -> Response:
+    """End the account's lock-out and forget its failed sign-ins (audited: who, whom; no
+    health data)."""
+    try:
+        account = unlock_account(store, account_id)
+    except RecordNotFoundError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+    audit(request, auth.account, "unlock_account", None, target=account)
+    return RedirectResponse(f"/admin?unlocked={account.id}", status_code=303)
+
+
+@router.post(
+    "/admin/accounts/{account_id}/reset",
+    response_class=HTMLResponse,
+    responses=merged(FORM, refusals(404), page(description="The code and link, shown once.")),
+)
+def reset_code(
+    request: Request,
+    account_id: RowId,
+    auth: AdminAuth,
+    store: BaseStoreDep,
+    settings: ClinicSettingsDep,
+) -> HTMLResponse:
+    """A password-reset code for the account (audited: who, for whom; no health data)."""
+    account = get_account(store, account_id)
+    if account is None:
+        raise HTTPException(status_code=404, detail=f"no account with id {account_id}")
+    code = issue_invite(store, settings, account, auth.account, purpose="reset")
+    audit(request, auth.account, "issue_password_reset", None, target=account)
+    return render(
+        "message",
+        title=f"A password reset code for {account.display_name}",
+        account=auth.account,
+        csrf=auth.session.csrf_token,
+        lines=[
+            f"Give this code or link to {account.display_name} ({account.username}) yourself; "
+            "it is shown only now. They set a new password with it, which signs them out "
+            "everywhere. An earlier reset code of theirs no longer works."
+        ],
+        back="/admin",
+        **code,
+    )
+
+
+@router.post(
+    "/admin/accounts/{account_id}/two-factor/remove",
+    status_code=303,
+    response_class=Response,
+    responses=merged(FORM, refusals(404), redirect("To the accounts page.")),
+)
+def remove_two_factor(
+    request: Request, account_id: RowId, auth: AdminAuth, store: BaseStoreDep
+) -> Response:
+    """Remove the account's second factor and end its sign-ins (audited: who, whom); an
+    account without one is left as it is."""
+    account = get_account(store, account_id)
+    if account is None:
+        raise HTTPException(status_code=404, detail=f"no account with id {account_id}")
+    if account.has_two_factor:
+        set_two_factor(store, account.id, None, None)
+        end_auth_sessions(store, account.id)
+        audit(request, auth.account, "two_factor_removed", None, target=account)
+    return RedirectResponse("/admin", status_code=303)
+
+
 def _csv_lines(store: Store) -> Iterator[str]:
     buf = io.StringIO()
     writer = csv.writer(buf)
@@ -108,6 +207,8 @@ def _csv_lines(store: Store) -> Iterator[str]:
                 e.patient_id if e.patient_id is not None else "",
                 e.patient_username or "",
                 e.address,
+                e.target_id if e.target_id is not None else "",
+                e.target_username or "",
             ]
         )
         if buf.tell() > 65_536:

@@ -13,10 +13,13 @@
 * ``POST /clinic/patients/{patient_id}/screenings/{screening_id}/review`` - approve or
   decline a locked screening, with a note;
 * ``POST /clinic/patients/{patient_id}/invite`` - a new invitation code;
+* ``POST /clinic/patients/{patient_id}/reset`` - a password-reset code (shown once);
+* ``POST /clinic/patients/{patient_id}/care-team/...`` - add a clinician to the patient's care
+  team, or take one out (:mod:`.care_team`);
 * ``GET /clinic/audit`` - who looked at their patients' data.
 
-A patient who is not theirs is a 404 (as one that does not exist). Every read and change of
-a patient's data is written to the audit log.
+"Their" patients are those whose care team they are in; any other patient is a 404 (as one
+that does not exist). Every read and change of a patient's data is written to the audit log.
 """
 
 from __future__ import annotations
@@ -38,13 +41,17 @@ from pressup.clinic.auth import (
     now_utc,
 )
 from pressup.clinic.pages import FORM, NO_STORE, SIGNED_IN, render
-from pressup.clinic.routes import replay
+from pressup.clinic.routes import care_team, replay
 from pressup.clinic.routes.signin import issue_invite
-from pressup.errors import InputError, PressupError, StorageError
+from pressup.errors import DatabaseError, InputError, PressupError, RecordNotFoundError
 from pressup.safety.progression import VARIANT_WORDS
+from pressup.sessions.clinic import (
+    care_team as care_team_of,
+)
 from pressup.sessions.clinic import (
     create_account,
     list_audit,
+    list_clinicians,
     overview,
     overviews,
     patients_of,
@@ -124,12 +131,14 @@ def new_patient(
 def patient_page(
     request: Request,
     care: CareDep,
+    store: BaseStoreDep,
     spec: ClinicSpecDep,
     settings: ClinicSettingsDep,
     error: str = "",
 ) -> HTMLResponse:
     audit(request, care.auth.account, "read_patient", care.patient)
     screenings = list_screenings(care.store, limit=20)
+    team = care_team_of(store, care.patient.id)
     return render(
         "patient",
         title=care.patient.display_name,
@@ -148,6 +157,8 @@ def patient_page(
         reviews=reviews_of(care.store, [s.id for s in screenings]),
         variants=list(VARIANT_WORDS.items()),
         error=error[:300],
+        team=team,
+        colleagues=[c for c in list_clinicians(store) if c.id not in {t.id for t in team}],
     )
 
 
@@ -182,6 +193,8 @@ def patient_session_report(
         raise HTTPException(status_code=404, detail=f"no session {session_id} for this patient")
     try:
         html = session_report(care.store, session_id, spec)
+    except DatabaseError:
+        raise  # answered by the app in plain words (503, or 500)
     except PressupError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     return HTMLResponse(html, headers=NO_STORE)
@@ -245,7 +258,7 @@ def review(
             note=note,
             now=now_utc(),
         )
-    except StorageError as exc:
+    except RecordNotFoundError as exc:  # its words name the screening, never the database
         raise HTTPException(status_code=404, detail=str(exc)) from None
     except InputError as exc:
         return RedirectResponse(f"/clinic/patients/{pid}?error={quote(str(exc))}", status_code=303)
@@ -274,6 +287,30 @@ def reinvite(
     )
 
 
+@router.post(
+    "/clinic/patients/{patient_id}/reset",
+    response_class=HTMLResponse,
+    responses=merged(_PATIENT_PAGE, FORM),
+)
+def reset_code(
+    request: Request, care: CareDep, store: BaseStoreDep, settings: ClinicSettingsDep
+) -> HTMLResponse:
+    code = issue_invite(store, settings, care.patient, care.auth.account, purpose="reset")
+    audit(request, care.auth.account, "issue_password_reset", care.patient, target=care.patient)
+    return render(
+        "message",
+        title=f"A password reset code for {care.patient.display_name}",
+        account=care.auth.account,
+        csrf=care.auth.session.csrf_token,
+        lines=[
+            "Give them this code or link yourself; it is shown only now. Setting a new "
+            "password with it signs them out everywhere. An earlier reset code no longer works."
+        ],
+        back=f"/clinic/patients/{care.patient.id}",
+        **code,
+    )
+
+
 @router.get("/clinic/audit", response_class=HTMLResponse, responses=merged(SIGNED_IN, page()))
 def my_patients_audit(auth: ClinicianAuth, store: BaseStoreDep) -> HTMLResponse:
     ids = [p.id for p in patients_of(store, auth.account.id)]
@@ -288,5 +325,6 @@ def my_patients_audit(auth: ClinicianAuth, store: BaseStoreDep) -> HTMLResponse:
 
 
 router.include_router(replay.router)
+router.include_router(care_team.router)
 
 __all__ = ["SESSIONS_SHOWN", "router"]

@@ -4,13 +4,17 @@ anything about patients."""
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from pressup.clinic.auth import ClinicSettingsDep
 from pressup.errors import StorageError
 from pressup.sessions.clinic import schema_state
+from pressup.web.failures import RETRY_AFTER_S, shown
 
+log = logging.getLogger("pressup.clinic")
 router = APIRouter()
 
 
@@ -39,8 +43,13 @@ async def healthz() -> dict[str, bool]:
 def readyz(settings: ClinicSettingsDep) -> JSONResponse:
     try:
         current, head = schema_state(settings.database_url)
-    except StorageError as exc:
-        return JSONResponse({"ready": False, "reason": f"database: {exc}"}, status_code=503)
+    except StorageError as exc:  # anyone may ask: the log has the database's own words
+        log.warning("not ready: %s", exc)
+        return JSONResponse(
+            {"ready": False, "reason": f"database: {shown(exc)}"},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
     if current != head:
         return JSONResponse(
             {

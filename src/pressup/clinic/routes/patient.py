@@ -27,8 +27,9 @@ from pressup.clinic.auth import (
 )
 from pressup.clinic.pages import FORM, SIGNED_IN, render
 from pressup.clinic.routes.signin import home_of
-from pressup.sessions.clinic import delete_account, password_hash_of, reviews_of
+from pressup.sessions.clinic import care_team, delete_account, password_hash_of, reviews_of
 from pressup.sessions.records import list_screenings
+from pressup.sessions.store import Store
 from pressup.web.deps import same_secret
 from pressup.web.openapi import merged, page, redirect, refusals
 
@@ -56,7 +57,12 @@ def index(request: Request, token: str = "") -> Response:
 
 
 def _me(
-    request: Request, auth: PatientAuth, store: OwnStore, error: str = "", status: int = 200
+    request: Request,
+    auth: PatientAuth,
+    store: OwnStore,
+    base: Store,
+    error: str = "",
+    status: int = 200,
 ) -> Response:
     audit(request, auth.account, "read_home", auth.account)
     screenings = list_screenings(store, limit=5)
@@ -71,12 +77,13 @@ def _me(
         sessions=store.list_sessions(limit=50),
         fhir_id=f"pressup-{auth.account.id}",
         error=error,
+        team=care_team(base, auth.account.id),
     )
 
 
 @router.get("/me", response_class=HTMLResponse, responses=merged(SIGNED_IN, page()))
-def me(request: Request, auth: PatientAuth, store: OwnStore) -> Response:
-    return _me(request, auth, store)
+def me(request: Request, auth: PatientAuth, store: OwnStore, base: BaseStoreDep) -> Response:
+    return _me(request, auth, store, base)
 
 
 @router.post(
@@ -105,6 +112,7 @@ def delete_me(
             request,
             auth,
             store,
+            base,
             "Nothing was deleted: tick the box and give your password.",
             status=400,
         )

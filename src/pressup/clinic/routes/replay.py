@@ -23,7 +23,7 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from pressup.clinic.auth import CareDep, ClinicSpecDep, audit
 from pressup.clinic.pages import NO_STORE, SIGNED_IN
-from pressup.errors import StorageError
+from pressup.errors import RecordNotFoundError
 from pressup.sessions.clinic import session_replay
 from pressup.web.openapi import media, merged, refusals
 
@@ -42,7 +42,7 @@ def replay_data(
     audit(request, care.auth.account, "read_session_replay", care.patient)
     try:
         replay = session_replay(care.store, spec, session_id)
-    except StorageError:
+    except RecordNotFoundError:
         raise HTTPException(
             status_code=404, detail=f"no session {session_id} for this patient"
         ) from None

@@ -5,10 +5,16 @@
   the account is locked (that many failures in a row lock it for
   ``PRESSUP_LOCKOUT_MINUTES``), or while the address has had
   ``PRESSUP_ADDRESS_MAX_FAILURES`` failures in the window. All of it is counted in the
-  database, so it holds across workers.
+  database, so it holds across workers. A clinician or admin with a second factor (or any of
+  them when ``PRESSUP_TWO_FACTOR`` is on) is then sent to ``/login/code``
+  (:mod:`.second_factor`): until the code is given the sign-in signs nobody in.
 * ``POST /logout`` - ends this sign-in (its row is deleted).
 * ``GET /invite?code=...``, ``POST /invite`` - an invited person sets their password with the
   one-time code; the invitation is then used up.
+* ``GET /reset?code=...``, ``POST /reset`` - the same with a password-reset code (an admin
+  gives one for any account, a clinician for a patient in their care; it lasts
+  ``PRESSUP_RESET_HOURS``, and only the newest of an account's works). Using either code ends
+  every sign-in the account had.
 """
 
 from __future__ import annotations
@@ -118,10 +124,22 @@ def _refusal(store: Store, settings: ClinicSettings, username: str, address: str
     return None
 
 
+def second_step_needed(account: AccountRecord, settings: ClinicSettings) -> bool:
+    """Does ``account`` sign in with a code too: a clinician or admin with a second factor set
+    up, or any of them when the clinic requires one (``PRESSUP_TWO_FACTOR``)?"""
+    return account.role != "patient" and (account.has_two_factor or settings.two_factor)
+
+
 def start_session(
-    request: Request, store: Store, settings: ClinicSettings, account: AccountRecord
+    request: Request,
+    store: Store,
+    settings: ClinicSettings,
+    account: AccountRecord,
+    *,
+    verified: bool = True,
 ) -> Response:
-    """Sign ``account`` in: a new session row, its cookie, and the page to go to."""
+    """Sign ``account`` in: a new session row, its cookie, and the page to go to (``verified``
+    false: a sign-in that waits for its second factor, sent to ``/login/code``)."""
     old = request.cookies.get(settings.cookie_name)
     if old:
         end_auth_session(store, token_hash(old))
@@ -134,8 +152,9 @@ def start_session(
         csrf_token=secrets.token_urlsafe(32),
         expires_at=now_utc() + timedelta(hours=settings.session_hours),
         address=client_address(request),
+        verified=verified,
     )
-    response = RedirectResponse(home_of(account), status_code=303)
+    response = RedirectResponse(home_of(account) if verified else "/login/code", status_code=303)
     response.set_cookie(
         settings.cookie_name,
         secret,
@@ -154,7 +173,7 @@ def start_session(
     status_code=303,
     response_class=Response,
     responses=merged(
-        redirect("Signed in: to the account's home page."),
+        redirect("Signed in: to the account's home page (or to /login/code for the code)."),
         FORM,
         page(401, "The name and password do not match: the form again, saying so."),
         page(429, "Too many failed sign-ins: the form again, saying how long to wait."),
@@ -195,6 +214,9 @@ def login(
     note_success(store, account.id)
     if pw.needs_rehash(stored):
         set_password_hash(store, account.id, pw.hash(password))
+    if second_step_needed(account, settings):
+        audit(request, account, "sign_in_password", None)
+        return start_session(request, store, settings, account, verified=False)
     audit(request, account, "sign_in", None)
     return start_session(request, store, settings, account)
 
@@ -214,35 +236,55 @@ def logout(request: Request, settings: ClinicSettingsDep, store: BaseStoreDep) -
     return response
 
 
+#: Where each kind of one-time code is used, and the title of its form.
+CODE_PAGES = {"invite": ("/invite", "Set your password"), "reset": ("/reset", "Set a new password")}
+
+
 def issue_invite(
-    store: Store, settings: ClinicSettings, account: AccountRecord, created_by: AccountRecord
+    store: Store,
+    settings: ClinicSettings,
+    account: AccountRecord,
+    created_by: AccountRecord,
+    *,
+    purpose: str = "invite",
 ) -> dict[str, str]:
     """A new one-time code for ``account`` (shown once: only its hash is stored), its expiry
-    and the link to set the password."""
+    and the link to set the password. ``purpose`` ``invite`` (``PRESSUP_INVITE_HOURS``) or
+    ``reset`` (``PRESSUP_RESET_HOURS``; the account's earlier reset codes stop working)."""
     code = secrets.token_urlsafe(12)
-    expires = now_utc() + timedelta(hours=settings.invite_hours)
+    hours = settings.reset_hours if purpose == "reset" else settings.invite_hours
+    expires = now_utc() + timedelta(hours=hours)
     create_invite(
         store,
         code_hash=token_hash(code),
         account_id=account.id,
         created_by=created_by.id,
         expires_at=expires,
+        purpose=purpose,
     )
     return {
         "code": code,
         "expires": expires.strftime("%Y-%m-%d %H:%M UTC"),
-        "link": f"{settings.public_origin}/invite?code={code}",
+        "link": f"{settings.public_origin}{CODE_PAGES[purpose][0]}?code={code}",
     }
 
 
-def _invite_page(
-    request: Request, settings: ClinicSettings, code: str = "", error: str = "", status: int = 200
+def _code_page(
+    request: Request,
+    settings: ClinicSettings,
+    purpose: str,
+    code: str = "",
+    error: str = "",
+    status: int = 200,
 ) -> Response:
     token = _pre_csrf(request)
+    action, title = CODE_PAGES[purpose]
     page = render(
         "invite",
         status,
-        title="Set your password",
+        title=title,
+        action=action,
+        purpose=purpose,
         csrf=token,
         code=code,
         error=error,
@@ -251,23 +293,52 @@ def _invite_page(
     return _with_pre_csrf(page, token, settings)
 
 
+def _use_code(
+    request: Request,
+    settings: ClinicSettings,
+    store: Store,
+    pw: Passwords,
+    form: tuple[str, str, str],
+    purpose: str,
+) -> Response:
+    """Set the password with a one-time code of ``purpose`` (``form``: code, password, the
+    password again) and sign in; the form again, saying why, when that cannot be done."""
+    code, password, again = form
+    problem = Passwords.check_new(password, again)
+    if problem is not None:
+        return _code_page(request, settings, purpose, code, problem, status=422)
+    hashed = pw.hash(password)
+    account = redeem_invite(store, token_hash(code.strip()), now_utc(), hashed, purpose=purpose)
+    if account is None:
+        return _code_page(
+            request,
+            settings,
+            purpose,
+            code,
+            "This code does not work: it may be mistyped, used already or expired. "
+            "Ask for a new one.",
+            status=400,
+        )
+    audit(request, account, f"set_password_from_{purpose}", None, target=account)
+    verified = not second_step_needed(account, settings)
+    return start_session(request, store, settings, account, verified=verified)
+
+
+_CODE_FORM = merged(
+    redirect("The password is set: signed in, to the account's home page."),
+    FORM,
+    refusals(400),
+    page(400, "The code does not work: the form again, saying so."),
+    page(422, "The passwords differ or do not fit: the form again, saying why."),
+)
+
+
 @router.get("/invite", response_class=HTMLResponse, responses=page())
 def invite_form(request: Request, settings: ClinicSettingsDep, code: str = "") -> Response:
-    return _invite_page(request, settings, code[:100])
+    return _code_page(request, settings, "invite", code[:100])
 
 
-@router.post(
-    "/invite",
-    status_code=303,
-    response_class=Response,
-    responses=merged(
-        redirect("The password is set: signed in, to the account's home page."),
-        FORM,
-        refusals(400),
-        page(400, "The code does not work: the form again, saying so."),
-        page(422, "The passwords differ or do not fit: the form again, saying why."),
-    ),
-)
+@router.post("/invite", status_code=303, response_class=Response, responses=_CODE_FORM)
 def accept_invite(
     request: Request,
     settings: ClinicSettingsDep,
@@ -277,21 +348,32 @@ def accept_invite(
     password: str = Form(..., max_length=1024),
     again: str = Form(..., max_length=1024),
 ) -> Response:
-    problem = Passwords.check_new(password, again)
-    if problem is not None:
-        return _invite_page(request, settings, code, problem, status=422)
-    account = redeem_invite(store, token_hash(code.strip()), now_utc(), pw.hash(password))
-    if account is None:
-        return _invite_page(
-            request,
-            settings,
-            code,
-            "This code does not work: it may be mistyped, used already or expired. "
-            "Ask for a new one.",
-            status=400,
-        )
-    audit(request, account, "set_password_from_invite", None)
-    return start_session(request, store, settings, account)
+    return _use_code(request, settings, store, pw, (code, password, again), "invite")
 
 
-__all__ = ["home_of", "issue_invite", "router", "start_session"]
+@router.get("/reset", response_class=HTMLResponse, responses=page())
+def reset_form(request: Request, settings: ClinicSettingsDep, code: str = "") -> Response:
+    return _code_page(request, settings, "reset", code[:100])
+
+
+@router.post("/reset", status_code=303, response_class=Response, responses=_CODE_FORM)
+def accept_reset(
+    request: Request,
+    settings: ClinicSettingsDep,
+    store: BaseStoreDep,
+    pw: PasswordsDep,
+    code: str = Form(..., max_length=200),
+    password: str = Form(..., max_length=1024),
+    again: str = Form(..., max_length=1024),
+) -> Response:
+    return _use_code(request, settings, store, pw, (code, password, again), "reset")
+
+
+__all__ = [
+    "CODE_PAGES",
+    "home_of",
+    "issue_invite",
+    "router",
+    "second_step_needed",
+    "start_session",
+]

@@ -23,7 +23,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
-from pressup.errors import InputError, PressupError, StorageError
+from pressup.errors import DatabaseError, InputError, PressupError, StorageError
 from pressup.sessions.store import Store
 from pressup.web.deps import Authorized, StoreDep
 from pressup.web.openapi import media, merged, refusals
@@ -41,6 +41,8 @@ def _download(write: Callable[[Path], Any], name: str, media: str) -> Response:
         path = Path(folder) / name
         try:
             write(path)
+        except DatabaseError:
+            raise  # answered by the app in plain words (503, or 500)
         except StorageError as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from None
         except PressupError as exc:

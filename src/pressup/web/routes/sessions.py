@@ -87,13 +87,15 @@ def history_page(
 def session_report_page(
     session_id: str, _: Authorized, store: StoreDep, spec: SpecDep
 ) -> HTMLResponse:
-    from pressup.errors import PressupError
+    from pressup.errors import DatabaseError, PressupError
     from pressup.report.history import session_report
 
     if store.get_session(session_id) is None:
         raise HTTPException(status_code=404, detail=f"no session {session_id}")
     try:
         html = session_report(store, session_id, spec)
+    except DatabaseError:
+        raise  # answered by the app in plain words (503, or 500)
     except PressupError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     return HTMLResponse(html, headers=_NO_STORE)

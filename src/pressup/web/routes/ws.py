@@ -30,6 +30,7 @@ from pressup.protocol import ProtocolSpec
 from pressup.sessions.plan import Review
 from pressup.sessions.store import Store
 from pressup.web.deps import HubDep, SettingsDep, SpecDep, StoreDep, TimerDep, origin_ok, token_ok
+from pressup.web.failures import shown
 from pressup.web.hub import CLOSE_WAIT_S, Live, SessionHub
 from pressup.web.messages import (
     ErrorMessage,
@@ -262,7 +263,7 @@ async def ws_endpoint(
             except PressupError as exc:  # the store refused what the message carried
                 log.warning("a message of session %s was not stored: %s", conn.session_id, exc)
                 code = "storage_unavailable" if isinstance(exc, StorageError) else "bad_value"
-                await conn.send(ErrorMessage(code=code, message=str(exc), seq=None))
+                await conn.send(ErrorMessage(code=code, message=shown(exc), seq=None))
     except WebSocketDisconnect:
         log.info("client left session %s", conn.session_id)
     finally:
