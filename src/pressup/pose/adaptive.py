@@ -92,12 +92,15 @@ class AdaptiveConfig:
             ``|L(k+1) - 2 L(k) + L(k-1)|`` over consecutive keyframes, in torso lengths.
         min_visibility: landmarks below this visibility (0..1) in either keyframe are not
             compared (the far-side limbs of a side view flicker).
+        votes: a change of speed counts when at least this many landmarks show it (2 or more:
+            one flickering landmark, often a wrist on the floor, does not ask for full rate).
     """
 
     coarse_hz: float = 7.5
     speed: float = 0.25
     accel: float = 0.06
     min_visibility: float = 0.5
+    votes: int = 1
 
     def stride(self, fps: float) -> int:
         """Frames from one keyframe to the next for a video of ``fps`` frames per second."""
@@ -182,7 +185,7 @@ def turning(prev: FloatArray, cur: FloatArray, nxt: FloatArray, cfg: AdaptiveCon
         return False
     idx = np.asarray(MOTION_LANDMARKS)[m]
     acc = nxt[idx, :2] - 2.0 * cur[idx, :2] + prev[idx, :2]
-    return bool(np.hypot(*acc.T).max() > cfg.accel * _torso(prev, cur))
+    return int((np.hypot(*acc.T) > cfg.accel * _torso(prev, cur)).sum()) >= cfg.votes
 
 
 def interpolate(a: FloatArray, b: FloatArray, n: int) -> FloatArray:

@@ -20,6 +20,7 @@ from pressup.pose.adaptive import (
     interpolate,
     sample_adaptive,
     simulate,
+    turning,
 )
 from pressup.pose.track import LANDMARK_INDEX, empty_frame
 from pressup.protocol import load_spec
@@ -136,6 +137,17 @@ def test_a_refined_window_is_posed_in_time_order_from_its_first_keyframes_state(
     assert (12, 8) in tracker.posed_from and res.posed[9:12].all()
     # ... and the next keyframe once the state had been carried over them again
     assert (16, 12) in tracker.posed_from
+
+
+def test_turning_needs_as_many_landmarks_as_votes() -> None:
+    """``votes``: a change of speed counts when at least that many landmarks show it (one
+    flickering wrist alone does not, with votes=2)."""
+    prev, cur, nxt = _body(0.0), _body(0.0), _body(0.0)
+    nxt[LANDMARK_INDEX["left_wrist"], 0] += 30.0  # 0.3 torso lengths, one landmark
+    assert turning(prev, cur, nxt, AdaptiveConfig())
+    assert not turning(prev, cur, nxt, AdaptiveConfig(votes=2))
+    nxt[LANDMARK_INDEX["left_elbow"], 0] += 30.0
+    assert turning(prev, cur, nxt, AdaptiveConfig(votes=2))
 
 
 def test_interpolation_and_strides() -> None:
