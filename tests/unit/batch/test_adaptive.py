@@ -239,3 +239,25 @@ def test_compare_finds_each_kind_of_difference() -> None:
     assert any("peak_elbow_deg" in p for p in compare(ref, other).problems)
     other.reps.pop()
     assert any("count" in p for p in compare(ref, other).problems)
+
+
+def test_compare_within_the_tolerances_and_unmeasured_angles() -> None:
+    """Differences up to the tolerances pass; an angle measured in one analysis and not in the
+    other is a difference, unmeasured in both is not."""
+    spec = load_spec()
+    track = load_track(_corpus(1)[0])
+    ref = analyze_track(track, spec)
+    other = analyze_track(track, spec)
+    r0 = other.reps[0]
+    other.reps[0] = replace(r0, hold_s=r0.hold_s + 0.19, peak_trunk_deg=r0.peak_trunk_deg - 0.9)
+    ag = compare(ref, other)
+    assert ag.ok and ag.reps_within == ag.reps_paired == len(ref.reps)
+    assert math.isclose(ag.max_angle_diff_deg, 0.9, abs_tol=1e-9)
+    assert math.isfinite(r0.peak_elbow_deg)
+    other.reps[0] = replace(r0, peak_elbow_deg=math.nan)
+    ag = compare(ref, other)
+    assert not ag.ok and math.isinf(ag.max_angle_diff_deg)
+    assert compare(ref, other, angle_tol_deg=math.inf).ok  # the tolerance is the only judge
+    ref_nan = analyze_track(track, spec)
+    ref_nan.reps[0] = replace(ref_nan.reps[0], peak_elbow_deg=math.nan)
+    assert compare(ref_nan, other).ok  # unmeasured in both: no difference
