@@ -17,9 +17,13 @@ Each round runs, one after the other and each into a fresh output folder (nothin
   worker processes at once); Ray's start-up is timed apart and included in the figure.
 
 Printed per run: wall seconds, videos per hour, frames per second (frames analysed / wall),
-and the statuses; then the median videos per hour of each mode over the rounds. The pose
-model runs on every frame (the batch default); ``--adaptive`` measures adaptive sampling.
-Timings are printed, never asserted: the machine is shared, read the medians.
+CPU seconds per video (this process and, with Ray, every process it started: Ray's own and
+its workers, read from ``/proc`` just before Ray shuts down; Linux only), the load average
+when the run began, and the statuses; then the median videos per hour of each mode over the
+rounds, Ray with one worker against the loop, and the scaling from one to two workers. The
+pose model runs on every frame (the batch default); ``--adaptive`` measures adaptive
+sampling. Timings are printed, never asserted: the machine is shared, read the medians and
+the load averages beside them.
 """
 
 from __future__ import annotations
@@ -45,9 +49,40 @@ DEFAULT_INPUTS = [
 ]
 
 
+def _descendants_cpu_s() -> float:
+    """CPU seconds (user + system, with their reaped children's) of every living process
+    started from this one, read from ``/proc``; 0 where there is no ``/proc``."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    parent: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for d in proc.iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+        except OSError:
+            continue
+        f = stat[stat.rindex(")") + 2 :].split()
+        parent[int(d.name)] = int(f[1])
+        cpu[int(d.name)] = sum(int(x) for x in f[11:15]) / tick
+    me, total = os.getpid(), 0.0
+    for pid in cpu:
+        p = parent.get(pid)
+        while p is not None and p not in (0, 1, me):
+            p = parent.get(p)
+        if p == me and pid != me:
+            total += cpu[pid]
+    return total
+
+
 def one_run(mode: str, videos: list[Path], adaptive: bool) -> dict[str, Any]:
     """One batch over ``videos`` in ``mode`` (sequential, ray-1, ray-2); wall figures."""
     spec = load_spec()
+    load = os.getloadavg()[0]
+    cpu0 = time.process_time()
     startup = 0.0
     if mode.startswith("ray"):
         import ray
@@ -69,14 +104,18 @@ def one_run(mode: str, videos: list[Path], adaptive: bool) -> dict[str, Any]:
         t = time.perf_counter()
         res = run_batch(videos, Path(tmp), spec, options)
         wall = time.perf_counter() - t + startup
+    cpu = time.process_time() - cpu0
     if mode.startswith("ray"):
         import ray
 
+        cpu += _descendants_cpu_s()
         ray.shutdown()
     frames = sum(int(r.get("frames") or 0) for r in res.records)
     return {
         "mode": mode,
         "wall_s": wall,
+        "cpu_per_video_s": cpu / max(1, len(videos)),
+        "load": load,
         "startup_s": startup,
         "videos_per_h": len(videos) / wall * 3600,
         "frames_per_s": frames / wall,
@@ -113,14 +152,23 @@ def main() -> int:
             said = ", ".join(f"{n} {s}" for s, n in r["statuses"].items() if n)
             print(
                 f"  round {i + 1} {m:<10} {r['wall_s']:7.1f} s (Ray start {r['startup_s']:4.1f} s)"
-                f"  {r['videos_per_h']:7.0f} videos/h  {r['frames_per_s']:6.1f} frames/s  {said}",
+                f"  {r['videos_per_h']:7.0f} videos/h  {r['frames_per_s']:6.1f} frames/s  "
+                f"{r['cpu_per_video_s']:5.1f} CPU s/video  load {r['load']:4.1f}  {said}",
                 flush=True,
             )
     print("median videos per hour:")
+    vph = {m: statistics.median(r["videos_per_h"] for r in runs[m]) for m in modes}
     for m in modes:
-        vph = statistics.median(r["videos_per_h"] for r in runs[m])
         fps = statistics.median(r["frames_per_s"] for r in runs[m])
-        print(f"  {m:<10} {vph:7.0f} videos/h  {fps:6.1f} frames/s")
+        cpu = statistics.median(r["cpu_per_video_s"] for r in runs[m])
+        print(f"  {m:<10} {vph[m]:7.0f} videos/h  {fps:6.1f} frames/s  {cpu:5.1f} CPU s/video")
+    if "sequential" in vph and "ray-1" in vph:
+        print(f"local Ray, 1 worker / sequential loop: x{vph['ray-1'] / vph['sequential']:.2f}")
+    if "ray-1" in vph and "ray-2" in vph:
+        print(
+            f"scaling from 1 to 2 worker processes: x{vph['ray-2'] / vph['ray-1']:.2f} "
+            f"(on {os.cpu_count()} CPUs)"
+        )
     return 0
 
 

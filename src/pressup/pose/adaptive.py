@@ -14,22 +14,29 @@ linear interpolation predicts to within the model's own jitter. Adaptive samplin
    visibility) between the keyframes around them.
 
 The decision is made in one streaming pass with a look-ahead of one keyframe: at most
-``2 * stride + 1`` frames are buffered, never the whole video. MediaPipe's video mode reuses the
-previous frame's region of interest for the next one (it re-runs the person detector only when
-tracking is lost), so skipped frames keep that reuse: the next posed frame starts from the
-last region found. That reuse is also why adaptive answers are not bit-identical to
-every-frame ones: the model's output depends a little on the region it starts from (measured
-on a rendered clip: the same frames' landmarks differed from the every-frame run by 1.2 to
-1.3 px median, 4 px at the 90th percentile). Posing each refined window in time order and its
-closing keyframe again (so the tracking state carries on as on every frame) did not reduce
-that, and it agreed less well on the corpus tracks, so the look-ahead order was kept.
+``2 * stride + 1`` frames are buffered, never the whole video.
+
+MediaPipe's video mode carries a state from frame to frame: it crops each frame around a
+region of interest (ROI) taken, through a One Euro filter, from the previous frames' output.
+The pose model is therefore a :class:`Tracker` here, whose state can be saved and restored
+(:class:`pressup.pose.mediapipe_backend.TrackedPose`, which gives MediaPipe's every-frame
+landmarks bit for bit when it poses every frame): a keyframe is posed from the state after
+the previous keyframe, the filter's clock counting the skipped frames as MediaPipe's would;
+a refined window is posed in time order from the state after its first keyframe, and the
+state is then carried over the keyframes posed since. Even so the answers are not those of
+the every-frame run: the landmarks move with the ROI (a ROI moved by 0.1 px moves them by
+0.2 px, median) and the ROI depends on every frame before it (after a press the adaptive
+ROI's size differed from the every-frame one by up to 10 %), so every skipped frame changes
+the landmarks after it, by 0.5 to 3 px median on the shared clips. The every-frame answers
+themselves move past the agreement targets on 3 of 11 shared clips when one ROI is changed
+by one unit in the last place (see ``docs/bulk.md``).
 
 Frames are still decoded one by one (every frame must be at hand in case its window is
-refined): measured on the shared rendered clips, decoding with colour conversion costs 0.5 to
-0.9 ms a frame against tens of ms for the pose model, so ``grab()`` without decoding would
-save under 3 % of the adaptive time; see ``docs/bulk.md``.
+refined), but converted to RGB only when posed (``iter_frames(rgb=False)``): decoding costs
+0.5 to 0.9 ms a frame against about 20 ms of CPU for the pose model, so ``grab()`` without
+decoding would save under 3 % of the adaptive time; see ``docs/bulk.md``.
 
-:func:`sample_adaptive` is generic over what a frame is: the video path hands it decoded RGB
+:func:`sample_adaptive` is generic over what a frame is: the video path hands it decoded BGR
 frames and the MediaPipe model, the tests and the agreement benchmark hand it frame indices and
 a stored every-frame track (so the same decisions are checked on the committed corpus).
 """
@@ -38,7 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -47,6 +54,7 @@ from pressup.pose.track import CHANNELS, LANDMARK_INDEX, N_LANDMARKS, PoseTrack,
 
 FloatArray = npt.NDArray[np.float64]
 F = TypeVar("F")
+F_contra = TypeVar("F_contra", contravariant=True)
 
 #: Landmarks whose movement decides where to pose at full rate: the ones the angles use.
 MOTION_LANDMARKS: tuple[int, ...] = tuple(
@@ -84,12 +92,15 @@ class AdaptiveConfig:
             ``|L(k+1) - 2 L(k) + L(k-1)|`` over consecutive keyframes, in torso lengths.
         min_visibility: landmarks below this visibility (0..1) in either keyframe are not
             compared (the far-side limbs of a side view flicker).
+        votes: a change of speed counts when at least this many landmarks show it (2 or more:
+            one flickering landmark, often a wrist on the floor, does not ask for full rate).
     """
 
     coarse_hz: float = 7.5
     speed: float = 0.25
     accel: float = 0.06
     min_visibility: float = 0.5
+    votes: int = 1
 
     def stride(self, fps: float) -> int:
         """Frames from one keyframe to the next for a video of ``fps`` frames per second."""
@@ -174,7 +185,7 @@ def turning(prev: FloatArray, cur: FloatArray, nxt: FloatArray, cfg: AdaptiveCon
         return False
     idx = np.asarray(MOTION_LANDMARKS)[m]
     acc = nxt[idx, :2] - 2.0 * cur[idx, :2] + prev[idx, :2]
-    return bool(np.hypot(*acc.T).max() > cfg.accel * _torso(prev, cur))
+    return int((np.hypot(*acc.T) > cfg.accel * _torso(prev, cur)).sum()) >= cfg.votes
 
 
 def interpolate(a: FloatArray, b: FloatArray, n: int) -> FloatArray:
@@ -193,11 +204,61 @@ def interpolate(a: FloatArray, b: FloatArray, n: int) -> FloatArray:
     return out
 
 
+class Tracker(Protocol[F_contra]):
+    """A pose model whose state carries from one frame to the next (MediaPipe's video mode:
+    :class:`pressup.pose.mediapipe_backend.TrackedPose`), with that state under the caller's
+    control, so that skipped frames can be posed later from the state they would have had."""
+
+    def pose(self, index: int, frame: F_contra) -> FloatArray:
+        """Landmarks ``(33, 4)`` of frame ``index`` (NaN when no person); the state moves on
+        to after this frame."""
+        ...
+
+    def snapshot(self) -> object:
+        """The state now."""
+        ...
+
+    def restore(self, state: object) -> None:
+        """Go back to a :meth:`snapshot`."""
+        ...
+
+    def replay(self, index: int) -> None:
+        """Move the state over frame ``index`` again with its model output from when it was
+        posed (the model does not run)."""
+        ...
+
+    def forget(self, before: int) -> None:
+        """Frames before ``before`` will not be replayed."""
+        ...
+
+
+class _Stateless(Generic[F]):
+    """A pose function with no state between frames, as a :class:`Tracker`."""
+
+    def __init__(self, fn: Callable[[F], FloatArray]) -> None:
+        self.fn = fn
+
+    def pose(self, index: int, frame: F) -> FloatArray:
+        return self.fn(frame)
+
+    def snapshot(self) -> object:
+        return None
+
+    def restore(self, state: object) -> None:
+        return None
+
+    def replay(self, index: int) -> None:
+        return None
+
+    def forget(self, before: int) -> None:
+        return None
+
+
 class _Sampler(Generic[F]):
     """The streaming state of :func:`sample_adaptive` (one instance per video)."""
 
-    def __init__(self, pose: Callable[[F], FloatArray], stride: int, cfg: AdaptiveConfig) -> None:
-        self.pose = pose
+    def __init__(self, tracker: Tracker[F], stride: int, cfg: AdaptiveConfig) -> None:
+        self.tracker = tracker
         self.stride = stride
         self.cfg = cfg
         self.times: list[float] = []
@@ -205,6 +266,7 @@ class _Sampler(Generic[F]):
         self.posed: list[bool] = []
         self.payloads: dict[int, F] = {}  # frames not yet resolved (buffered)
         self.keys: list[int] = []  # keyframe indices posed, in order
+        self.snaps: dict[int, object] = {}  # the tracker's state after each unresolved keyframe
         self.resolved_to = 0  # windows before keys[resolved_to] are done
 
     def push(self, t: float, payload: F) -> None:
@@ -217,9 +279,10 @@ class _Sampler(Generic[F]):
             self._key(i)
 
     def _key(self, i: int) -> None:
-        self.data[i] = self.pose(self.payloads[i])
+        self.data[i] = self.tracker.pose(i, self.payloads[i])
         self.posed[i] = True
         self.keys.append(i)
+        self.snaps[i] = self.tracker.snapshot()
         # window keys[-3] -> keys[-2] can be decided now (turning at keys[-2] needs keys[-1])
         if len(self.keys) >= 3:
             self._resolve(len(self.keys) - 3, lookahead=True)
@@ -228,6 +291,18 @@ class _Sampler(Generic[F]):
         f = self.data[i]
         assert f is not None
         return f
+
+    def _refine(self, j: int) -> None:
+        """Pose the frames between keys[j] and keys[j + 1] in time order, from the tracker's
+        state after keys[j]; then carry the state over the keyframes posed since."""
+        a, b = self.keys[j], self.keys[j + 1]
+        self.tracker.restore(self.snaps[a])
+        for i in range(a + 1, b):
+            self.data[i] = self.tracker.pose(i, self.payloads[i])
+            self.posed[i] = True
+        for k in self.keys[j + 1 :]:
+            self.tracker.replay(k)
+            self.snaps[k] = self.tracker.snapshot()
 
     def _resolve(self, j: int, lookahead: bool) -> None:
         """Pose or interpolate the frames between keys[j] and keys[j + 1]."""
@@ -239,15 +314,15 @@ class _Sampler(Generic[F]):
         if not refine and lookahead:
             refine = turning(fa, fb, self._frame(self.keys[j + 2]), self.cfg)
         if refine:
-            for i in range(a + 1, b):
-                self.data[i] = self.pose(self.payloads[i])
-                self.posed[i] = True
+            self._refine(j)
         else:
             filled = interpolate(fa, fb, b - a - 1)
             for k, i in enumerate(range(a + 1, b)):
                 self.data[i] = filled[k]
         for i in range(a, b):
             self.payloads.pop(i, None)
+        self.snaps.pop(a, None)
+        self.tracker.forget(b)
         self.resolved_to = j + 1
 
     def finish(self) -> AdaptiveResult:
@@ -272,7 +347,7 @@ class _Sampler(Generic[F]):
 
 def sample_adaptive(
     frames: Iterable[tuple[float, F]],
-    pose: Callable[[F], FloatArray],
+    pose: Callable[[F], FloatArray] | Tracker[F],
     stride: int,
     cfg: AdaptiveConfig | None = None,
     progress: Callable[[int], None] | None = None,
@@ -281,14 +356,17 @@ def sample_adaptive(
 
     Args:
         frames: ``(t_s, frame)`` in presentation order (seconds; any frame type).
-        pose: the pose model: a frame to its ``(33, 4)`` landmarks (NaN when no person). It is
-            called in time order except inside a refined window, which is posed after the
-            keyframe that closes it and the one after that.
+        pose: the pose model: a :class:`Tracker`, or a function from a frame to its
+            ``(33, 4)`` landmarks (NaN when no person) when the model keeps no state between
+            frames. Keyframes are posed in time order; a refined window is posed after the
+            keyframe that closes it and the one after that, from the tracker's state restored
+            to the window's first keyframe, in time order.
         stride: frames from one keyframe to the next (1 poses every frame).
         cfg: the movement thresholds (default :class:`AdaptiveConfig`).
         progress: called with the number of frames read so far.
     """
-    s = _Sampler(pose, max(1, stride), cfg or AdaptiveConfig())
+    tracker: Tracker[F] = _Stateless(pose) if callable(pose) else pose
+    s = _Sampler(tracker, max(1, stride), cfg or AdaptiveConfig())
     for t, payload in frames:
         s.push(t, payload)
         if progress is not None:

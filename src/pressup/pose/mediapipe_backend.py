@@ -12,15 +12,19 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
 from pressup.errors import BackendUnavailableError, NoPersonError
 from pressup.pose.backends import PoseOptions, ProgressFn
 from pressup.pose.track import CHANNELS, N_LANDMARKS, PoseTrack, TrackSource, empty_frame
-from pressup.pose.video import iter_frames, probe
+from pressup.pose.video import VideoInfo, iter_frames, probe
+
+if TYPE_CHECKING:
+    from pressup.pose.adaptive import AdaptiveConfig
 
 _MODEL_FILES = {
     "full": "pose_landmark_full.tflite",
@@ -123,39 +127,244 @@ class BlazePoseStream:
         self.close()
 
 
-def track_video(path: Path, options: PoseOptions, progress: ProgressFn | None = None) -> PoseTrack:
-    """Run BlazePose over every frame of ``path`` (streamed) and return the track.
+#: Nodes of ``pose_landmark_cpu`` that carry state from frame to frame (the ROI loop and the
+#: filters) or that pressup does not use (segmentation); :class:`TrackedPose` drops them.
+_STATEFUL_NODES = (
+    "PreviousLoopbackCalculator",
+    "PoseLandmarkFiltering",
+    "PoseLandmarksToRoi",
+    "PoseSegmentationFiltering",
+    "FromImageCalculator",
+)
+
+
+def _roi_input_graph() -> Any:
+    """The legacy ``pose_landmark_cpu`` graph with the region of interest as an input.
+
+    The loop that fed the previous frame's ROI back in is cut: the caller sends the ROI
+    (``roi_in``, used when ``use_roi`` is true, else the person detector runs, as in the
+    original when there is no previous ROI) and gets the unfiltered landmarks and auxiliary
+    landmarks, from which :class:`pressup.pose.roi_track.RoiTracker` computes the next ROI.
+
+    Raises:
+        BackendUnavailableError: the installed mediapipe's graph is not laid out as expected.
+    """
+    from mediapipe.framework import calculator_pb2
+
+    g = calculator_pb2.CalculatorGraphConfig()
+    g.ParseFromString((_mp_model_dir() / "pose_landmark_cpu.binarypb").read_bytes())
+    keep = [n for n in g.node if n.calculator not in _STATEFUL_NODES]
+    gates = [
+        n
+        for n in keep
+        if n.calculator == "GateCalculator" and "prev_pose_rect_from_landmarks" in n.input_stream
+    ]
+    if len(keep) != len(g.node) - len(_STATEFUL_NODES) or len(gates) != 1:
+        raise BackendUnavailableError(
+            "adaptive sampling needs mediapipe 0.10.21's pose graph; this mediapipe differs"
+        )
+    gates[0].input_stream[:] = ["roi_in", "ALLOW:use_roi"]
+    del gates[0].input_side_packet[:]
+    gates[0].ClearField("options")
+    del g.node[:]
+    g.node.extend(keep)
+    del g.input_stream[:]
+    g.input_stream.extend(["IMAGE:image", "roi_in", "use_roi"])
+    del g.output_stream[:]
+    g.output_stream.extend(
+        ["LANDMARKS:unfiltered_pose_landmarks", "AUX:unfiltered_auxiliary_landmarks"]
+    )
+    sides = [s for s in g.input_side_packet if s.split(":")[-1] in _ROI_GRAPH_SIDE_PACKETS]
+    del g.input_side_packet[:]
+    g.input_side_packet.extend(sides)
+    return g
+
+
+_ROI_GRAPH_SIDE_PACKETS = ("model_complexity", "enable_segmentation")
+
+
+def _landmark_array(landmarks: Any, w: int, h: int) -> npt.NDArray[np.float64]:
+    """``(33, 4)`` pixels as :meth:`BlazePoseStream.process` gives them, from the graph's
+    unfiltered landmarks after the round trip the legacy graph's pass-through filter makes
+    (normalised -> pixels -> normalised, in single precision)."""
+    raw = np.array([(p.x, p.y, p.z, p.visibility) for p in landmarks.landmark], dtype=np.float32)
+    size = np.array([w, h, w], dtype=np.float32)
+    out = np.empty((raw.shape[0], len(CHANNELS)))
+    out[:, :3] = ((raw[:, :3] * size) / size).astype(np.float64) * size.astype(np.float64)
+    out[:, 3] = np.clip(raw[:, 3].astype(np.float64), 0.0, 1.0)
+    return out
+
+
+class TrackedPose:
+    """BlazePose in video mode, its frame-to-frame tracking state kept in Python.
+
+    On every frame in order it gives the same landmarks as :class:`BlazePoseStream`, bit for
+    bit; unlike it, its state can be saved (:meth:`snapshot`), restored (:meth:`restore`) and
+    carried over a frame already posed (:meth:`replay`), so frames can be skipped and posed
+    later from the state they would have had. This is the
+    :class:`pressup.pose.adaptive.Tracker` adaptive sampling uses.
+    """
+
+    def __init__(self, options: PoseOptions, width: int, height: int) -> None:
+        from mediapipe.framework.formats import rect_pb2
+        from mediapipe.python.solution_base import PacketDataType, SolutionBase
+
+        from pressup.pose.roi_track import RoiTracker
+
+        self.model = resolve_model(options.model)
+        self._graph: Any = SolutionBase(
+            graph_config=_roi_input_graph(),
+            side_inputs={"model_complexity": _COMPLEXITY[self.model], "enable_segmentation": False},
+            calculator_params={
+                "posedetectioncpu__TensorsToDetectionsCalculator.min_score_thresh": (
+                    options.min_detection_confidence
+                ),
+                "poselandmarkbyroicpu__tensorstoposelandmarksandsegmentation__"
+                "ThresholdingCalculator.threshold": options.min_tracking_confidence,
+            },
+            outputs=["unfiltered_pose_landmarks", "unfiltered_auxiliary_landmarks"],
+            stream_type_hints={"roi_in": PacketDataType.PROTO, "use_roi": PacketDataType.BOOL},
+        )
+        self._rect = rect_pb2.NormalizedRect
+        self._no_roi = rect_pb2.NormalizedRect(x_center=0.5, y_center=0.5, width=1.0, height=1.0)
+        self.state = RoiTracker(width, height)
+        self._aux: dict[int, npt.NDArray[np.float32] | None] = {}
+
+    def pose(self, index: int, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
+        """Landmarks of frame ``index`` (``(33, 4)``, NaN when no person) posed from the
+        current state; the state then moves on to after this frame."""
+        from pressup.pose.roi_track import frame_time_ns
+
+        roi = self.state.roi
+        rect = self._no_roi if roi is None else self._rect(**roi.__dict__)
+        res = self._graph.process({"image": rgb, "roi_in": rect, "use_roi": roi is not None})
+        lms, aux = res.unfiltered_pose_landmarks, res.unfiltered_auxiliary_landmarks
+        if lms is None or aux is None:
+            self._aux[index] = None
+            self.state.lost()
+            return empty_frame()
+        a = np.array([(p.x, p.y, p.z) for p in aux.landmark], dtype=np.float32)
+        self._aux[index] = a
+        self.state.update(frame_time_ns(index), a)
+        h, w = rgb.shape[:2]
+        return _landmark_array(lms, w, h)
+
+    def snapshot(self) -> object:
+        """The tracking state now (to :meth:`restore` later)."""
+        return self.state.copy()
+
+    def restore(self, state: object) -> None:
+        """Go back to a state from :meth:`snapshot`."""
+        from pressup.pose.roi_track import RoiTracker
+
+        assert isinstance(state, RoiTracker)
+        self.state = state.copy()
+
+    def replay(self, index: int) -> None:
+        """Move the state over frame ``index`` again, with the model output it had when
+        posed (the model is not run)."""
+        from pressup.pose.roi_track import frame_time_ns
+
+        a = self._aux[index]
+        if a is None:
+            self.state.lost()
+        else:
+            self.state.update(frame_time_ns(index), a)
+
+    def forget(self, before: int) -> None:
+        """Drop what :meth:`replay` would need for frames before ``before``."""
+        for i in [i for i in self._aux if i < before]:
+            del self._aux[i]
+
+    def close(self) -> None:
+        self._graph.close()
+
+    def __enter__(self) -> TrackedPose:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _every_frame(
+    path: Path, options: PoseOptions, info: VideoInfo, progress: ProgressFn | None
+) -> tuple[list[float], list[npt.NDArray[np.float32]], str]:
+    """The pose model on every frame: times, landmarks per frame, the model used."""
+    times: list[float] = []
+    frames: list[npt.NDArray[np.float32]] = []
+    with BlazePoseStream(options, info.width, info.height) as stream:
+        for t, rgb in iter_frames(path):
+            frames.append(stream.process(rgb).astype(np.float32))
+            times.append(t)
+            if progress:
+                progress(len(times), info.frame_count)
+        return times, frames, stream.model
+
+
+def _adaptive_frames(
+    path: Path,
+    options: PoseOptions,
+    info: VideoInfo,
+    progress: ProgressFn | None,
+    cfg: AdaptiveConfig | None = None,
+) -> tuple[list[float], list[npt.NDArray[np.float32]], str, dict[str, Any]]:
+    """Adaptive sampling (:mod:`pressup.pose.adaptive`): times, landmarks, the model used and
+    the track's ``sampling`` metadata."""
+    from pressup.pose.adaptive import AdaptiveConfig, sample_adaptive
+
+    cfg = cfg or AdaptiveConfig()
+    with TrackedPose(options, info.width, info.height) as tracker:
+        res = sample_adaptive(
+            iter_frames(path, rgb=False),
+            _BgrTracker(tracker),
+            cfg.stride(info.fps),
+            cfg,
+            (lambda n: progress(n, info.frame_count)) if progress else None,
+        )
+        model = tracker.model
+    sampling = {"mode": "adaptive", "posed_fraction": round(res.posed_fraction, 4)}
+    return res.t_s.tolist(), list(res.data.astype(np.float32)), model, sampling
+
+
+class _BgrTracker:
+    """A :class:`TrackedPose` fed OpenCV's BGR frames (converted to RGB only for the frames
+    posed) whose landmarks are rounded to single precision as the track stores them (so
+    interpolation starts from the stored values)."""
+
+    def __init__(self, inner: TrackedPose) -> None:
+        self.inner = inner
+        self.snapshot = inner.snapshot
+        self.restore = inner.restore
+        self.replay = inner.replay
+        self.forget = inner.forget
+
+    def pose(self, index: int, bgr: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
+        rgb = np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
+        return self.inner.pose(index, rgb).astype(np.float32).astype(np.float64)
+
+
+def track_video(
+    path: Path,
+    options: PoseOptions,
+    progress: ProgressFn | None = None,
+    adaptive_config: AdaptiveConfig | None = None,
+) -> PoseTrack:
+    """Run BlazePose over every frame of ``path`` (streamed) and return the track; with
+    ``options.adaptive`` only where movement needs it (``adaptive_config``, default
+    :class:`pressup.pose.adaptive.AdaptiveConfig`), interpolated between.
 
     Raises:
         InputError: unreadable or empty video.
         NoPersonError: no person found in any frame.
     """
     info = probe(path)
-    times: list[float] = []
-    frames: list[npt.NDArray[np.float32]] = []
     meta: dict[str, Any] = {}
-    with BlazePoseStream(options, info.width, info.height) as stream:
-        if options.adaptive:
-            from pressup.pose.adaptive import AdaptiveConfig, sample_adaptive
-
-            cfg = AdaptiveConfig()
-            res = sample_adaptive(
-                iter_frames(path),
-                lambda rgb: stream.process(rgb).astype(np.float32).astype(np.float64),
-                cfg.stride(info.fps),
-                cfg,
-                (lambda n: progress(n, info.frame_count)) if progress else None,
-            )
-            times = res.t_s.tolist()
-            frames = list(res.data.astype(np.float32))
-            meta["sampling"] = {"mode": "adaptive", "posed_fraction": round(res.posed_fraction, 4)}
-        else:
-            for t, rgb in iter_frames(path):
-                frames.append(stream.process(rgb).astype(np.float32))
-                times.append(t)
-                if progress:
-                    progress(len(times), info.frame_count)
-        model = stream.model
+    if options.adaptive:
+        times, frames, model, meta["sampling"] = _adaptive_frames(
+            path, options, info, progress, adaptive_config
+        )
+    else:
+        times, frames, model = _every_frame(path, options, info, progress)
     data = (
         np.stack(frames).astype(np.float64) if frames else np.zeros((0, N_LANDMARKS, len(CHANNELS)))
     )

@@ -81,11 +81,14 @@ def probe(path: str | Path) -> VideoInfo:
     )
 
 
-def iter_frames(path: str | Path) -> Iterator[tuple[float, npt.NDArray[np.uint8]]]:
+def iter_frames(
+    path: str | Path, rgb: bool = True
+) -> Iterator[tuple[float, npt.NDArray[np.uint8]]]:
     """Yield ``(t_s, rgb_frame)`` for every decodable frame, upright.
 
     ``t_s`` is the frame's presentation time in seconds from the first frame; when the container
-    gives no usable timestamps it falls back to ``index / fps``.
+    gives no usable timestamps it falls back to ``index / fps``. With ``rgb=False`` the frames
+    are OpenCV's BGR, not converted (for a caller that converts only the frames it uses).
     """
     p = Path(path)
     info = probe(p)
@@ -106,6 +109,7 @@ def iter_frames(path: str | Path) -> Iterator[tuple[float, npt.NDArray[np.uint8]
                 t = last + 1.0 / info.fps if i else 0.0
             last = t
             i += 1
-            yield t, np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
+            frame = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if rgb else bgr
+            yield t, np.asarray(frame, dtype=np.uint8)
     finally:
         cap.release()

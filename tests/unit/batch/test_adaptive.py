@@ -15,7 +15,13 @@ from tests.support import REPO
 from pressup.analysis.run import analyze_track
 from pressup.batch.agreement import compare
 from pressup.pose import load_track
-from pressup.pose.adaptive import AdaptiveConfig, interpolate, sample_adaptive, simulate
+from pressup.pose.adaptive import (
+    AdaptiveConfig,
+    interpolate,
+    sample_adaptive,
+    simulate,
+    turning,
+)
 from pressup.pose.track import LANDMARK_INDEX, empty_frame
 from pressup.protocol import load_spec
 
@@ -81,6 +87,67 @@ def test_the_person_appearing_is_posed_at_full_rate() -> None:
     nobody, asked = _run([None] * 9)
     assert np.isnan(nobody.data[:, :, :3]).all() and (nobody.data[:, :, 3] == 0).all()
     assert asked == [0, 4, 8]
+
+
+class _StateTracker:
+    """A tracker whose state is the last frame it moved over; records the state each frame
+    was posed from."""
+
+    def __init__(self, positions: list[float]) -> None:
+        self.positions = positions
+        self.state = -1
+        self.posed_from: list[tuple[int, int]] = []  # (frame, state when posed)
+        self.forgotten = -1
+
+    def pose(self, index: int, frame: int) -> np.ndarray:
+        self.posed_from.append((index, self.state))
+        self.state = index
+        return _body(self.positions[frame])
+
+    def snapshot(self) -> object:
+        return self.state
+
+    def restore(self, state: object) -> None:
+        assert isinstance(state, int)
+        self.state = state
+
+    def replay(self, index: int) -> None:
+        assert index > self.forgotten, "replayed a frame it was told to forget"
+        self.state = index
+
+    def forget(self, before: int) -> None:
+        self.forgotten = before - 1
+
+
+def test_a_refined_window_is_posed_in_time_order_from_its_first_keyframes_state() -> None:
+    """Each frame of a refined window is posed from the state right after the frame before
+    it (as on every frame); keyframes from the state after the previous keyframe; after a
+    refinement the state is carried over the keyframes posed since (replayed, not posed)."""
+    pos = [0.0] * 10 + [60.0] * 15  # a jump between frames 9 and 10
+    tracker = _StateTracker(pos)
+    res = sample_adaptive(((i / 30.0, i) for i in range(len(pos))), tracker, 4)
+    posed = [i for i, _ in tracker.posed_from]
+    assert sorted(posed) == sorted(set(posed)) == list(np.flatnonzero(res.posed))
+    for index, state in tracker.posed_from:
+        if index % 4 == 0 or index == len(pos) - 1:
+            assert state < index  # a keyframe: from whatever came before it
+        else:
+            assert state == index - 1, f"frame {index} posed from the state after {state}"
+    # keyframes after a refined window were posed from the state before it was refined ...
+    assert (12, 8) in tracker.posed_from and res.posed[9:12].all()
+    # ... and the next keyframe once the state had been carried over them again
+    assert (16, 12) in tracker.posed_from
+
+
+def test_turning_needs_as_many_landmarks_as_votes() -> None:
+    """``votes``: a change of speed counts when at least that many landmarks show it (one
+    flickering wrist alone does not, with votes=2)."""
+    prev, cur, nxt = _body(0.0), _body(0.0), _body(0.0)
+    nxt[LANDMARK_INDEX["left_wrist"], 0] += 30.0  # 0.3 torso lengths, one landmark
+    assert turning(prev, cur, nxt, AdaptiveConfig())
+    assert not turning(prev, cur, nxt, AdaptiveConfig(votes=2))
+    nxt[LANDMARK_INDEX["left_elbow"], 0] += 30.0
+    assert turning(prev, cur, nxt, AdaptiveConfig(votes=2))
 
 
 def test_interpolation_and_strides() -> None:
@@ -172,3 +239,25 @@ def test_compare_finds_each_kind_of_difference() -> None:
     assert any("peak_elbow_deg" in p for p in compare(ref, other).problems)
     other.reps.pop()
     assert any("count" in p for p in compare(ref, other).problems)
+
+
+def test_compare_within_the_tolerances_and_unmeasured_angles() -> None:
+    """Differences up to the tolerances pass; an angle measured in one analysis and not in the
+    other is a difference, unmeasured in both is not."""
+    spec = load_spec()
+    track = load_track(_corpus(1)[0])
+    ref = analyze_track(track, spec)
+    other = analyze_track(track, spec)
+    r0 = other.reps[0]
+    other.reps[0] = replace(r0, hold_s=r0.hold_s + 0.19, peak_trunk_deg=r0.peak_trunk_deg - 0.9)
+    ag = compare(ref, other)
+    assert ag.ok and ag.reps_within == ag.reps_paired == len(ref.reps)
+    assert math.isclose(ag.max_angle_diff_deg, 0.9, abs_tol=1e-9)
+    assert math.isfinite(r0.peak_elbow_deg)
+    other.reps[0] = replace(r0, peak_elbow_deg=math.nan)
+    ag = compare(ref, other)
+    assert not ag.ok and math.isinf(ag.max_angle_diff_deg)
+    assert compare(ref, other, angle_tol_deg=math.inf).ok  # the tolerance is the only judge
+    ref_nan = analyze_track(track, spec)
+    ref_nan.reps[0] = replace(ref_nan.reps[0], peak_elbow_deg=math.nan)
+    assert compare(ref_nan, other).ok  # unmeasured in both: no difference
