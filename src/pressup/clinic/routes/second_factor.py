@@ -37,7 +37,7 @@ from pressup.clinic.auth import (
     pending_auth,
 )
 from pressup.clinic.pages import FORM, SIGNED_IN, render
-from pressup.clinic.routes.signin import start_session
+from pressup.clinic.routes.signin import start_session, with_pre_csrf
 from pressup.clinic.settings import ClinicSettings
 from pressup.sessions.clinic import (
     AccountRecord,
@@ -96,15 +96,7 @@ def _code_page(
         secret=secret,
         uri=uri,
     )
-    response.set_cookie(
-        PRE_CSRF_COOKIE,
-        token,
-        httponly=True,
-        samesite="lax",
-        secure=settings.cookie_secure,
-        path="/",
-    )
-    return response
+    return with_pre_csrf(response, token, settings)
 
 
 @router.get(

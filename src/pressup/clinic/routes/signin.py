@@ -78,7 +78,8 @@ def _pre_csrf(request: Request) -> str:
     return request.cookies.get(PRE_CSRF_COOKIE) or secrets.token_urlsafe(32)
 
 
-def _with_pre_csrf(response: Response, token: str, settings: ClinicSettings) -> Response:
+def with_pre_csrf(response: Response, token: str, settings: ClinicSettings) -> Response:
+    """``response`` with the sign-in forms' double-submit CSRF cookie (``token``)."""
     response.set_cookie(
         PRE_CSRF_COOKIE,
         token,
@@ -99,7 +100,7 @@ def _login_page(
 ) -> Response:
     token = _pre_csrf(request)
     page = render("login", status, title="Sign in", csrf=token, error=error, username=username)
-    return _with_pre_csrf(page, token, settings)
+    return with_pre_csrf(page, token, settings)
 
 
 @router.get("/login", response_class=HTMLResponse, responses=page())
@@ -290,7 +291,7 @@ def _code_page(
         error=error,
         min_length=Passwords.MIN_LENGTH,
     )
-    return _with_pre_csrf(page, token, settings)
+    return with_pre_csrf(page, token, settings)
 
 
 def _use_code(
@@ -376,4 +377,5 @@ __all__ = [
     "router",
     "second_step_needed",
     "start_session",
+    "with_pre_csrf",
 ]
