@@ -90,6 +90,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -504,7 +505,7 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], err: Path, end: float) -
             time.sleep(0.1)
 
 
-class Server:
+class Server(ABC):
     """The server under load in its own process(es), stopped on exit."""
 
     port: int
@@ -524,13 +525,15 @@ class Server:
             self.stop()
             raise
 
+    @abstractmethod
     def command(
         self, workdir: Path, args: argparse.Namespace, env: dict[str, str]
     ) -> tuple[list[str], dict[str, str]]:
-        raise NotImplementedError
+        """The server's command line and environment."""
 
+    @abstractmethod
     def started(self, end: float, args: argparse.Namespace) -> None:
-        raise NotImplementedError
+        """Wait until the server answers (``end``: monotonic deadline, seconds)."""
 
     def pids(self) -> list[int]:
         return process_tree(self.pid)

@@ -223,6 +223,8 @@ def _plain(obj: Any) -> Any:
     """A NumPy scalar as the Python number it holds (for the JSON encoder)."""
     if isinstance(obj, np.generic):
         return obj.item()
+    # msgspec's enc_hook contract: NotImplementedError for a type it should refuse (it then
+    # raises its own error naming the type)
     raise NotImplementedError(f"cannot write {type(obj).__name__} as JSON")
 
 
