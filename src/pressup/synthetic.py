@@ -264,8 +264,9 @@ class TruthRep:
     """The exact answer for one scripted rep (times in seconds from the first frame).
 
     ``start_s``: the press starts; ``top_start_s``/``top_end_s``: the hold; ``end_s``: back on
-    the floor. ``peak_trunk_deg``/``peak_elbow_deg``: maxima over the hold frames (over the
-    whole rep when the hold has no frame). ``complete`` is False when hidden or other-pose
+    the floor. ``peak_trunk_deg``: the maximum over the hold frames; ``peak_elbow_deg``: the
+    mean over them, the elbow held at the top, as the engine reports it (both over the whole
+    rep when the hold has no frame). ``complete`` is False when hidden or other-pose
     frames make up at least :data:`SWALLOW_FRACTION` of the press or of the lowering.
     """
 
@@ -1005,7 +1006,7 @@ def _truth_reps(
                 faults=tuple(r.faults),
                 complete=complete,
                 peak_trunk_deg=float(pose.trunk_deg[sel].max()) if sel.any() else math.nan,
-                peak_elbow_deg=float(pose.elbow_deg[sel].max()) if sel.any() else math.nan,
+                peak_elbow_deg=float(pose.elbow_deg[sel].mean()) if sel.any() else math.nan,
             )
         )
         for code_name in r.faults:

@@ -50,7 +50,10 @@ class Rep:
 
     ``start_s``: trunk starts rising; ``top_start_s``/``top_end_s``: the hold at the top;
     ``end_s``: trunk back down. Durations ``press_s``, ``hold_s``, ``lower_s`` in seconds.
-    ``complete`` is True only when rise, top and return to the floor were all seen.
+    ``peak_trunk_deg``: the highest trunk angle of the repetition; ``peak_elbow_deg``: the
+    elbow angle held at the top, the mean over the top's frames where the elbow was seen (NaN
+    when it never was); degrees. ``complete`` is True only when rise, top and return to the
+    floor were all seen.
     """
 
     index: int

@@ -70,7 +70,8 @@ class RepDraft(NamedTuple):
     top_end_s: float = _NAN
     peak_trunk_deg: float = -math.inf
     peak_rise_deg: float = -math.inf  # highest chest rise (see Engine.rise_deg)
-    peak_elbow_deg: float = _NAN
+    elbow_top_sum: float = 0.0  # sum of elbow_deg over the top frames where it was seen
+    elbow_top_n: int = 0
     forearm_frames: int = 0  # frames at the top that looked like the sphinx (forearms down)
     hands_frames: int = 0  # frames at the top that looked like the hands variant
     faults: tuple[dict[str, Any], ...] = ()
@@ -379,7 +380,10 @@ class Engine:
             "lower_s": end_s - top_end,
             "variant": variant,
             "peak_trunk_deg": rep.peak_trunk_deg if math.isfinite(rep.peak_trunk_deg) else _NAN,
-            "peak_elbow_deg": rep.peak_elbow_deg,
+            # the elbow held at the top: its mean over the top's frames. Not the largest value:
+            # that follows the landmarks' noise (it read 4 to 13 degrees straighter than the
+            # true elbow over the development clips) and moves with sub-pixel changes
+            "peak_elbow_deg": rep.elbow_top_sum / rep.elbow_top_n if rep.elbow_top_n else _NAN,
             "faults": [dict(f, rep=rep.number) for f in rep.faults],
             "complete": complete,
         }
@@ -522,8 +526,9 @@ class Engine:
             if on_forearms is not None:
                 key = "forearm_frames" if on_forearms else "hands_frames"
                 upd[key] = getattr(rep, key) + 1
-            if math.isfinite(real.elbow_deg) and not (real.elbow_deg <= rep.peak_elbow_deg):
-                upd["peak_elbow_deg"] = real.elbow_deg
+            if math.isfinite(real.elbow_deg):
+                upd["elbow_top_sum"] = rep.elbow_top_sum + real.elbow_deg
+                upd["elbow_top_n"] = rep.elbow_top_n + 1
             if rep.top_confirmed:
                 upd.update(self._hold_sums(rep, real))
         return rep._replace(**upd) if upd else rep

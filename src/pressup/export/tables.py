@@ -12,7 +12,8 @@ Two tables, each a list of frozen dataclasses with a CSV/JSON row form:
 Units: every ``*_s`` column is seconds (``start_s`` etc. from the session's first frame;
 ``hold_*_s``, ``press_s``, ``hold_s``, ``lower_s`` durations); every ``*_deg`` column degrees
 (``peak_trunk_deg``: elevation of the hip->shoulder line above the floor at the top;
-``peak_elbow_deg``: interior shoulder-elbow-wrist angle, 180 = straight); pain 0..10;
+``peak_elbow_deg``: interior shoulder-elbow-wrist angle held at the top, its mean there,
+180 = straight); pain 0..10;
 timestamps ISO 8601 in UTC.
 
 Statistics (:func:`summarise`): ``hold_mean_s``, ``hold_max_s`` and ``peak_trunk_max_deg``

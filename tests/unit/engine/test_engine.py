@@ -257,6 +257,26 @@ def _up_and_down(thigh_per_trunk: float) -> tuple[int, Counter[str]]:
     return state.reps_done, labels
 
 
+def test_the_elbow_at_the_top_is_its_mean_there_not_a_spike() -> None:
+    """A few frames of landmark noise reading the elbow 30 degrees straighter, and a few with
+    the elbow not seen, move the reported elbow by about a degree, not to the spike."""
+    engine = Engine(SPEC)
+    state = engine.initial()
+    events = []
+    curve = [0.0] * 60 + [16.0 * i / 45 for i in range(45)] + [16.0] * 120
+    curve += [16.0 * (1 - i / 60) for i in range(60)] + [0.0] * 90
+    for i, trunk in enumerate(curve):
+        f = _trunk_frame(i / 30.0, trunk)
+        if i in (150, 151, 152):
+            f = f._replace(elbow_deg=120.0)
+        elif i in (160, 161):
+            f = f._replace(elbow_deg=math.nan)
+        state, ev = engine.step(state, f)
+        events += ev
+    (done,) = [e for e in events if e.kind == "rep_completed"]
+    assert 90.0 < done.data["peak_elbow_deg"] < 91.5
+
+
 def test_legs_rising_with_the_body_is_a_push_up_not_a_press_up() -> None:
     """The pelvis stays down in a press-up: thighs rising more steeply than
     ``legs_with_body_ratio`` times the trunk are a plank or push-up."""
