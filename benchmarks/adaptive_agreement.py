@@ -3,27 +3,32 @@
 Usage::
 
     python benchmarks/adaptive_agreement.py [VIDEO_OR_FOLDER ...] [--tracks corpus/tracks]
-                                            [--votes N] [--coarse-hz HZ] [--floor [--floor-px PX]]
+                                            [--votes N] [--coarse-hz HZ]
+                                            [--tracking keyframes|mediapipe]
+                                            [--floor [--floor-px PX]]
 
 * videos (default, under ``$PRESSUP_DATA`` or ``../shared/data``: the shared rendered clips
-  and the shared real clips of press-ups): each is
-  pose-tracked twice, every frame and adaptive (:mod:`pressup.pose.adaptive`), one after the
-  other, both analysed with the default protocol, and compared with
-  :func:`pressup.batch.agreement.compare` (identical counts, holds within 0.2 s, peak angles
-  within 1 degree). Printed per clip: frames, share of frames posed, wall and CPU seconds of
-  each, the CPU ratio (every-frame / adaptive), and the differences; then how many clips meet
-  each target. ``--votes`` and ``--coarse-hz`` change
-  :class:`pressup.pose.adaptive.AdaptiveConfig` from its defaults.
+  and the shared real clips of press-ups): each is pose-tracked twice, every frame (with
+  ``--tracking``, keyframe tracking by default, as ``pressup analyze``) and adaptive
+  (:mod:`pressup.pose.adaptive`), one after the other, both analysed with the default
+  protocol, and compared with :func:`pressup.batch.agreement.compare` (identical counts,
+  holds within 0.2 s, peak angles within 1 degree). Printed per clip: frames, share of
+  frames posed, wall and CPU seconds of each, the CPU ratio (every-frame / adaptive), and the
+  differences; then how many clips meet each target. ``--votes`` and ``--coarse-hz`` change
+  :class:`pressup.pose.adaptive.AdaptiveConfig` from its defaults (for both runs: the
+  keyframes are the same).
 * ``--floor``: instead of adaptive sampling, the every-frame run again with one change too
-  small to see: the region of interest MediaPipe crops frame 30 with, turned by one unit in
-  the last place of its single-precision rotation (about 1e-7 radians), or moved by
-  ``--floor-px`` pixels (:class:`pressup.pose.mediapipe_backend.TrackedPose`, which gives the
-  every-frame landmarks bit for bit without the change). How far the every-frame answers
-  move from that alone is the floor under any agreement adaptive sampling can reach.
+  small to see: the region of interest MediaPipe crops frame 30 (with keyframe tracking, the
+  keyframe at or before it) with, turned by one unit in the last place of its
+  single-precision rotation (about 1e-7 radians), or moved by ``--floor-px`` pixels. How far
+  the every-frame answers move from that alone is the floor under any agreement between two
+  analyses that do not pose with the very same crops.
 * ``--tracks FOLDER``: stored every-frame tracks (``.npz``); adaptive sampling is simulated
-  (:func:`pressup.pose.adaptive.simulate`: the stored landmarks stand in for the model). The
-  same comparison, no video needed; ``--noise PX`` adds a comparison of each track with itself
-  plus Gaussian noise of that many pixels, to show how sensitive the answers are by themselves.
+  (:func:`pressup.pose.adaptive.simulate`: the stored landmarks stand in for the model; for
+  tracks made with keyframe tracking and the same keyframes this is exactly what adaptive
+  sampling of the video gives). No video needed; ``--noise PX`` adds a comparison of each
+  track with itself plus Gaussian noise of that many pixels, to show how sensitive the
+  answers are by themselves.
 Timings are printed, never asserted (the machine is shared: read the medians).
 """
 
@@ -44,9 +49,10 @@ import numpy as np
 from pressup.analysis.run import analyze_track
 from pressup.batch.agreement import ANGLE_TOLERANCE_DEG, HOLD_TOLERANCE_S, Agreement, compare
 from pressup.errors import PressupError
-from pressup.pose import PoseOptions, PoseTrack, load_track, open_track
-from pressup.pose.adaptive import AdaptiveConfig, simulate
-from pressup.pose.mediapipe_backend import TrackedPose, track_video
+from pressup.pose import PoseOptions, PoseTrack, load_track
+from pressup.pose.adaptive import AdaptiveConfig, sample_adaptive, simulate
+from pressup.pose.backends import TRACKING_MODES
+from pressup.pose.mediapipe_backend import TrackedPose, _BgrTracker, track_video
 from pressup.pose.video import VIDEO_SUFFIXES, iter_frames
 from pressup.protocol import load_spec
 
@@ -120,20 +126,55 @@ def run_tracks(folder: Path, noise_px: float, cfg: AdaptiveConfig) -> int:
     return 0
 
 
-def perturbed_every_frame(video: Path, ref: PoseTrack, at: int, px: float) -> PoseTrack:
-    """The every-frame track again, with the ROI of frame ``at`` turned by one unit in the
-    last place (``px == 0``) or moved right by ``px`` pixels."""
+def _nudge(tp: TrackedPose, px: float, width: int) -> None:
+    """Turn the ROI ``tp`` will crop with next by one unit in the last place of its rotation
+    (``px == 0``) or move it right by ``px`` pixels."""
+    roi = tp.state.roi
+    if roi is None:
+        return
+    if px:
+        tp.state.roi = dataclasses.replace(roi, x_center=roi.x_center + px / width)
+    else:
+        turned = np.nextafter(np.float32(roi.rotation), np.float32(10.0))
+        tp.state.roi = dataclasses.replace(roi, rotation=float(turned))
+
+
+class _Nudged(_BgrTracker):
+    """A tracker whose ROI is nudged (:func:`_nudge`) just before frame ``at`` is posed."""
+
+    def __init__(self, inner: TrackedPose, at: int, px: float, width: int) -> None:
+        super().__init__(inner)
+        self.at, self.px, self.width = at, px, width
+
+    def pose(self, index: int, bgr: np.ndarray) -> np.ndarray:
+        if index == self.at:
+            _nudge(self.inner, self.px, self.width)
+        return super().pose(index, bgr)
+
+
+def perturbed_every_frame(
+    video: Path, ref: PoseTrack, at: int, px: float, tracking: str = "keyframes"
+) -> PoseTrack:
+    """The every-frame track again (``tracking`` as :class:`PoseOptions`), with the ROI of
+    frame ``at`` (a keyframe with keyframe tracking) turned by one unit in the last place
+    (``px == 0``) or moved right by ``px`` pixels."""
+    w, h = ref.source.width, ref.source.height
+    if tracking == "keyframes":
+        cfg = AdaptiveConfig()
+        with TrackedPose(PoseOptions(model="full"), w, h) as tp:
+            res = sample_adaptive(
+                iter_frames(video, rgb=False),
+                _Nudged(tp, at - at % cfg.stride(ref.source.fps), px, w),
+                cfg.stride(ref.source.fps),
+                cfg,
+                pose_all=True,
+            )
+        return PoseTrack(ref.t_s, res.data, ref.source, dict(ref.meta))
     data = []
-    with TrackedPose(PoseOptions(model="full"), ref.source.width, ref.source.height) as tp:
+    with TrackedPose(PoseOptions(model="full"), w, h) as tp:
         for i, (_, rgb) in enumerate(iter_frames(video)):
-            roi = tp.state.roi
-            if i == at and roi is not None:
-                if px:
-                    moved = roi.x_center + px / ref.source.width
-                    tp.state.roi = dataclasses.replace(roi, x_center=moved)
-                else:
-                    turned = np.nextafter(np.float32(roi.rotation), np.float32(10.0))
-                    tp.state.roi = dataclasses.replace(roi, rotation=float(turned))
+            if i == at:
+                _nudge(tp, px, w)
             data.append(tp.pose(i, rgb).astype(np.float32))
             tp.forget(i)
     return PoseTrack(ref.t_s, np.stack(data).astype(np.float64), ref.source, dict(ref.meta))
@@ -156,18 +197,21 @@ def _timed(fn: Callable[[], PoseTrack]) -> tuple[PoseTrack, float, float]:
     return out, time.perf_counter() - t0, time.process_time() - c0
 
 
-def run_videos(videos: list[Path], cfg: AdaptiveConfig, floor: float | None) -> int:
+def run_videos(videos: list[Path], cfg: AdaptiveConfig, floor: float | None, tracking: str) -> int:
     spec = load_spec()
     ratios: list[float] = []
     ags: list[Agreement] = []
     for v in videos:
         try:
-            full, w_full, c_full = _timed(partial(open_track, v, PoseOptions(model="full")))
+            every = PoseOptions(model="full", tracking=tracking)
+            full, w_full, c_full = _timed(partial(track_video, v, every, None, cfg))
             if floor is None:
                 opts = PoseOptions(model="full", adaptive=True)
                 fast, w_fast, c_fast = _timed(partial(track_video, v, opts, None, cfg))
             else:
-                fast, w_fast, c_fast = _timed(partial(perturbed_every_frame, v, full, 30, floor))
+                fast, w_fast, c_fast = _timed(
+                    partial(perturbed_every_frame, v, full, 30, floor, tracking)
+                )
         except PressupError as exc:
             print(_line(v.name, None, f"not tracked: {exc}"))
             continue
@@ -211,6 +255,12 @@ def main() -> int:
     ap.add_argument(
         "--coarse-hz", type=float, default=AdaptiveConfig.coarse_hz, help="adaptive: keyframes/s"
     )
+    ap.add_argument(
+        "--tracking",
+        choices=TRACKING_MODES,
+        default="keyframes",
+        help="the every-frame run's tracking (PoseOptions.tracking)",
+    )
     ap.add_argument("--floor", action="store_true", help="every frame with one ROI changed")
     ap.add_argument("--floor-px", type=float, default=0.0, help="with --floor: move it by PX")
     args = ap.parse_args()
@@ -221,7 +271,7 @@ def main() -> int:
     if not videos:
         print("no videos found; pass VIDEO_OR_FOLDER (nothing measured)", file=sys.stderr)
         return 0
-    return run_videos(videos, cfg, args.floor_px if args.floor else None)
+    return run_videos(videos, cfg, args.floor_px if args.floor else None, args.tracking)
 
 
 if __name__ == "__main__":

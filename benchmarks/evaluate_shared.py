@@ -3,11 +3,12 @@
 Usage::
 
     python benchmarks/evaluate_shared.py [--data ../shared/data] [--model full]
+                                         [--tracking keyframes|mediapipe]
                                          [--cache ~/.cache/pressup/tracks] [--out out/eval]
                                          [--markdown docs/accuracy.md]
 
-Pose tracks are cached per model (MediaPipe is the slow part); the analysis and scoring are
-re-run every time. Nothing from the data folder is copied into the repository: only the
+Pose tracks are cached per model and tracking (MediaPipe is the slow part); the analysis and
+scoring are re-run every time. Nothing from the data folder is copied into the repository: only the
 scores are written.
 """
 
@@ -23,17 +24,21 @@ from pathlib import Path
 
 from pressup.analysis.io import write_folder
 from pressup.analysis.run import analyze_track
+from pressup.batch.job import TRACKING
 from pressup.errors import PressupError
 from pressup.evaluation import evaluate, format_details, format_table, summarise
 from pressup.pose import PoseOptions, load_track, open_track
+from pressup.pose.backends import TRACKING_MODES
 from pressup.protocol import load_spec
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _cache_key(video: Path, model: str) -> str:
+def _cache_key(video: Path, model: str, tracking: str) -> str:
     st = video.stat()
-    h = hashlib.sha1(f"{video.resolve()}|{st.st_size}|{st.st_mtime_ns}|{model}".encode())
+    # MediaPipe's own tracking keeps the key tracks were cached under before keyframe tracking
+    how = model if tracking == "mediapipe" else f"{model}|{TRACKING}"
+    h = hashlib.sha1(f"{video.resolve()}|{st.st_size}|{st.st_mtime_ns}|{how}".encode())
     return f"{video.stem}-{h.hexdigest()[:10]}.npz"
 
 
@@ -45,6 +50,12 @@ def main() -> int:
         default=Path(os.environ.get("PRESSUP_DATA", REPO.parent / "shared" / "data")),
     )
     ap.add_argument("--model", default="full")
+    ap.add_argument(
+        "--tracking",
+        choices=TRACKING_MODES,
+        default="keyframes",
+        help="how the pose model's crop follows the person (PoseOptions.tracking)",
+    )
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "pressup" / "tracks")
     ap.add_argument("--out", type=Path, default=REPO / "out" / "eval")
     ap.add_argument("--markdown", type=Path, default=None, help="e.g. docs/accuracy-details.md")
@@ -58,12 +69,12 @@ def main() -> int:
     cache.mkdir(parents=True, exist_ok=True)
     pose_s = 0.0
     for v in videos:
-        cached = cache / _cache_key(v, args.model)
+        cached = cache / _cache_key(v, args.model, args.tracking)
         if cached.exists():
             track = load_track(cached)
         else:
             t0 = time.perf_counter()
-            track = open_track(v, PoseOptions(model=args.model))
+            track = open_track(v, PoseOptions(model=args.model, tracking=args.tracking))
             pose_s += time.perf_counter() - t0
             track.save(cached)
         d = args.out / v.stem

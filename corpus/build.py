@@ -15,6 +15,8 @@ Resumable (a clip whose track exists is skipped) and parallel (``--jobs``, two b
 renderer takes about one core per job)::
 
     .venv/bin/python corpus/build.py --render-python /path/to/venv-render/bin/python
+
+``--retrack`` tracks every clip again (when the pose layer changed), keeping its truth file.
 """
 
 from __future__ import annotations
@@ -47,11 +49,13 @@ def trim_truth(src: Path, dst: Path) -> None:
         json.dump(obj, fh, separators=(",", ":"))
 
 
-def build_one(scenario: Path, tool: Path, render_python: str, work: Path) -> str:
+def build_one(
+    scenario: Path, tool: Path, render_python: str, work: Path, retrack: bool = False
+) -> str:
     name = scenario.stem
     track_path = TRACKS / f"{name}.npz"
     truth_path = TRUTH / f"{name}.gt.json.gz"
-    if track_path.exists() and truth_path.exists():
+    if track_path.exists() and truth_path.exists() and not retrack:
         return f"{name}: done before"
     t0 = time.time()
     video = work / f"{name}.mp4"
@@ -76,7 +80,8 @@ def build_one(scenario: Path, tool: Path, render_python: str, work: Path) -> str
 
     track = open_track(video, PoseOptions())
     track.save(track_path)
-    trim_truth(gt, truth_path)
+    if not truth_path.exists():  # kept as it is when only re-tracking
+        trim_truth(gt, truth_path)
     return f"{name}: rendered in {t1 - t0:.0f} s, tracked in {time.time() - t1:.0f} s"
 
 
@@ -91,13 +96,25 @@ def main() -> None:
         "--work", type=Path, default=Path.home() / ".cache" / "pressup" / "corpus-render"
     )
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument(
+        "--retrack",
+        action="store_true",
+        help="track every clip again (its video in --work, rendered if missing); truth kept",
+    )
     args = ap.parse_args()
     files = args.scenarios or sorted((HERE / "scenarios").glob("*.json"))
     args.work.mkdir(parents=True, exist_ok=True)
     todo = [f.resolve() for f in files]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         futs = [
-            pool.submit(build_one, f, args.tool.resolve(), args.render_python, args.work.resolve())
+            pool.submit(
+                build_one,
+                f,
+                args.tool.resolve(),
+                args.render_python,
+                args.work.resolve(),
+                args.retrack,
+            )
             for f in todo
         ]
         for n, fut in enumerate(as_completed(futs), 1):

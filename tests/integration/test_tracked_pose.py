@@ -61,3 +61,32 @@ def test_a_restored_state_poses_the_same_frames_the_same_way() -> None:
         skipped = tracked.pose(104, frames[104])
         assert not np.array_equal(skipped, first[4])
         assert np.nanmedian(np.abs(skipped[:, :2] - first[4][:, :2])) < 5.0
+
+
+def test_adaptive_sampling_poses_the_every_frame_landmarks_bit_for_bit() -> None:
+    """Keyframe tracking (the default): the frames adaptive sampling poses get exactly the
+    landmarks the every-frame run gives them; only the interpolated ones differ."""
+    from pressup.pose.adaptive import AdaptiveConfig, sample_adaptive
+    from pressup.pose.mediapipe_backend import _BgrTracker
+
+    frames = _clip()
+    info = probe(shared_data_root() / CLIP)
+    cfg = AdaptiveConfig()
+    bgr = [np.ascontiguousarray(rgb[:, :, ::-1]) for rgb in frames]
+    runs = []
+    for pose_all in (True, False):
+        with TrackedPose(PoseOptions(model="full"), info.width, info.height) as tracked:
+            runs.append(
+                sample_adaptive(
+                    ((i / info.fps, f) for i, f in enumerate(bgr)),
+                    _BgrTracker(tracked),
+                    cfg.stride(info.fps),
+                    cfg,
+                    pose_all=pose_all,
+                )
+            )
+    every, adaptive = runs
+    assert every.posed.all() and 0 < adaptive.posed.sum() < len(frames)
+    posed = adaptive.posed
+    assert np.array_equal(every.data[posed], adaptive.data[posed], equal_nan=True)
+    assert not np.array_equal(every.data[~posed], adaptive.data[~posed], equal_nan=True)

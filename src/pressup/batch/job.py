@@ -18,6 +18,7 @@ from typing import Any
 
 import pressup
 from pressup.errors import PressupError
+from pressup.pose.adaptive import AdaptiveConfig
 from pressup.protocol import ProtocolSpec
 
 #: The record each video's folder holds once it is done (written last: its presence means done).
@@ -27,6 +28,10 @@ RESULT_FILE = "result.json"
 STATUSES = ("ok", "failed", "error", "crashed")
 #: Statuses that a re-run with the same input and protocol does not try again.
 FINAL_STATUSES = ("ok", "failed")
+
+#: How the pose model's crop follows the person in a batch: keyframe tracking at the default
+#: keyframe rate (:class:`pressup.pose.backends.PoseOptions`, :class:`AdaptiveConfig`).
+TRACKING = f"keyframes-{AdaptiveConfig().coarse_hz:g}hz"
 
 #: Memory a worker needs whatever the video (MediaPipe graph, interpreter, libraries), bytes.
 BASE_MEMORY_BYTES = 700 * 1024 * 1024
@@ -70,12 +75,16 @@ class Job:
         return "adaptive" if self.adaptive else "every-frame"
 
     def key(self) -> dict[str, Any]:
-        """What must be unchanged for an earlier result to be reused."""
+        """What must be unchanged for an earlier result to be reused (``tracking``: how the
+        pose model's crop follows the person, :data:`TRACKING`; results made with another,
+        such as MediaPipe's own before pressup carried it from keyframe to keyframe, are made
+        again)."""
         return {
             "content_hash": self.content_hash,
             "protocol_hash": self.protocol_hash,
             "model": self.model,
             "sampling": self.sampling,
+            "tracking": TRACKING,
         }
 
 

@@ -7,8 +7,9 @@ built from the analysis.json files through :mod:`pressup.export.tables` (the sam
 
 Units: ``*_s`` seconds (times from the video's first frame, durations), ``*_deg`` degrees
 (``peak_trunk_deg``: hip->shoulder line above the floor at the top, its highest;
-``peak_elbow_deg``: shoulder-elbow-wrist held at the top, its mean there, 180 = straight), ``*_fraction`` 0..1, ``fps`` frames per second. Empty
-cells (CSV) and nulls (Parquet) are unknown values.
+``peak_elbow_deg``: shoulder-elbow-wrist held at the top, its mean there, 180 = straight),
+``*_fraction`` 0..1, ``fps`` frames per second. Empty cells (CSV) and nulls (Parquet) are
+unknown values.
 
 Session columns: ``video`` (path as given), ``name`` (file name), ``status`` (``ok``,
 ``failed``, ``error``, ``crashed``), ``reason`` (one line, for the others), ``slow`` (took far

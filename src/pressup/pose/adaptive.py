@@ -17,19 +17,23 @@ The decision is made in one streaming pass with a look-ahead of one keyframe: at
 ``2 * stride + 1`` frames are buffered, never the whole video.
 
 MediaPipe's video mode carries a state from frame to frame: it crops each frame around a
-region of interest (ROI) taken, through a One Euro filter, from the previous frames' output.
+region of interest (ROI) taken, through a One Euro filter, from the previous frames' output,
+and its landmarks move with that crop (a ROI moved by 0.1 px moves them by 0.2 px, median).
 The pose model is therefore a :class:`Tracker` here, whose state can be saved and restored
-(:class:`pressup.pose.mediapipe_backend.TrackedPose`, which gives MediaPipe's every-frame
-landmarks bit for bit when it poses every frame): a keyframe is posed from the state after
-the previous keyframe, the filter's clock counting the skipped frames as MediaPipe's would;
-a refined window is posed in time order from the state after its first keyframe, and the
-state is then carried over the keyframes posed since. Even so the answers are not those of
-the every-frame run: the landmarks move with the ROI (a ROI moved by 0.1 px moves them by
-0.2 px, median) and the ROI depends on every frame before it (after a press the adaptive
-ROI's size differed from the every-frame one by up to 10 %), so every skipped frame changes
-the landmarks after it, by 0.5 to 3 px median on the shared clips. The every-frame answers
-themselves move past the agreement targets on 3 of 11 shared clips when one ROI is changed
-by one unit in the last place (see ``docs/bulk.md``).
+(:class:`pressup.pose.mediapipe_backend.TrackedPose`). The state is carried from keyframe to
+keyframe (a keyframe is posed from the state after the previous one), and through a refined
+window frame by frame, in time order, from the state after its first keyframe; the state is
+then carried over the keyframes posed since. Frames of a window left still are posed (or
+interpolated) from the state after the window's first keyframe and move no state.
+
+The every-frame analysis runs this same sampler with ``pose_all``: it poses the still
+windows too (:meth:`Tracker.peek`), from their first keyframe's state, instead of
+interpolating them. Both runs then hold the same states throughout, so every frame adaptive
+sampling poses gets the very landmarks of the every-frame run, bit for bit, and the two
+differ only where adaptive sampling interpolates a still window. (With MediaPipe's own
+tracking, the ROI following every frame, every frame skipped would change the ROI, and so the
+landmarks, of every frame after it: by 0.5 to 3 px median on the shared clips, enough to move
+the answers; see ``docs/bulk.md``.)
 
 Frames are still decoded one by one (every frame must be at hand in case its window is
 refined), but converted to RGB only when posed (``iter_frames(rgb=False)``): decoding costs
@@ -227,6 +231,11 @@ class Tracker(Protocol[F_contra]):
         posed (the model does not run)."""
         ...
 
+    def peek(self, index: int, frame: F_contra) -> FloatArray:
+        """Landmarks ``(33, 4)`` of frame ``index`` posed from the current state, which this
+        leaves as it was."""
+        ...
+
     def forget(self, before: int) -> None:
         """Frames before ``before`` will not be replayed."""
         ...
@@ -250,6 +259,9 @@ class _Stateless(Generic[F]):
     def replay(self, index: int) -> None:
         return None
 
+    def peek(self, index: int, frame: F) -> FloatArray:
+        return self.fn(frame)
+
     def forget(self, before: int) -> None:
         return None
 
@@ -257,10 +269,13 @@ class _Stateless(Generic[F]):
 class _Sampler(Generic[F]):
     """The streaming state of :func:`sample_adaptive` (one instance per video)."""
 
-    def __init__(self, tracker: Tracker[F], stride: int, cfg: AdaptiveConfig) -> None:
+    def __init__(
+        self, tracker: Tracker[F], stride: int, cfg: AdaptiveConfig, pose_all: bool = False
+    ) -> None:
         self.tracker = tracker
         self.stride = stride
         self.cfg = cfg
+        self.pose_all = pose_all
         self.times: list[float] = []
         self.data: list[FloatArray | None] = []
         self.posed: list[bool] = []
@@ -268,24 +283,42 @@ class _Sampler(Generic[F]):
         self.keys: list[int] = []  # keyframe indices posed, in order
         self.snaps: dict[int, object] = {}  # the tracker's state after each unresolved keyframe
         self.resolved_to = 0  # windows before keys[resolved_to] are done
+        #: frames posed as they arrived (a live window), whose state the tracker carried on
+        self.live_frames: set[int] = set()
+        self.live = False  # the window now arriving is posed as it arrives
 
     def push(self, t: float, payload: F) -> None:
         i = len(self.times)
         self.times.append(t)
         self.data.append(None)
         self.posed.append(False)
-        self.payloads[i] = payload
         if i % self.stride == 0:
+            self.payloads[i] = payload
             self._key(i)
+        elif self.live:
+            self.data[i] = self.tracker.pose(i, payload)
+            self.posed[i] = True
+            self.live_frames.add(i)
+        else:
+            self.payloads[i] = payload
 
     def _key(self, i: int) -> None:
-        self.data[i] = self.tracker.pose(i, self.payloads[i])
+        if i in self.live_frames:  # the last frame, posed live already
+            self.live_frames.discard(i)
+        else:
+            self.data[i] = self.tracker.pose(i, self.payloads[i])
         self.posed[i] = True
         self.keys.append(i)
         self.snaps[i] = self.tracker.snapshot()
         # window keys[-3] -> keys[-2] can be decided now (turning at keys[-2] needs keys[-1])
         if len(self.keys) >= 3:
             self._resolve(len(self.keys) - 3, lookahead=True)
+        # the next window is posed live, frame by frame as MediaPipe would, while the last
+        # keyframes show the person moving fast or changing speed
+        k = [self._frame(i) for i in self.keys[-3:]]
+        self.live = (len(k) >= 2 and moving(k[-2], k[-1], self.cfg)) or (
+            len(k) == 3 and turning(k[0], k[1], k[2], self.cfg)
+        )
 
     def _frame(self, i: int) -> FloatArray:
         f = self.data[i]
@@ -294,15 +327,29 @@ class _Sampler(Generic[F]):
 
     def _refine(self, j: int) -> None:
         """Pose the frames between keys[j] and keys[j + 1] in time order, from the tracker's
-        state after keys[j]; then carry the state over the keyframes posed since."""
+        state after keys[j]; then carry the state over the frames posed since (keyframes and
+        live windows), in time order."""
         a, b = self.keys[j], self.keys[j + 1]
         self.tracker.restore(self.snaps[a])
         for i in range(a + 1, b):
             self.data[i] = self.tracker.pose(i, self.payloads[i])
             self.posed[i] = True
-        for k in self.keys[j + 1 :]:
+        later = sorted({*self.keys[j + 1 :], *(i for i in self.live_frames if i > b)})
+        for k in later:
             self.tracker.replay(k)
-            self.snaps[k] = self.tracker.snapshot()
+            if k in self.snaps:
+                self.snaps[k] = self.tracker.snapshot()
+
+    def _hold(self, j: int) -> None:
+        """Pose the frames between keys[j] and keys[j + 1] from the tracker's state after
+        keys[j], leaving every state as it was (what adaptive sampling interpolates)."""
+        a, b = self.keys[j], self.keys[j + 1]
+        now = self.tracker.snapshot()
+        self.tracker.restore(self.snaps[a])
+        for i in range(a + 1, b):
+            self.data[i] = self.tracker.peek(i, self.payloads[i])
+            self.posed[i] = True
+        self.tracker.restore(now)
 
     def _resolve(self, j: int, lookahead: bool) -> None:
         """Pose or interpolate the frames between keys[j] and keys[j + 1]."""
@@ -313,14 +360,19 @@ class _Sampler(Generic[F]):
             refine = turning(self._frame(self.keys[j - 1]), fa, fb, self.cfg)
         if not refine and lookahead:
             refine = turning(fa, fb, self._frame(self.keys[j + 2]), self.cfg)
-        if refine:
+        if b == a + 1 or (a + 1) in self.live_frames:
+            pass  # nothing between, or posed live already
+        elif refine:
             self._refine(j)
+        elif self.pose_all:
+            self._hold(j)
         else:
             filled = interpolate(fa, fb, b - a - 1)
             for k, i in enumerate(range(a + 1, b)):
                 self.data[i] = filled[k]
         for i in range(a, b):
             self.payloads.pop(i, None)
+            self.live_frames.discard(i)
         self.snaps.pop(a, None)
         self.tracker.forget(b)
         self.resolved_to = j + 1
@@ -351,6 +403,7 @@ def sample_adaptive(
     stride: int,
     cfg: AdaptiveConfig | None = None,
     progress: Callable[[int], None] | None = None,
+    pose_all: bool = False,
 ) -> AdaptiveResult:
     """Landmarks for every frame of ``frames``, posing only where movement needs it.
 
@@ -364,9 +417,11 @@ def sample_adaptive(
         stride: frames from one keyframe to the next (1 poses every frame).
         cfg: the movement thresholds (default :class:`AdaptiveConfig`).
         progress: called with the number of frames read so far.
+        pose_all: pose the still windows too, from their first keyframe's state, instead of
+            interpolating them (the every-frame analysis; see the module's docstring).
     """
     tracker: Tracker[F] = _Stateless(pose) if callable(pose) else pose
-    s = _Sampler(tracker, max(1, stride), cfg or AdaptiveConfig())
+    s = _Sampler(tracker, max(1, stride), cfg or AdaptiveConfig(), pose_all)
     for t, payload in frames:
         s.push(t, payload)
         if progress is not None:
@@ -380,7 +435,9 @@ def simulate(track: PoseTrack, cfg: AdaptiveConfig | None = None) -> tuple[PoseT
     The stored landmarks stand in for the pose model: posed frames keep their values exactly,
     the others are interpolated as :func:`sample_adaptive` would. Returns the adaptive track
     and the share of frames posed (0..1). Used to check the decisions against every-frame
-    answers on stored tracks, without any video.
+    answers on stored tracks, without any video. For a track made with keyframe tracking
+    (``PoseOptions.tracking``, the default) and the same ``cfg``, this is what adaptive
+    sampling of the video gives: the model would pose the same frames from the same states.
     """
     cfg = cfg or AdaptiveConfig()
     res = sample_adaptive(

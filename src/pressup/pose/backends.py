@@ -18,6 +18,9 @@ from pressup.pose.video import VIDEO_SUFFIXES
 
 ProgressFn = Callable[[int, int], None]
 
+#: Values of :attr:`PoseOptions.tracking`.
+TRACKING_MODES = ("keyframes", "mediapipe")
+
 
 @dataclass(frozen=True)
 class PoseOptions:
@@ -34,6 +37,15 @@ class PoseOptions:
         adaptive: run the pose model only where movement needs it and interpolate landmarks
             between (:mod:`pressup.pose.adaptive`); False (default) runs it on every frame,
             which is what pressup's published accuracy is measured with.
+        tracking: how the region the pose model crops around the person (its ROI) follows
+            the person from frame to frame. ``"keyframes"`` (default): the ROI is carried from
+            keyframe to keyframe, and from frame to frame only through the stretches where
+            the person moves; a frame of a still stretch is posed with the ROI of the keyframe
+            before it (:mod:`pressup.pose.adaptive`, ``pose_all``). Adaptive sampling poses
+            the frames it poses with the very same ROIs, so with the same landmarks, and
+            interpolates the still stretches. ``"mediapipe"``: MediaPipe's own video mode,
+            the ROI following every frame; adaptive answers then drift from every-frame ones
+            (see ``docs/bulk.md``). ``smooth_landmarks`` always uses MediaPipe's own.
     """
 
     model: str = "full"
@@ -41,6 +53,18 @@ class PoseOptions:
     min_tracking_confidence: float = 0.5
     smooth_landmarks: bool = False
     adaptive: bool = False
+    tracking: str = "keyframes"
+
+    def __post_init__(self) -> None:
+        if self.tracking not in TRACKING_MODES:
+            raise InputError(
+                f"tracking: expected one of {', '.join(TRACKING_MODES)}, got {self.tracking!r}"
+            )
+
+    @property
+    def keyframe_tracking(self) -> bool:
+        """True when the ROI follows keyframes (see :attr:`tracking`)."""
+        return self.tracking == "keyframes" and not self.smooth_landmarks
 
 
 class PoseBackend(Protocol):

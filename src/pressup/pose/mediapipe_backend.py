@@ -249,6 +249,18 @@ class TrackedPose:
         h, w = rgb.shape[:2]
         return _landmark_array(lms, w, h)
 
+    def peek(self, index: int, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
+        """Landmarks of frame ``index`` posed from the current state, which stays as it was
+        (nothing is kept for :meth:`replay`)."""
+        roi = self.state.roi
+        rect = self._no_roi if roi is None else self._rect(**roi.__dict__)
+        res = self._graph.process({"image": rgb, "roi_in": rect, "use_roi": roi is not None})
+        lms = res.unfiltered_pose_landmarks
+        if lms is None or res.unfiltered_auxiliary_landmarks is None:
+            return empty_frame()
+        h, w = rgb.shape[:2]
+        return _landmark_array(lms, w, h)
+
     def snapshot(self) -> object:
         """The tracking state now (to :meth:`restore` later)."""
         return self.state.copy()
@@ -289,7 +301,8 @@ class TrackedPose:
 def _every_frame(
     path: Path, options: PoseOptions, info: VideoInfo, progress: ProgressFn | None
 ) -> tuple[list[float], list[npt.NDArray[np.float32]], str]:
-    """The pose model on every frame: times, landmarks per frame, the model used."""
+    """The pose model on every frame, its ROI following every frame (MediaPipe's own video
+    mode): times, landmarks per frame, the model used."""
     times: list[float] = []
     frames: list[npt.NDArray[np.float32]] = []
     with BlazePoseStream(options, info.width, info.height) as stream:
@@ -301,28 +314,37 @@ def _every_frame(
         return times, frames, stream.model
 
 
-def _adaptive_frames(
+def _sampled_frames(
     path: Path,
     options: PoseOptions,
     info: VideoInfo,
     progress: ProgressFn | None,
     cfg: AdaptiveConfig | None = None,
 ) -> tuple[list[float], list[npt.NDArray[np.float32]], str, dict[str, Any]]:
-    """Adaptive sampling (:mod:`pressup.pose.adaptive`): times, landmarks, the model used and
-    the track's ``sampling`` metadata."""
+    """Keyframes and the windows between them (:mod:`pressup.pose.adaptive`): with
+    ``options.adaptive`` the still windows interpolated, else posed from their keyframe's
+    state (every frame, the ROI following keyframes). Times, landmarks, the model used and the
+    track's ``sampling`` metadata."""
     from pressup.pose.adaptive import AdaptiveConfig, sample_adaptive
 
     cfg = cfg or AdaptiveConfig()
+    stride = cfg.stride(info.fps)
     with TrackedPose(options, info.width, info.height) as tracker:
         res = sample_adaptive(
             iter_frames(path, rgb=False),
             _BgrTracker(tracker),
-            cfg.stride(info.fps),
+            stride,
             cfg,
             (lambda n: progress(n, info.frame_count)) if progress else None,
+            pose_all=not options.adaptive,
         )
         model = tracker.model
-    sampling = {"mode": "adaptive", "posed_fraction": round(res.posed_fraction, 4)}
+    sampling = {
+        "mode": "adaptive" if options.adaptive else "every-frame",
+        "tracking": "keyframes",
+        "keyframe_stride": stride,
+        "posed_fraction": round(res.posed_fraction, 4),
+    }
     return res.t_s.tolist(), list(res.data.astype(np.float32)), model, sampling
 
 
@@ -342,6 +364,10 @@ class _BgrTracker:
         rgb = np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
         return self.inner.pose(index, rgb).astype(np.float32).astype(np.float64)
 
+    def peek(self, index: int, bgr: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
+        rgb = np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
+        return self.inner.peek(index, rgb).astype(np.float32).astype(np.float64)
+
 
 def track_video(
     path: Path,
@@ -350,8 +376,10 @@ def track_video(
     adaptive_config: AdaptiveConfig | None = None,
 ) -> PoseTrack:
     """Run BlazePose over every frame of ``path`` (streamed) and return the track; with
-    ``options.adaptive`` only where movement needs it (``adaptive_config``, default
-    :class:`pressup.pose.adaptive.AdaptiveConfig`), interpolated between.
+    ``options.adaptive`` only where movement needs it, interpolated between. Both use the
+    keyframes of ``adaptive_config`` (default :class:`pressup.pose.adaptive.AdaptiveConfig`)
+    unless ``options.tracking`` is ``"mediapipe"`` (every frame only: MediaPipe's own video
+    mode). The track's ``meta["sampling"]`` says which was used.
 
     Raises:
         InputError: unreadable or empty video.
@@ -359,12 +387,13 @@ def track_video(
     """
     info = probe(path)
     meta: dict[str, Any] = {}
-    if options.adaptive:
-        times, frames, model, meta["sampling"] = _adaptive_frames(
+    if options.adaptive or options.keyframe_tracking:
+        times, frames, model, meta["sampling"] = _sampled_frames(
             path, options, info, progress, adaptive_config
         )
     else:
         times, frames, model = _every_frame(path, options, info, progress)
+        meta["sampling"] = {"mode": "every-frame", "tracking": "mediapipe"}
     data = (
         np.stack(frames).astype(np.float64) if frames else np.zeros((0, N_LANDMARKS, len(CHANNELS)))
     )

@@ -64,6 +64,10 @@ def test_a_result_is_reused_only_when_nothing_changed(tmp_path: Path) -> None:
     assert reusable(job) is not None and reusable(job)["reused"] is True  # type: ignore[index]
     for change in ({"content_hash": "d" * 64}, {"protocol_hash": "q" * 16}, {"adaptive": False}):
         assert reusable(dataclasses.replace(job, **change)) is None  # type: ignore[arg-type]
+    # a result from before keyframe tracking (no "tracking" in its record) is made again
+    older = {k: v for k, v in record(job, "failed", "empty", 0.1).items() if k != "tracking"}
+    (tmp_path / "out" / "result.json").write_text(json.dumps(older))
+    assert reusable(job) is None
     write_result(job, record(job, "crashed", "worker died", 0.1))
     assert reusable(job) is None  # a crash is tried again
     write_result(job, record(job, "ok", None, 0.1))

@@ -73,3 +73,13 @@ def test_unknown_file_kind(tmp_path: Path) -> None:
         backend_for(p)
     with pytest.raises(InputError, match="no such file"):
         backend_for(tmp_path / "missing.mp4")
+
+
+def test_pose_options_name_their_tracking_or_refuse() -> None:
+    from pressup.pose import PoseOptions
+
+    assert PoseOptions().keyframe_tracking  # the default: the crop follows keyframes
+    assert not PoseOptions(tracking="mediapipe").keyframe_tracking
+    assert not PoseOptions(smooth_landmarks=True).keyframe_tracking  # MediaPipe's own filter
+    with pytest.raises(InputError, match="tracking: expected one of keyframes, mediapipe"):
+        PoseOptions(tracking="every")
