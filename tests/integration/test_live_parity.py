@@ -224,16 +224,21 @@ TRACKS = _corpus_tracks()
 #: Corpus clips where live and offline are known to differ today, and why (see
 #: ``python benchmarks/live_parity.py`` and docs/accuracy.md). Any other clip that starts to
 #: differ fails the test; a listed clip that starts to agree passes (the mark is not strict).
+#: Which clips sit on these edges moves with sub-pixel changes of the landmarks: MediaPipe's
+#: own tracking with one crop turned by 1e-7 rad gave 67/80 agreeing clips, moved by half a
+#: pixel 72/80, with other clips in the list (docs/bulk.md); these are today's (69/80).
 KNOWN_DIFFERENCES: dict[str, str] = {
-    "g004": "head limit borderline: the zero-phase trunk sags slowly during the hold",
+    "g002": "head limit borderline: live finds the chin dropped on the second press-up",
+    "g008": "the hold's end on a hips-lifted press-up: 0.4 s apart",
     "g017": "the live filter keeps a pause on the way up: its hold starts 0.3-0.7 s earlier",
-    "g029": "the hold's end on the hips-lifted press-up: 0.6 s apart",
-    "g042": "head limit borderline: live fixes the camera view from the first 2 s of lying",
-    "g056": "the hold's end after a slow sag: 0.47 s apart",
+    "g018": "head limit borderline: offline finds the head tipped back on the third press-up",
+    "g031": "the live start check: on this clip the hands and the forearms checks pass in "
+    "turn, never together, so the set never begins (the older landmarks passed once, at 11 s)",
+    "g037": "the hold's start after a slow rise: 0.47 s apart",
+    "g053": "the hold's end on a hips-lifted press-up: 0.4 s apart",
     "g059": "a one-frame tracking glitch at the start of a small press: live restarts the rep",
-    "g063": "the hold's end on a slow sag: 0.67 s apart",
-    "g073": "the hold's start after a slow rise: 0.33 s apart",
-    "g076": "the hold's start after a slow rise: 0.33 s apart",
+    "g068": "a 20 s hold's end on a slow sag: 1.9 s apart",
+    "g075": "the first hold's end on a slow sag: 1.7 s apart",
     "g079": "lowerings near the fast-lowering limit and a hold's end on a slow sag",
 }
 
