@@ -9,7 +9,9 @@ linear interpolation predicts to within the model's own jitter. Adaptive samplin
 2. *transitions*: a window between two keyframes is posed at full rate when the coarse pass
    shows movement the interpolation could get wrong there: the person appears or disappears,
    a landmark moves fast, or the movement changes speed at either end of the window (the start
-   and end of a press, a lowering, a hold: what the engine times);
+   and end of a press, a lowering, a hold: what the engine times); while the last three
+   keyframes show such movement, the next window is posed *live*, frame by frame as its
+   frames arrive, so through a movement the model's state follows every frame;
 3. *interpolation*: the other frames get landmarks linearly interpolated (x, y, z and
    visibility) between the keyframes around them.
 
@@ -315,7 +317,7 @@ class _Sampler(Generic[F]):
             self._resolve(len(self.keys) - 3, lookahead=True)
         # the next window is posed live, frame by frame as MediaPipe would, while the last
         # keyframes show the person moving fast or changing speed
-        k = [self._frame(i) for i in self.keys[-3:]]
+        k = [self._frame(key) for key in self.keys[-3:]]
         self.live = (len(k) >= 2 and moving(k[-2], k[-1], self.cfg)) or (
             len(k) == 3 and turning(k[0], k[1], k[2], self.cfg)
         )
