@@ -230,36 +230,32 @@ class TrackedPose:
         self.state = RoiTracker(width, height)
         self._aux: dict[int, npt.NDArray[np.float32] | None] = {}
 
-    def pose(self, index: int, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
-        """Landmarks of frame ``index`` (``(33, 4)``, NaN when no person) posed from the
-        current state; the state then moves on to after this frame."""
-        from pressup.pose.roi_track import frame_time_ns
-
+    def _run(
+        self, rgb: npt.NDArray[np.uint8]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float32] | None]:
+        """The model on ``rgb`` cropped with the current ROI: landmarks ``(33, 4)`` (NaN when no
+        person) and the unfiltered auxiliary landmarks the state moves on with (None then)."""
         roi = self.state.roi
         rect = self._no_roi if roi is None else self._rect(**roi.__dict__)
         res = self._graph.process({"image": rgb, "roi_in": rect, "use_roi": roi is not None})
         lms, aux = res.unfiltered_pose_landmarks, res.unfiltered_auxiliary_landmarks
         if lms is None or aux is None:
-            self._aux[index] = None
-            self.state.lost()
-            return empty_frame()
-        a = np.array([(p.x, p.y, p.z) for p in aux.landmark], dtype=np.float32)
-        self._aux[index] = a
-        self.state.update(frame_time_ns(index), a)
+            return empty_frame(), None
         h, w = rgb.shape[:2]
-        return _landmark_array(lms, w, h)
+        a = np.array([(p.x, p.y, p.z) for p in aux.landmark], dtype=np.float32)
+        return _landmark_array(lms, w, h), a
+
+    def pose(self, index: int, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
+        """Landmarks of frame ``index`` (``(33, 4)``, NaN when no person) posed from the
+        current state; the state then moves on to after this frame."""
+        landmarks, self._aux[index] = self._run(rgb)
+        self.replay(index)
+        return landmarks
 
     def peek(self, index: int, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
         """Landmarks of frame ``index`` posed from the current state, which stays as it was
         (nothing is kept for :meth:`replay`)."""
-        roi = self.state.roi
-        rect = self._no_roi if roi is None else self._rect(**roi.__dict__)
-        res = self._graph.process({"image": rgb, "roi_in": rect, "use_roi": roi is not None})
-        lms = res.unfiltered_pose_landmarks
-        if lms is None or res.unfiltered_auxiliary_landmarks is None:
-            return empty_frame()
-        h, w = rgb.shape[:2]
-        return _landmark_array(lms, w, h)
+        return self._run(rgb)[0]
 
     def snapshot(self) -> object:
         """The tracking state now (to :meth:`restore` later)."""
