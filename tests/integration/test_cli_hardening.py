@@ -93,6 +93,35 @@ def test_an_unknown_model_is_bad_input_before_any_work(tmp_path: Path, track_fil
     assert not (tmp_path / "out").exists()
 
 
+def test_an_unknown_tracking_is_bad_input_before_any_work(tmp_path: Path, track_file: Path) -> None:
+    for args in (
+        ("analyze", track_file, "-o", tmp_path / "out", "--tracking", "roi"),
+        ("track", tmp_path / "missing.mp4", "-o", tmp_path / "t.npz", "--tracking", "roi"),
+    ):
+        result = run(*args)
+        assert result.exit_code == InputError.exit_code, result.output
+        assert "--tracking: expected one of keyframes, mediapipe, got 'roi'" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_tracking_asked_for_reaches_the_pose_model(
+    tmp_path: Path, track_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pressup.pose as pose
+
+    seen: list[object] = []
+    real = pose.open_track
+
+    def spy(source: Path, options: object = None, progress: object = None) -> object:
+        seen.append(options)
+        return real(source, options, progress)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pose, "open_track", spy)
+    result = run("analyze", track_file, "-o", tmp_path / "out", "--tracking", "mediapipe")
+    assert result.exit_code == 0, result.output
+    assert [getattr(o, "tracking", None) for o in seen] == ["mediapipe"]
+
+
 def test_every_exit_code_is_listed_in_the_readme() -> None:
     from pressup import errors
 

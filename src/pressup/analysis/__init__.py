@@ -2,6 +2,7 @@
 
 from pressup.analysis.io import read_analysis, write_folder
 from pressup.analysis.result import (
+    ANALYSIS_REVISION,
     ANALYSIS_SCHEMA,
     FAULT_CODES,
     FRAME_COLUMNS,
@@ -14,6 +15,7 @@ from pressup.analysis.result import (
 )
 
 __all__ = [
+    "ANALYSIS_REVISION",
     "ANALYSIS_SCHEMA",
     "FAULT_CODES",
     "FRAME_COLUMNS",

@@ -20,6 +20,14 @@ from pressup.vocab import LABELS as LABELS
 from pressup.vocab import RAISED_LABELS as RAISED_LABELS
 from pressup.vocab import FaultCode, Posture, UnfinishedReason
 
+#: Revision of what an analysis gives for the same input: raised by one whenever a change to
+#: the pose sampling, kinematics, engine or analysis changes any analysed value (a count, a
+#: time, an angle, a fault) for the same video and protocol. Batch results made at another
+#: revision are made again (:meth:`pressup.batch.job.Job.key`); every result records it.
+#: ``tests/unit/analysis/test_revision.py`` fails when the analysis of its corpus tracks
+#: changes while this stays the same.
+ANALYSIS_REVISION = 1
+
 ANALYSIS_SCHEMA = "pressup.analysis/1"
 
 #: Columns of ``frames.csv`` (and of :class:`FrameTable`), with units.

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pressup
+from pressup.analysis import ANALYSIS_REVISION
 from pressup.errors import PressupError
 from pressup.pose.adaptive import AdaptiveConfig
 from pressup.protocol import ProtocolSpec
@@ -78,13 +79,15 @@ class Job:
         """What must be unchanged for an earlier result to be reused (``tracking``: how the
         pose model's crop follows the person, :data:`TRACKING`; results made with another,
         such as MediaPipe's own before pressup carried it from keyframe to keyframe, are made
-        again)."""
+        again; ``analysis_revision``: :data:`pressup.analysis.ANALYSIS_REVISION`, so results
+        of an analysis that has changed since are made again too)."""
         return {
             "content_hash": self.content_hash,
             "protocol_hash": self.protocol_hash,
             "model": self.model,
             "sampling": self.sampling,
             "tracking": TRACKING,
+            "analysis_revision": ANALYSIS_REVISION,
         }
 
 

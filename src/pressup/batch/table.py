@@ -19,9 +19,9 @@ longer than expected), ``elapsed_s`` (analysis wall time), ``duration_s``, ``fra
 ``floor_tilt_deg``, ``rep_count`` (complete press-ups counted), the summary columns of
 :class:`pressup.export.tables.SessionSummary` (``variant``, ``reps_recorded``,
 ``reps_complete``, ``hold_mean_s``, ``hold_max_s``, ``peak_trunk_max_deg``, ``faults_<code>``,
-``faults_total``), ``warnings``, ``pressup_version``, ``pose_backend``, ``pose_model``,
-``sampling`` (``adaptive`` or ``every-frame``), ``protocol_name``, ``protocol_version``,
-``protocol_hash``, ``content_hash``.
+``faults_total``), ``warnings``, ``pressup_version``, ``analysis_revision``, ``pose_backend``,
+``pose_model``, ``sampling`` (``adaptive`` or ``every-frame``), ``protocol_name``,
+``protocol_version``, ``protocol_hash``, ``content_hash``.
 
 Rep columns: ``video``, ``name``, then the fields of :class:`pressup.export.tables.RepRecord`
 (``index``, ``start_s``, ``top_start_s``, ``top_end_s``, ``end_s``, ``press_s``, ``hold_s``,
@@ -82,6 +82,7 @@ SESSION_TYPES: dict[str, str] = {
     "faults_total": "i",
     "warnings": "s",
     "pressup_version": "s",
+    "analysis_revision": "i",
     "pose_backend": "s",
     "pose_model": "s",
     "sampling": "s",
@@ -127,6 +128,7 @@ def rows_for(job: Job, rec: dict[str, Any]) -> tuple[dict[str, Any], list[dict[s
         slow=bool(rec.get("slow", False)),
         elapsed_s=rec.get("elapsed_s"),
         pressup_version=rec.get("pressup_version"),
+        analysis_revision=rec.get("analysis_revision"),
         sampling=rec.get("sampling"),
         protocol_hash=rec.get("protocol_hash"),
         content_hash=rec.get("content_hash"),

@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     from pressup.protocol.spec import ProtocolSpec
     from pressup.sessions.plan import PlannedDose
 
+TRACKING_HELP = (
+    "how the pose model's crop follows the person: keyframes (pressup's, the same landmarks "
+    "with or without adaptive sampling; the published accuracy) or mediapipe (MediaPipe's "
+    "own, frame to frame)"
+)
 MODEL_HELP = "pose model: full (bundled), heavy (if installed), auto (heavy when installed)"
 PLAN_HELP = (
     "judge against today's plan for the person of the session store (--database): a "
@@ -68,6 +73,16 @@ def _check_model(model: str) -> None:
         raise InputError(f"--model: expected one of {', '.join(POSE_MODELS)}, got {model!r}")
 
 
+def _check_tracking(tracking: str) -> None:
+    """Refuse an unknown ``--tracking`` name (bad input, exit 2) before any work."""
+    from pressup.pose.backends import TRACKING_MODES
+
+    if tracking not in TRACKING_MODES:
+        raise InputError(
+            f"--tracking: expected one of {', '.join(TRACKING_MODES)}, got {tracking!r}"
+        )
+
+
 @contextmanager
 def _progress(label: str) -> Iterator[object]:
     with Progress(
@@ -93,6 +108,7 @@ def _analyze_one(
     planned: PlannedDose | None,
     model: str,
     overlay: Optional[Path],
+    tracking: str = "keyframes",
 ) -> int:
     """Analyse one input into ``out_dir``; return the number of complete reps.
 
@@ -103,7 +119,14 @@ def _analyze_one(
     if overlay is not None and source.suffix.lower() == ".npz":  # before any work
         raise InputError(f"--overlay needs the source video; {source} is a track file")
     with _progress(f"pose {source.name}") as update:
-        track, analysis = analyze_source(source, spec, planned, model=model, progress=update)  # type: ignore[arg-type]
+        track, analysis = analyze_source(
+            source,
+            spec,
+            planned,
+            model=model,
+            tracking=tracking,
+            progress=update,  # type: ignore[arg-type]
+        )  # type: ignore[arg-type]
     if overlay is not None and (
         track.source.video is None or not Path(track.source.video).exists()
     ):
@@ -169,6 +192,7 @@ def analyze(
     plan: bool = typer.Option(False, "--plan", help=PLAN_HELP),
     database: Optional[str] = database_option(),
     model: str = typer.Option("full", "--model", help=MODEL_HELP),
+    tracking: str = typer.Option("keyframes", "--tracking", help=TRACKING_HELP),
     overlay: Optional[Path] = typer.Option(
         None,
         "--overlay",
@@ -184,6 +208,7 @@ def analyze(
     """
     try:
         _check_model(model)
+        _check_tracking(tracking)
         spec, planned = _dose(protocol, plan, database)  # a bad protocol creates no folder
         _check_out_dir(out_dir)
         if overlay is not None:
@@ -202,7 +227,7 @@ def analyze(
         out.print(said, highlight=False, soft_wrap=True)
     if len(inputs) == 1:
         try:
-            n = _analyze_one(inputs[0], out_dir, spec, planned, model, overlay)
+            n = _analyze_one(inputs[0], out_dir, spec, planned, model, overlay, tracking)
         except PressupError as exc:
             raise fail(exc) from None
         out.print(
@@ -215,7 +240,7 @@ def analyze(
     for src in inputs:
         d = out_dir / src.stem
         try:
-            n = _analyze_one(src, d, spec, planned, model, None)
+            n = _analyze_one(src, d, spec, planned, model, None, tracking)
             (d / "error.json").unlink(missing_ok=True)
             out.print(f"{src.name}: {n} complete press-up(s)")
         except PressupError as exc:
@@ -235,15 +260,17 @@ def track(
     video: Path = typer.Argument(..., help="video file"),
     output: Path = typer.Option(..., "--output", "-o", help="track file to write (.npz)"),
     model: str = typer.Option("full", "--model", help=MODEL_HELP),
+    tracking: str = typer.Option("keyframes", "--tracking", help=TRACKING_HELP),
 ) -> None:
     """Run pose estimation on a video and save the landmark track (replayable without video)."""
     from pressup.pose import PoseOptions, open_track
 
     try:
         _check_model(model)
+        _check_tracking(tracking)
         _check_out_dir(output.parent)
         with _progress(f"pose {video.name}") as update:
-            t = open_track(video, PoseOptions(model=model), update)  # type: ignore[arg-type]
+            t = open_track(video, PoseOptions(model=model, tracking=tracking), update)  # type: ignore[arg-type]
         p = t.save(output)
     except PressupError as exc:
         raise fail(exc) from None

@@ -25,6 +25,7 @@ def analyze_source(
     *,
     model: str = "full",
     adaptive: bool = False,
+    tracking: str = "keyframes",
     progress: Optional[ProgressFn] = None,
 ) -> tuple[PoseTrack, Analysis]:
     """The pose track of ``source`` and its analysis.
@@ -32,12 +33,14 @@ def analyze_source(
     Judged against ``planned`` set into ``spec`` when given (the analysis records where that
     dose came from), else against ``spec``'s own dose. ``model`` is the pose model
     (``full``/``heavy``/``auto``); ``adaptive`` runs it only where movement needs it;
+    ``tracking`` is how its crop follows the person (:attr:`pressup.pose.PoseOptions.tracking`);
     ``progress(done, total)`` is called with frame counts while the pose runs.
     """
     from pressup.analysis.run import analyze_track
     from pressup.pose import PoseOptions, open_track
 
-    track = open_track(source, PoseOptions(model=model, adaptive=adaptive), progress)
+    options = PoseOptions(model=model, adaptive=adaptive, tracking=tracking)
+    track = open_track(source, options, progress)
     if planned is None:
         return track, analyze_track(track, spec)
     return track, analyze_track(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pressup.analysis import ANALYSIS_REVISION
 from pressup.batch.inputs import HashCache, content_hash, expand_inputs, protocol_hash
 from pressup.batch.job import Job, one_line, record, reusable, write_result
 from pressup.errors import InputError
@@ -67,6 +68,10 @@ def test_a_result_is_reused_only_when_nothing_changed(tmp_path: Path) -> None:
     # a result from before keyframe tracking (no "tracking" in its record) is made again
     older = {k: v for k, v in record(job, "failed", "empty", 0.1).items() if k != "tracking"}
     (tmp_path / "out" / "result.json").write_text(json.dumps(older))
+    assert reusable(job) is None
+    # ... and so is one made by an earlier revision of the analysis
+    earlier = {**record(job, "failed", "empty", 0.1), "analysis_revision": ANALYSIS_REVISION - 1}
+    (tmp_path / "out" / "result.json").write_text(json.dumps(earlier))
     assert reusable(job) is None
     write_result(job, record(job, "crashed", "worker died", 0.1))
     assert reusable(job) is None  # a crash is tried again
