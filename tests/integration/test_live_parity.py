@@ -230,6 +230,7 @@ TRACKS = _corpus_tracks()
 KNOWN_DIFFERENCES: dict[str, str] = {
     "g002": "head limit borderline: live finds the chin dropped on the second press-up",
     "g008": "the hold's end on a hips-lifted press-up: 0.4 s apart",
+    "g014": "the second hold's end after a chin drop: 0.47 s apart",
     "g017": "the live filter keeps a pause on the way up: its hold starts 0.3-0.7 s earlier",
     "g018": "head limit borderline: offline finds the head tipped back on the third press-up",
     "g031": "the live start check: on this clip the hands and the forearms checks pass in "

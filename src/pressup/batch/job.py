@@ -31,8 +31,12 @@ STATUSES = ("ok", "failed", "error", "crashed")
 FINAL_STATUSES = ("ok", "failed")
 
 #: How the pose model's crop follows the person in a batch: keyframe tracking at the default
-#: keyframe rate (:class:`pressup.pose.backends.PoseOptions`, :class:`AdaptiveConfig`).
-TRACKING = f"keyframes-{AdaptiveConfig().coarse_hz:g}hz"
+#: keyframe rate and votes (:class:`pressup.pose.backends.PoseOptions`, :class:`AdaptiveConfig`:
+#: they decide which frames carry the crop on).
+TRACKING = (
+    f"keyframes-{AdaptiveConfig().coarse_hz:g}hz"
+    f"-votes{AdaptiveConfig().votes}/{AdaptiveConfig().votes_dense}"
+)
 
 #: Memory a worker needs whatever the video (MediaPipe graph, interpreter, libraries), bytes.
 BASE_MEMORY_BYTES = 700 * 1024 * 1024

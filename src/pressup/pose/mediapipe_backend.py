@@ -339,6 +339,7 @@ def _sampled_frames(
         "mode": "adaptive" if options.adaptive else "every-frame",
         "tracking": "keyframes",
         "keyframe_stride": stride,
+        "votes": cfg.at_stride(stride).votes,
         "posed_fraction": round(res.posed_fraction, 4),
     }
     return res.t_s.tolist(), list(res.data.astype(np.float32)), model, sampling

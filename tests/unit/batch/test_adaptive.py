@@ -195,10 +195,33 @@ def test_turning_needs_as_many_landmarks_as_votes() -> None:
     flickering wrist alone does not, with votes=2)."""
     prev, cur, nxt = _body(0.0), _body(0.0), _body(0.0)
     nxt[LANDMARK_INDEX["left_wrist"], 0] += 30.0  # 0.3 torso lengths, one landmark
-    assert turning(prev, cur, nxt, AdaptiveConfig())
+    assert turning(prev, cur, nxt, AdaptiveConfig(votes=1))
     assert not turning(prev, cur, nxt, AdaptiveConfig(votes=2))
     nxt[LANDMARK_INDEX["left_elbow"], 0] += 30.0
     assert turning(prev, cur, nxt, AdaptiveConfig(votes=2))
+    assert not turning(prev, cur, nxt, AdaptiveConfig())  # 3 votes by default
+    nxt[LANDMARK_INDEX["left_knee"], 0] += 30.0
+    assert turning(prev, cur, nxt, AdaptiveConfig())
+
+
+def test_the_votes_depend_on_how_far_apart_keyframes_are() -> None:
+    """Keyframes 3 or more frames apart (30 frames/s) need 3 landmarks to show a change of
+    speed; 2 apart (15 frames/s), one is enough, and the sampler uses the votes of its stride."""
+    cfg = AdaptiveConfig()
+    assert cfg.at_stride(4).votes == 3 and cfg.at_stride(3).votes == 3
+    assert cfg.at_stride(2).votes == 1 and cfg.at_stride(1).votes == 1
+    # one landmark (a wrist) stops dead at keyframe 8 after moving from 0 to 8: at stride 2
+    # the windows around keyframe 8 are posed at full rate, at stride 4 they are interpolated
+    # (a window with the wrist moving 0.15 torso lengths per keyframe is not "moving")
+    for stride, refined in ((2, True), (4, False)):
+        xs = [min(i, 8) * 15.0 / stride for i in range(17)]
+        frames = []
+        for x in xs:
+            f = _body(0.0)
+            f[LANDMARK_INDEX["left_wrist"], 0] += x
+            frames.append(f)
+        res = sample_adaptive(((i / 30.0, f) for i, f in enumerate(frames)), lambda f: f, stride)
+        assert bool(res.posed[8 - stride + 1 : 8].all()) is refined, (stride, res.posed)
 
 
 def test_interpolation_and_strides() -> None:
