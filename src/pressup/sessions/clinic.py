@@ -36,7 +36,6 @@ from pressup.sessions.plan import (
 from pressup.sessions.records import (
     CueRecord,
     SessionData,
-    approve_screening,
     list_cues,
     list_screenings,
 )
@@ -90,6 +89,7 @@ from pressup.storage.accounts import (
 )
 from pressup.storage.caseload import CaseloadRows, caseload
 from pressup.storage.scoped import PatientStore
+from pressup.storage.screenings import Approval
 from pressup.storage.store import (
     SessionRecord,
     current_revision,
@@ -272,14 +272,13 @@ def review_screening(
     mine = {s.id for s in list_screenings(store, limit=100)}
     if screening_id not in mine:
         raise RecordNotFoundError(f"no screening with id {screening_id} for this patient")
-    if decision == "approved":
-        approve_screening(store, screening_id, approved_by=clinician.display_name, approved_at=now)
-    return add_review(
+    return add_review(  # the review and the approval in one transaction
         store,
         screening_id=screening_id,
         clinician_id=clinician.id,
         decision=decision,
         note=note,
+        approval=(Approval.of(clinician.display_name, now) if decision == "approved" else None),
     )
 
 

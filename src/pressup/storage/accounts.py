@@ -40,6 +40,7 @@ from pressup.storage.models import (
     ScreeningReviewRow,
     ScreeningRow,
 )
+from pressup.storage.screenings import Approval
 from pressup.storage.store import Store
 from pressup.storage.values import MAX_ROW_ID, as_utc, req_int, req_text, utc_now
 
@@ -750,12 +751,26 @@ def invites_of(store: Store, account_id: int) -> list[InviteRecord]:
 
 
 def add_review(
-    store: Store, *, screening_id: int, clinician_id: int, decision: str, note: str
+    store: Store,
+    *,
+    screening_id: int,
+    clinician_id: int,
+    decision: str,
+    note: str,
+    approval: Approval | None = None,
 ) -> ReviewRecord:
     """Store a clinician's answer to a screening (the caller has checked the screening is
-    their patient's; approving also unlocks it, see ``approve_screening``)."""
+    their patient's). With ``approval`` (only for ``approved``), the screening is approved,
+    which unlocks the coach, in the same transaction: both are stored or neither.
+
+    Raises:
+        InputError: an unknown decision, or an approval with a decline.
+        StorageError: no such screening or clinician (nothing is stored).
+    """
     if decision not in REVIEW_DECISIONS:
         raise InputError(f"decision: expected one of {REVIEW_DECISIONS}, got {decision!r}")
+    if approval is not None and decision != "approved":
+        raise InputError(f"approval: only with the decision 'approved', got {decision!r}")
     row = ScreeningReviewRow(
         screening_id=req_int("screening_id", screening_id, minimum=1),
         clinician_id=req_int("clinician_id", clinician_id, minimum=1),
@@ -764,8 +779,11 @@ def add_review(
         created_at=utc_now(),
     )
     with store.transaction(write=True) as s:
-        if s.get(ScreeningRow, row.screening_id) is None:
+        screening = s.get(ScreeningRow, row.screening_id, with_for_update=approval is not None)
+        if screening is None:
             raise RecordNotFoundError(f"no screening with id {row.screening_id} in the database")
+        if approval is not None:
+            approval.apply(screening)
         s.add(row)
         s.flush()
         return ReviewRecord(

@@ -113,17 +113,35 @@ def approve_screening(
         StorageError: no screening with this id.
     """
     sid = req_int("screening_id", screening_id, minimum=1)
-    who = _approver(approved_by)
-    when = _approval_time(approved_at)
+    approval = Approval.of(approved_by, approved_at)
     with store.transaction(write=True) as s:
         row = s.get(ScreeningRow, sid, with_for_update=True)
         if row is None:
             raise RecordNotFoundError(f"no screening with id {sid} in the database")
-        row.approved_by = who
-        row.approved_at = when
-        row.locked = False
+        approval.apply(row)
         s.flush()
         return record_of(ScreeningRecord, row)
+
+
+@dataclass(frozen=True)
+class Approval:
+    """A clinician's approval, checked, ready to be set on a screening row in a transaction
+    (:func:`approve_screening`, and with a review in the same transaction,
+    :func:`pressup.storage.accounts.add_review`)."""
+
+    by: str
+    at: datetime | None
+
+    @classmethod
+    def of(cls, approved_by: Any, approved_at: Union[date, datetime, None]) -> Approval:
+        """Raises InputError: an empty name or a time that is not a date."""
+        return cls(_approver(approved_by), _approval_time(approved_at))
+
+    def apply(self, row: ScreeningRow) -> None:
+        """Approve ``row`` (it unlocks the coach)."""
+        row.approved_by = self.by
+        row.approved_at = self.at
+        row.locked = False
 
 
 def list_screenings(store: Store, limit: int = 100) -> list[ScreeningRecord]:

@@ -178,3 +178,31 @@ def test_a_prescription_is_todays_dose_for_that_patient_only(store: Store, peopl
         )
     with pytest.raises(InputError, match="expected a patient's account, got a clinician's"):
         patient_store(store, physio)
+
+
+def test_an_approval_whose_review_cannot_be_stored_leaves_the_screening_locked(
+    store: Store, people: tuple
+) -> None:
+    """The approval and the review are one transaction: when the review fails (here the
+    clinician's account is gone, so its reference fails), the screening stays locked and no
+    review is stored."""
+    import dataclasses
+
+    physio, _, pat = people
+    ps = patient_store(store, pat)
+    locked = evaluate({q: ("unsure" if i == 0 else "no") for i, q in enumerate(QUESTION_IDS)})
+    rec = add_screening(ps, answers=dict(locked.answers), outcome=locked.outcome, locked=True)
+    gone = dataclasses.replace(physio, id=physio.id + 10_000)
+    with pytest.raises(StorageError):
+        review_screening(
+            ps, clinician=gone, screening_id=rec.id, decision="approved", note="OK.", now=utc_now()
+        )
+    latest = latest_screening(ps)
+    assert latest is not None and latest.locked and latest.approved_by is None
+    assert not gate(ps, SPEC, utc_now()).allowed
+    assert reviews_of(ps, [rec.id]).get(rec.id, []) == []
+    review_screening(
+        ps, clinician=physio, screening_id=rec.id, decision="approved", note="OK.", now=utc_now()
+    )
+    latest = latest_screening(ps)
+    assert latest is not None and not latest.locked and latest.approved_by == "P"
