@@ -101,10 +101,14 @@ def test_an_unknown_tracking_is_bad_input_before_any_work(tmp_path: Path, track_
         result = run(*args)
         assert result.exit_code == InputError.exit_code, result.output
         assert "--tracking: expected one of keyframes, mediapipe, got 'roi'" in result.output
+    both = ("--adaptive", "--tracking", "mediapipe")
+    result = run("analyze", track_file, "-o", tmp_path / "out", *both)
+    assert result.exit_code == InputError.exit_code, result.output
+    assert "works with --every-frame only" in result.output
     assert not (tmp_path / "out").exists()
 
 
-def test_the_tracking_asked_for_reaches_the_pose_model(
+def test_the_tracking_and_sampling_asked_for_reach_the_pose_model(
     tmp_path: Path, track_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import pressup.pose as pose
@@ -119,7 +123,12 @@ def test_the_tracking_asked_for_reaches_the_pose_model(
     monkeypatch.setattr(pose, "open_track", spy)
     result = run("analyze", track_file, "-o", tmp_path / "out", "--tracking", "mediapipe")
     assert result.exit_code == 0, result.output
-    assert [getattr(o, "tracking", None) for o in seen] == ["mediapipe"]
+    result = run("analyze", track_file, "-o", tmp_path / "out2", "--adaptive")
+    assert result.exit_code == 0, result.output
+    assert [(getattr(o, "tracking", None), getattr(o, "adaptive", None)) for o in seen] == [
+        ("mediapipe", False),
+        ("keyframes", True),
+    ]
 
 
 def test_every_exit_code_is_listed_in_the_readme() -> None:

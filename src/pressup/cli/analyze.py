@@ -109,6 +109,7 @@ def _analyze_one(
     model: str,
     overlay: Optional[Path],
     tracking: str = "keyframes",
+    adaptive: bool = False,
 ) -> int:
     """Analyse one input into ``out_dir``; return the number of complete reps.
 
@@ -124,6 +125,7 @@ def _analyze_one(
             spec,
             planned,
             model=model,
+            adaptive=adaptive,
             tracking=tracking,
             progress=update,  # type: ignore[arg-type]
         )  # type: ignore[arg-type]
@@ -193,6 +195,13 @@ def analyze(
     database: Optional[str] = database_option(),
     model: str = typer.Option("full", "--model", help=MODEL_HELP),
     tracking: str = typer.Option("keyframes", "--tracking", help=TRACKING_HELP),
+    adaptive: bool = typer.Option(
+        False,
+        "--adaptive/--every-frame",
+        help="--adaptive: run the pose model only where movement needs it and interpolate the "
+        "still stretches (faster; the same answers as every frame on most videos, see "
+        "docs/bulk.md); default --every-frame, what pressup's accuracy is published with",
+    ),
     overlay: Optional[Path] = typer.Option(
         None,
         "--overlay",
@@ -209,6 +218,11 @@ def analyze(
     try:
         _check_model(model)
         _check_tracking(tracking)
+        if adaptive and tracking == "mediapipe":
+            raise InputError(
+                "--tracking mediapipe: works with --every-frame only (adaptive sampling "
+                "carries the crop from keyframe to keyframe)"
+            )
         spec, planned = _dose(protocol, plan, database)  # a bad protocol creates no folder
         _check_out_dir(out_dir)
         if overlay is not None:
@@ -227,7 +241,7 @@ def analyze(
         out.print(said, highlight=False, soft_wrap=True)
     if len(inputs) == 1:
         try:
-            n = _analyze_one(inputs[0], out_dir, spec, planned, model, overlay, tracking)
+            n = _analyze_one(inputs[0], out_dir, spec, planned, model, overlay, tracking, adaptive)
         except PressupError as exc:
             raise fail(exc) from None
         out.print(
@@ -240,7 +254,7 @@ def analyze(
     for src in inputs:
         d = out_dir / src.stem
         try:
-            n = _analyze_one(src, d, spec, planned, model, None, tracking)
+            n = _analyze_one(src, d, spec, planned, model, None, tracking, adaptive)
             (d / "error.json").unlink(missing_ok=True)
             out.print(f"{src.name}: {n} complete press-up(s)")
         except PressupError as exc:
