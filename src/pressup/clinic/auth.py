@@ -202,10 +202,15 @@ def signed_in(request: Request) -> Auth:
 SignedIn = Annotated[Auth, Depends(signed_in)]
 
 
+def _a(noun: str) -> str:
+    """``noun`` with its indefinite article ("a clinician", "an admin")."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
 def _forbidden(need: str, auth: Auth) -> HTTPException:
     return HTTPException(
         status_code=403,
-        detail=f"this needs a {need} account; you are signed in as a {auth.account.role}",
+        detail=f"this needs {_a(need)} account; you are signed in as {_a(auth.account.role)}",
     )
 
 

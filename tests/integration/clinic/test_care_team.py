@@ -111,3 +111,45 @@ def test_taken_out_of_the_care_team_is_refused_and_the_last_one_stays(clinic: Wo
     assert [(e.action, e.actor_username, e.target_username) for e in entries] == [
         ("care_team_remove", "physio.a2", "physio.a")
     ]
+
+
+def test_an_admin_gives_a_patient_a_new_clinician_when_theirs_have_left(clinic: World) -> None:
+    """The admin's accounts page changes care teams as a clinician of the team can: a
+    clinician added sees the patient; the last one cannot be taken out; a clinician or a
+    patient cannot use the admin's routes; each change is audited with the patient."""
+    world = clinic
+    pid = world.accounts["patient_a"].id
+    ids = {r: world.accounts[r].id for r in ("clinician_a", "clinician_a2", "clinician_b")}
+    admin, csrf = world.client("admin")
+    page = admin.get("/admin").text
+    assert f'action="/admin/patients/{pid}/care-team/add"' in page
+    assert 'data-testid="team-remove-patient.a-physio.a2"' in page
+    add, remove = (f"/admin/patients/{pid}/care-team/{op}" for op in ("add", "remove"))
+
+    for who in ("clinician_a", "patient_a"):  # not an admin's
+        c, other_csrf = world.client(who)
+        r = _post(c, add, other_csrf, clinician_id=ids["clinician_b"])
+        assert r.status_code == 403 and "needs an admin account" in r.text
+    assert admin.post(add, data={"clinician_id": ids["clinician_b"]}).status_code == 403  # CSRF
+    assert _sees_patient_a(world, "clinician_b")["page"] == 404
+
+    r = _post(admin, add, csrf, clinician_id=ids["clinician_b"])
+    assert r.status_code == 303 and r.headers["location"] == "/admin"
+    assert _sees_patient_a(world, "clinician_b")["page"] == 200
+    for gone in ("clinician_a", "clinician_a2"):  # the patient's clinicians leave
+        assert _post(admin, remove, csrf, clinician_id=ids[gone]).status_code == 303
+    assert [c.username for c in care_team(world.store, pid)] == ["physio.b"]
+    last = _post(admin, remove, csrf, clinician_id=ids["clinician_b"])
+    assert "keeps%20at%20least%20one" in last.headers["location"]
+    assert "a patient keeps at least one" in admin.get(last.headers["location"]).text
+    twice = _post(admin, add, csrf, clinician_id=ids["clinician_b"])
+    assert "in%20the%20care%20team%20already" in twice.headers["location"]
+    not_a_patient = f"/admin/patients/{ids['clinician_b']}/care-team/add"
+    assert _post(admin, not_a_patient, csrf, clinician_id=ids["clinician_a"]).status_code == 404
+    entries = [e for e in list_audit(world.store) if e.action.startswith("care_team")]
+    changes = [(e.action, e.actor_username, e.patient_username, e.target_username) for e in entries]
+    assert sorted(changes) == [
+        ("care_team_add", "admin", "patient.a", "physio.b"),
+        ("care_team_remove", "admin", "patient.a", "physio.a"),
+        ("care_team_remove", "admin", "patient.a", "physio.a2"),
+    ]

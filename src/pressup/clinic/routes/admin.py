@@ -9,6 +9,9 @@
 * ``POST /admin/accounts/{account_id}/two-factor/remove`` - remove an account's sign-in code
   (a lost phone) and end its sign-ins; with ``PRESSUP_TWO_FACTOR`` they set up a new one at
   their next sign-in;
+* ``POST /admin/patients/{patient_id}/care-team/add`` and ``.../remove`` - change a patient's
+  care team as its clinicians can (a patient whose clinicians have left the clinic gets a new
+  one; never the last one out); audited with the patient and the clinician;
 * ``GET /admin/audit.csv`` - the whole audit log as CSV (it holds no health data; the last
   two columns: the account an action was about, e.g. the one unlocked).
 
@@ -21,6 +24,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -37,12 +42,16 @@ from pressup.clinic.pages import FORM, SIGNED_IN, render
 from pressup.clinic.routes.signin import issue_invite
 from pressup.errors import InputError, RecordNotFoundError
 from pressup.sessions.clinic import (
+    MAX_ROW_ID,
+    AccountRecord,
+    add_to_care_team,
     care_teams,
     create_account,
     end_auth_sessions,
     get_account,
     iter_audit,
     list_accounts,
+    remove_from_care_team,
     set_two_factor,
     unlock_account,
 )
@@ -66,7 +75,9 @@ AUDIT_COLUMNS = (
 
 
 @router.get("/admin", response_class=HTMLResponse, responses=page())
-def accounts(auth: AdminAuth, store: BaseStoreDep, unlocked: int = 0) -> HTMLResponse:
+def accounts(
+    auth: AdminAuth, store: BaseStoreDep, unlocked: int = 0, error: str = ""
+) -> HTMLResponse:
     everyone = list_accounts(store)
     return render(
         "admin",
@@ -75,9 +86,80 @@ def accounts(auth: AdminAuth, store: BaseStoreDep, unlocked: int = 0) -> HTMLRes
         csrf=auth.session.csrf_token,
         accounts=everyone,
         teams=care_teams(store, [a.id for a in everyone if a.role == "patient"]),
+        clinicians=[a for a in everyone if a.can_treat],
         now=now_utc(),
         unlocked=next((a for a in everyone if a.id == unlocked), None),
+        error=error[:300],
     )
+
+
+#: The account of a clinician, from the form.
+ClinicianId = Annotated[int, Form(ge=1, le=MAX_ROW_ID)]
+_CARE_TEAM = merged(
+    FORM, refusals(404), redirect("To the accounts page (saying why, when nothing changed).")
+)
+
+
+def _patient(store: Store, patient_id: int) -> AccountRecord:
+    patient = get_account(store, patient_id)
+    if patient is None or patient.role != "patient":
+        raise HTTPException(status_code=404, detail=f"no patient with id {patient_id}")
+    return patient
+
+
+def _accounts_page(error: str = "") -> RedirectResponse:
+    return RedirectResponse(f"/admin?error={quote(error)}" if error else "/admin", status_code=303)
+
+
+@router.post(
+    "/admin/patients/{patient_id}/care-team/add",
+    status_code=303,
+    response_class=Response,
+    responses=_CARE_TEAM,
+)
+def add_clinician(
+    request: Request,
+    patient_id: RowId,
+    auth: AdminAuth,
+    store: BaseStoreDep,
+    clinician_id: ClinicianId,
+) -> Response:
+    """Add a clinician to a patient's care team, as a clinician of the team can (for a patient
+    whose clinicians have left; audited with the patient and the clinician; no health data)."""
+    patient = _patient(store, patient_id)
+    try:
+        added = add_to_care_team(
+            store, patient_id=patient.id, clinician_id=clinician_id, added_by=auth.account.id
+        )
+    except (InputError, RecordNotFoundError) as exc:
+        return _accounts_page(str(exc))
+    audit(request, auth.account, "care_team_add", patient, target=added)
+    return _accounts_page()
+
+
+@router.post(
+    "/admin/patients/{patient_id}/care-team/remove",
+    status_code=303,
+    response_class=Response,
+    responses=_CARE_TEAM,
+)
+def remove_clinician(
+    request: Request,
+    patient_id: RowId,
+    auth: AdminAuth,
+    store: BaseStoreDep,
+    clinician_id: ClinicianId,
+) -> Response:
+    """Take a clinician out of a patient's care team (never the last one; audited)."""
+    patient = _patient(store, patient_id)
+    try:
+        remove_from_care_team(store, patient_id=patient.id, clinician_id=clinician_id)
+    except (InputError, RecordNotFoundError) as exc:
+        return _accounts_page(str(exc))
+    audit(
+        request, auth.account, "care_team_remove", patient, target=get_account(store, clinician_id)
+    )
+    return _accounts_page()
 
 
 @router.post("/admin/accounts", response_class=HTMLResponse, responses=merged(FORM, page()))
