@@ -10,7 +10,8 @@ Usage::
 * videos (default, under ``$PRESSUP_DATA`` or ``../shared/data``: the shared rendered clips
   and the shared real clips of press-ups): each is pose-tracked twice, every frame (with
   ``--tracking``, keyframe tracking by default, as ``pressup analyze``) and adaptive
-  (:mod:`pressup.pose.adaptive`), one after the other, both analysed with the default
+  (:mod:`pressup.pose.adaptive`, with the second pass of :mod:`pressup.analysis.settle`, as
+  ``pressup analyze --adaptive``), one after the other, both analysed with the default
   protocol, and compared with :func:`pressup.batch.agreement.compare` (identical counts,
   holds within 0.2 s, peak angles within 1 degree). Printed per clip: frames, share of
   frames posed, wall and CPU seconds of each, the CPU ratio (every-frame / adaptive), and the
@@ -24,7 +25,8 @@ Usage::
   the every-frame answers move from that alone is the floor under any agreement between two
   analyses that do not pose with the very same crops.
 * ``--tracks FOLDER``: stored every-frame tracks (``.npz``); adaptive sampling is simulated
-  (:func:`pressup.pose.adaptive.simulate`: the stored landmarks stand in for the model; for
+  (:func:`pressup.analysis.settle.simulate_settled`, with the second pass that poses the frames
+  around each hold: the stored landmarks stand in for the model; for
   tracks made with keyframe tracking and the same keyframes this is exactly what adaptive
   sampling of the video gives). No video needed; ``--noise PX`` adds a comparison of each
   track with itself plus Gaussian noise of that many pixels, to show how sensitive the
@@ -47,12 +49,13 @@ from pathlib import Path
 import numpy as np
 
 from pressup.analysis.run import analyze_track
+from pressup.analysis.settle import settle, simulate_settled
 from pressup.batch.agreement import ANGLE_TOLERANCE_DEG, HOLD_TOLERANCE_S, Agreement, compare
 from pressup.errors import PressupError
 from pressup.pose import PoseOptions, PoseTrack, load_track
-from pressup.pose.adaptive import AdaptiveConfig, sample_adaptive, simulate
+from pressup.pose.adaptive import AdaptiveConfig, sample_adaptive
 from pressup.pose.backends import TRACKING_MODES
-from pressup.pose.mediapipe_backend import TrackedPose, _BgrTracker, track_video
+from pressup.pose.mediapipe_backend import AdaptiveVideo, TrackedPose, _BgrTracker, track_video
 from pressup.pose.video import VIDEO_SUFFIXES, iter_frames
 from pressup.protocol import load_spec
 
@@ -105,9 +108,9 @@ def run_tracks(folder: Path, noise_px: float, cfg: AdaptiveConfig) -> int:
         except PressupError as exc:
             print(_line(p.name, None, f"every-frame analysis refused: {exc}"))
             continue
-        ad, frac = simulate(tr, cfg)
+        _, got, frac = simulate_settled(tr, lambda t: analyze_track(t, spec), cfg)
         fracs.append(frac)
-        ag = compare(ref, analyze_track(ad, spec))
+        ag = compare(ref, got)
         ags.append(ag)
         extra = f"posed {frac:5.1%}"
         if noise_px > 0:
@@ -197,6 +200,15 @@ def _timed(fn: Callable[[], PoseTrack]) -> tuple[PoseTrack, float, float]:
     return out, time.perf_counter() - t0, time.process_time() - c0
 
 
+def _adaptive(video: Path, cfg: AdaptiveConfig) -> PoseTrack:
+    """The adaptive track as ``pressup analyze --adaptive`` makes it (with the second pass
+    posing the frames around each hold, :mod:`pressup.analysis.settle`)."""
+    spec = load_spec()
+    sampled = AdaptiveVideo(video, PoseOptions(model="full", adaptive=True), None, cfg)
+    track, _ = settle(sampled.track, lambda t: analyze_track(t, spec), sampled.pose_more)
+    return track
+
+
 def run_videos(videos: list[Path], cfg: AdaptiveConfig, floor: float | None, tracking: str) -> int:
     spec = load_spec()
     ratios: list[float] = []
@@ -206,8 +218,7 @@ def run_videos(videos: list[Path], cfg: AdaptiveConfig, floor: float | None, tra
             every = PoseOptions(model="full", tracking=tracking)
             full, w_full, c_full = _timed(partial(track_video, v, every, None, cfg))
             if floor is None:
-                opts = PoseOptions(model="full", adaptive=True)
-                fast, w_fast, c_fast = _timed(partial(track_video, v, opts, None, cfg))
+                fast, w_fast, c_fast = _timed(partial(_adaptive, v, cfg))
             else:
                 fast, w_fast, c_fast = _timed(
                     partial(perturbed_every_frame, v, full, 30, floor, tracking)

@@ -13,6 +13,10 @@ the every-frame one (:func:`pressup.batch.agreement.compare`: identical counts, 
 or evaluation, ``corpus/split.json``) and frame rate: the median share of
 frames posed, the speed-up it predicts, and how many clips meet every target.
 
+The settings are compared on the first pass alone (:func:`pressup.pose.adaptive.simulate`):
+the second pass around the holds (:mod:`pressup.analysis.settle`) adds 1 to 2 points of
+frames posed to any of them and mends some of their misses.
+
 Two rows give the floor under any such comparison: the every-frame track plus Gaussian noise
 of 0.3 and 1 pixel (MediaPipe's own jitter on a still person is about a pixel): how often the
 every-frame answers stay within the tolerances with a change far smaller than the model's

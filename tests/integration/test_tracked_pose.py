@@ -90,3 +90,31 @@ def test_adaptive_sampling_poses_the_every_frame_landmarks_bit_for_bit() -> None
     posed = adaptive.posed
     assert np.array_equal(every.data[posed], adaptive.data[posed], equal_nan=True)
     assert not np.array_equal(every.data[~posed], adaptive.data[~posed], equal_nan=True)
+
+
+def test_the_second_pass_poses_the_every_frame_landmarks_bit_for_bit() -> None:
+    """``pressup analyze --adaptive`` (adaptive sampling, then the frames around each hold
+    posed from the states kept, the video read again): every frame it posed has the
+    every-frame landmarks; its answers are the every-frame ones on this clip."""
+    from pressup.analysis.run import analyze_track
+    from pressup.analysis.settle import settle
+    from pressup.batch.agreement import compare
+    from pressup.pose.mediapipe_backend import AdaptiveVideo, track_video
+    from pressup.protocol import load_spec
+
+    path = shared_data_root() / CLIP
+    if not path.is_file():
+        pytest.skip(f"no shared clip at {path}")
+    spec = load_spec()
+    every = track_video(path, PoseOptions(model="full"))
+    sampled = AdaptiveVideo(path, PoseOptions(model="full", adaptive=True))
+    first = int(sampled.posed.sum())
+    track, analysis = settle(sampled.track, lambda t: analyze_track(t, spec), sampled.pose_more)
+    sampling = track.meta["sampling"]
+    posed = sampled.posed
+    assert sampling["posed_for_holds"] > 0 and sampling["posed_fraction"] < 0.6
+    assert posed.sum() == first + sampling["posed_for_holds"]
+    assert np.array_equal(
+        every.data[posed].astype(np.float32), track.data[posed].astype(np.float32), equal_nan=True
+    )
+    assert compare(analyze_track(every, spec), analysis).ok

@@ -73,13 +73,19 @@ def _check_model(model: str) -> None:
         raise InputError(f"--model: expected one of {', '.join(POSE_MODELS)}, got {model!r}")
 
 
-def _check_tracking(tracking: str) -> None:
-    """Refuse an unknown ``--tracking`` name (bad input, exit 2) before any work."""
+def _check_tracking(tracking: str, adaptive: bool = False) -> None:
+    """Refuse an unknown ``--tracking`` name, or MediaPipe's own tracking with adaptive
+    sampling (bad input, exit 2) before any work."""
     from pressup.pose.backends import TRACKING_MODES
 
     if tracking not in TRACKING_MODES:
         raise InputError(
             f"--tracking: expected one of {', '.join(TRACKING_MODES)}, got {tracking!r}"
+        )
+    if adaptive and tracking == "mediapipe":
+        raise InputError(
+            "--tracking mediapipe: works with --every-frame only (adaptive sampling carries "
+            "the crop from keyframe to keyframe)"
         )
 
 
@@ -217,12 +223,7 @@ def analyze(
     """
     try:
         _check_model(model)
-        _check_tracking(tracking)
-        if adaptive and tracking == "mediapipe":
-            raise InputError(
-                "--tracking mediapipe: works with --every-frame only (adaptive sampling "
-                "carries the crop from keyframe to keyframe)"
-            )
+        _check_tracking(tracking, adaptive)
         spec, planned = _dose(protocol, plan, database)  # a bad protocol creates no folder
         _check_out_dir(out_dir)
         if overlay is not None:

@@ -1,9 +1,11 @@
 """Pose layer: one :class:`PoseTrack` type and the backends that produce it."""
 
 from pressup.pose.backends import (
+    AdaptiveSource,
     PoseBackend,
     PoseOptions,
     backend_for,
+    open_adaptive,
     open_track,
     register_backend,
 )
@@ -22,12 +24,14 @@ __all__ = [
     "DIMS",
     "LANDMARK_INDEX",
     "LANDMARK_NAMES",
+    "AdaptiveSource",
     "PoseBackend",
     "PoseOptions",
     "PoseTrack",
     "TrackSource",
     "backend_for",
     "load_track",
+    "open_adaptive",
     "open_track",
     "register_backend",
 ]

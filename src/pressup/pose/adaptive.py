@@ -49,8 +49,9 @@ a stored every-frame track (so the same decisions are checked on the committed c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from bisect import bisect_right
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field, replace
 from typing import Generic, Protocol, TypeVar
 
 import numpy as np
@@ -138,12 +139,17 @@ class AdaptiveResult:
         data: ``(frames, 33, 4)`` landmarks as :class:`~pressup.pose.track.PoseTrack` holds.
         posed: ``(frames,)`` True where the pose model ran, False where interpolated.
         stride: frames between keyframes.
+        held: the windows interpolated, when kept (``sample_adaptive(..., keep_held=True)``):
+            first keyframe -> (the keyframe that closes the window, the tracker's state after
+            the first one), so that their frames can still be posed later, from the state
+            the every-frame analysis poses them from (:func:`pose_held`).
     """
 
     t_s: FloatArray
     data: FloatArray
     posed: npt.NDArray[np.bool_]
     stride: int
+    held: dict[int, tuple[int, object]] = field(default_factory=dict)
 
     @property
     def posed_fraction(self) -> float:
@@ -288,12 +294,19 @@ class _Sampler(Generic[F]):
     """The streaming state of :func:`sample_adaptive` (one instance per video)."""
 
     def __init__(
-        self, tracker: Tracker[F], stride: int, cfg: AdaptiveConfig, pose_all: bool = False
+        self,
+        tracker: Tracker[F],
+        stride: int,
+        cfg: AdaptiveConfig,
+        pose_all: bool = False,
+        keep_held: bool = False,
     ) -> None:
         self.tracker = tracker
         self.stride = stride
         self.cfg = cfg
         self.pose_all = pose_all
+        self.keep_held = keep_held
+        self.held: dict[int, tuple[int, object]] = {}
         self.times: list[float] = []
         self.data: list[FloatArray | None] = []
         self.posed: list[bool] = []
@@ -388,6 +401,8 @@ class _Sampler(Generic[F]):
             filled = interpolate(fa, fb, b - a - 1)
             for k, i in enumerate(range(a + 1, b)):
                 self.data[i] = filled[k]
+            if self.keep_held:
+                self.held[a] = (b, self.snaps[a])
         for i in range(a, b):
             self.payloads.pop(i, None)
             self.live_frames.discard(i)
@@ -412,6 +427,7 @@ class _Sampler(Generic[F]):
             data=data,
             posed=np.asarray(self.posed, dtype=bool),
             stride=self.stride,
+            held=self.held,
         )
 
 
@@ -422,6 +438,7 @@ def sample_adaptive(
     cfg: AdaptiveConfig | None = None,
     progress: Callable[[int], None] | None = None,
     pose_all: bool = False,
+    keep_held: bool = False,
 ) -> AdaptiveResult:
     """Landmarks for every frame of ``frames``, posing only where movement needs it.
 
@@ -437,15 +454,84 @@ def sample_adaptive(
         progress: called with the number of frames read so far.
         pose_all: pose the still windows too, from their first keyframe's state, instead of
             interpolating them (the every-frame analysis; see the module's docstring).
+        keep_held: keep the tracker's state for each window interpolated
+            (:attr:`AdaptiveResult.held`), for :func:`pose_held`.
     """
     tracker: Tracker[F] = _Stateless(pose) if callable(pose) else pose
     stride = max(1, stride)
-    s = _Sampler(tracker, stride, (cfg or AdaptiveConfig()).at_stride(stride), pose_all)
+    s = _Sampler(tracker, stride, (cfg or AdaptiveConfig()).at_stride(stride), pose_all, keep_held)
     for t, payload in frames:
         s.push(t, payload)
         if progress is not None:
             progress(len(s.times))
     return s.finish()
+
+
+def pose_held(
+    res: AdaptiveResult,
+    frames: Iterable[tuple[int, F]],
+    wanted: Collection[int],
+    pose: Callable[[F], FloatArray] | Tracker[F],
+) -> AdaptiveResult | None:
+    """``res`` with the ``wanted`` frames of its interpolated windows posed after all, each
+    from the tracker's state after its window's first keyframe, as the every-frame analysis
+    poses it (so with its landmarks, bit for bit); the window's other frames are then
+    interpolated between the posed ones. None when no wanted frame was left to pose.
+
+    Args:
+        res: a result of ``sample_adaptive(..., keep_held=True)``.
+        frames: ``(index, frame)`` in index order; those not wanted are skipped (a video is
+            decoded again from its start).
+        wanted: frame indices to pose (frames posed already and frames outside the windows
+            interpolated are left as they are).
+        pose: the pose model, as for :func:`sample_adaptive`.
+    """
+    todo = held_frames(res, wanted)
+    if not todo:
+        return None
+    starts = sorted(res.held)
+    tracker: Tracker[F] = _Stateless(pose) if callable(pose) else pose
+    data, posed = res.data.copy(), res.posed.copy()
+    touched: set[int] = set()
+    last = max(todo)
+    for i, payload in frames:
+        if i > last:
+            break
+        if i not in todo:
+            continue
+        a = _held_window(starts, res.held, i)
+        assert a is not None
+        tracker.restore(res.held[a][1])
+        data[i] = tracker.peek(i, payload)
+        posed[i] = True
+        touched.add(a)
+    for a in touched:
+        b = res.held[a][0]
+        ends = [a, *(i for i in range(a + 1, b) if posed[i]), b]
+        for u, v in zip(ends[:-1], ends[1:]):
+            data[u + 1 : v] = interpolate(data[u], data[v], v - u - 1)
+    return AdaptiveResult(res.t_s, data, posed, res.stride, res.held)
+
+
+def held_frames(res: AdaptiveResult, wanted: Collection[int]) -> set[int]:
+    """The ``wanted`` frames :func:`pose_held` would pose: interpolated, in a window kept."""
+    starts = sorted(res.held)
+    return {
+        i
+        for i in wanted
+        if 0 <= i < res.posed.size
+        and not res.posed[i]
+        and _held_window(starts, res.held, i) is not None
+    }
+
+
+def _held_window(starts: list[int], held: dict[int, tuple[int, object]], i: int) -> int | None:
+    """The first keyframe of the interpolated window frame ``i`` lies in, or None."""
+    k = bisect_right(starts, i) - 1
+    if k < 0:
+        return None
+    a = starts[k]
+    return a if a < i < held[a][0] else None
 
 
 def simulate(track: PoseTrack, cfg: AdaptiveConfig | None = None) -> tuple[PoseTrack, float]:

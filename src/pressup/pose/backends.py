@@ -7,7 +7,7 @@ MediaPipe types never leave :mod:`pressup.pose.mediapipe_backend`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -96,6 +96,17 @@ class TrackFileBackend:
         return t
 
 
+class AdaptiveSource(Protocol):
+    """An adaptive track whose interpolated frames can still be posed (what
+    :mod:`pressup.analysis.settle` asks of a video's backend)."""
+
+    track: PoseTrack
+
+    def pose_more(self, wanted: Collection[int]) -> PoseTrack | None:
+        """The track with the ``wanted`` frames posed, or None when none was left to pose."""
+        ...
+
+
 class MediaPipeVideoBackend:
     """BlazePose (MediaPipe 0.10.21 legacy ``solutions.pose``) over a video file."""
 
@@ -110,6 +121,14 @@ class MediaPipeVideoBackend:
         from pressup.pose import mediapipe_backend
 
         return mediapipe_backend.track_video(path, options, progress)
+
+    def adaptive(
+        self, path: Path, options: PoseOptions, progress: ProgressFn | None = None
+    ) -> AdaptiveSource:
+        """Adaptive sampling of the video, its interpolated frames posable later."""
+        from pressup.pose import mediapipe_backend
+
+        return mediapipe_backend.AdaptiveVideo(path, options, progress)
 
 
 _REGISTRY: list[PoseBackend] = [TrackFileBackend(), MediaPipeVideoBackend()]
@@ -146,3 +165,17 @@ def open_track(
     """Load or compute the pose track of a video or track file."""
     p = Path(path)
     return backend_for(p).track(p, options or PoseOptions(), progress)
+
+
+def open_adaptive(
+    path: str | Path, options: PoseOptions | None = None, progress: ProgressFn | None = None
+) -> AdaptiveSource | None:
+    """Adaptive sampling of a video whose interpolated frames can still be posed; None when
+    the source's backend does not sample (a track file: it has every frame already)."""
+    p = Path(path)
+    backend = backend_for(p)
+    sample = getattr(backend, "adaptive", None)
+    if sample is None:
+        return None
+    source: AdaptiveSource = sample(p, options or PoseOptions(adaptive=True), progress)
+    return source

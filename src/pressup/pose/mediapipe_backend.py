@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Collection
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,10 +23,10 @@ import numpy.typing as npt
 from pressup.errors import BackendUnavailableError, NoPersonError
 from pressup.pose.backends import PoseOptions, ProgressFn
 from pressup.pose.track import CHANNELS, N_LANDMARKS, PoseTrack, TrackSource, empty_frame
-from pressup.pose.video import VideoInfo, iter_frames, probe
+from pressup.pose.video import VideoInfo, iter_frames, iter_frames_at, probe
 
 if TYPE_CHECKING:
-    from pressup.pose.adaptive import AdaptiveConfig
+    from pressup.pose.adaptive import AdaptiveConfig, AdaptiveResult
 
 _MODEL_FILES = {
     "full": "pose_landmark_full.tflite",
@@ -310,17 +312,18 @@ def _every_frame(
         return times, frames, stream.model
 
 
-def _sampled_frames(
+def _sample(
     path: Path,
     options: PoseOptions,
     info: VideoInfo,
     progress: ProgressFn | None,
     cfg: AdaptiveConfig | None = None,
-) -> tuple[list[float], list[npt.NDArray[np.float32]], str, dict[str, Any]]:
+    keep_held: bool = False,
+) -> tuple[AdaptiveResult, str, dict[str, Any]]:
     """Keyframes and the windows between them (:mod:`pressup.pose.adaptive`): with
     ``options.adaptive`` the still windows interpolated, else posed from their keyframe's
-    state (every frame, the ROI following keyframes). Times, landmarks, the model used and the
-    track's ``sampling`` metadata."""
+    state (every frame, the ROI following keyframes). The sampler's result, the model used
+    and the track's ``sampling`` metadata."""
     from pressup.pose.adaptive import AdaptiveConfig, sample_adaptive
 
     cfg = cfg or AdaptiveConfig()
@@ -333,6 +336,7 @@ def _sampled_frames(
             cfg,
             (lambda n: progress(n, info.frame_count)) if progress else None,
             pose_all=not options.adaptive,
+            keep_held=keep_held,
         )
         model = tracker.model
     sampling = {
@@ -342,7 +346,78 @@ def _sampled_frames(
         "votes": cfg.at_stride(stride).votes,
         "posed_fraction": round(res.posed_fraction, 4),
     }
+    return res, model, sampling
+
+
+def _sampled_frames(
+    path: Path,
+    options: PoseOptions,
+    info: VideoInfo,
+    progress: ProgressFn | None,
+    cfg: AdaptiveConfig | None = None,
+) -> tuple[list[float], list[npt.NDArray[np.float32]], str, dict[str, Any]]:
+    """:func:`_sample` as times, landmarks per frame, the model and the metadata."""
+    res, model, sampling = _sample(path, options, info, progress, cfg)
     return res.t_s.tolist(), list(res.data.astype(np.float32)), model, sampling
+
+
+class AdaptiveVideo:
+    """The adaptive track of a video (:attr:`track`) whose interpolated frames can still be
+    posed (:meth:`pose_more`), each from the state the every-frame analysis poses it from
+    (:func:`pressup.pose.adaptive.pose_held`): the second pass of
+    :mod:`pressup.analysis.settle`.
+
+    Raises (on creation): as :func:`track_video`.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        options: PoseOptions,
+        progress: ProgressFn | None = None,
+        cfg: AdaptiveConfig | None = None,
+    ) -> None:
+        self.path = path
+        self.options = replace(options, adaptive=True)
+        self.info = probe(path)
+        self._res, self.model, self._sampling = _sample(
+            path, self.options, self.info, progress, cfg, keep_held=True
+        )
+        self._first = int(self._res.posed.sum())
+        self.track = self._as_track()
+
+    @property
+    def posed(self) -> npt.NDArray[np.bool_]:
+        """``(frames,)`` True where the pose model ran (a copy)."""
+        return self._res.posed.copy()
+
+    def _as_track(self) -> PoseTrack:
+        return _build_track(
+            self.path,
+            self.info,
+            self._res.t_s.tolist(),
+            list(self._res.data.astype(np.float32)),
+            self.model,
+            {"sampling": dict(self._sampling)},
+        )
+
+    def pose_more(self, wanted: Collection[int]) -> PoseTrack | None:
+        """The track with the ``wanted`` interpolated frames posed (the video is decoded
+        again), or None when none of them was left to pose."""
+        from pressup.pose.adaptive import held_frames, pose_held
+
+        if not held_frames(self._res, wanted):
+            return None
+        with TrackedPose(self.options, self.info.width, self.info.height) as tracker:
+            todo = held_frames(self._res, wanted)
+            new = pose_held(self._res, iter_frames_at(self.path, todo), todo, _BgrTracker(tracker))
+        if new is None:
+            return None
+        self._res = new
+        self._sampling["posed_fraction"] = round(new.posed_fraction, 4)
+        self._sampling["posed_for_holds"] = int(new.posed.sum()) - self._first
+        self.track = self._as_track()
+        return self.track
 
 
 class _BgrTracker:
@@ -391,6 +466,22 @@ def track_video(
     else:
         times, frames, model = _every_frame(path, options, info, progress)
         meta["sampling"] = {"mode": "every-frame", "tracking": "mediapipe"}
+    return _build_track(path, info, times, frames, model, meta)
+
+
+def _build_track(
+    path: Path,
+    info: VideoInfo,
+    times: list[float],
+    frames: list[npt.NDArray[np.float32]],
+    model: str,
+    meta: dict[str, Any],
+) -> PoseTrack:
+    """The track of ``path`` from its frames' times and landmarks.
+
+    Raises:
+        NoPersonError: no person found in any frame.
+    """
     data = (
         np.stack(frames).astype(np.float64) if frames else np.zeros((0, N_LANDMARKS, len(CHANNELS)))
     )

@@ -6,7 +6,7 @@ file's display-rotation flag, in RGB order, with their presentation time in seco
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,5 +111,29 @@ def iter_frames(
             i += 1
             frame = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if rgb else bgr
             yield t, np.asarray(frame, dtype=np.uint8)
+    finally:
+        cap.release()
+
+
+def iter_frames_at(
+    path: str | Path, wanted: Collection[int]
+) -> Iterator[tuple[int, npt.NDArray[np.uint8]]]:
+    """Yield ``(index, bgr_frame)`` for the ``wanted`` frame indices, in order, with the
+    indices :func:`iter_frames` gives (the frames between are grabbed, not retrieved; the
+    video is read up to the last one wanted, not further). OpenCV's BGR, as
+    ``iter_frames(path, rgb=False)`` gives them."""
+    if not wanted:
+        return
+    want, last = set(wanted), max(wanted)
+    cap = _open(Path(path))
+    try:
+        for i in range(last + 1):
+            if not cap.grab():
+                break
+            if i in want:
+                ok, bgr = cap.retrieve()
+                if not ok or bgr is None:
+                    break
+                yield i, np.asarray(bgr, dtype=np.uint8)
     finally:
         cap.release()

@@ -34,18 +34,29 @@ def analyze_source(
     dose came from), else against ``spec``'s own dose. ``model`` is the pose model
     (``full``/``heavy``/``auto``); ``adaptive`` runs it only where movement needs it;
     ``tracking`` is how its crop follows the person (:attr:`pressup.pose.PoseOptions.tracking`);
+    with ``adaptive``, the frames around each hold are then posed too
+    (:mod:`pressup.analysis.settle`);
     ``progress(done, total)`` is called with frame counts while the pose runs.
     """
     from pressup.analysis.run import analyze_track
-    from pressup.pose import PoseOptions, open_track
+    from pressup.pose import PoseOptions, open_adaptive, open_track
+
+    def judge(track: PoseTrack) -> Analysis:
+        if planned is None:
+            return analyze_track(track, spec)
+        return analyze_track(
+            track, planned.apply(spec), dose_source=planned.source, dose_reason=planned.reason
+        )
 
     options = PoseOptions(model=model, adaptive=adaptive, tracking=tracking)
+    if adaptive:
+        from pressup.analysis.settle import settle
+
+        sampled = open_adaptive(source, options, progress)
+        if sampled is not None:  # second pass: the frames around each hold posed
+            return settle(sampled.track, judge, sampled.pose_more)
     track = open_track(source, options, progress)
-    if planned is None:
-        return track, analyze_track(track, spec)
-    return track, analyze_track(
-        track, planned.apply(spec), dose_source=planned.source, dose_reason=planned.reason
-    )
+    return track, judge(track)
 
 
 def write_analysis_folder(track: PoseTrack, analysis: Analysis, out_dir: Path) -> None:
