@@ -9,9 +9,11 @@ and end (from the states the every-frame analysis poses them from, so with its l
 analyses again, and repeats while new frames come in (at most :data:`ROUNDS` times).
 
 On the stored corpus tracks this mended 1 of the 2 clips whose answers differed from every
-frame (g053), and 1 of 2 on the shared clips (v3), for 1 to 2 % more frames posed
+frame (g053), and 1 of 2 on the shared clips (v3), for 1.5 to 3 points more frames posed
 (``benchmarks/adaptive_agreement.py``, ``docs/bulk.md``). The margin was chosen on the
-development clips (0.15 s mended v3 only, 0.3 s both).
+development clips (the development part of the corpus and the shared clips): 0.15 s mended
+v3 only, 0.2 s both, 0.3 s both at 1 more point of frames posed; 0 s (the hold's own start
+and end frames only) lost a shared clip. The evaluation part agreed at every margin tried.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pressup.pose.adaptive import AdaptiveConfig, FloatArray, pose_held, sample_
 from pressup.pose.track import PoseTrack
 
 #: Frames within this many seconds of a hold's start or end are posed, seconds.
-HOLD_MARGIN_S = 0.3
+HOLD_MARGIN_S = 0.2
 #: Analyse-and-pose rounds at most.
 ROUNDS = 3
 
@@ -68,6 +70,7 @@ def simulate_settled(
     track: PoseTrack,
     analyze: Callable[[PoseTrack], Analysis],
     cfg: AdaptiveConfig | None = None,
+    margin_s: float = HOLD_MARGIN_S,
 ) -> tuple[PoseTrack, Analysis, float]:
     """What adaptive sampling with its second pass gives on a video whose every-frame
     ``track`` is known (the stored landmarks stand in for the model, as in
@@ -98,5 +101,5 @@ def simulate_settled(
         state["res"] = new
         return as_track(new.data)
 
-    settled, analysis = settle(as_track(res.data), analyze, pose_more)
+    settled, analysis = settle(as_track(res.data), analyze, pose_more, margin_s)
     return settled, analysis, state["res"].posed_fraction
