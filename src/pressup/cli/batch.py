@@ -50,7 +50,7 @@ def batch(
         False,
         "--adaptive/--every-frame",
         help="--adaptive: run the pose model only where movement needs it and interpolate "
-        "the still stretches (1.1 to 3.8 times less CPU on the clips measured, about 1.4 at "
+        "the still stretches (1.5 to 3.1 times less CPU on the clips measured, about 1.3 at "
         "15 frames/s; the frames it poses get the every-frame landmarks, see docs/bulk.md); "
         "default --every-frame, what pressup's accuracy is published with",
     ),
