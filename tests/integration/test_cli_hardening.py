@@ -82,25 +82,29 @@ def test_a_rotated_video_says_the_person_was_not_found_not_zero_press_ups(
     assert "rotated" in result.output and "0 complete" not in result.output
 
 
-def test_an_unknown_model_is_bad_input_before_any_work(tmp_path: Path, track_file: Path) -> None:
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--model", "bogus", "--model: expected one of auto, full, heavy, lite, got 'bogus'"),
+        ("--tracking", "roi", "--tracking: expected one of keyframes, mediapipe, got 'roi'"),
+    ],
+)
+def test_an_unknown_model_or_tracking_is_bad_input_before_any_work(
+    tmp_path: Path, track_file: Path, option: str, value: str, message: str
+) -> None:
     for args in (
-        ("analyze", track_file, "-o", tmp_path / "out", "--model", "bogus"),
-        ("track", tmp_path / "missing.mp4", "-o", tmp_path / "t.npz", "--model", "bogus"),
+        ("analyze", track_file, "-o", tmp_path / "out", option, value),
+        ("track", tmp_path / "missing.mp4", "-o", tmp_path / "t.npz", option, value),
     ):
         result = run(*args)
         assert result.exit_code == InputError.exit_code, result.output
-        assert "--model: expected one of auto, full, heavy, lite, got 'bogus'" in result.output
+        assert message in result.output
     assert not (tmp_path / "out").exists()
 
 
-def test_an_unknown_tracking_is_bad_input_before_any_work(tmp_path: Path, track_file: Path) -> None:
-    for args in (
-        ("analyze", track_file, "-o", tmp_path / "out", "--tracking", "roi"),
-        ("track", tmp_path / "missing.mp4", "-o", tmp_path / "t.npz", "--tracking", "roi"),
-    ):
-        result = run(*args)
-        assert result.exit_code == InputError.exit_code, result.output
-        assert "--tracking: expected one of keyframes, mediapipe, got 'roi'" in result.output
+def test_adaptive_sampling_with_mediapipe_tracking_is_bad_input(
+    tmp_path: Path, track_file: Path
+) -> None:
     both = ("--adaptive", "--tracking", "mediapipe")
     result = run("analyze", track_file, "-o", tmp_path / "out", *both)
     assert result.exit_code == InputError.exit_code, result.output
