@@ -85,6 +85,8 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/admin/accounts/{account_id}/unlock"): "admin",
     ("POST", "/admin/accounts/{account_id}/reset"): "admin",
     ("POST", "/admin/accounts/{account_id}/two-factor/remove"): "admin",
+    ("POST", "/admin/patients/{patient_id}/care-team/add"): "admin",
+    ("POST", "/admin/patients/{patient_id}/care-team/remove"): "admin",
     ("GET", "/admin/audit.csv"): "admin",
 }
 
