@@ -8,6 +8,7 @@ Slow and needs the shared data (``$PRESSUP_DATA``, default ``../shared/data``): 
 from __future__ import annotations
 
 from itertools import islice
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,11 +24,16 @@ CLIP = "render/s03_heavy_man_hands_left_floor.mp4"
 FRAMES = 150  # five seconds: lying still, then the first press
 
 
-def _clip() -> list[np.ndarray]:
+def _clip_path() -> Path:
+    """The shared clip; the test is skipped when the shared data is not there."""
     path = shared_data_root() / CLIP
     if not path.is_file():
         pytest.skip(f"no shared clip at {path}")
-    return [rgb for _, rgb in islice(iter_frames(path), FRAMES)]
+    return path
+
+
+def _clip() -> list[np.ndarray]:
+    return [rgb for _, rgb in islice(iter_frames(_clip_path()), FRAMES)]
 
 
 def test_tracked_pose_equals_the_legacy_graph_on_every_frame() -> None:
@@ -102,9 +108,7 @@ def test_the_second_pass_poses_the_every_frame_landmarks_bit_for_bit() -> None:
     from pressup.pose.mediapipe_backend import AdaptiveVideo, track_video
     from pressup.protocol import load_spec
 
-    path = shared_data_root() / CLIP
-    if not path.is_file():
-        pytest.skip(f"no shared clip at {path}")
+    path = _clip_path()
     spec = load_spec()
     every = track_video(path, PoseOptions(model="full"))
     sampled = AdaptiveVideo(path, PoseOptions(model="full", adaptive=True))

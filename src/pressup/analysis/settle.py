@@ -24,7 +24,13 @@ from typing import Optional
 import numpy as np
 
 from pressup.analysis.result import Analysis
-from pressup.pose.adaptive import AdaptiveConfig, FloatArray, pose_held, sample_adaptive
+from pressup.pose.adaptive import (
+    AdaptiveConfig,
+    FloatArray,
+    pose_held,
+    simulate_result,
+    stored_pose,
+)
 from pressup.pose.track import PoseTrack
 
 #: Frames within this many seconds of a hold's start or end are posed, seconds.
@@ -76,19 +82,8 @@ def simulate_settled(
     ``track`` is known (the stored landmarks stand in for the model, as in
     :func:`pressup.pose.adaptive.simulate`; exact for a track made with keyframe tracking and
     the same ``cfg``). Returns the track, its analysis and the share of frames posed (0..1)."""
-    cfg = cfg or AdaptiveConfig()
-    data = np.asarray(track.data, dtype=np.float64)
-
-    def pose(i: int) -> FloatArray:
-        return np.asarray(data[i])
-
-    res = sample_adaptive(
-        ((float(t), i) for i, t in enumerate(track.t_s)),
-        pose,
-        cfg.stride(track.source.fps),
-        cfg,
-        keep_held=True,
-    )
+    res = simulate_result(track, cfg, keep_held=True)
+    pose = stored_pose(track)
     state = {"res": res}
 
     def as_track(data: FloatArray) -> PoseTrack:

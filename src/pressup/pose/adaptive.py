@@ -544,12 +544,32 @@ def simulate(track: PoseTrack, cfg: AdaptiveConfig | None = None) -> tuple[PoseT
     (``PoseOptions.tracking``, the default) and the same ``cfg``, this is what adaptive
     sampling of the video gives: the model would pose the same frames from the same states.
     """
-    cfg = cfg or AdaptiveConfig()
-    res = sample_adaptive(
-        ((float(t), i) for i, t in enumerate(track.t_s)),
-        lambda i: np.asarray(track.data[i], dtype=np.float64),
-        cfg.stride(track.source.fps),
-        cfg,
-    )
+    res = simulate_result(track, cfg)
     out = PoseTrack(t_s=res.t_s, data=res.data, source=track.source, meta=dict(track.meta))
     return out, res.posed_fraction
+
+
+def simulate_result(
+    track: PoseTrack, cfg: AdaptiveConfig | None = None, keep_held: bool = False
+) -> AdaptiveResult:
+    """:func:`simulate`'s sampler result, the stored landmarks standing in for the model
+    (frame ``i`` is the payload ``i``: :func:`pose_held` can pose more of them with
+    :func:`stored_pose`)."""
+    cfg = cfg or AdaptiveConfig()
+    return sample_adaptive(
+        ((float(t), i) for i, t in enumerate(track.t_s)),
+        stored_pose(track),
+        cfg.stride(track.source.fps),
+        cfg,
+        keep_held=keep_held,
+    )
+
+
+def stored_pose(track: PoseTrack) -> Callable[[int], FloatArray]:
+    """A pose model that gives frame ``i`` the landmarks ``track`` stores for it."""
+    data = np.asarray(track.data, dtype=np.float64)
+
+    def pose(i: int) -> FloatArray:
+        return np.asarray(data[i])
+
+    return pose

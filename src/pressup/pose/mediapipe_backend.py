@@ -406,10 +406,10 @@ class AdaptiveVideo:
         again), or None when none of them was left to pose."""
         from pressup.pose.adaptive import held_frames, pose_held
 
-        if not held_frames(self._res, wanted):
+        todo = held_frames(self._res, wanted)
+        if not todo:
             return None
         with TrackedPose(self.options, self.info.width, self.info.height) as tracker:
-            todo = held_frames(self._res, wanted)
             new = pose_held(self._res, iter_frames_at(self.path, todo), todo, _BgrTracker(tracker))
         if new is None:
             return None
